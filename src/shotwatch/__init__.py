@@ -1,0 +1,3 @@
+"""Shotwatch: open gunfire detection, location and alerting."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Pure numeric core: numpy in, numpy out; no I/O, no clocks, no globals."""

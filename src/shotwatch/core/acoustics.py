@@ -1,0 +1,102 @@
+"""Speed of sound in air and travel time of sound through a uniform wind.
+
+Speed of sound: ideal-gas formula on the *virtual* temperature, which folds the lighter
+water vapour into the temperature (Cramer, J. Acoust. Soc. Am. 93, 2510 (1993) gives the
+full real-gas fit; the virtual-temperature form agrees with it within 0.1 m/s over
+-20..40 degC):
+
+    c = c0 * sqrt(Tv / T0),  c0 = 331.29 m/s at T0 = 273.15 K (dry air),
+    Tv = T / (1 - (e / p) * (1 - 0.622)),
+
+with the water-vapour pressure e = RH/100 * es(T) and es from Buck (1981):
+es = 6.1121 exp((18.678 - t/234.5) * t / (257.14 + t)) hPa, t in degC.
+
+Travel time in a uniform wind w (m/s, horizontal): sound moves at c relative to the air,
+which drifts at w, so a ray from source s to receiver r satisfies |d - w t| = c t with
+d = r - s. Solving the quadratic exactly,
+
+    t = (-(d.w) + sqrt((d.w)^2 + (c^2 - |w|^2) |d|^2)) / (c^2 - |w|^2),
+
+and implicit differentiation gives the gradient dt/dd = (d - w t) / (w.(d - w t) + c^2 t).
+For |w| << c this is the familiar effective speed c + w.u along the path.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+C0_DRY_0C = 331.29
+T0_K = 273.15
+P_STD_HPA = 1013.25
+
+
+def saturation_vapour_pressure_hpa(temperature_c: ArrayLike) -> NDArray[np.float64]:
+    """Buck (1981) saturation vapour pressure over water, hPa."""
+    t = np.asarray(temperature_c, dtype=float)
+    return np.asarray(6.1121 * np.exp((18.678 - t / 234.5) * t / (257.14 + t)), dtype=float)
+
+
+def speed_of_sound(
+    temperature_c: ArrayLike,
+    relative_humidity: ArrayLike = 50.0,
+    pressure_hpa: ArrayLike = P_STD_HPA,
+) -> NDArray[np.float64]:
+    """Speed of sound in still air, m/s, from temperature (degC) and relative humidity (%).
+
+    Raises ``ValueError`` for temperatures outside -60..60 degC or humidity outside 0..100 %.
+    """
+    t = np.asarray(temperature_c, dtype=float)
+    rh = np.asarray(relative_humidity, dtype=float)
+    if np.any(~np.isfinite(t)) or np.any((t < -60) | (t > 60)):
+        raise ValueError(f"temperature out of range -60..60 degC: {temperature_c!r}")
+    if np.any(~np.isfinite(rh)) or np.any((rh < 0) | (rh > 100)):
+        raise ValueError(f"relative humidity out of range 0..100 %: {relative_humidity!r}")
+    e = rh / 100.0 * saturation_vapour_pressure_hpa(t)
+    tk = t + T0_K
+    tv = tk / (1.0 - (e / np.asarray(pressure_hpa, dtype=float)) * (1.0 - 0.622))
+    return np.asarray(C0_DRY_0C * np.sqrt(tv / T0_K), dtype=float)
+
+
+def wind_vector(speed_mps: float, from_deg: float) -> NDArray[np.float64]:
+    """Horizontal wind (east, north, up) m/s from speed and the direction it blows *from*
+    (meteorological convention, degrees clockwise from north)."""
+    if not np.isfinite(speed_mps) or speed_mps < 0 or speed_mps > 60:
+        raise ValueError(f"wind speed out of range 0..60 m/s: {speed_mps!r}")
+    a = np.radians(from_deg)
+    return np.array([-speed_mps * np.sin(a), -speed_mps * np.cos(a), 0.0])
+
+
+def travel_time(
+    source: ArrayLike, receivers: ArrayLike, c: float, wind: ArrayLike | None = None
+) -> NDArray[np.float64]:
+    """Travel time (s) from ``source`` (3,) to each of ``receivers`` (n, 3), metres,
+    at sound speed ``c`` (m/s) through a uniform ``wind`` (3,) m/s."""
+    t, _ = travel_time_and_gradient(source, receivers, c, wind)
+    return t
+
+
+def travel_time_and_gradient(
+    source: ArrayLike, receivers: ArrayLike, c: float, wind: ArrayLike | None = None
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Travel times (n,) and their gradients with respect to the *source* position (n, 3).
+
+    ``source`` may also be (m, 3) with receivers (n, 3): then times are (m, n) and
+    gradients (m, n, 3).
+    """
+    s = np.asarray(source, dtype=float)
+    r = np.asarray(receivers, dtype=float)
+    d = r - s[..., None, :] if s.ndim == 2 else r - s
+    w = np.zeros(3) if wind is None else np.asarray(wind, dtype=float)
+    w2 = float(w @ w)
+    a = c * c - w2
+    if a <= 0:
+        raise ValueError("wind speed must be below the speed of sound")
+    dw = d @ w
+    dd = np.einsum("...i,...i->...", d, d)
+    t = (-dw + np.sqrt(dw * dw + a * dd)) / a
+    dwt = d - w * t[..., None]
+    den = dwt @ w + c * c * t
+    with np.errstate(invalid="ignore", divide="ignore"):
+        g = -dwt / np.where(den > 0, den, np.inf)[..., None]
+    return t, g

@@ -1,0 +1,1 @@
+"""Physical simulator of a city deployment."""

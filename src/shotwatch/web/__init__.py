@@ -1,0 +1,1 @@
+"""FastAPI service: JSON API and pages."""
