@@ -154,7 +154,11 @@ class Incident:
             "type": "Feature",
             "geometry": {
                 "type": "Point",
-                "coordinates": [round(first.lon, 7), round(first.lat, 7), round(first.elevation_m, 1)],
+                "coordinates": [
+                    round(first.lon, 7),
+                    round(first.lat, 7),
+                    round(first.elevation_m, 1),
+                ],
             },
             "properties": {
                 "id": self.id,
