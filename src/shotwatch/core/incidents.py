@@ -1,0 +1,992 @@
+"""Shots -> incidents: rounds, shooters, mobile shooter, classification, summary.
+
+The dispatcher is told what the sensors heard in the words of general order 510.05
+§B.3: a single shooter firing a single round; a single shooter firing multiple rounds;
+the possibility of multiple shooters; the possibility of a mobile shooter with speed and
+direction of travel. This module turns located shots (origin time, position and its
+covariance, height above ground, gunshot score) into those statements.
+
+Method
+------
+1. **Incidents.** Shots are chained by single linkage in space and time: two shots are
+   linked when their origin times differ by at most ``max_gap_s`` and their horizontal
+   distance is at most ``max_dist_m``. Aerial sources (height above ground at least
+   ``aerial_height_m``) are only chained with aerial sources, so a firework show and
+   gunfire under it stay separate incidents.
+2. **Static shooters.** Shots are merged agglomeratively (greedy, smallest statistic
+   first) while the Mahalanobis statistic of the difference of two cluster means,
+
+       T = d^T (S_a + S_b)^-1 d,   S = (sum_i C_i^-1)^-1 + f^2 I,
+
+   stays below ``same_place_chi2`` (chi-square, 3 dof; ``f`` = ``floor_m`` is a model
+   error floor, metres). Timing is used as a cannot-link constraint: two shots closer in
+   time than a weapon can cycle (``min_cycle_s``) whose places differ significantly
+   (pair statistic above ``distinct_place_chi2``) come from two weapons and never share
+   a shooter. Automatic fire (600-900 rounds/min, 0.066-0.1 s) from one place stays one
+   shooter.
+3. **Mobile shooter.** Track hypotheses x(t) = x0 + v (t - t0) are drawn from pairs of
+   shots (a RANSAC-style exhaustive search over pairs whose implied horizontal speed is
+   plausible), their inliers gated by chi-square, then refined by weighted least squares
+   with each shot's covariance. A track is accepted when it holds at least
+   ``min_track_shots`` shots that a static model could only explain with three or more
+   distinct places (so two alternating shooters are never a track: their shots jump back
+   and forth, a track progresses monotonically), its horizontal speed exceeds both
+   ``min_speed_mps`` and ``speed_sigma_factor`` times its standard error, and the
+   Bayesian information criterion (Schwarz 1978) of "track + static rest" is lower than
+   that of the all-static model, BIC = chi^2 + k ln(3 n). Speed (m/s) and heading
+   (degrees clockwise from north) come with 1-sigma errors propagated from the
+   least-squares covariance (scaled by the reduced chi-square when it exceeds 1).
+4. **Classification.** A logistic score (log-odds that the incident is gunfire) adds
+   documented evidence terms: the logit of the median pulse gunshot score (nan = no
+   evidence) grown slowly with the number of scored shots; a penalty for sources between
+   ``elevated_height_m`` and ``aerial_height_m`` above ground; aerial sources (at least
+   ``aerial_height_m`` up) are fireworks and always ``non_gunfire``; a firecracker string
+   (many pops at short, irregular intervals from one spot) and a long perfectly regular
+   slow cadence (hammering, machinery) are penalised; an isolated single impulse heard
+   by few sensors is weak. ``confidence`` is the resulting probability that the incident
+   is gunfire: ``gunfire`` at or above ``gunfire_threshold``, ``probable_gunfire`` at or
+   above ``probable_threshold``, ``non_gunfire`` below.
+
+All positions are metres in a local east-north-up frame; all times epoch seconds.
+Pure numeric code: no I/O, no clocks, no globals.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+from numpy.typing import NDArray
+
+from shotwatch.errors import InputError
+
+F64 = NDArray[np.float64]
+I64 = NDArray[np.int64]
+
+GUNFIRE = "gunfire"
+PROBABLE_GUNFIRE = "probable_gunfire"
+NON_GUNFIRE = "non_gunfire"
+
+# chi-square quantiles, 3 degrees of freedom
+CHI2_3DOF_P95 = 7.815
+CHI2_3DOF_P999 = 16.266
+
+_COMPASS = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
+
+
+@dataclass(frozen=True)
+class ShotArrays:
+    """Located shots as arrays (validated on construction).
+
+    ``t`` (n,) origin times, epoch seconds, any order; ``pos`` (n, 3) east, north, up,
+    metres in a local frame; ``cov`` (n, 3, 3) position covariance, m^2; ``height_agl``
+    (n,) height above local ground, m (nan = unknown); ``score`` (n,) mean gunshot score
+    of the shot's pulses in 0..1 (nan = none); ``n_sensors`` (n,) sensors that located
+    the shot. Raises :class:`~shotwatch.errors.InputError` (a ``ValueError``) on
+    mismatched shapes or non-finite times, positions or covariances.
+    """
+
+    t: F64
+    pos: F64
+    cov: F64
+    height_agl: F64
+    score: F64
+    n_sensors: I64
+
+    def __post_init__(self) -> None:
+        def arr(name: str, dtype: type) -> NDArray[np.float64]:
+            try:
+                a: NDArray[np.float64] = np.asarray(getattr(self, name), dtype=dtype)
+            except (TypeError, ValueError) as e:
+                raise InputError(f"ShotArrays.{name}: not numeric ({e})") from None
+            object.__setattr__(self, name, a)
+            return a
+
+        t = arr("t", np.float64)
+        pos = arr("pos", np.float64)
+        cov = arr("cov", np.float64)
+        h = arr("height_agl", np.float64)
+        s = arr("score", np.float64)
+        ns_raw = np.asarray(self.n_sensors)
+        if ns_raw.size and not np.all(np.isfinite(ns_raw.astype(np.float64))):
+            raise InputError("ShotArrays.n_sensors: must be finite integers")
+        ns = arr("n_sensors", np.int64)
+        if t.ndim != 1:
+            raise InputError(f"ShotArrays.t: expected shape (n,), got {t.shape}")
+        n = t.shape[0]
+        expect = {
+            "pos": (pos, (n, 3)),
+            "cov": (cov, (n, 3, 3)),
+            "height_agl": (h, (n,)),
+            "score": (s, (n,)),
+            "n_sensors": (ns, (n,)),
+        }
+        for name, (a, shape) in expect.items():
+            if a.shape != shape:
+                raise InputError(
+                    f"ShotArrays.{name}: expected shape {shape} to match t with n={n}, "
+                    f"got {a.shape}"
+                )
+        for name, a in (("t", t), ("pos", pos), ("cov", cov)):
+            bad = ~np.isfinite(a.reshape(n, -1)).all(axis=1) if n else np.zeros(0, bool)
+            if bad.any():
+                raise InputError(
+                    f"ShotArrays.{name}: non-finite (NaN/inf) values at shot index "
+                    f"{np.flatnonzero(bad)[:5].tolist()}"
+                )
+        if n:
+            asym = np.abs(cov - cov.transpose(0, 2, 1)).max(axis=(1, 2))
+            diag = np.diagonal(cov, axis1=1, axis2=2)
+            bad = (asym > 1e-6 * (1.0 + np.abs(cov).max(axis=(1, 2)))) | (diag < 0).any(axis=1)
+            if bad.any():
+                raise InputError(
+                    "ShotArrays.cov: covariances must be symmetric with non-negative "
+                    f"variances (bad at {np.flatnonzero(bad)[:5].tolist()})"
+                )
+        if np.isinf(h).any():
+            raise InputError("ShotArrays.height_agl: infinite value (use nan for unknown)")
+        fs = s[np.isfinite(s)]
+        if np.isinf(s).any() or ((fs < 0) | (fs > 1)).any():
+            raise InputError("ShotArrays.score: gunshot scores must be in 0..1 or nan")
+        if (ns < 0).any():
+            raise InputError("ShotArrays.n_sensors: must be >= 0")
+
+    def __len__(self) -> int:
+        return int(self.t.shape[0])
+
+
+@dataclass(frozen=True)
+class IncidentGroup:
+    """One incident: which shots, which shooter fired each, and what to tell dispatch.
+
+    ``shot_index`` indices into the :class:`ShotArrays`, time-ordered; ``shooter`` (k,)
+    0-based shooter per shot (numbered in order of first shot); ``speed_mps`` horizontal
+    speed, m/s, and ``heading_deg`` direction of travel, degrees clockwise from north in
+    0..360, with 1-sigma errors, all ``None`` unless ``mobile``; ``confidence`` the
+    probability (0..1) that the incident is gunfire.
+    """
+
+    shot_index: I64
+    shooter: I64
+    shooters: int
+    mobile: bool
+    speed_mps: float | None
+    heading_deg: float | None
+    speed_sigma_mps: float | None
+    heading_sigma_deg: float | None
+    classification: str
+    confidence: float
+    summary: str
+
+    @property
+    def rounds(self) -> int:
+        return int(self.shot_index.shape[0])
+
+
+@dataclass(frozen=True)
+class _Track:
+    members: I64  # local indices
+    theta: F64  # (6,) x0 (3), v (3) at reference time t0
+    t0: float
+    speed: float
+    speed_sigma: float
+    heading: float
+    heading_sigma: float
+    chi2: float
+
+
+# --------------------------------------------------------------------------- summary
+
+
+def compass_point(heading_deg: float) -> str:
+    """Eight-point compass name (N, NE, ..., NW) of a heading in degrees from north."""
+    return _COMPASS[int(((heading_deg % 360.0) + 22.5) // 45.0) % 8]
+
+
+def incident_summary(  # noqa: PLR0917 (signature fixed by the pipeline contract)
+    rounds: int,
+    shooters: int,
+    mobile: bool,
+    speed_mps: float | None,
+    heading_deg: float | None,
+    classification: str,
+    *,
+    kind: str | None = None,
+    height_m: float | None = None,
+) -> str:
+    """The dispatcher's one line, worded after general order 510.05 §B.3.
+
+    Gunfire: "Single round"; "Multiple rounds, 5 rounds"; "Possible multiple shooters,
+    9 rounds"; "Possible mobile shooter, 4 rounds, 12 m/s heading NE (45°)". A
+    ``probable_gunfire`` line is prefixed "Probable gunfire: ". Non-gunfire lines name the
+    likely source when ``kind`` is given: ``"aerial"`` (with ``height_m``, metres above
+    ground) -> "Probable fireworks (aerial, 85 m up), 6 bursts"; ``"firecracker"`` ->
+    "Probable firecrackers, 40 pops"; ``"cadence"`` -> "Probable non-gunfire (regular
+    cadence), 12 impulses"; otherwise "Probable non-gunfire impulse(s)".
+    """
+    if rounds < 1:
+        raise ValueError(f"rounds must be >= 1, got {rounds}")
+    if classification not in (GUNFIRE, PROBABLE_GUNFIRE, NON_GUNFIRE):
+        raise ValueError(f"unknown classification {classification!r}")
+    if classification == NON_GUNFIRE:
+        if kind == "aerial":
+            up = "" if height_m is None or not math.isfinite(height_m) else f", {height_m:.0f} m up"
+            unit = "burst" if rounds == 1 else "bursts"
+            return f"Probable fireworks (aerial{up}), {rounds} {unit}"
+        if kind == "firecracker":
+            return f"Probable firecrackers, {rounds} pops"
+        if kind == "cadence":
+            return f"Probable non-gunfire (regular cadence), {rounds} impulses"
+        if rounds == 1:
+            return "Probable non-gunfire impulse"
+        return f"Probable non-gunfire impulses, {rounds} impulses"
+    parts: list[str] = []
+    if rounds == 1:
+        parts.append("Single round")
+    else:
+        if shooters > 1:
+            parts.append("Possible multiple shooters")
+        if mobile:
+            parts.append("Possible mobile shooter")
+        if not parts:
+            parts.append("Multiple rounds")
+        parts.append(f"{rounds} rounds")
+        if mobile and speed_mps is not None and heading_deg is not None:
+            h = heading_deg % 360.0
+            parts.append(f"{speed_mps:.0f} m/s heading {compass_point(h)} ({h:.0f}°)")
+    line = ", ".join(parts)
+    return f"Probable gunfire: {line}" if classification == PROBABLE_GUNFIRE else line
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _sym_inv(m: F64) -> F64:
+    """Inverse of a stack (..., 3, 3) of symmetric positive-definite matrices."""
+    return np.asarray(np.linalg.inv(m), dtype=np.float64)
+
+
+def _chain(
+    t: F64, xy: F64, aerial: NDArray[np.bool_], max_gap_s: float, max_dist_m: float
+) -> list[I64]:
+    """Single-linkage chaining in space-time; returns groups of indices, time-ordered."""
+    n = t.shape[0]
+    order = np.argsort(t, kind="stable")
+    ts, ps, ae = t[order], xy[order], aerial[order]
+    parent = np.arange(n)
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = int(parent[i])
+        return i
+
+    ends = np.searchsorted(ts, ts + max_gap_s, side="right")
+    for i in range(n):
+        if ends[i] <= i + 1:
+            continue
+        js = np.arange(i + 1, ends[i])
+        d = np.hypot(ps[js, 0] - ps[i, 0], ps[js, 1] - ps[i, 1])
+        for j in js[(d <= max_dist_m) & (ae[js] == ae[i])]:
+            ri, rj = find(i), find(int(j))
+            if ri != rj:
+                parent[max(ri, rj)] = min(ri, rj)
+    roots = np.array([find(i) for i in range(n)], dtype=np.int64)
+    groups: dict[int, list[int]] = {}
+    for k in range(n):
+        groups.setdefault(int(roots[k]), []).append(int(order[k]))
+    out = [np.asarray(g, dtype=np.int64) for g in groups.values()]
+    out.sort(key=lambda g: float(t[g[0]]))
+    return out
+
+
+def _cluster_static(
+    t: F64,
+    pos: F64,
+    cov: F64,
+    *,
+    floor_m: float,
+    same_place_chi2: float,
+    distinct_place_chi2: float,
+    min_cycle_s: float,
+) -> I64:
+    """Greedy agglomerative clustering of shot positions into static shooters.
+
+    Merges the pair of clusters with the smallest mean-difference statistic
+    ``T = d^T (S_a + S_b)^-1 d`` (``S`` = covariance of the weighted mean plus
+    ``floor_m^2 I``) while ``T < same_place_chi2`` and no cannot-link pair (shots less
+    than ``min_cycle_s`` apart whose pair statistic exceeds ``distinct_place_chi2``)
+    would share a cluster. Returns labels 0..K-1 numbered by first shot in input order.
+    """
+    n = t.shape[0]
+    if n == 1:
+        return np.zeros(1, dtype=np.int64)
+    floor2 = floor_m * floor_m * np.eye(3)
+    W = _sym_inv(cov + 1e-6 * np.eye(3))  # information of each shot
+    Wx = np.einsum("nij,nj->ni", W, pos)
+    S = cov + floor2
+    mu = pos.copy()
+    d = mu[:, None, :] - mu[None, :, :]
+    T = np.einsum("abi,abij,abj->ab", d, _sym_inv(S[:, None] + S[None, :]), d)
+    close = np.abs(t[:, None] - t[None, :]) < min_cycle_s
+    cl = close & np.greater(T, distinct_place_chi2)
+    np.fill_diagonal(cl, False)
+    active = np.ones(n, dtype=bool)
+    labels = np.arange(n)
+    T = T.copy()
+    np.fill_diagonal(T, np.inf)
+    while True:
+        Tm = np.where(cl | ~active[:, None] | ~active[None, :], np.inf, T)
+        k = int(np.argmin(Tm))
+        a, b = divmod(k, n)
+        if not Tm[a, b] < same_place_chi2:
+            break
+        a, b = min(a, b), max(a, b)
+        W[a] += W[b]
+        Wx[a] += Wx[b]
+        active[b] = False
+        labels[labels == b] = a
+        cl[a] |= cl[b]
+        cl[:, a] = cl[a]
+        Sa = _sym_inv(W[a])
+        mu[a] = Sa @ Wx[a]
+        S[a] = Sa + floor2
+        idx = np.flatnonzero(active)
+        dd = mu[idx] - mu[a]
+        Ta = np.einsum("ki,kij,kj->k", dd, _sym_inv(S[idx] + S[a]), dd)
+        T[a, idx] = Ta
+        T[idx, a] = Ta
+        T[a, a] = np.inf
+    _, first = np.unique(labels, return_index=True)
+    remap = {int(labels[f]): r for r, f in enumerate(sorted(first))}
+    return np.array([remap[int(x)] for x in labels], dtype=np.int64)
+
+
+def _static_chi2(pos: F64, Weff: F64, labels: I64) -> float:
+    """Weighted residual sum of squares of shots about their cluster means."""
+    total = 0.0
+    for k in np.unique(labels):
+        m = labels == k
+        Wk = Weff[m]
+        mu = np.linalg.solve(Wk.sum(axis=0), np.einsum("nij,nj->i", Wk, pos[m]))
+        r = pos[m] - mu
+        total += float(np.einsum("ni,nij,nj->", r, Wk, r))
+    return total
+
+
+def _static_bic(
+    t: F64, pos: F64, cov: F64, Weff: F64, *, log_n: float, cluster_kw: dict[str, float]
+) -> float:
+    """BIC of the all-static model: chi-square about cluster means + 3 ln(3n) per cluster."""
+    lab = _cluster_static(t, pos, cov, **cluster_kw)
+    return _static_chi2(pos, Weff, lab) + 3 * (int(lab.max()) + 1) * log_n
+
+
+def _fit_track(t: F64, pos: F64, Weff: F64) -> tuple[F64, F64, float, float]:
+    """Weighted least squares of x(t) = x0 + v (t - t0), t0 = mean time.
+
+    Returns ``theta`` (6,) = (x0, v), its covariance (6, 6), the chi-square, and t0.
+    """
+    t0 = float(t.mean())
+    tau = t - t0
+    N = np.zeros((6, 6))
+    N[:3, :3] = Weff.sum(axis=0)
+    N[:3, 3:] = N[3:, :3] = np.einsum("n,nij->ij", tau, Weff)
+    N[3:, 3:] = np.einsum("n,nij->ij", tau * tau, Weff)
+    Wx = np.einsum("nij,nj->ni", Weff, pos)
+    b = np.concatenate([Wx.sum(axis=0), tau @ Wx])
+    cov = np.asarray(np.linalg.pinv(N), dtype=np.float64)
+    theta = cov @ b
+    r = pos - theta[:3] - tau[:, None] * theta[3:]
+    chi2 = float(np.einsum("ni,nij,nj->", r, Weff, r))
+    return theta, cov, chi2, t0
+
+
+def _track_chi2_per_shot(t: F64, pos: F64, Weff: F64, theta: F64, t0: float) -> F64:
+    r = pos - theta[:3] - (t - t0)[:, None] * theta[3:]
+    return np.asarray(np.einsum("ni,nij,nj->n", r, Weff, r), dtype=np.float64)
+
+
+def _speed_heading(theta: F64, cov: F64, scale: float) -> tuple[float, float, float, float]:
+    """Horizontal speed (m/s) and heading (deg clockwise from north) with 1-sigma errors."""
+    vx, vy = float(theta[3]), float(theta[4])
+    C = cov[3:5, 3:5] * scale
+    s = math.hypot(vx, vy)
+    heading = math.degrees(math.atan2(vx, vy)) % 360.0
+    if s <= 0.0:
+        return 0.0, float(np.sqrt(np.trace(C))), heading, 180.0
+    js = np.array([vx / s, vy / s])
+    jh = np.array([vy / (s * s), -vx / (s * s)])
+    s_sig = float(np.sqrt(max(js @ C @ js, 0.0)))
+    h_sig = math.degrees(float(np.sqrt(max(jh @ C @ jh, 0.0))))
+    return s, s_sig, heading, min(h_sig, 180.0)
+
+
+def _find_track(
+    t: F64,
+    pos: F64,
+    cov: F64,
+    Weff: F64,
+    *,
+    gate_chi2: float,
+    min_track_shots: int,
+    min_speed_mps: float,
+    max_speed_mps: float,
+    speed_sigma_factor: float,
+    min_track_dt_s: float,
+    max_hypothesis_shots: int,
+    cluster_kw: dict[str, float],
+) -> _Track | None:
+    """Best constant-velocity track among the shots, or None (see module docstring)."""
+    n = t.shape[0]
+    if n < min_track_shots:
+        return None
+    order = np.argsort(t, kind="stable")
+    if n > max_hypothesis_shots:
+        order = order[np.linspace(0, n - 1, max_hypothesis_shots).round().astype(int)]
+    ii, jj = np.triu_indices(order.shape[0], 1)
+    i, j = order[ii], order[jj]
+    dt = t[j] - t[i]
+    ok = dt >= min_track_dt_s
+    i, j, dt = i[ok], j[ok], dt[ok]
+    if i.size == 0:
+        return None
+    v = (pos[j] - pos[i]) / dt[:, None]
+    hs = np.hypot(v[:, 0], v[:, 1])
+    ok = (hs >= min_speed_mps) & (hs <= max_speed_mps)
+    i, j, v = i[ok], j[ok], v[ok]
+    if i.size == 0:
+        return None
+    best_count, best_chi, best_mask = 0, np.inf, np.zeros(n, dtype=bool)
+    for c0 in range(0, i.size, 2048):
+        sl = slice(c0, c0 + 2048)
+        pred = pos[i[sl], None, :] + (t[None, :] - t[i[sl], None])[..., None] * v[sl, None, :]
+        r = pos[None, :, :] - pred
+        c2 = np.einsum("hni,nij,hnj->hn", r, Weff, r)
+        inl = c2 < gate_chi2
+        cnt = inl.sum(axis=1)
+        chi = np.where(inl, c2, 0.0).sum(axis=1)
+        key = cnt * 1e6 - chi  # most inliers, then smallest chi-square
+        h = int(np.argmax(key))
+        if cnt[h] > best_count or (cnt[h] == best_count and chi[h] < best_chi):
+            best_count, best_chi, best_mask = int(cnt[h]), float(chi[h]), inl[h].copy()
+    if best_count < min_track_shots:
+        return None
+    mask = best_mask
+    theta = np.zeros(6)
+    tcov = np.zeros((6, 6))
+    chi2 = 0.0
+    t0 = 0.0
+    for _ in range(6):
+        if mask.sum() < min_track_shots:
+            return None
+        theta, tcov, chi2, t0 = _fit_track(t[mask], pos[mask], Weff[mask])
+        new = _track_chi2_per_shot(t, pos, Weff, theta, t0) < gate_chi2
+        if np.array_equal(new, mask):
+            break
+        mask = new
+    if mask.sum() < min_track_shots:
+        return None
+    members = np.flatnonzero(mask).astype(np.int64)
+    # a track must need >= 3 distinct static places, else it is one or two static shooters
+    lab = _cluster_static(t[members], pos[members], cov[members], **cluster_kw)
+    if int(lab.max()) + 1 < 3:
+        return None
+    dof = 3 * members.size - 6
+    scale = max(1.0, chi2 / dof) if dof > 0 else 1.0
+    s, s_sig, hd, h_sig = _speed_heading(theta, tcov, scale)
+    if s < min_speed_mps or s > max_speed_mps or s < speed_sigma_factor * s_sig:
+        return None
+    return _Track(members, theta, t0, s, s_sig, hd, h_sig, chi2)
+
+
+def _interval_stats(t: F64) -> tuple[float, float, float]:
+    """Median interval (s), coefficient of variation, fraction of intervals < 45 ms."""
+    dt = np.diff(np.sort(t))
+    if dt.size == 0:
+        return math.inf, 0.0, 0.0
+    mean = float(dt.mean())
+    cv = float(dt.std() / mean) if mean > 0 else math.inf
+    return float(np.median(dt)), cv, float((dt < 0.045).mean())
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1.0 - p))
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    classification: str
+    confidence: float
+    kind: str | None
+    height_m: float | None
+
+
+def _classify(
+    t: F64,
+    height: F64,
+    score: F64,
+    n_sensors: I64,
+    *,
+    aerial: bool,
+    prior_logit: float,
+    elevated_height_m: float,
+    aerial_height_m: float,
+    firecracker_min_pops: int,
+    gunfire_threshold: float,
+    probable_threshold: float,
+) -> _Verdict:
+    """Logistic evidence combination; see the module docstring for the terms."""
+    n = t.shape[0]
+    z = prior_logit
+    sc = score[np.isfinite(score)]
+    if sc.size:
+        med = float(np.clip(np.median(sc), 0.02, 0.98))
+        z += _logit(med) * (1.0 + 0.25 * math.log(sc.size))
+    hk = height[np.isfinite(height)]
+    h_med = float(np.median(hk)) if hk.size else None
+    kind: str | None = None
+    if aerial:
+        kind = "aerial"
+        z -= 8.0
+    elif h_med is not None and h_med > elevated_height_m:
+        z -= 2.0 * min(1.0, (h_med - elevated_height_m) / (aerial_height_m - elevated_height_m))
+    med_dt, cv, frac_fast = _interval_stats(t)
+    if not aerial and n >= firecracker_min_pops and med_dt < 0.1 and (cv > 0.3 or frac_fast > 0.3):
+        kind = "firecracker"
+        z -= 6.0
+    elif not aerial and n >= 8 and med_dt >= 0.25 and cv < 0.04:
+        kind = "cadence"
+        z -= 2.0
+    if n == 1:
+        z -= 0.5
+        if int(n_sensors[0]) <= 3:
+            z -= 0.5
+    p = _sigmoid(z)
+    if aerial or p < probable_threshold:
+        cls = NON_GUNFIRE
+    elif p >= gunfire_threshold:
+        cls = GUNFIRE
+    else:
+        cls = PROBABLE_GUNFIRE
+    if cls != NON_GUNFIRE:
+        kind = None
+    return _Verdict(cls, p, kind, h_med if kind == "aerial" else None)
+
+
+# --------------------------------------------------------------------------- main API
+
+
+def group_incidents(
+    shots: ShotArrays,
+    *,
+    max_gap_s: float = 30.0,
+    max_dist_m: float = 250.0,
+    floor_m: float = 3.0,
+    min_cycle_s: float = 0.06,
+    same_place_chi2: float = CHI2_3DOF_P999,
+    distinct_place_chi2: float = CHI2_3DOF_P95,
+    track_gate_chi2: float = CHI2_3DOF_P999,
+    min_track_shots: int = 3,
+    min_track_dt_s: float = 0.2,
+    min_speed_mps: float = 2.0,
+    max_speed_mps: float = 45.0,
+    speed_sigma_factor: float = 3.0,
+    max_tracks: int = 2,
+    max_hypothesis_shots: int = 80,
+    max_shooter_analysis_shots: int = 400,
+    aerial_height_m: float = 30.0,
+    elevated_height_m: float = 15.0,
+    firecracker_min_pops: int = 6,
+    prior_logit: float = 0.0,
+    gunfire_threshold: float = 0.8,
+    probable_threshold: float = 0.4,
+) -> list[IncidentGroup]:
+    """Group located shots into incidents and describe each for the dispatcher.
+
+    Parameters (units): ``max_gap_s`` s and ``max_dist_m`` m chain shots into one
+    incident; ``floor_m`` m, a model-error floor added to location covariances;
+    ``min_cycle_s`` s, shots closer in time than a weapon cycles from significantly
+    different places (pair chi-square above ``distinct_place_chi2``) are two weapons;
+    ``same_place_chi2`` merges static clusters (3 dof); ``track_gate_chi2`` gates shots
+    onto a track; a mobile shooter needs ``min_track_shots`` shots, pairs of shots at
+    least ``min_track_dt_s`` s apart to seed it, a horizontal speed in
+    ``min_speed_mps``..``max_speed_mps`` m/s and above ``speed_sigma_factor`` sigma; at
+    most ``max_tracks`` tracks per incident; incidents above
+    ``max_shooter_analysis_shots`` shots skip the track search. Classification:
+    ``aerial_height_m`` m above ground is fireworks, sources above ``elevated_height_m``
+    m are penalised, ``firecracker_min_pops`` pops make a string, ``prior_logit`` is the
+    log-odds of gunfire with no evidence, ``gunfire_threshold`` and
+    ``probable_threshold`` cut the probability of gunfire into the three classes.
+
+    Returns incidents ordered by first shot time.
+    """
+    if not isinstance(shots, ShotArrays):
+        raise InputError("group_incidents: expected ShotArrays")
+    if not (max_gap_s > 0 and max_dist_m > 0 and floor_m >= 0 and min_cycle_s >= 0):
+        raise InputError("group_incidents: max_gap_s, max_dist_m must be > 0, floor_m >= 0")
+    if not 0.0 <= probable_threshold <= gunfire_threshold <= 1.0:
+        raise InputError("group_incidents: need 0 <= probable_threshold <= gunfire_threshold <= 1")
+    n = len(shots)
+    if n == 0:
+        return []
+    t, pos, cov = shots.t, shots.pos, shots.cov
+    aerial_shot = np.nan_to_num(shots.height_agl, nan=-np.inf) >= aerial_height_m
+    Weff_all = _sym_inv(cov + floor_m * floor_m * np.eye(3) + 1e-6 * np.eye(3))
+    cluster_kw = {
+        "floor_m": floor_m,
+        "same_place_chi2": same_place_chi2,
+        "distinct_place_chi2": distinct_place_chi2,
+        "min_cycle_s": min_cycle_s,
+    }
+    out: list[IncidentGroup] = []
+    for chained in _chain(t, pos[:, :2], aerial_shot, max_gap_s, max_dist_m):
+        g = chained[np.argsort(t[chained], kind="stable")]
+        tg, pg, cg, Wg = t[g], pos[g], cov[g], Weff_all[g]
+        k = g.shape[0]
+        labels = np.full(k, -1, dtype=np.int64)
+        tracks: list[_Track] = []
+        if k <= max_shooter_analysis_shots:
+            log_n = math.log(3 * k)
+            bic_rest = _static_bic(tg, pg, cg, Wg, log_n=log_n, cluster_kw=cluster_kw)
+            rest = np.arange(k)
+            for _ in range(max_tracks):
+                tr = _find_track(
+                    tg[rest],
+                    pg[rest],
+                    cg[rest],
+                    Wg[rest],
+                    gate_chi2=track_gate_chi2,
+                    min_track_shots=min_track_shots,
+                    min_speed_mps=min_speed_mps,
+                    max_speed_mps=max_speed_mps,
+                    speed_sigma_factor=speed_sigma_factor,
+                    min_track_dt_s=min_track_dt_s,
+                    max_hypothesis_shots=max_hypothesis_shots,
+                    cluster_kw=cluster_kw,
+                )
+                if tr is None:
+                    break
+                left = np.setdiff1d(rest, rest[tr.members])
+                bic_left = (
+                    _static_bic(
+                        tg[left], pg[left], cg[left], Wg[left], log_n=log_n, cluster_kw=cluster_kw
+                    )
+                    if left.size
+                    else 0.0
+                )
+                # BIC: static model of the rest vs (this track + static model of what is left)
+                if not tr.chi2 + 6 * log_n + bic_left < bic_rest:
+                    break
+                tracks.append(replace(tr, members=rest[tr.members]))
+                rest, bic_rest = left, bic_left
+                if rest.size < min_track_shots:
+                    break
+            for ti, tr in enumerate(tracks):
+                labels[tr.members] = ti
+            rest_mask = labels < 0
+            if rest_mask.any():
+                idx = np.flatnonzero(rest_mask)
+                sl = _cluster_static(tg[idx], pg[idx], cg[idx], **cluster_kw)
+                labels[idx] = sl + len(tracks)
+        else:
+            labels = _cluster_static(tg, pg, cg, **cluster_kw)
+        # renumber shooters by first shot
+        _, first = np.unique(labels, return_index=True)
+        remap = {int(labels[f]): r for r, f in enumerate(sorted(first))}
+        shooter = np.array([remap[int(x)] for x in labels], dtype=np.int64)
+        n_shooters = len(remap)
+        mobile = bool(tracks)
+        main = max(tracks, key=lambda tr: tr.members.size) if tracks else None
+        verdict = _classify(
+            tg,
+            shots.height_agl[g],
+            shots.score[g],
+            shots.n_sensors[g],
+            aerial=bool(aerial_shot[g[0]]),
+            prior_logit=prior_logit,
+            elevated_height_m=elevated_height_m,
+            aerial_height_m=aerial_height_m,
+            firecracker_min_pops=firecracker_min_pops,
+            gunfire_threshold=gunfire_threshold,
+            probable_threshold=probable_threshold,
+        )
+        speed = heading = s_sig = h_sig = None
+        if main is not None:
+            speed, heading = main.speed, main.heading
+            s_sig, h_sig = main.speed_sigma, main.heading_sigma
+        summary = incident_summary(
+            k,
+            n_shooters,
+            mobile,
+            speed,
+            heading,
+            verdict.classification,
+            kind=verdict.kind,
+            height_m=verdict.height_m,
+        )
+        out.append(
+            IncidentGroup(
+                shot_index=g.astype(np.int64),
+                shooter=shooter,
+                shooters=n_shooters,
+                mobile=mobile,
+                speed_mps=speed,
+                heading_deg=heading,
+                speed_sigma_mps=s_sig,
+                heading_sigma_deg=h_sig,
+                classification=verdict.classification,
+                confidence=float(verdict.confidence),
+                summary=summary,
+            )
+        )
+    return out
+
+
+# --------------------------------------------------------------------------- synthetic suite
+
+SYNTHETIC_KINDS = (
+    "single",
+    "multi",
+    "auto",
+    "two_shooters",
+    "mobile",
+    "fireworks",
+    "firecracker",
+)
+_GUNFIRE_KINDS = ("single", "multi", "auto", "two_shooters", "mobile")
+
+
+@dataclass(frozen=True)
+class SyntheticTruth:
+    """Ground truth of one synthetic incident: its shots (indices), shooters, motion."""
+
+    kind: str
+    shot_index: I64
+    shooter: I64
+    shooters: int
+    speed_mps: float | None
+    heading_deg: float | None
+
+
+def _noisy_shots(
+    rng: np.random.Generator, t: F64, true_pos: F64, ground_z: float, score_ab: tuple[float, float]
+) -> tuple[F64, F64, F64, F64, F64, I64]:
+    """Add location noise (1-5 m horizontal, twice that vertical, a rotated ellipse) and a
+    covariance misreported by a factor 0.7-1.4; draw gunshot scores from a Beta law
+    (15 % missing) and sensor counts 4-12."""
+    n = t.shape[0]
+    sh: F64 = np.asarray(rng.uniform(1.0, 5.0, size=n), dtype=np.float64)
+    ang: F64 = np.asarray(rng.uniform(0, np.pi, size=n), dtype=np.float64)
+    ratio: F64 = np.asarray(rng.uniform(0.4, 1.0, size=n), dtype=np.float64)
+    cov = np.zeros((n, 3, 3))
+    for k in range(n):
+        c, s = math.cos(ang[k]), math.sin(ang[k])
+        R = np.array([[c, -s], [s, c]])
+        cov[k, :2, :2] = R @ np.diag([sh[k] ** 2, (ratio[k] * sh[k]) ** 2]) @ R.T
+        cov[k, 2, 2] = (2.0 * sh[k]) ** 2
+    err = np.einsum("nij,nj->ni", np.linalg.cholesky(cov), rng.standard_normal((n, 3)))
+    pos = true_pos + err
+    misreport: F64 = np.asarray(rng.uniform(0.7, 1.4, size=n), dtype=np.float64)
+    reported: F64 = cov * misreport[:, None, None]
+    height: F64 = pos[:, 2] - ground_z
+    score: F64 = np.asarray(rng.beta(score_ab[0], score_ab[1], size=n), dtype=np.float64)
+    score[rng.random(size=n) < 0.15] = np.nan
+    n_sensors: I64 = np.asarray(rng.integers(4, 13, size=n), dtype=np.int64)
+    return t, pos, reported, height, score, n_sensors
+
+
+def synthetic_incident(
+    rng: np.random.Generator, kind: str, *, t0: float = 0.0, origin: F64 | None = None
+) -> tuple[ShotArrays, SyntheticTruth]:
+    """One simulated incident of ``kind`` (one of :data:`SYNTHETIC_KINDS`) starting at
+    ``t0`` (epoch s) near ``origin`` (east, north, up m; ground level at its up value).
+
+    single: one round; multi: 2-12 semi-automatic rounds 0.15-1.5 s apart; auto: a burst
+    of 6-15 rounds at 600-900 rounds/min; two_shooters: two static shooters 20-80 m
+    apart, 2-6 rounds each, interleaved; mobile: 4-10 rounds 0.4-2 s apart from a vehicle
+    at 5-25 m/s on a straight line; fireworks: 3-12 aerial bursts 40-200 m up; firecracker:
+    a string of 10-60 pops 20-80 ms apart from one spot.
+    """
+    o = np.zeros(3) if origin is None else np.asarray(origin, dtype=np.float64)
+    gz = float(o[2])
+    ground = o + np.array([0.0, 0.0, 1.5])
+    speed = heading = None
+    if kind == "single":
+        t = np.array([t0])
+        p = ground[None, :]
+        who = np.zeros(1, np.int64)
+    elif kind == "multi":
+        m = int(rng.integers(2, 13))
+        t = t0 + np.concatenate([[0.0], np.cumsum(rng.uniform(0.15, 1.5, m - 1))])
+        p = np.repeat(ground[None, :], m, axis=0)
+        who = np.zeros(m, np.int64)
+    elif kind == "auto":
+        m = int(rng.integers(6, 16))
+        period = 60.0 / rng.uniform(600, 900)
+        dt = period * (1 + 0.03 * rng.standard_normal(m - 1))
+        t = t0 + np.concatenate([[0.0], np.cumsum(dt)])
+        p = np.repeat(ground[None, :], m, axis=0)
+        who = np.zeros(m, np.int64)
+    elif kind == "two_shooters":
+        sep = rng.uniform(20, 80)
+        a = rng.uniform(0, 2 * np.pi)
+        other = ground + sep * np.array([math.cos(a), math.sin(a), 0.0])
+        ma, mb = int(rng.integers(2, 7)), int(rng.integers(2, 7))
+        ta = t0 + np.concatenate([[0.0], np.cumsum(rng.uniform(0.2, 1.5, ma - 1))])
+        tb = (
+            t0
+            + rng.uniform(0.0, 1.0)
+            + np.concatenate([[0.0], np.cumsum(rng.uniform(0.2, 1.5, mb - 1))])
+        )
+        t = np.concatenate([ta, tb])
+        p = np.concatenate([np.repeat(ground[None], ma, 0), np.repeat(other[None], mb, 0)])
+        who = np.concatenate([np.zeros(ma, np.int64), np.ones(mb, np.int64)])
+    elif kind == "mobile":
+        m = int(rng.integers(4, 11))
+        speed = float(rng.uniform(5, 25))
+        heading = float(rng.uniform(0, 360))
+        hr = math.radians(heading)
+        v = speed * np.array([math.sin(hr), math.cos(hr), 0.0])
+        tau = np.concatenate([[0.0], np.cumsum(rng.uniform(0.4, 2.0, m - 1))])
+        t = t0 + tau
+        p = ground + tau[:, None] * v
+        who = np.zeros(m, np.int64)
+    elif kind == "fireworks":
+        m = int(rng.integers(3, 13))
+        t = t0 + np.concatenate([[0.0], np.cumsum(rng.uniform(0.5, 5.0, m - 1))])
+        p = o + np.column_stack(
+            [rng.normal(0, 15, m), rng.normal(0, 15, m), rng.uniform(40, 200, m)]
+        )
+        who = np.zeros(m, np.int64)
+    elif kind == "firecracker":
+        m = int(rng.integers(10, 61))
+        t = t0 + np.concatenate([[0.0], np.cumsum(rng.uniform(0.02, 0.08, m - 1))])
+        p = np.repeat((o + np.array([0.0, 0.0, 0.3]))[None], m, axis=0)
+        who = np.zeros(m, np.int64)
+    else:
+        raise ValueError(f"unknown synthetic kind {kind!r}; expected one of {SYNTHETIC_KINDS}")
+    ab = (9.0, 2.0) if kind in _GUNFIRE_KINDS else (4.0, 3.0)
+    tt, pos, cov, h, sc, ns = _noisy_shots(rng, np.asarray(t, dtype=np.float64), p, gz, ab)
+    shots = ShotArrays(tt, pos, cov, h, sc, ns)
+    truth = SyntheticTruth(
+        kind, np.arange(tt.shape[0], dtype=np.int64), who, int(who.max()) + 1, speed, heading
+    )
+    return shots, truth
+
+
+def concat_shots(parts: list[ShotArrays]) -> ShotArrays:
+    """Concatenate several :class:`ShotArrays` (indices follow the order of ``parts``)."""
+    return ShotArrays(
+        np.concatenate([p.t for p in parts]),
+        np.concatenate([p.pos for p in parts]).reshape(-1, 3),
+        np.concatenate([p.cov for p in parts]).reshape(-1, 3, 3),
+        np.concatenate([p.height_agl for p in parts]),
+        np.concatenate([p.score for p in parts]),
+        np.concatenate([p.n_sensors for p in parts]).astype(np.int64),
+    )
+
+
+def synthetic_suite(
+    seed: int, n: int, *, kinds: tuple[str, ...] = SYNTHETIC_KINDS
+) -> tuple[ShotArrays, list[SyntheticTruth]]:
+    """``n`` seeded synthetic incidents (kinds drawn uniformly from ``kinds``), 60-600 s
+    apart, anywhere in a 4 km square, in one :class:`ShotArrays`."""
+    rng = np.random.default_rng(seed)
+    parts: list[ShotArrays] = []
+    truths: list[SyntheticTruth] = []
+    t0, base = 1.8e9, 0
+    for _ in range(n):
+        kind = kinds[int(rng.integers(len(kinds)))]
+        origin = np.array([*rng.uniform(-2000, 2000, 2), rng.uniform(0, 50)])
+        shots, tr = synthetic_incident(rng, kind, t0=t0, origin=origin)
+        parts.append(shots)
+        truths.append(replace(tr, shot_index=tr.shot_index + base))
+        base += len(shots)
+        t0 = float(shots.t.max()) + rng.uniform(60, 600)
+    return concat_shots(parts), truths
+
+
+def evaluate_on_synthetic(seed: int, n: int, **kwargs: float) -> dict[str, float]:
+    """Run :func:`group_incidents` (``kwargs`` passed on) on ``synthetic_suite(seed, n)``
+    and score it against the truth.
+
+    Returns percentages ``rounds_exact_pct`` (gunfire incidents whose shots form exactly
+    one output incident), ``shooters_exact_pct``, ``mobile_detected_pct``,
+    ``false_mobile_pct`` (static gunfire called mobile), ``speed_within_20_pct``,
+    ``heading_within_15_pct``, ``gunfire_as_gunfire_pct``, ``gunfire_as_non_pct``; median
+    and 90th-percentile relative speed error (%) and heading error (deg); counts
+    ``fireworks_as_gunfire``, ``firecracker_as_gunfire`` (must be 0) and the numbers of
+    incidents of each family.
+    """
+    shots, truths = synthetic_suite(seed, n)
+    groups = group_incidents(shots, **kwargs)  # type: ignore[arg-type]
+    owner = np.empty(len(shots), dtype=np.int64)
+    for gi, g in enumerate(groups):
+        owner[g.shot_index] = gi
+    n_gun = rounds_ok = shooters_ok = gun_gun = gun_non = 0
+    n_mob = mob_det = n_static = false_mob = 0
+    fw_gun = fc_gun = n_fw = n_fc = 0
+    speed_err: list[float] = []
+    head_err: list[float] = []
+    for tr in truths:
+        gids, counts = np.unique(owner[tr.shot_index], return_counts=True)
+        g = groups[int(gids[np.argmax(counts)])]
+        if tr.kind in _GUNFIRE_KINDS:
+            n_gun += 1
+            rounds_ok += int(gids.size == 1 and g.rounds == tr.shot_index.size)
+            shooters_ok += int(g.shooters == tr.shooters)
+            gun_gun += int(g.classification == GUNFIRE)
+            gun_non += int(g.classification == NON_GUNFIRE)
+            if tr.kind == "mobile":
+                n_mob += 1
+                mob_det += int(g.mobile)
+                if g.mobile and g.speed_mps is not None and g.heading_deg is not None:
+                    assert tr.speed_mps is not None and tr.heading_deg is not None
+                    speed_err.append(abs(g.speed_mps - tr.speed_mps) / tr.speed_mps)
+                    dh = (g.heading_deg - tr.heading_deg + 180.0) % 360.0 - 180.0
+                    head_err.append(abs(dh))
+                else:
+                    speed_err.append(1.0)
+                    head_err.append(180.0)
+            else:
+                n_static += 1
+                false_mob += int(g.mobile)
+        elif tr.kind == "fireworks":
+            n_fw += 1
+            fw_gun += sum(groups[int(i)].classification == GUNFIRE for i in gids)
+        elif tr.kind == "firecracker":
+            n_fc += 1
+            fc_gun += sum(groups[int(i)].classification == GUNFIRE for i in gids)
+
+    def pct(a: int, b: int) -> float:
+        return 100.0 * a / b if b else float("nan")
+
+    se = np.asarray(speed_err) if speed_err else np.full(1, np.nan)
+    he = np.asarray(head_err) if head_err else np.full(1, np.nan)
+    return {
+        "incidents": float(n),
+        "gunfire_incidents": float(n_gun),
+        "mobile_incidents": float(n_mob),
+        "fireworks_incidents": float(n_fw),
+        "firecracker_incidents": float(n_fc),
+        "rounds_exact_pct": pct(rounds_ok, n_gun),
+        "shooters_exact_pct": pct(shooters_ok, n_gun),
+        "mobile_detected_pct": pct(mob_det, n_mob),
+        "false_mobile_pct": pct(false_mob, n_static),
+        "speed_within_20_pct": pct(int((se <= 0.2).sum()), len(speed_err)),
+        "heading_within_15_pct": pct(int((he <= 15.0).sum()), len(head_err)),
+        "speed_err_median_pct": float(100 * np.median(se)),
+        "speed_err_p90_pct": float(100 * np.percentile(se, 90)),
+        "heading_err_median_deg": float(np.median(he)),
+        "heading_err_p90_deg": float(np.percentile(he, 90)),
+        "gunfire_as_gunfire_pct": pct(gun_gun, n_gun),
+        "gunfire_as_non_pct": pct(gun_non, n_gun),
+        "fireworks_as_gunfire": float(fw_gun),
+        "firecracker_as_gunfire": float(fc_gun),
+    }
