@@ -10,9 +10,11 @@ Method
 ------
 1. **Incidents.** Shots are chained by single linkage in space and time: two shots are
    linked when their origin times differ by at most ``max_gap_s`` and their horizontal
-   distance is at most ``max_dist_m``. Aerial sources (height above ground at least
-   ``aerial_height_m``) are only chained with aerial sources, so a firework show and
-   gunfire under it stay separate incidents.
+   distance is at most ``max_dist_m``. Aerial sources (at least ``aerial_height_m``
+   above ground even 2 sigma lower) are never chained directly with ground sources (below
+   it even 2 sigma higher), so a firework show and gunfire under it stay separate
+   incidents; shots of ambiguous height chain with either. An incident is aerial when
+   the median of its known heights is at least ``aerial_height_m``.
 2. **Static shooters.** Shots are merged agglomeratively (greedy, smallest statistic
    first) while the Mahalanobis statistic of the difference of two cluster means,
 
@@ -28,10 +30,13 @@ Method
    shots (a RANSAC-style exhaustive search over pairs whose implied horizontal speed is
    plausible), their inliers gated by chi-square, then refined by weighted least squares
    with each shot's covariance. A track is accepted when it holds at least
-   ``min_track_shots`` shots that a static model could only explain with three or more
-   distinct places (so two alternating shooters are never a track: their shots jump back
-   and forth, a track progresses monotonically), its horizontal speed exceeds both
-   ``min_speed_mps`` and ``speed_sigma_factor`` times its standard error, and the
+   ``min_track_shots`` shots, its horizontal speed exceeds both ``min_speed_mps`` and
+   ``speed_sigma_factor`` times its standard error, its own shots are better explained
+   by the track than by static places (by BIC; against one or two places, which need no
+   more parameters than a track, it must also win by ``two_place_margin``: alternating
+   shooters jump back and forth and never fit a track, while two shooters firing one
+   after the other are told from a moving one by the shots within each group staying
+   put), and the
    Bayesian information criterion (Schwarz 1978) of "track + static rest" is lower than
    that of the all-static model, BIC = chi^2 + k ln(3 n). Speed (m/s) and heading
    (degrees clockwise from north) come with 1-sigma errors propagated from the
@@ -267,13 +272,15 @@ def _sym_inv(m: F64) -> F64:
     return np.asarray(np.linalg.inv(m), dtype=np.float64)
 
 
-def _chain(
-    t: F64, xy: F64, aerial: NDArray[np.bool_], max_gap_s: float, max_dist_m: float
-) -> list[I64]:
-    """Single-linkage chaining in space-time; returns groups of indices, time-ordered."""
+def _chain(t: F64, xy: F64, layer: I64, max_gap_s: float, max_dist_m: float) -> list[I64]:
+    """Single-linkage chaining in space-time; returns groups of indices, time-ordered.
+
+    ``layer`` is -1 (ground), +1 (aerial) or 0 (ambiguous height): shots of opposite
+    layers are never linked directly; ambiguous shots link with either.
+    """
     n = t.shape[0]
     order = np.argsort(t, kind="stable")
-    ts, ps, ae = t[order], xy[order], aerial[order]
+    ts, ps, ly = t[order], xy[order], layer[order]
     parent = np.arange(n)
 
     def find(i: int) -> int:
@@ -288,7 +295,7 @@ def _chain(
             continue
         js = np.arange(i + 1, ends[i])
         d = np.hypot(ps[js, 0] - ps[i, 0], ps[js, 1] - ps[i, 1])
-        for j in js[(d <= max_dist_m) & (ae[js] == ae[i])]:
+        for j in js[(d <= max_dist_m) & (ly[js] * ly[i] >= 0)]:
             ri, rj = find(i), find(int(j))
             if ri != rj:
                 parent[max(ri, rj)] = min(ri, rj)
@@ -436,6 +443,8 @@ def _find_track(
     speed_sigma_factor: float,
     min_track_dt_s: float,
     max_hypothesis_shots: int,
+    two_place_margin: float,
+    log_n: float,
     cluster_kw: dict[str, float],
 ) -> _Track | None:
     """Best constant-velocity track among the shots, or None (see module docstring)."""
@@ -489,9 +498,13 @@ def _find_track(
     if mask.sum() < min_track_shots:
         return None
     members = np.flatnonzero(mask).astype(np.int64)
-    # a track must need >= 3 distinct static places, else it is one or two static shooters
+    # the track must beat the static explanation of its own shots by BIC; against one or
+    # two static places (equal or fewer parameters) it must win by ``two_place_margin``
     lab = _cluster_static(t[members], pos[members], cov[members], **cluster_kw)
-    if int(lab.max()) + 1 < 3:
+    n_places = int(lab.max()) + 1
+    bic_static = _static_chi2(pos[members], Weff[members], lab) + 3 * n_places * log_n
+    margin = two_place_margin if n_places <= 2 else 0.0
+    if not chi2 + 6 * log_n + margin < bic_static:
         return None
     dof = 3 * members.size - 6
     scale = max(1.0, chi2 / dof) if dof > 0 else 1.0
@@ -499,6 +512,12 @@ def _find_track(
     if s < min_speed_mps or s > max_speed_mps or s < speed_sigma_factor * s_sig:
         return None
     return _Track(members, theta, t0, s, s_sig, hd, h_sig, chi2)
+
+
+def _median_height(h: F64) -> float:
+    """Median of the known heights, m (-inf when none is known)."""
+    hk = h[np.isfinite(h)]
+    return float(np.median(hk)) if hk.size else -math.inf
 
 
 def _interval_stats(t: F64) -> tuple[float, float, float]:
@@ -538,6 +557,7 @@ def _classify(
     elevated_height_m: float,
     aerial_height_m: float,
     firecracker_min_pops: int,
+    firecracker_min_cv: float,
     gunfire_threshold: float,
     probable_threshold: float,
 ) -> _Verdict:
@@ -557,7 +577,8 @@ def _classify(
     elif h_med is not None and h_med > elevated_height_m:
         z -= 2.0 * min(1.0, (h_med - elevated_height_m) / (aerial_height_m - elevated_height_m))
     med_dt, cv, frac_fast = _interval_stats(t)
-    if not aerial and n >= firecracker_min_pops and med_dt < 0.1 and (cv > 0.3 or frac_fast > 0.3):
+    irregular = cv > firecracker_min_cv or frac_fast > 0.2
+    if not aerial and n >= firecracker_min_pops and med_dt < 0.1 and irregular:
         kind = "firecracker"
         z -= 6.0
     elif not aerial and n >= 8 and med_dt >= 0.25 and cv < 0.04:
@@ -598,11 +619,13 @@ def group_incidents(
     max_speed_mps: float = 45.0,
     speed_sigma_factor: float = 3.0,
     max_tracks: int = 2,
+    two_place_margin: float = 3.0,
     max_hypothesis_shots: int = 80,
     max_shooter_analysis_shots: int = 400,
     aerial_height_m: float = 30.0,
     elevated_height_m: float = 15.0,
     firecracker_min_pops: int = 6,
+    firecracker_min_cv: float = 0.15,
     prior_logit: float = 0.0,
     gunfire_threshold: float = 0.8,
     probable_threshold: float = 0.4,
@@ -616,11 +639,14 @@ def group_incidents(
     ``same_place_chi2`` merges static clusters (3 dof); ``track_gate_chi2`` gates shots
     onto a track; a mobile shooter needs ``min_track_shots`` shots, pairs of shots at
     least ``min_track_dt_s`` s apart to seed it, a horizontal speed in
-    ``min_speed_mps``..``max_speed_mps`` m/s and above ``speed_sigma_factor`` sigma; at
+    ``min_speed_mps``..``max_speed_mps`` m/s and above ``speed_sigma_factor`` sigma, and
+    must beat one or two static places by ``two_place_margin`` (chi-square units); at
     most ``max_tracks`` tracks per incident; incidents above
     ``max_shooter_analysis_shots`` shots skip the track search. Classification:
     ``aerial_height_m`` m above ground is fireworks, sources above ``elevated_height_m``
-    m are penalised, ``firecracker_min_pops`` pops make a string, ``prior_logit`` is the
+    m are penalised, ``firecracker_min_pops`` pops at a median interval under 0.1 s with
+    a coefficient of variation above ``firecracker_min_cv`` (or 20 % of intervals under
+    45 ms, faster than guns cycle) make a firecracker string, ``prior_logit`` is the
     log-odds of gunfire with no evidence, ``gunfire_threshold`` and
     ``probable_threshold`` cut the probability of gunfire into the three classes.
 
@@ -636,7 +662,13 @@ def group_incidents(
     if n == 0:
         return []
     t, pos, cov = shots.t, shots.pos, shots.cov
-    aerial_shot = np.nan_to_num(shots.height_agl, nan=-np.inf) >= aerial_height_m
+    # height layer of each shot: aerial (+1) when even 2 sigma lower it is at least
+    # aerial_height_m up, ground (-1) when even 2 sigma higher it is below, else ambiguous
+    h = np.nan_to_num(shots.height_agl, nan=-np.inf)
+    sz = 2.0 * np.sqrt(cov[:, 2, 2] + floor_m * floor_m)
+    layer = np.where(
+        h - sz >= aerial_height_m, 1, np.where(h + sz < aerial_height_m, -1, 0)
+    ).astype(np.int64)
     Weff_all = _sym_inv(cov + floor_m * floor_m * np.eye(3) + 1e-6 * np.eye(3))
     cluster_kw = {
         "floor_m": floor_m,
@@ -645,7 +677,7 @@ def group_incidents(
         "min_cycle_s": min_cycle_s,
     }
     out: list[IncidentGroup] = []
-    for chained in _chain(t, pos[:, :2], aerial_shot, max_gap_s, max_dist_m):
+    for chained in _chain(t, pos[:, :2], layer, max_gap_s, max_dist_m):
         g = chained[np.argsort(t[chained], kind="stable")]
         tg, pg, cg, Wg = t[g], pos[g], cov[g], Weff_all[g]
         k = g.shape[0]
@@ -668,6 +700,8 @@ def group_incidents(
                     speed_sigma_factor=speed_sigma_factor,
                     min_track_dt_s=min_track_dt_s,
                     max_hypothesis_shots=max_hypothesis_shots,
+                    two_place_margin=two_place_margin,
+                    log_n=log_n,
                     cluster_kw=cluster_kw,
                 )
                 if tr is None:
@@ -708,11 +742,12 @@ def group_incidents(
             shots.height_agl[g],
             shots.score[g],
             shots.n_sensors[g],
-            aerial=bool(aerial_shot[g[0]]),
+            aerial=_median_height(shots.height_agl[g]) >= aerial_height_m,
             prior_logit=prior_logit,
             elevated_height_m=elevated_height_m,
             aerial_height_m=aerial_height_m,
             firecracker_min_pops=firecracker_min_pops,
+            firecracker_min_cv=firecracker_min_cv,
             gunfire_threshold=gunfire_threshold,
             probable_threshold=probable_threshold,
         )
@@ -755,11 +790,21 @@ SYNTHETIC_KINDS = (
     "multi",
     "auto",
     "two_shooters",
+    "sequential_shooters",
     "mobile",
+    "mobile_and_static",
     "fireworks",
     "firecracker",
 )
-_GUNFIRE_KINDS = ("single", "multi", "auto", "two_shooters", "mobile")
+_GUNFIRE_KINDS = (
+    "single",
+    "multi",
+    "auto",
+    "two_shooters",
+    "sequential_shooters",
+    "mobile",
+    "mobile_and_static",
+)
 
 
 @dataclass(frozen=True)
@@ -809,8 +854,10 @@ def synthetic_incident(
 
     single: one round; multi: 2-12 semi-automatic rounds 0.15-1.5 s apart; auto: a burst
     of 6-15 rounds at 600-900 rounds/min; two_shooters: two static shooters 20-80 m
-    apart, 2-6 rounds each, interleaved; mobile: 4-10 rounds 0.4-2 s apart from a vehicle
-    at 5-25 m/s on a straight line; fireworks: 3-12 aerial bursts 40-200 m up; firecracker:
+    apart, 2-6 rounds each, interleaved; sequential_shooters: the same but one after the
+    other, 1-5 rounds each; mobile: 4-10 rounds 0.4-2 s apart from a vehicle at 5-25 m/s
+    on a straight line; mobile_and_static: a mobile shooter (4-8 rounds) and a static one
+    30-100 m away returning 2-5 rounds; fireworks: 3-12 aerial bursts 40-200 m up; firecracker:
     a string of 10-60 pops 20-80 ms apart from one spot.
     """
     o = np.zeros(3) if origin is None else np.asarray(origin, dtype=np.float64)
@@ -847,6 +894,31 @@ def synthetic_incident(
         t = np.concatenate([ta, tb])
         p = np.concatenate([np.repeat(ground[None], ma, 0), np.repeat(other[None], mb, 0)])
         who = np.concatenate([np.zeros(ma, np.int64), np.ones(mb, np.int64)])
+    elif kind == "sequential_shooters":
+        sep = rng.uniform(20, 80)
+        a = rng.uniform(0, 2 * np.pi)
+        other = ground + sep * np.array([math.cos(a), math.sin(a), 0.0])
+        ma, mb = int(rng.integers(1, 6)), int(rng.integers(1, 6))
+        ta = t0 + np.concatenate([[0.0], np.cumsum(rng.uniform(0.15, 1.0, ma - 1))])
+        tb = ta[-1] + rng.uniform(0.3, 3.0)
+        tb = tb + np.concatenate([[0.0], np.cumsum(rng.uniform(0.15, 1.0, mb - 1))])
+        t = np.concatenate([ta, tb])
+        p = np.concatenate([np.repeat(ground[None], ma, 0), np.repeat(other[None], mb, 0)])
+        who = np.concatenate([np.zeros(ma, np.int64), np.ones(mb, np.int64)])
+    elif kind == "mobile_and_static":
+        m = int(rng.integers(4, 9))
+        speed = float(rng.uniform(5, 25))
+        heading = float(rng.uniform(0, 360))
+        hr = math.radians(heading)
+        v = speed * np.array([math.sin(hr), math.cos(hr), 0.0])
+        tau = np.concatenate([[0.0], np.cumsum(rng.uniform(0.4, 2.0, m - 1))])
+        a = rng.uniform(0, 2 * np.pi)
+        other = ground + rng.uniform(30, 100) * np.array([math.cos(a), math.sin(a), 0.0])
+        mb = int(rng.integers(2, 6))
+        tb = rng.uniform(0.0, tau[-1], mb)
+        t = t0 + np.concatenate([tau, tb])
+        p = np.concatenate([ground + tau[:, None] * v, np.repeat(other[None], mb, 0)])
+        who = np.concatenate([np.zeros(m, np.int64), np.ones(mb, np.int64)])
     elif kind == "mobile":
         m = int(rng.integers(4, 11))
         speed = float(rng.uniform(5, 25))
@@ -943,7 +1015,7 @@ def evaluate_on_synthetic(seed: int, n: int, **kwargs: float) -> dict[str, float
             shooters_ok += int(g.shooters == tr.shooters)
             gun_gun += int(g.classification == GUNFIRE)
             gun_non += int(g.classification == NON_GUNFIRE)
-            if tr.kind == "mobile":
+            if tr.kind in ("mobile", "mobile_and_static"):
                 n_mob += 1
                 mob_det += int(g.mobile)
                 if g.mobile and g.speed_mps is not None and g.heading_deg is not None:
