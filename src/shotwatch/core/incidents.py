@@ -444,6 +444,7 @@ def _find_track(
     min_track_dt_s: float,
     max_hypothesis_shots: int,
     two_place_margin: float,
+    max_track_candidates: int,
     log_n: float,
     cluster_kw: dict[str, float],
 ) -> _Track | None:
@@ -467,7 +468,8 @@ def _find_track(
     i, j, v = i[ok], j[ok], v[ok]
     if i.size == 0:
         return None
-    best_count, best_chi, best_mask = 0, np.inf, np.zeros(n, dtype=bool)
+    cand_key: list[float] = []
+    cand_mask: list[NDArray[np.bool_]] = []
     for c0 in range(0, i.size, 2048):
         sl = slice(c0, c0 + 2048)
         pred = pos[i[sl], None, :] + (t[None, :] - t[i[sl], None])[..., None] * v[sl, None, :]
@@ -475,14 +477,58 @@ def _find_track(
         c2 = np.einsum("hni,nij,hnj->hn", r, Weff, r)
         inl = c2 < gate_chi2
         cnt = inl.sum(axis=1)
-        chi = np.where(inl, c2, 0.0).sum(axis=1)
-        key = cnt * 1e6 - chi  # most inliers, then smallest chi-square
-        h = int(np.argmax(key))
-        if cnt[h] > best_count or (cnt[h] == best_count and chi[h] < best_chi):
-            best_count, best_chi, best_mask = int(cnt[h]), float(chi[h]), inl[h].copy()
-    if best_count < min_track_shots:
-        return None
-    mask = best_mask
+        key = cnt * 1e6 - np.where(inl, c2, 0.0).sum(axis=1)  # most inliers, then best fit
+        top = np.argsort(-key, kind="stable")[:max_track_candidates]
+        top = top[cnt[top] >= min_track_shots]
+        cand_key.extend(key[top].tolist())
+        cand_mask.extend(inl[h] for h in top)
+    seen: set[bytes] = set()
+    tried = 0
+    for h in np.argsort(-np.asarray(cand_key), kind="stable"):
+        m0 = cand_mask[int(h)]
+        if m0.tobytes() in seen:
+            continue
+        seen.add(m0.tobytes())
+        tried += 1
+        if tried > max_track_candidates:
+            break
+        tr = _refine_track(
+            t,
+            pos,
+            cov,
+            Weff,
+            m0,
+            gate_chi2=gate_chi2,
+            min_track_shots=min_track_shots,
+            min_speed_mps=min_speed_mps,
+            max_speed_mps=max_speed_mps,
+            speed_sigma_factor=speed_sigma_factor,
+            two_place_margin=two_place_margin,
+            log_n=log_n,
+            cluster_kw=cluster_kw,
+        )
+        if tr is not None:
+            return tr
+    return None
+
+
+def _refine_track(
+    t: F64,
+    pos: F64,
+    cov: F64,
+    Weff: F64,
+    mask: NDArray[np.bool_],
+    *,
+    gate_chi2: float,
+    min_track_shots: int,
+    min_speed_mps: float,
+    max_speed_mps: float,
+    speed_sigma_factor: float,
+    two_place_margin: float,
+    log_n: float,
+    cluster_kw: dict[str, float],
+) -> _Track | None:
+    """Iterate weighted least squares and inlier gating from a seed set; accept or not."""
     theta = np.zeros(6)
     tcov = np.zeros((6, 6))
     chi2 = 0.0
@@ -498,6 +544,11 @@ def _find_track(
     if mask.sum() < min_track_shots:
         return None
     members = np.flatnonzero(mask).astype(np.int64)
+    dof = 3 * members.size - 6
+    scale = max(1.0, chi2 / dof) if dof > 0 else 1.0
+    s, s_sig, hd, h_sig = _speed_heading(theta, tcov, scale)
+    if s < min_speed_mps or s > max_speed_mps or s < speed_sigma_factor * s_sig:
+        return None
     # the track must beat the static explanation of its own shots by BIC; against one or
     # two static places (equal or fewer parameters) it must win by ``two_place_margin``
     lab = _cluster_static(t[members], pos[members], cov[members], **cluster_kw)
@@ -505,11 +556,6 @@ def _find_track(
     bic_static = _static_chi2(pos[members], Weff[members], lab) + 3 * n_places * log_n
     margin = two_place_margin if n_places <= 2 else 0.0
     if not chi2 + 6 * log_n + margin < bic_static:
-        return None
-    dof = 3 * members.size - 6
-    scale = max(1.0, chi2 / dof) if dof > 0 else 1.0
-    s, s_sig, hd, h_sig = _speed_heading(theta, tcov, scale)
-    if s < min_speed_mps or s > max_speed_mps or s < speed_sigma_factor * s_sig:
         return None
     return _Track(members, theta, t0, s, s_sig, hd, h_sig, chi2)
 
@@ -620,6 +666,7 @@ def group_incidents(
     speed_sigma_factor: float = 3.0,
     max_tracks: int = 2,
     two_place_margin: float = 3.0,
+    max_track_candidates: int = 20,
     max_hypothesis_shots: int = 80,
     max_shooter_analysis_shots: int = 400,
     aerial_height_m: float = 30.0,
@@ -640,9 +687,9 @@ def group_incidents(
     onto a track; a mobile shooter needs ``min_track_shots`` shots, pairs of shots at
     least ``min_track_dt_s`` s apart to seed it, a horizontal speed in
     ``min_speed_mps``..``max_speed_mps`` m/s and above ``speed_sigma_factor`` sigma, and
-    must beat one or two static places by ``two_place_margin`` (chi-square units); at
-    most ``max_tracks`` tracks per incident; incidents above
-    ``max_shooter_analysis_shots`` shots skip the track search. Classification:
+    must beat one or two static places by ``two_place_margin`` (chi-square units; the
+    ``max_track_candidates`` best distinct seeds are tried); at most ``max_tracks``
+    tracks per incident; incidents above ``max_shooter_analysis_shots`` shots skip the track search. Classification:
     ``aerial_height_m`` m above ground is fireworks, sources above ``elevated_height_m``
     m are penalised, ``firecracker_min_pops`` pops at a median interval under 0.1 s with
     a coefficient of variation above ``firecracker_min_cv`` (or 20 % of intervals under
@@ -701,6 +748,7 @@ def group_incidents(
                     min_track_dt_s=min_track_dt_s,
                     max_hypothesis_shots=max_hypothesis_shots,
                     two_place_margin=two_place_margin,
+                    max_track_candidates=max_track_candidates,
                     log_n=log_n,
                     cluster_kw=cluster_kw,
                 )
