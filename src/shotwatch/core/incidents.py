@@ -689,7 +689,8 @@ def group_incidents(
     ``min_speed_mps``..``max_speed_mps`` m/s and above ``speed_sigma_factor`` sigma, and
     must beat one or two static places by ``two_place_margin`` (chi-square units; the
     ``max_track_candidates`` best distinct seeds are tried); at most ``max_tracks``
-    tracks per incident; incidents above ``max_shooter_analysis_shots`` shots skip the track search. Classification:
+    tracks per incident; incidents above ``max_shooter_analysis_shots`` shots skip the
+    track search. Classification:
     ``aerial_height_m`` m above ground is fireworks, sources above ``elevated_height_m``
     m are penalised, ``firecracker_min_pops`` pops at a median interval under 0.1 s with
     a coefficient of variation above ``firecracker_min_cv`` (or 20 % of intervals under
