@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "shotwatch.sim.commands",  # simulate
     "shotwatch.commands.classify",  # classify, train-classifier
     "shotwatch.web.commands",  # serve, demo
+    "shotwatch.sensor.commands",  # sensor
 )
 
 for _name in COMMAND_MODULES:

@@ -1,0 +1,330 @@
+"""The sensor edge agent: audio blocks in, pulse reports out.
+
+:class:`SensorAgent` takes audio in blocks of any size (a file read in chunks, a stream,
+a sound card), runs the onset picker of :mod:`shotwatch.core.picking` over a sliding
+buffer, scores each pick with the gunshot classifier when one is available, cuts a short
+clip around it and hands a :class:`~shotwatch.models.Pulse` to its transport.
+
+Streaming without double or missed picks: the agent keeps a sliding buffer of the recent
+audio and a *decision horizon* ``F`` (absolute sample index). Every ``hop_s`` of new
+audio it re-runs the picker over the buffer, which always holds ``lookbehind`` seconds
+before ``F`` (so the picker's 0.5 s long-term average and the clip's pre-roll exist) and
+at least ``lookahead`` seconds after the newest decision (so the clip's tail and the
+picker's peak/SNR windows are complete). Picks with onsets in ``[F - guard, end -
+lookahead)`` are emitted, unless one was already emitted within ``guard`` of them (the
+same impulse picked again from a slightly different buffer), and ``F`` moves to
+``end - lookahead``. An impulse spanning two blocks is therefore picked once, whatever
+the block size. The latency of a pulse is ``lookahead + hop_s`` (about 1.2 s with a
+0.9 s clip tail).
+
+Times: ``start_utc`` is the GPS time of the first sample; sample ``k`` is at
+``start_utc + k / sample_rate``. A block may carry its own start time (``t_start``);
+if it disagrees with the running clock by more than one sample the agent treats it as a
+gap: it finishes the old stream and starts a new one at ``t_start``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import uuid
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from shotwatch.errors import ConfigError, InputError, ShotwatchError
+from shotwatch.models import Pulse
+from shotwatch.sensor.clip import ClipFormat, encode_clip
+from shotwatch.timeutil import parse_utc
+
+if TYPE_CHECKING:
+    from shotwatch.sensor.transport import Transport
+
+logger = logging.getLogger("shotwatch.sensor")
+
+SENSOR_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MIN_RATE, MAX_RATE = 8000, 48000
+
+
+class PicksLike(Protocol):
+    """What a picker returns (``shotwatch.core.picking.Picks``): arrays of equal length.
+
+    ``onset``: sub-sample onset index; ``sigma``: 1-sigma onset uncertainty, s;
+    ``snr_db``: dB; ``peak_dbfs``: dB re full scale.
+    """
+
+    @property
+    def onset(self) -> NDArray[np.float64]: ...
+    @property
+    def sigma(self) -> NDArray[np.float64]: ...
+    @property
+    def snr_db(self) -> NDArray[np.float64]: ...
+    @property
+    def peak_dbfs(self) -> NDArray[np.float64]: ...
+
+
+Picker = Callable[[NDArray[np.float64], int], PicksLike]
+
+
+class Scorer(Protocol):
+    """A gunshot classifier (``shotwatch.core.classify.GunshotClassifier``)."""
+
+    def score(self, samples: NDArray[np.float64], sample_rate: int, onset: int) -> float: ...
+
+
+def default_picker() -> Picker:
+    """The project's onset picker, :func:`shotwatch.core.picking.pick_onsets`."""
+    try:
+        from shotwatch.core.picking import pick_onsets
+    except ImportError as e:
+        raise ConfigError(f"the onset picker is not available: {e}") from None
+    return pick_onsets
+
+
+def default_classifier() -> Scorer | None:
+    """The shipped gunshot classifier, or None (and a warning) if it cannot be loaded."""
+    try:
+        from shotwatch.core.classify import GunshotClassifier
+
+        return GunshotClassifier.load_default()
+    # Any failure to load the model (missing package data, an incompatible model file)
+    # must not stop a sensor from reporting pulses: it reports them unscored.
+    except Exception as e:
+        logger.warning("no gunshot classifier (%s); gunshot_score left empty", e)
+        return None
+
+
+def validate_sensor_id(sensor_id: str) -> str:
+    """Sensor ids are 1-64 letters, digits, ``-`` or ``_`` (they become bus subjects)."""
+    if not isinstance(sensor_id, str) or not SENSOR_ID_RE.match(sensor_id):
+        raise InputError(f"sensor id must be 1-64 letters, digits, '-' or '_', got {sensor_id!r}")
+    return sensor_id
+
+
+class SensorAgent:
+    """Streaming onset picking, scoring and clipping for one sensor.
+
+    :param sensor_id: the sensor's id (``S017``).
+    :param transport: where pulses go (:mod:`shotwatch.sensor.transport`); None to only
+        return them from :meth:`process`.
+    :param sample_rate: Hz, 8000-48000.
+    :param start_utc: GPS time of the first sample, epoch seconds or ISO-8601 ``...Z``.
+    :param picker: ``picker(samples, sample_rate) -> Picks``; default
+        :func:`shotwatch.core.picking.pick_onsets`.
+    :param classifier: ``"auto"`` (the shipped model if it loads), an object with
+        ``score(samples, sample_rate, onset_index)``, or None (no score).
+    :param clip_before_s: clip pre-roll, s. :param clip_after_s: clip length after the
+        onset, s. :param clip_format: ``"flac"`` or ``"wav"``; None for no clip.
+    :param hop_s: how much new audio triggers a picker run, s.
+    """
+
+    GUARD_S = 0.015
+    PICKER_TAIL_S = 0.06
+    LTA_S = 0.5
+
+    def __init__(
+        self,
+        sensor_id: str,
+        transport: Transport | None = None,
+        *,
+        sample_rate: int,
+        start_utc: float | str,
+        picker: Picker | None = None,
+        classifier: Scorer | Literal["auto"] | None = "auto",
+        clip_before_s: float = 0.1,
+        clip_after_s: float = 0.9,
+        clip_format: ClipFormat | None = "flac",
+        hop_s: float = 0.25,
+    ) -> None:
+        self.sensor_id = validate_sensor_id(sensor_id)
+        self.transport = transport
+        if isinstance(sample_rate, bool) or not isinstance(sample_rate, int | np.integer):
+            raise InputError(f"sample rate must be an integer, got {sample_rate!r}")
+        if not MIN_RATE <= int(sample_rate) <= MAX_RATE:
+            raise InputError(
+                f"sample rate {sample_rate} Hz not supported (need {MIN_RATE}-{MAX_RATE} Hz)"
+            )
+        self.sample_rate = int(sample_rate)
+        if not 0.0 <= clip_before_s <= 1.0 or not 0.0 < clip_after_s <= 5.0:
+            raise InputError("clip must be 0-1 s before and 0-5 s after the onset")
+        if not 0.01 <= hop_s <= 5.0:
+            raise InputError(f"hop must be 0.01-5 s, got {hop_s}")
+        self.picker: Picker = picker if picker is not None else default_picker()
+        self.classifier: Scorer | None = (
+            default_classifier() if classifier == "auto" else classifier
+        )
+        self.clip_format = clip_format
+        sr = self.sample_rate
+        self._before_n = round(clip_before_s * sr)
+        self._after_n = round(clip_after_s * sr)
+        self._guard_n = self.GUARD_S * sr
+        self._hop_n = max(1, round(hop_s * sr))
+        self._lookahead_n = round((max(clip_after_s, 0.35, self.PICKER_TAIL_S) + 0.05) * sr)
+        self._lookbehind_n = round((max(clip_before_s, 0.1) + self.LTA_S + 0.35) * sr)
+        self._max_chunk_n = max(self._hop_n, 2 * sr)
+        self.pulses_emitted = 0
+        self._reset(self._parse_start(start_utc))
+
+    @staticmethod
+    def _parse_start(start_utc: float | str) -> float:
+        t = parse_utc(start_utc) if isinstance(start_utc, str) else float(start_utc)
+        if not math.isfinite(t) or not 0.0 < t < 1e10:
+            raise InputError(f"start time is not a plausible epoch time: {start_utc!r}")
+        return t
+
+    def _reset(self, t0: float) -> None:
+        self.t0 = t0
+        self._chunks: list[NDArray[np.float64]] = []
+        self._buf = np.zeros(0)
+        self._buf0 = 0  # absolute index of self._buf[0]
+        self._n = 0  # samples received since t0
+        self._horizon = 0.0  # picks before this absolute sample index are decided
+        self._recent: deque[float] = deque(maxlen=32)
+
+    @property
+    def next_sample_time(self) -> float:
+        """Epoch time of the next sample the agent expects."""
+        return self.t0 + self._n / self.sample_rate
+
+    # -- the streaming core (pure computation, no I/O) --------------------------------
+
+    def process(self, block: Any, t_start: float | None = None) -> list[Pulse]:
+        """Take the next block of samples (1-D, or 2-D frames x channels: first channel).
+
+        Returns the pulses decided so far (possibly none; they lag the audio by about
+        ``clip_after_s + hop_s``).
+        """
+        x = self._check_block(block)
+        out: list[Pulse] = []
+        if t_start is not None and self._n > 0:
+            if abs(float(t_start) - self.next_sample_time) > 1.0 / self.sample_rate:
+                logger.info(
+                    "%s: time jump of %.6f s; restarting the stream",
+                    self.sensor_id,
+                    float(t_start) - self.next_sample_time,
+                )
+                out += self.finish()
+                self._reset(float(t_start))
+        elif t_start is not None:
+            self._reset(float(t_start))
+        for i in range(0, x.shape[0], self._max_chunk_n):
+            self._chunks.append(x[i : i + self._max_chunk_n])
+            self._n += min(self._max_chunk_n, x.shape[0] - i)
+            if self._n - self._lookahead_n - self._horizon >= self._hop_n:
+                out += self._analyse(self._n - self._lookahead_n)
+        return out
+
+    def finish(self) -> list[Pulse]:
+        """End of stream: decide the remaining audio (clips are cut at the end)."""
+        out = self._analyse(self._n - self.PICKER_TAIL_S * self.sample_rate)
+        self._horizon = max(self._horizon, float(self._n))
+        return out
+
+    def _check_block(self, block: Any) -> NDArray[np.float64]:
+        try:
+            x = np.asarray(block, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise InputError("audio block is not numeric") from None
+        if x.ndim == 2:
+            x = x[:, 0]
+        if x.ndim != 1:
+            raise InputError(f"audio block must be 1-D or frames x channels, got {x.shape}")
+        if not np.all(np.isfinite(x)):
+            raise InputError("audio block contains NaN or infinity")
+        return np.array(x, dtype=np.float64, copy=True)
+
+    def _analyse(self, decide_until: float) -> list[Pulse]:
+        if self._chunks:
+            self._buf = np.concatenate([self._buf, *self._chunks])
+            self._chunks = []
+        out: list[Pulse] = []
+        if decide_until > self._horizon and self._buf.shape[0] > 0:
+            picks = self.picker(self._buf, self.sample_rate)
+            lo = self._horizon - self._guard_n
+            for j in np.argsort(picks.onset):
+                onset = self._buf0 + float(picks.onset[j])
+                if not lo <= onset < decide_until:
+                    continue
+                if any(abs(onset - r) < self._guard_n for r in self._recent):
+                    continue
+                self._recent.append(onset)
+                out.append(self._pulse(picks, int(j), onset))
+            self._horizon = max(self._horizon, decide_until)
+        keep_from = max(self._buf0, math.floor(self._horizon) - self._lookbehind_n)
+        if keep_from > self._buf0:
+            self._buf = self._buf[keep_from - self._buf0 :]
+            self._buf0 = keep_from
+        self.pulses_emitted += len(out)
+        return out
+
+    def _pulse(self, picks: PicksLike, j: int, onset: float) -> Pulse:
+        sr = self.sample_rate
+        t = self.t0 + onset / sr
+        a = max(self._buf0, round(onset) - self._before_n)
+        b = min(self._buf0 + self._buf.shape[0], round(onset) + self._after_n)
+        seg = self._buf[a - self._buf0 : b - self._buf0]
+        on_in_seg = onset - a
+        score: float | None = None
+        if self.classifier is not None:
+            try:
+                score = float(self.classifier.score(seg, sr, round(on_in_seg)))
+            except (ShotwatchError, ValueError) as e:
+                logger.warning("%s: classifier failed on pulse at %.6f: %s", self.sensor_id, t, e)
+            if score is not None and not 0.0 <= score <= 1.0:
+                logger.warning(
+                    "%s: classifier score %r outside 0..1 ignored", self.sensor_id, score
+                )
+                score = None
+        sigma = float(picks.sigma[j])
+        features: dict[str, Any] = {"sample_rate": sr, "sigma_t_s": float(f"{sigma:.4g}")}
+        rise = getattr(picks, "rise_s", None)
+        if rise is not None:
+            features["rise_s"] = round(float(rise[j]), 6)
+        clip = None
+        if self.clip_format is not None and seg.shape[0] > 1:
+            clip = encode_clip(
+                seg, sr, self.t0 + a / sr, onset_s=on_in_seg / sr, fmt=self.clip_format
+            )
+        return Pulse(
+            sensor_id=self.sensor_id,
+            t=t,
+            snr_db=float(picks.snr_db[j]),
+            peak_dbfs=float(picks.peak_dbfs[j]),
+            gunshot_score=score,
+            features=features,
+            clip=clip,
+            sigma_t=sigma,
+            uid=str(uuid.uuid4()),
+        )
+
+    # -- with a transport ------------------------------------------------------------
+
+    async def feed(self, block: Any, t_start: float | None = None) -> list[Pulse]:
+        """:meth:`process` a block and hand the resulting pulses to the transport."""
+        pulses = self.process(block, t_start)
+        await self._send(pulses)
+        return pulses
+
+    async def close(self) -> list[Pulse]:
+        """:meth:`finish` the stream and send the last pulses (the transport stays open)."""
+        pulses = self.finish()
+        await self._send(pulses)
+        return pulses
+
+    async def _send(self, pulses: list[Pulse]) -> None:
+        if self.transport is None:
+            return
+        for p in pulses:
+            await self.transport.send(pulse_report(p))
+
+
+def pulse_report(p: Pulse) -> dict[str, Any]:
+    """The wire message of a pulse: ``Pulse.to_json()`` plus ``sigma_t_s`` when known."""
+    d = p.to_json()
+    if p.sigma_t is not None and "sigma_t_s" not in d:
+        d["sigma_t_s"] = float(f"{p.sigma_t:.4g}")
+    return d

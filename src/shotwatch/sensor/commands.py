@@ -1,0 +1,213 @@
+"""``shotwatch sensor run``: the edge agent on a file or a stream."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from shotwatch.errors import InputError
+
+sensor_app = typer.Typer(
+    name="sensor",
+    help="The sensor edge agent: audio -> onset picks, scores, clips -> pulse reports.",
+    no_args_is_help=True,
+)
+
+
+def register(app: typer.Typer) -> None:
+    """Register ``shotwatch sensor ...``."""
+    app.add_typer(sensor_app, name="sensor")
+
+
+@sensor_app.command("run")
+def run(  # noqa: PLR0917 - typer options
+    sensor_id: Annotated[str, typer.Option("--sensor-id", help="This sensor's id, e.g. S001.")],
+    input_: Annotated[
+        str,
+        typer.Option(
+            "--input",
+            "-i",
+            help="WAV/FLAC file, or '-' for a WAV stream / raw s16le PCM on stdin.",
+        ),
+    ],
+    start_utc: Annotated[
+        str | None,
+        typer.Option(
+            "--start-utc",
+            help="GPS time of the first sample (ISO-8601 ...Z). Required for a file; "
+            "a stream defaults to the clock at its first sample.",
+        ),
+    ] = None,
+    server: Annotated[
+        str | None, typer.Option("--server", help="POST reports to SERVER/api/v1/pulses.")
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option("--token", envvar="SHOTWATCH_SENSOR_TOKEN", help="Sensor bearer token."),
+    ] = None,
+    mqtt: Annotated[
+        str | None,
+        typer.Option("--mqtt", help="Publish to shotwatch/pulses/<id> on mqtt://host:port."),
+    ] = None,
+    out: Annotated[
+        str | None, typer.Option("--out", "-o", help="Append JSON lines to FILE ('-': stdout).")
+    ] = None,
+    realtime: Annotated[
+        bool, typer.Option("--realtime", help="Replay a file at real speed.")
+    ] = False,
+    sample_rate: Annotated[
+        int | None, typer.Option("--sample-rate", help="Rate of raw PCM on stdin, Hz.")
+    ] = None,
+    block_ms: Annotated[
+        float | None,
+        typer.Option("--block-ms", help="Block size, ms (default 100 real-time, 2000 fast)."),
+    ] = None,
+    spool: Annotated[
+        Path | None,
+        typer.Option("--spool", help="Directory keeping undelivered reports across restarts."),
+    ] = None,
+    spool_max: Annotated[
+        int, typer.Option("--spool-max", help="Most undelivered reports kept.")
+    ] = 10_000,
+    clip_format: Annotated[str, typer.Option("--clip-format", help="flac, wav or none.")] = "flac",
+    no_classifier: Annotated[
+        bool, typer.Option("--no-classifier", help="Do not score pulses.")
+    ] = False,
+    flush_timeout: Annotated[
+        float, typer.Option("--flush-timeout", help="Seconds to wait for delivery at the end.")
+    ] = 30.0,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Pick impulses in audio and report them as pulses (HTTP, MQTT or a JSON-lines file)."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    targets = [t for t in (server, mqtt, out) if t]
+    if len(targets) != 1:
+        raise InputError("give exactly one of --server, --mqtt, --out")
+    if clip_format not in ("flac", "wav", "none"):
+        raise InputError(f"--clip-format must be flac, wav or none, got {clip_format!r}")
+    if block_ms is not None and not 1.0 <= block_ms <= 10_000.0:
+        raise InputError(f"--block-ms must be 1-10000, got {block_ms}")
+    if flush_timeout < 0:
+        raise InputError("--flush-timeout must be >= 0")
+    code = asyncio.run(
+        _run(
+            sensor_id=sensor_id,
+            input_=input_,
+            start_utc=start_utc,
+            server=server,
+            token=token,
+            mqtt=mqtt,
+            out=out,
+            realtime=realtime,
+            sample_rate=sample_rate,
+            block_s=(block_ms if block_ms is not None else 100.0 if realtime else 2000.0) / 1e3,
+            spool_dir=spool,
+            spool_max=spool_max,
+            clip_format=None if clip_format == "none" else clip_format,
+            classify=not no_classifier,
+            flush_timeout=flush_timeout,
+        )
+    )
+    if code:
+        raise typer.Exit(code)
+
+
+async def _run(
+    *,
+    sensor_id: str,
+    input_: str,
+    start_utc: str | None,
+    server: str | None,
+    token: str | None,
+    mqtt: str | None,
+    out: str | None,
+    realtime: bool,
+    sample_rate: int | None,
+    block_s: float,
+    spool_dir: Path | None,
+    spool_max: int,
+    clip_format: Any,
+    classify: bool,
+    flush_timeout: float,
+) -> int:
+    from shotwatch.bus import BusError
+    from shotwatch.sensor.agent import SensorAgent, validate_sensor_id
+    from shotwatch.sensor.runner import Source, run_source
+    from shotwatch.sensor.sources import FileSource, StreamSource
+    from shotwatch.sensor.transport import (
+        BusTransport,
+        HttpTransport,
+        JsonlTransport,
+        RetryingTransport,
+        Spool,
+        Transport,
+    )
+    from shotwatch.timeutil import parse_utc
+
+    validate_sensor_id(sensor_id)
+    source: Source
+    if input_ == "-":
+        source = await asyncio.to_thread(StreamSource, sys.stdin.buffer, sample_rate)
+        t0 = parse_utc(start_utc) if start_utc else time.time()
+    else:
+        if sample_rate is not None:
+            raise InputError("--sample-rate is only for raw PCM on stdin")
+        source = FileSource(input_)
+        if not start_utc:
+            raise InputError("--start-utc (GPS time of the first sample) is required for a file")
+        t0 = parse_utc(start_utc)
+
+    transport: Transport
+    if out:
+        transport = JsonlTransport(out)
+    else:
+        queue = Spool(spool_dir, max_items=spool_max)
+        if server:
+            if not token:
+                raise InputError("--server needs --token (or SHOTWATCH_SENSOR_TOKEN)")
+            transport = HttpTransport(server, token, spool=queue)
+        else:
+            assert mqtt is not None
+            if not mqtt.startswith("mqtt://"):
+                raise InputError(f"--mqtt must be an mqtt://host:port URL, got {mqtt!r}")
+            try:
+                transport = BusTransport(mqtt, spool=queue)
+            except BusError as e:
+                raise InputError(str(e)) from None
+
+    agent = SensorAgent(
+        sensor_id,
+        transport,
+        sample_rate=source.sample_rate,
+        start_utc=t0,
+        classifier="auto" if classify else None,
+        clip_format=clip_format,
+    )
+    await transport.start()
+    try:
+        stats = await run_source(agent, source, block_s=block_s, realtime=realtime)
+        delivered = await transport.flush(flush_timeout)
+    finally:
+        await transport.close(timeout=0)
+    typer.echo(f"{sensor_id}: {stats.describe(source.sample_rate)}", err=True)
+    if isinstance(transport, RetryingTransport):
+        typer.echo(
+            f"{sensor_id}: delivered {transport.delivered}, rejected by the receiver "
+            f"{transport.rejected}, spool dropped {transport.spool.dropped}",
+            err=True,
+        )
+    if not delivered:
+        where = f"kept in {spool_dir}" if spool_dir else "not delivered"
+        typer.echo(f"{sensor_id}: {transport.pending} reports {where}", err=True)
+        return 1
+    return 0

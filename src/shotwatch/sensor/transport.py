@@ -1,0 +1,436 @@
+"""Where a sensor's pulse reports go: a small transport interface, three implementations.
+
+- :class:`JsonlTransport` appends JSON Lines to a file (offline runs; the
+  ``pulses.jsonl`` contract).
+- :class:`HttpTransport` POSTs each report to ``<server>/api/v1/pulses`` with
+  ``Authorization: Bearer <sensor token>``.
+- :class:`BusTransport` publishes on the bus subject ``pulses.<sensor_id>`` (with an MQTT
+  bus under the default prefix: topic ``shotwatch/pulses/<sensor_id>``).
+
+The network transports never lose a pulse to a short outage: :meth:`Transport.send` puts
+the report in a bounded :class:`Spool` (in memory, or one file per report in a directory
+so it survives a restart) and a background task delivers the spool in order, retrying
+with exponential backoff and jitter (honouring ``Retry-After``). Each report carries a
+``pulse_uuid`` so the server can drop the duplicate a retry may cause. Only a full
+spool drops reports (the oldest first, with an error in the log); a report the server
+rejects as malformed (HTTP 400/413/422) is dropped with an error, as retrying cannot help.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import random
+import time
+from abc import ABC, abstractmethod
+from collections import deque
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+
+from shotwatch.errors import ConfigError, InputError, ShotwatchError
+
+if TYPE_CHECKING:
+    from shotwatch.bus.base import Bus
+
+logger = logging.getLogger("shotwatch.sensor.transport")
+
+
+class DeliveryError(ShotwatchError):
+    """A report could not be delivered now; ``permanent`` if retrying cannot help."""
+
+    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None):
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+class Transport(ABC):
+    """Sends pulse reports (dicts of the pulse report contract)."""
+
+    async def start(self) -> None:  # noqa: B027 - optional hook
+        """Open connections / start background work."""
+
+    @abstractmethod
+    async def send(self, report: dict[str, Any]) -> None:
+        """Queue or write one report. Never blocks on the network."""
+
+    async def flush(self, timeout: float | None = None) -> bool:
+        """Wait until everything sent so far is delivered; False on timeout."""
+        return True
+
+    async def close(self, timeout: float | None = 10.0) -> None:  # noqa: B027 - optional hook
+        """Deliver what can be delivered within ``timeout`` s, then stop."""
+
+    @property
+    def pending(self) -> int:
+        """Reports not yet delivered."""
+        return 0
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+
+class JsonlTransport(Transport):
+    """Appends one JSON line per report to ``path`` (``-`` for stdout), flushed per line."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = str(path)
+        self._fh: Any = None
+        self.written = 0
+
+    async def start(self) -> None:
+        if self._fh is not None:
+            return
+        if self.path == "-":
+            import sys
+
+            self._fh = sys.stdout
+            return
+        try:
+            self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
+        except OSError as e:
+            raise InputError(f"cannot write: {e.strerror}", self.path) from None
+
+    async def send(self, report: dict[str, Any]) -> None:
+        if self._fh is None:
+            await self.start()
+        try:
+            self._fh.write(json.dumps(report, separators=(",", ":")) + "\n")
+            self._fh.flush()
+        except OSError as e:
+            raise InputError(f"cannot write: {e.strerror}", self.path) from None
+        self.written += 1
+
+    async def close(self, timeout: float | None = 10.0) -> None:
+        fh, self._fh = self._fh, None
+        if fh is not None and self.path != "-":
+            fh.close()
+
+
+class Spool:
+    """A bounded FIFO of reports, in memory or persisted one file per report in ``directory``.
+
+    With a directory, reports left over from an earlier run are loaded first (oldest first);
+    each is written atomically (temp file + rename) and removed once delivered.
+    """
+
+    def __init__(self, directory: Path | str | None = None, *, max_items: int = 10_000) -> None:
+        if max_items < 1:
+            raise ConfigError("spool size must be >= 1")
+        self.max_items = max_items
+        self.directory = Path(directory) if directory is not None else None
+        self._items: deque[tuple[str | None, dict[str, Any]]] = deque()
+        self._seq = 0
+        self.dropped = 0
+        if self.directory is not None:
+            self._load()
+
+    def _load(self) -> None:
+        assert self.directory is not None
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            names = sorted(p.name for p in self.directory.glob("*.json"))
+        except OSError as e:
+            raise ConfigError(f"spool directory {self.directory} unusable: {e.strerror}") from None
+        for name in names:
+            try:
+                report = json.loads((self.directory / name).read_text(encoding="utf-8"))
+            except (OSError, ValueError) as e:
+                logger.error("spool: unreadable %s skipped: %s", name, e)
+                continue
+            self._items.append((name, report))
+        if names:
+            self._seq = int(names[-1].split("-", 1)[0]) + 1 if names[-1][0].isdigit() else 0
+            logger.info("spool: %d undelivered reports from an earlier run", len(self._items))
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def put(self, report: dict[str, Any]) -> None:
+        while len(self._items) >= self.max_items:
+            name, old = self._items.popleft()
+            self._remove(name)
+            self.dropped += 1
+            logger.error(
+                "spool full (%d): dropped the oldest report (%s %s); %d dropped so far",
+                self.max_items,
+                old.get("sensor_id"),
+                old.get("t_utc"),
+                self.dropped,
+            )
+        name = None
+        if self.directory is not None:
+            name = f"{self._seq:012d}-{os.getpid()}.json"
+            self._seq += 1
+            tmp = self.directory / (name + ".tmp")
+            try:
+                tmp.write_text(json.dumps(report), encoding="utf-8")
+                tmp.replace(self.directory / name)
+            except OSError as e:
+                logger.error("spool: cannot persist report, keeping it in memory: %s", e)
+                name = None
+        self._items.append((name, report))
+
+    def peek(self) -> dict[str, Any]:
+        return self._items[0][1]
+
+    def pop(self) -> None:
+        name, _ = self._items.popleft()
+        self._remove(name)
+
+    def _remove(self, name: str | None) -> None:
+        if name is not None and self.directory is not None:
+            with contextlib.suppress(FileNotFoundError):
+                (self.directory / name).unlink()
+
+
+class RetryingTransport(Transport):
+    """A transport that delivers a :class:`Spool` in order from a background task.
+
+    Backoff after a failure: ``min(max_backoff, base_backoff * 2**k)`` s times a random
+    factor in [0.5, 1], or the server's ``Retry-After`` when it gives one.
+    """
+
+    def __init__(
+        self,
+        *,
+        spool: Spool | None = None,
+        base_backoff: float = 0.5,
+        max_backoff: float = 30.0,
+    ) -> None:
+        self.spool = spool if spool is not None else Spool()
+        self.base_backoff = base_backoff
+        self.max_backoff = max_backoff
+        self.delivered = 0
+        self.rejected = 0
+        self.attempts = 0
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._failures = 0
+
+    @abstractmethod
+    async def _deliver(self, report: dict[str, Any]) -> None:
+        """Deliver one report or raise :class:`DeliveryError`."""
+
+    async def _open(self) -> None:
+        """Open the connection (called by :meth:`start`)."""
+
+    async def _shutdown(self) -> None:
+        """Close the connection (called by :meth:`close`)."""
+
+    @property
+    def pending(self) -> int:
+        return len(self.spool)
+
+    async def start(self) -> None:
+        if self._task is None:
+            await self._open()
+            self._task = asyncio.create_task(self._run())
+            self._wake.set()
+
+    async def send(self, report: dict[str, Any]) -> None:
+        if self._task is None:
+            await self.start()
+        self.spool.put(report)
+        self._idle.clear()
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            if not self.spool:
+                self._idle.set()
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            report = self.spool.peek()
+            self.attempts += 1
+            try:
+                await self._deliver(report)
+            except DeliveryError as e:
+                if e.permanent:
+                    self.rejected += 1
+                    logger.error("pulse report rejected, dropped: %s", e)
+                    self.spool.pop()
+                    continue
+                self._failures += 1
+                delay = min(self.max_backoff, self.base_backoff * 2 ** (self._failures - 1))
+                delay *= random.uniform(0.5, 1.0)
+                if e.retry_after is not None:
+                    delay = min(max(e.retry_after, 0.0), self.max_backoff)
+                logger.warning(
+                    "delivery failed (%s); %d pending, retry in %.1f s", e, len(self.spool), delay
+                )
+                self._wake.clear()
+                # A new report does not cut the backoff short (it would hammer the server).
+                await asyncio.sleep(delay)
+                continue
+            self._failures = 0
+            self.delivered += 1
+            self.spool.pop()
+
+    async def flush(self, timeout: float | None = None) -> bool:
+        if not self.spool:
+            return True
+        if self._task is None:
+            await self.start()
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            return not self.spool
+        return True
+
+    async def close(self, timeout: float | None = 10.0) -> None:
+        if self._task is not None:
+            await self.flush(timeout)
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self.spool:
+            where = f"kept in {self.spool.directory}" if self.spool.directory else "LOST"
+            logger.error("%d pulse reports undelivered at close (%s)", len(self.spool), where)
+        await self._shutdown()
+
+
+class HttpTransport(RetryingTransport):
+    """POST ``<server>/api/v1/pulses`` with ``Authorization: Bearer <token>``.
+
+    2xx and 409 (already have it) count as delivered; 400/413/422 as rejected; anything
+    else (connection errors, timeouts, 401/403, 429, 5xx) is retried with backoff.
+    """
+
+    PATH = "/api/v1/pulses"
+
+    def __init__(
+        self,
+        server: str,
+        token: str,
+        *,
+        spool: Spool | None = None,
+        timeout: float = 10.0,
+        base_backoff: float = 0.5,
+        max_backoff: float = 30.0,
+    ) -> None:
+        super().__init__(spool=spool, base_backoff=base_backoff, max_backoff=max_backoff)
+        if not server.startswith(("http://", "https://")):
+            raise InputError(f"server URL must start with http:// or https://, got {server!r}")
+        if not token:
+            raise InputError("a sensor token is required for the HTTP transport")
+        self.url = server.rstrip("/") + self.PATH
+        self._token = token
+        self.timeout = timeout
+        self._client: Any = None
+
+    async def _open(self) -> None:
+        import httpx
+
+        self._client = httpx.AsyncClient(
+            timeout=self.timeout,
+            headers={"Authorization": f"Bearer {self._token}", "User-Agent": "shotwatch-sensor"},
+        )
+
+    async def _shutdown(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
+
+    async def _deliver(self, report: dict[str, Any]) -> None:
+        import httpx
+
+        try:
+            r = await self._client.post(self.url, json=report)
+        except httpx.HTTPError as e:
+            raise DeliveryError(f"{type(e).__name__}: {e}") from None
+        if 200 <= r.status_code < 300 or r.status_code == 409:
+            return
+        text = r.text[:200].replace("\n", " ")
+        msg = f"HTTP {r.status_code} from {self.url}: {text}"
+        if r.status_code in (400, 413, 422):
+            raise DeliveryError(msg, permanent=True)
+        if r.status_code in (401, 403):
+            logger.error("server refuses the sensor token: %s", msg)
+        raise DeliveryError(msg, retry_after=_retry_after(r.headers.get("Retry-After")))
+
+
+def _retry_after(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    from email.utils import parsedate_to_datetime
+
+    try:
+        return parsedate_to_datetime(value).timestamp() - time.time()
+    except (TypeError, ValueError):
+        return None
+
+
+class BusTransport(RetryingTransport):
+    """Publish each report as JSON on ``pulses.<sensor_id>`` of a bus (MQTT for sensors).
+
+    ``bus`` is a URL (``mqtt://127.0.0.1:1883``) or a :class:`~shotwatch.bus.base.Bus`.
+    With a URL the transport owns the connection and reopens it after a failure.
+    """
+
+    def __init__(
+        self,
+        bus: str | Bus,
+        *,
+        spool: Spool | None = None,
+        base_backoff: float = 0.5,
+        max_backoff: float = 30.0,
+    ) -> None:
+        super().__init__(spool=spool, base_backoff=base_backoff, max_backoff=max_backoff)
+        self._url = bus if isinstance(bus, str) else None
+        self._bus: Bus | None = None if isinstance(bus, str) else bus
+        if self._url is not None:
+            from shotwatch.bus import connect_url
+
+            connect_url(self._url)  # validate the URL now: bad input fails fast
+
+    async def _connect(self) -> Bus:
+        from shotwatch.bus import connect_url
+
+        if self._bus is None:
+            assert self._url is not None
+            bus = connect_url(self._url)
+            await bus.connect()
+            self._bus = bus
+        return self._bus
+
+    async def _deliver(self, report: dict[str, Any]) -> None:
+        from shotwatch.bus import BusError
+
+        sid = report.get("sensor_id")
+        if not isinstance(sid, str):
+            raise DeliveryError("report has no sensor_id", permanent=True)
+        try:
+            bus = await self._connect()
+            await bus.publish(f"pulses.{sid}", json.dumps(report).encode())
+        except BusError as e:
+            if self._url is not None and self._bus is not None:
+                old, self._bus = self._bus, None
+                with contextlib.suppress(Exception):
+                    await old.close()
+            raise DeliveryError(str(e)) from None
+
+    async def _shutdown(self) -> None:
+        if self._url is not None and self._bus is not None:
+            bus, self._bus = self._bus, None
+            await bus.close()
