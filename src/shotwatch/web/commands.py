@@ -1,9 +1,113 @@
-"""Sub-commands of this area (filled in by its issue)."""
+"""Sub-commands of the live system: ``serve``, ``demo``, ``add-sensors``, ``bench-service``."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 
 def register(app: typer.Typer) -> None:
-    """Register this area's sub-commands (none yet)."""
+    """Register ``serve``, ``demo``, ``add-sensors`` and ``bench-service``."""
+
+    @app.command()
+    def serve(
+        host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+        database_url: Annotated[
+            str | None, typer.Option(help="SQLAlchemy URL (default: SQLite under --data-dir).")
+        ] = None,
+        bus_url: Annotated[
+            str | None, typer.Option(help="memory:// | mqtt://.. | nats://..")
+        ] = None,
+        data_dir: Annotated[Path | None, typer.Option(help="Database and evidence.")] = None,
+        street_layer: Annotated[
+            Path | None, typer.Option(help="Street layer GeoJSON (default: the demo layer).")
+        ] = None,
+        log_level: str = "info",
+    ) -> None:
+        """Run the service: pulse ingest, locator, review, alerts, CAD and the pages."""
+        import uvicorn
+
+        from shotwatch.settings import load_settings
+        from shotwatch.web.app import create_app
+
+        settings = load_settings(
+            database_url=database_url, bus_url=bus_url, data_dir=data_dir, street_layer=street_layer
+        )
+        app_ = create_app(settings)
+        uvicorn.run(app_, host=host, port=port, log_level=log_level)
+
+    @app.command("add-sensors")
+    def add_sensors(
+        sensors_csv: Annotated[Path, typer.Argument(help="sensors.csv")],
+        database_url: Annotated[str | None, typer.Option()] = None,
+        data_dir: Annotated[Path | None, typer.Option()] = None,
+        tokens_out: Annotated[
+            Path | None, typer.Option(help="Write sensor_id,token CSV here (else stdout).")
+        ] = None,
+    ) -> None:
+        """Register the sensors of a sensors.csv and print one new credential per sensor."""
+        from shotwatch.formats import read_sensors
+        from shotwatch.settings import load_settings
+        from shotwatch.web.provision import provision_sensors
+
+        settings = load_settings(database_url=database_url, data_dir=data_dir)
+        tokens = provision_sensors(settings, read_sensors(sensors_csv))
+        lines = ["sensor_id,token", *(f"{k},{v}" for k, v in tokens.items())]
+        if tokens_out is not None:
+            tokens_out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            typer.echo(f"{len(tokens)} sensor credentials written to {tokens_out}")
+        else:
+            typer.echo("\n".join(lines))
+
+    @app.command()
+    def demo(
+        port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+        host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+        data_dir: Annotated[
+            Path | None, typer.Option(help="Where the demo keeps its database (default: temp).")
+        ] = None,
+        speed: Annotated[
+            float, typer.Option(help="Scenario time factor (2 = twice as fast).")
+        ] = 1.0,
+        pause_s: Annotated[float, typer.Option(help="Seconds between scenario cases.")] = 8.0,
+        loops: Annotated[int, typer.Option(help="Scenario loops (0 = forever).")] = 0,
+        seed: int = 1,
+    ) -> None:
+        """Start the service on embedded defaults with a simulated city firing a scripted
+        scenario loop (each §B.3 case plus fireworks) through the real HTTP ingest."""
+        from shotwatch.web.demo import run_demo
+
+        run_demo(
+            host=host,
+            port=port,
+            data_dir=data_dir,
+            speed=speed,
+            pause_s=pause_s,
+            loops=loops,
+            seed=seed,
+        )
+
+    @app.command("bench-service")
+    def bench_service(
+        consoles: Annotated[int, typer.Option(help="Connected WebSocket consoles.")] = 50,
+        alerts: Annotated[int, typer.Option(help="Alerts to publish.")] = 200,
+        pulses: Annotated[int, typer.Option(help="Pulse reports to ingest.")] = 2000,
+        clients: Annotated[int, typer.Option(help="Concurrent ingest clients.")] = 8,
+        database_url: Annotated[
+            list[str] | None,
+            typer.Option(help="Database(s) to measure ingest on (default: a temp SQLite)."),
+        ] = None,
+    ) -> None:
+        """Alert fan-out latency (p50/p99) with N consoles, and ingest rate (pulses/s)."""
+        from shotwatch.web.bench import run_bench
+
+        run_bench(
+            consoles=consoles,
+            n_alerts=alerts,
+            n_pulses=pulses,
+            clients=clients,
+            database_urls=database_url or ["sqlite"],
+        )

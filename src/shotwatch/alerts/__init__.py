@@ -1,0 +1,1 @@
+"""Alerts: street layer, console fan-out, CAD adapter, CAP 1.2 feed, webhooks."""

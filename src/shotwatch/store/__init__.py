@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy tables, migrations, evidence files, audit chain, queries."""

@@ -1,0 +1,101 @@
+"""The FastAPI application: API, pages and static assets (all served from the package)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from shotwatch.errors import InputError, NotFoundError, PermissionDeniedError, ShotwatchError
+from shotwatch.settings import Settings
+from shotwatch.store import repo
+from shotwatch.web.security import Role, hash_password
+from shotwatch.web.service import LocatorFactory, Service
+
+logger = logging.getLogger("shotwatch.web")
+HERE = Path(__file__).resolve().parent
+
+DEMO_USERS: dict[str, tuple[Role, str | None]] = {
+    "dispatcher": (Role.DISPATCHER, None),
+    "patrol": (Role.PATROL, "1A12"),
+    "reviewer": (Role.REVIEWER, None),
+    "investigator": (Role.INVESTIGATOR, None),
+    "supervisor": (Role.SUPERVISOR, None),
+    "captain": (Role.CAPTAIN, None),
+    "admin": (Role.ADMINISTRATOR, None),
+}
+"""Demo logins: the password equals the user name (local/demo environments only)."""
+
+DEMO_UNITS = ("1A12", "1A14", "2B21", "2B23", "3C31", "3C35")
+
+
+def seed_demo_users(svc: Service) -> None:
+    """Create the demo users and units if missing (refused outside local/demo)."""
+    if svc.settings.environment not in ("local", "demo"):
+        return
+    now = time.time()
+    with svc.db.session() as s:
+        for name, (role, unit) in DEMO_USERS.items():
+            if repo.get_user(s, name) is None:
+                repo.add_user(s, name, hash_password(name), str(role), now, unit_id=unit)
+        for u in DEMO_UNITS:
+            repo.get_unit(s, u, now, create=True)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    locator_factory: LocatorFactory | None = None,
+    seed_demo: bool = True,
+) -> FastAPI:
+    """Build the app; the service starts in the lifespan (so tests use TestClient as ``with``)."""
+    service = Service(settings, locator_factory=locator_factory)
+    if seed_demo:
+        seed_demo_users(service)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await service.start()
+        try:
+            yield
+        finally:
+            await service.stop()
+
+    app = FastAPI(
+        title="Shotwatch",
+        version="0.1.0",
+        description="Gunfire detection, location and alerting: pulse ingest, incidents, "
+        "review, CAD calls, citizen calls, units and live alerts.",
+        lifespan=lifespan,
+    )
+    app.state.service = service
+
+    @app.exception_handler(NotFoundError)
+    async def _nf(_: Request, e: NotFoundError) -> JSONResponse:
+        return JSONResponse({"detail": str(e)}, status_code=404)
+
+    @app.exception_handler(PermissionDeniedError)
+    async def _pd(_: Request, e: PermissionDeniedError) -> JSONResponse:
+        return JSONResponse({"detail": str(e)}, status_code=403)
+
+    @app.exception_handler(InputError)
+    async def _ie(_: Request, e: InputError) -> JSONResponse:
+        return JSONResponse({"detail": str(e)}, status_code=422)
+
+    @app.exception_handler(ShotwatchError)
+    async def _se(_: Request, e: ShotwatchError) -> JSONResponse:
+        return JSONResponse({"detail": str(e)}, status_code=400)
+
+    from shotwatch.web.api import router as api_router
+    from shotwatch.web.pages import router as pages_router
+
+    app.include_router(api_router)
+    app.include_router(pages_router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    return app
