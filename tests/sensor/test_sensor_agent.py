@@ -1,0 +1,171 @@
+"""The streaming agent: one pulse per impulse, at the right time, whatever the blocks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+from sensorutil import T0, impulse_train, split_at
+
+from shotwatch.core.picking import pick_onsets
+from shotwatch.errors import InputError
+from shotwatch.models import Pulse
+from shotwatch.sensor import SensorAgent, decode_clip, pulse_report
+from shotwatch.timeutil import parse_utc
+
+
+def run_blocks(agent: SensorAgent, blocks: list[NDArray[np.float64]]) -> list[Pulse]:
+    out: list[Pulse] = []
+    for b in blocks:
+        out += agent.process(b)
+    return out + agent.finish()
+
+
+def agent_for(sr: int, **kw: object) -> SensorAgent:
+    return SensorAgent("S017", sample_rate=sr, start_utc=T0, classifier=None, **kw)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("sr", [24000, 48000])
+@pytest.mark.parametrize("block", [64, 1000, 4097, 24000, 10**9])
+def test_one_pulse_per_impulse_at_the_right_time(sr: int, block: int) -> None:
+    x, truth = impulse_train(sr, seconds=6.0, seed=sr + block % 97)
+    pulses = run_blocks(agent_for(sr), [x[i : i + block] for i in range(0, len(x), block)])
+    t = np.array([p.t - T0 for p in pulses])
+    assert len(t) == len(truth), f"expected {len(truth)} pulses, got {len(t)}"
+    assert np.max(np.abs(t - truth)) < 0.5e-3
+    assert all(p.sensor_id == "S017" for p in pulses)
+
+
+@pytest.mark.parametrize("sr", [8000, 16000, 44100])
+def test_impulses_spanning_block_boundaries_are_picked_once(sr: int) -> None:
+    """Cut the stream 0.1, 1 and 5 ms after each onset; results equal the batch picker's."""
+    x, truth = impulse_train(sr, seconds=7.0, spacing_s=0.45, seed=3)
+    batch = pick_onsets(x, sr).onset / sr
+    assert len(batch) == len(truth)
+    for delay in (0.0001, 0.001, 0.005):
+        cuts = [round((t + delay) * sr) for t in truth]
+        pulses = run_blocks(agent_for(sr), split_at(x, cuts))
+        t = np.array([p.t - T0 for p in pulses])
+        assert len(t) == len(truth), f"cut {delay * 1e3} ms after onsets"
+        assert np.max(np.abs(t - batch)) < 5e-6, "streaming must match the batch picker"
+
+
+def test_random_block_sizes_match_batch() -> None:
+    sr = 16000
+    x, truth = impulse_train(sr, seconds=8.0, spacing_s=0.33, seed=11)
+    rng = np.random.default_rng(5)
+    cuts = list(np.cumsum(rng.integers(1, 3000, size=400)))
+    pulses = run_blocks(agent_for(sr), split_at(x, cuts))
+    batch = pick_onsets(x, sr).onset / sr
+    assert len(pulses) == len(batch) == len(truth)
+    assert np.allclose([p.t - T0 for p in pulses], batch, atol=5e-6)
+
+
+def test_pulse_fields_and_clip_roundtrip() -> None:
+    sr = 16000
+    x, truth = impulse_train(sr, seconds=4.0, seed=2)
+    pulses = run_blocks(agent_for(sr), [x])
+    assert len(pulses) == len(truth)
+    for p in pulses:
+        assert p.snr_db is not None and p.snr_db > 20
+        assert p.peak_dbfs is not None and -10 < p.peak_dbfs <= 0
+        assert p.sigma_t is not None and 0 < p.sigma_t < 1e-3
+        assert p.gunshot_score is None, "no classifier: no score"
+        assert p.uid
+        samples, clip_sr, start = decode_clip(p.clip)
+        assert clip_sr == sr
+        assert p.clip["encoding"] == "flac-base64"
+        assert abs(start + p.clip["onset_s"] - p.t) < 1e-6
+        assert len(samples) == pytest.approx(1.0 * sr, abs=2)
+        i0 = round((start - T0) * sr)
+        assert np.max(np.abs(samples - x[i0 : i0 + len(samples)])) < 1.0 / 16384
+        report = pulse_report(p)
+        assert parse_utc(report["t_utc"]) == pytest.approx(p.t, abs=1e-6)
+        assert report["sigma_t_s"] == pytest.approx(p.sigma_t, rel=1e-3)
+        assert report["pulse_uuid"] == p.uid
+
+
+def test_wav_clip_and_no_clip() -> None:
+    sr = 8000
+    x, truth = impulse_train(sr, seconds=3.0, seed=4)
+    wav = run_blocks(agent_for(sr, clip_format="wav"), [x])
+    assert wav[0].clip["encoding"] == "wav-base64"
+    assert decode_clip(wav[0].clip)[1] == sr
+    none = run_blocks(agent_for(sr, clip_format=None), [x])
+    assert none[0].clip is None and len(none) == len(truth)
+
+
+class OnsetProbe:
+    """A stand-in classifier that reports how loud the audio is at the onset it is given:
+    1 if the sample at ``onset`` starts the burst, 0 if it is background noise."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def score(self, samples: NDArray[np.float64], sample_rate: int, onset: int) -> float:
+        self.calls += 1
+        before = np.max(np.abs(samples[max(0, onset - 40) : onset - 2]))
+        after = np.max(np.abs(samples[onset : onset + 20]))
+        return 1.0 if after > 10 * before else 0.0
+
+
+def test_classifier_gets_the_clip_and_onset() -> None:
+    sr = 16000
+    x, truth = impulse_train(sr, seconds=4.0, seed=9)
+    probe = OnsetProbe()
+    agent = SensorAgent("S1", sample_rate=sr, start_utc=T0, classifier=probe)
+    pulses = run_blocks(agent, [x[i : i + 800] for i in range(0, len(x), 800)])
+    assert probe.calls == len(pulses) == len(truth)
+    assert [p.gunshot_score for p in pulses] == [1.0] * len(truth)
+
+
+def test_time_jump_restarts_stream() -> None:
+    sr = 16000
+    x, truth = impulse_train(sr, seconds=4.0, seed=1)
+    agent = agent_for(sr)
+    first = run_blocks(agent, [x[: len(x) // 2], x[len(x) // 2 :]])
+    later = T0 + 3600.0
+    second = agent.process(x, t_start=later) + agent.finish()
+    assert len(first) == len(second) == len(truth)
+    assert np.allclose([p.t - later for p in second], [p.t - T0 for p in first], atol=1e-6)
+
+
+def test_silence_and_short_input_give_no_pulses() -> None:
+    agent = agent_for(16000)
+    assert run_blocks(agent, [np.zeros(16000 * 3)]) == []
+    assert run_blocks(agent_for(16000), [np.zeros(10)]) == []
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"sample_rate": 4000},
+        {"sample_rate": 96000},
+        {"sample_rate": 16000.5},
+        {"sensor_id": "bad id"},
+        {"sensor_id": "a.b"},
+        {"sensor_id": ""},
+        {"start_utc": "yesterday"},
+        {"start_utc": float("nan")},
+        {"hop_s": 0.0},
+    ],
+)
+def test_bad_settings_raise_input_error(kwargs: dict[str, object]) -> None:
+    args: dict[str, object] = {"sensor_id": "S1", "sample_rate": 16000, "start_utc": T0}
+    args.update(kwargs)
+    with pytest.raises(InputError):
+        SensorAgent(classifier=None, **args)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("block", [np.array([0.0, np.nan]), np.zeros((2, 2, 2)), ["a", "b"]])
+def test_bad_blocks_raise_input_error(block: object) -> None:
+    agent = agent_for(16000)
+    with pytest.raises(InputError):
+        agent.process(block)
+
+
+def test_stereo_block_uses_first_channel() -> None:
+    sr = 16000
+    x, truth = impulse_train(sr, seconds=3.0, seed=6)
+    stereo = np.stack([x, np.zeros_like(x)], axis=1)
+    assert len(run_blocks(agent_for(sr), [stereo])) == len(truth)

@@ -1,0 +1,94 @@
+"""``shotwatch sensor run`` end to end (a subprocess, as a user runs it)."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from sensorutil import T0, impulse_train
+
+from shotwatch.formats import read_pulses
+from shotwatch.timeutil import format_utc
+
+START = format_utc(T0)
+
+
+def shotwatch(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-c", "from shotwatch.cli import main; main()", *args],
+        input=stdin,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def wav(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, np.ndarray]:
+    x, truth = impulse_train(24000, seconds=5.0, seed=21)
+    path = tmp_path_factory.mktemp("audio") / "s001.wav"
+    sf.write(str(path), x, 24000, subtype="FLOAT")
+    return path, truth
+
+
+@pytest.mark.slow
+def test_file_to_jsonl(wav: tuple[Path, np.ndarray], tmp_path: Path) -> None:
+    path, truth = wav
+    out = tmp_path / "pulses.jsonl"
+    r = shotwatch(
+        "sensor", "run", "--sensor-id", "S001", "--input", str(path), "--start-utc", START,
+        "--out", str(out), "--no-classifier",
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr.decode()
+    pulses = read_pulses(out)
+    assert [p.sensor_id for p in pulses] == ["S001"] * len(truth)
+    assert np.max(np.abs(np.array([p.t - T0 for p in pulses]) - truth)) < 0.5e-3
+    assert b"pulses from 5.0 s of audio" in r.stderr
+
+
+@pytest.mark.slow
+def test_wav_stream_and_raw_pcm_on_stdin(wav: tuple[Path, np.ndarray]) -> None:
+    path, truth = wav
+    x, sr = sf.read(str(path), dtype="float64")
+    buf = io.BytesIO()
+    sf.write(buf, x, sr, format="WAV", subtype="PCM_16")
+    args = ["sensor", "run", "--sensor-id", "S002", "-i", "-", "--start-utc", START, "--out", "-"]
+    r = shotwatch(*args, "--no-classifier", "--clip-format", "none", stdin=buf.getvalue())
+    assert r.returncode == 0, r.stderr.decode()
+    lines = r.stdout.decode().splitlines()
+    assert len(lines) == len(truth)
+    raw = (np.clip(x, -1, 1) * 32767).astype("<i2").tobytes()
+    r2 = shotwatch(*args, "--sample-rate", str(sr), "--no-classifier", stdin=raw)
+    assert r2.returncode == 0, r2.stderr.decode()
+    assert len(r2.stdout.decode().splitlines()) == len(truth)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [
+        (["--input", "missing.wav", "--start-utc", START, "--out", "x.jsonl"], "not found"),
+        (["--input", "{wav}", "--out", "x.jsonl"], "--start-utc"),
+        (["--input", "{wav}", "--start-utc", "soon", "--out", "x.jsonl"], "ISO-8601"),
+        (["--input", "{wav}", "--start-utc", START], "exactly one"),
+        (["--input", "{wav}", "--start-utc", START, "--server", "http://h"], "--token"),
+        (["--input", "{wav}", "--start-utc", START, "--mqtt", "tcp://h"], "mqtt://"),
+        (["--input", "{txt}", "--start-utc", START, "--out", "x.jsonl"], "WAV/FLAC"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    extra: list[str], needle: str, wav: tuple[Path, np.ndarray], tmp_path: Path
+) -> None:
+    txt = tmp_path / "notes.wav"
+    txt.write_text("not audio")
+    args = [a.format(wav=wav[0], txt=txt) for a in extra]
+    r = shotwatch("sensor", "run", "--sensor-id", "S001", *args)
+    err = r.stderr.decode().strip()
+    assert r.returncode == 2, err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert needle in err
