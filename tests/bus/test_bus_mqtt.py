@@ -74,3 +74,27 @@ def test_mqtt_errors_are_bus_errors() -> None:
                 await bus2.subscribe("a", Recorder(), durable="d")
 
     asyncio.run(main())
+
+
+def test_mqtt_persistent_session_gets_messages_queued_while_offline() -> None:
+    async def main() -> None:
+        prefix = unique("t")
+        client_id = unique("durable")
+        got = Recorder()
+        async with MqttBus(prefix=prefix, client_id=client_id, persistent=True) as bus:
+            await bus.subscribe("jobs.*", got, durable="jobs")
+        async with MqttBus(prefix=prefix) as pub:
+            await pub.publish("jobs.a", b"1")
+            await pub.publish("jobs.b", b"2")
+        later = Recorder()
+        async with MqttBus(prefix=prefix, client_id=client_id, persistent=True) as bus:
+            await asyncio.sleep(0.2)  # queued messages arrive before the subscription
+            await bus.subscribe("jobs.*", later, durable="jobs")
+            assert await wait_for(lambda: len(later.got) == 2)
+        assert got.got == []
+        assert sorted(later.got) == [("jobs.a", b"1"), ("jobs.b", b"2")]
+        # end the persistent session on the broker
+        async with MqttBus(prefix=prefix, client_id=client_id) as bus:
+            pass
+
+    asyncio.run(main())

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import itertools
 import uuid
+from collections import deque
 from typing import Any
 
 from shotwatch.bus.base import (
@@ -113,6 +114,9 @@ class MqttBus(Bus):
         self._client: Any = None
         self._reader: asyncio.Task[None] | None = None
         self._subs: dict[int, _MqttSubscription] = {}
+        # Persistent session: the broker replays queued messages as soon as we connect,
+        # before the application has subscribed again; keep them until it does.
+        self._orphans: deque[tuple[str, bytes]] = deque(maxlen=10_000)
         self._ids = itertools.count(1)
         self._error: BaseException | None = None
 
@@ -175,6 +179,8 @@ class MqttBus(Bus):
             targets = [s for s in self._subs.values() if subject_matches(s.pattern, subject)]
         for sub in targets:
             sub.queue.put_nowait((subject, data))
+        if not targets and self.persistent:
+            self._orphans.append((subject, data))
 
     def _check(self) -> Any:
         if self._client is None:
@@ -236,6 +242,14 @@ class MqttBus(Bus):
                 del self._subs[sid]
                 await sub._stop()
                 raise BusError(f"MQTT broker refused subscription {topic!r}: {code}")
+        if self._orphans:
+            keep: deque[tuple[str, bytes]] = deque(maxlen=self._orphans.maxlen)
+            for subject_, data in self._orphans:
+                if subject_matches(subject, subject_):
+                    sub.queue.put_nowait((subject_, data))
+                else:
+                    keep.append((subject_, data))
+            self._orphans = keep
         return sub
 
     async def _unsubscribe(self, sub: _MqttSubscription) -> None:
