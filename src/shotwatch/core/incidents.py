@@ -658,9 +658,11 @@ def _classify(
         z -= 0.3
         if int(n_sensors[0]) <= 3:
             z -= 0.7
-    if not aerial and launch_fraction >= 0.5:  # thumps each followed by a burst aloft
+    if not aerial and launch_fraction >= 0.5:
+        # thumps each followed by a burst aloft; only a moderate penalty, since under a
+        # dense show any ground impulse is followed by some burst, gunfire included
         kind = "launch"
-        z -= 4.0
+        z -= 2.5
     p = _sigmoid(z)
     if aerial or p < probable_threshold:
         cls = NON_GUNFIRE

@@ -1,0 +1,430 @@
+"""Known answers for shots -> incidents (issue 3, part 2): the §B.3 cases of general
+order 510.05, shooter counting with timing, mobile shooters, classification."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shotwatch.core.incidents import (
+    GUNFIRE,
+    NON_GUNFIRE,
+    PROBABLE_GUNFIRE,
+    IncidentGroup,
+    ShotArrays,
+    compass_point,
+    concat_shots,
+    group_incidents,
+    incident_summary,
+    synthetic_incident,
+)
+from shotwatch.errors import InputError
+
+T0 = 1.8e9
+
+
+def make_shots(
+    t: np.ndarray,
+    true_pos: np.ndarray,
+    *,
+    sigma_m: float = 2.0,
+    seed: int = 0,
+    score: float | np.ndarray = 0.95,
+    height: np.ndarray | None = None,
+    n_sensors: int = 8,
+    noise: bool = True,
+) -> ShotArrays:
+    """Shots at ``true_pos`` (n, 3) with Gaussian location errors of ``sigma_m`` metres
+    horizontally (twice that vertically), reported with that covariance (``noise=False``:
+    exact positions, same reported covariance)."""
+    rng = np.random.default_rng(seed)
+    t = np.asarray(t, dtype=float)
+    p = np.asarray(true_pos, dtype=float).reshape(-1, 3)
+    n = t.shape[0]
+    sd = np.array([sigma_m, sigma_m, 2 * sigma_m])
+    pos = p + rng.standard_normal((n, 3)) * sd * noise
+    cov = np.repeat(np.diag(sd**2)[None], n, axis=0)
+    h = pos[:, 2] if height is None else np.asarray(height, dtype=float)
+    sc = np.broadcast_to(np.asarray(score, dtype=float), (n,)).copy()
+    return ShotArrays(T0 + t, pos, cov, h, sc, np.full(n, n_sensors, dtype=np.int64))
+
+
+def only(groups: list[IncidentGroup]) -> IncidentGroup:
+    assert len(groups) == 1, [g.summary for g in groups]
+    return groups[0]
+
+
+def same_partition(a: np.ndarray, b: np.ndarray) -> bool:
+    """Two labelings describe the same grouping (up to renaming)."""
+    pairs = set(zip(a.tolist(), b.tolist(), strict=True))
+    return len(pairs) == len(set(a.tolist())) == len(set(b.tolist()))
+
+
+GROUND = np.array([100.0, 200.0, 1.5])
+
+
+# ----------------------------------------------------------------- §B.3 a-d
+
+
+def test_b3a_single_shooter_single_round() -> None:
+    g = only(group_incidents(make_shots(np.array([0.0]), GROUND[None])))
+    assert g.rounds == 1 and g.shooters == 1 and not g.mobile
+    assert g.speed_mps is None and g.heading_deg is None
+    assert g.classification == GUNFIRE
+    assert g.summary == "Single round"
+
+
+def test_b3b_single_shooter_multiple_rounds() -> None:
+    t = np.array([0.0, 0.4, 1.1, 1.5, 2.6])
+    g = only(group_incidents(make_shots(t, np.repeat(GROUND[None], 5, 0), sigma_m=4.0)))
+    assert g.rounds == 5 and g.shooters == 1 and not g.mobile
+    assert g.classification == GUNFIRE
+    assert g.summary == "Multiple rounds, 5 rounds"
+    assert g.shot_index.tolist() == [0, 1, 2, 3, 4]
+
+
+def test_b3c_two_shooters_30m_apart_alternating() -> None:
+    b = GROUND + np.array([30.0, 0.0, 0.0])
+    t = np.arange(8) * 0.7
+    who = np.arange(8) % 2
+    p = np.where(who[:, None] == 0, GROUND, b)
+    for seed in range(10):
+        g = only(group_incidents(make_shots(t, p, sigma_m=3.0, seed=seed)))
+        assert g.shooters == 2, (seed, g.shooter)
+        assert not g.mobile
+        assert same_partition(g.shooter, who[g.shot_index])
+        assert g.summary == "Possible multiple shooters, 8 rounds"
+
+
+def test_b3d_mobile_shooter_15mps() -> None:
+    heading = 60.0
+    v = 15.0 * np.array([math.sin(math.radians(heading)), math.cos(math.radians(heading)), 0])
+    t = np.array([0.0, 0.9, 1.7, 2.8, 3.5, 4.6])
+    for seed in range(10):
+        g = only(group_incidents(make_shots(t, GROUND + t[:, None] * v, seed=seed)))
+        assert g.mobile and g.shooters == 1
+        assert g.speed_mps is not None and g.heading_deg is not None
+        assert abs(g.speed_mps - 15.0) <= 0.2 * 15.0
+        assert abs((g.heading_deg - heading + 180) % 360 - 180) <= 15.0
+        assert g.speed_sigma_mps is not None and 0 < g.speed_sigma_mps < 3.0
+        assert g.heading_sigma_deg is not None and 0 < g.heading_sigma_deg < 10.0
+        assert g.summary.startswith("Possible mobile shooter, 6 rounds, ")
+        assert "heading NE (" in g.summary
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    speed=st.floats(5.0, 25.0),
+    heading=st.floats(0.0, 359.9),
+    seed=st.integers(0, 2**31),
+)
+def test_mobile_speed_and_heading_any_direction(speed: float, heading: float, seed: int) -> None:
+    hr = math.radians(heading)
+    v = speed * np.array([math.sin(hr), math.cos(hr), 0.0])
+    t = np.array([0.0, 0.8, 1.9, 2.7, 3.9, 4.8, 6.0])
+    g = only(group_incidents(make_shots(t, GROUND + t[:, None] * v, sigma_m=2.0, seed=seed)))
+    assert g.mobile and g.shooters == 1
+    assert g.speed_mps is not None and g.heading_deg is not None
+    assert abs(g.speed_mps - speed) <= 0.2 * speed
+    assert abs((g.heading_deg - heading + 180) % 360 - 180) <= 15.0
+    assert 0.0 <= g.heading_deg < 360.0
+
+
+# ----------------------------------------------------------------- mobile vs static
+
+
+def test_mobile_vs_two_static_shooters() -> None:
+    """Same shot count and span: a moving shooter is one mobile shooter, two static
+    shooters alternating or firing one after the other are two and not mobile. With 2 m
+    errors an unlucky draw of the moving shooter can look like two groups, so the moving
+    case is judged over 20 draws; the static cases must never be called mobile."""
+    t = np.array([0.0, 0.7, 1.5, 2.2, 3.0, 3.6])
+    v = np.array([12.0, 0.0, 0.0])
+    b = GROUND + np.array([36.0, 0.0, 0.0])
+    alternating = np.where((np.arange(6) % 2)[:, None] == 0, GROUND, b)
+    sequential = np.where((np.arange(6) >= 3)[:, None], b, GROUND)
+    mobile_ok = 0
+    for seed in range(20):
+        mob = only(group_incidents(make_shots(t, GROUND + t[:, None] * v, seed=seed)))
+        mobile_ok += int(mob.mobile and mob.shooters == 1)
+        alt = only(group_incidents(make_shots(t, alternating, seed=seed)))
+        assert not alt.mobile and alt.shooters == 2
+        seq = only(group_incidents(make_shots(t, sequential, seed=seed)))
+        assert not seq.mobile and seq.shooters == 2
+        assert seq.summary == "Possible multiple shooters, 6 rounds"
+    assert mobile_ok >= 18
+
+
+def test_mobile_shooter_and_static_shooter_returning_fire() -> None:
+    t_track = np.array([0.0, 0.8, 1.6, 2.5, 3.3, 4.1])
+    v = np.array([0.0, -14.0, 0.0])
+    static = GROUND + np.array([60.0, 0.0, 0.0])
+    t_static = np.array([0.5, 1.3, 2.9])
+    t = np.concatenate([t_track, t_static])
+    p = np.concatenate([GROUND + t_track[:, None] * v, np.repeat(static[None], 3, 0)])
+    who = np.array([0] * 6 + [1] * 3)
+    g = only(group_incidents(make_shots(t, p, seed=3)))
+    assert g.mobile and g.shooters == 2
+    assert same_partition(g.shooter, who[g.shot_index])
+    assert g.heading_deg is not None and abs((g.heading_deg - 180 + 180) % 360 - 180) < 15
+    assert g.summary.startswith("Possible multiple shooters, Possible mobile shooter, 9 rounds")
+
+
+def test_automatic_burst_is_one_shooter() -> None:
+    t = np.arange(10) * 0.08
+    for seed in range(10):
+        g = only(group_incidents(make_shots(t, np.repeat(GROUND[None], 10, 0), seed=seed)))
+        assert g.shooters == 1 and not g.mobile
+        assert g.classification == GUNFIRE
+        assert g.summary == "Multiple rounds, 10 rounds"
+
+
+def test_simultaneous_shots_from_two_places_are_two_weapons() -> None:
+    """18 m apart with 2 m errors: location alone does not separate two single shots
+    (they merge), but two shots within a weapon's cycle time must be two weapons."""
+    p = np.array([GROUND, GROUND + np.array([18.0, 0.0, 0.0])])
+    far_in_time = group_incidents(make_shots(np.array([0.0, 1.0]), p, noise=False))
+    near_in_time = group_incidents(make_shots(np.array([0.0, 0.03]), p, noise=False))
+    assert only(far_in_time).shooters == 1
+    assert only(near_in_time).shooters == 2
+    assert only(near_in_time).summary == "Possible multiple shooters, 2 rounds"
+
+
+def test_shooter_labels_numbered_by_first_shot() -> None:
+    b = GROUND + np.array([0.0, 50.0, 0.0])
+    t = np.array([0.0, 0.5, 1.0, 1.5])
+    p = np.array([b, GROUND, b, GROUND])
+    g = only(group_incidents(make_shots(t, p)))
+    assert g.shooter.tolist() == [0, 1, 0, 1]
+
+
+# ----------------------------------------------------------------- incidents
+
+
+def test_far_apart_in_space_or_time_stay_separate() -> None:
+    t = np.array([0.0, 0.5, 1.0])
+    a = make_shots(t, np.repeat(GROUND[None], 3, 0), seed=1)
+    far_space = make_shots(
+        t + 0.2, np.repeat((GROUND + np.array([2000.0, 0, 0]))[None], 3, 0), seed=2
+    )
+    far_time = make_shots(t + 600.0, np.repeat(GROUND[None], 3, 0), seed=3)
+    groups = group_incidents(concat_shots([a, far_space, far_time]))
+    assert len(groups) == 3
+    assert sorted(tuple(sorted(g.shot_index.tolist())) for g in groups) == [
+        (0, 1, 2),
+        (3, 4, 5),
+        (6, 7, 8),
+    ]
+    assert all(g.summary == "Multiple rounds, 3 rounds" for g in groups)
+    assert [int(g.shot_index[0]) for g in groups] == [0, 3, 6]  # ordered by first shot
+
+
+def test_chaining_gap_parameter() -> None:
+    t = np.array([0.0, 20.0, 45.0])
+    s = make_shots(t, np.repeat(GROUND[None], 3, 0))
+    # single linkage: gaps of 20 s and 25 s chain under the default 30 s
+    assert [g.rounds for g in group_incidents(s)] == [3]
+    assert [g.rounds for g in group_incidents(s, max_gap_s=24.0)] == [2, 1]
+    assert [g.rounds for g in group_incidents(s, max_gap_s=19.0)] == [1, 1, 1]
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**31), st.integers(1, 60))
+def test_every_shot_in_exactly_one_incident(seed: int, n: int) -> None:
+    rng = np.random.default_rng(seed)
+    t = np.sort(rng.uniform(0, 300, n))
+    p = np.column_stack([rng.uniform(-500, 500, (n, 2)), rng.uniform(0, 5, n)])
+    s = make_shots(t, p, seed=seed, score=rng.uniform(0, 1, n))
+    groups = group_incidents(s)
+    allidx = np.concatenate([g.shot_index for g in groups])
+    assert sorted(allidx.tolist()) == list(range(n))
+    for g in groups:
+        assert np.all(np.diff(s.t[g.shot_index]) >= 0)
+        assert g.shooter.shape == g.shot_index.shape
+        assert g.shooters == len(set(g.shooter.tolist()))
+        # shooters numbered 0.. in order of first shot
+        firsts = [int(np.flatnonzero(g.shooter == k)[0]) for k in range(g.shooters)]
+        assert firsts == sorted(firsts)
+        assert 0.0 <= g.confidence <= 1.0
+        assert g.classification in (GUNFIRE, PROBABLE_GUNFIRE, NON_GUNFIRE)
+        assert g.mobile == (g.speed_mps is not None)
+
+
+# ----------------------------------------------------------------- classification
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    heights=st.lists(st.floats(30.0, 300.0), min_size=1, max_size=12),
+    score=st.one_of(st.just(math.nan), st.floats(0.0, 1.0)),
+    gap=st.floats(0.05, 5.0),
+    seed=st.integers(0, 2**31),
+)
+def test_aerial_fireworks_never_gunfire(
+    heights: list[float], score: float, gap: float, seed: int
+) -> None:
+    n = len(heights)
+    rng = np.random.default_rng(seed)
+    p = np.column_stack([rng.normal(0, 20, (n, 2)), heights])
+    s = make_shots(np.arange(n) * gap, p, sigma_m=0.5, seed=seed, score=score)
+    s = ShotArrays(s.t, s.pos, s.cov, np.asarray(heights, float), s.score, s.n_sensors)
+    for g in group_incidents(s):
+        assert g.classification == NON_GUNFIRE
+        assert g.summary.startswith("Probable fireworks (aerial, ")
+        assert g.confidence < 0.05
+
+
+def test_fireworks_summary_and_separation_from_gunfire_below() -> None:
+    heights = np.array([85.0, 90.0, 80.0, 88.0, 84.0, 85.0])
+    p = np.column_stack([np.full(6, 100.0), np.full(6, 200.0), heights])
+    fw = make_shots(np.arange(6) * 1.5, p, sigma_m=1.0, score=0.99, height=heights)
+    gun = make_shots(np.array([0.7, 1.1, 2.0]), np.repeat(GROUND[None], 3, 0), seed=4)
+    groups = group_incidents(concat_shots([fw, gun]))
+    assert len(groups) == 2
+    air, ground = sorted(groups, key=lambda g: g.rounds, reverse=True)
+    assert air.classification == NON_GUNFIRE
+    assert air.summary == "Probable fireworks (aerial, 85 m up), 6 bursts"
+    # directly under a dense show the gunfire could be launch thumps: kept for review
+    assert ground.rounds == 3 and ground.classification != NON_GUNFIRE
+    assert ground.summary.endswith("Multiple rounds, 3 rounds")
+    # the same gunfire away from the show is plain gunfire
+    alone = only(group_incidents(gun))
+    assert alone.classification == GUNFIRE and alone.confidence > ground.confidence
+
+
+def test_firework_launch_thumps_not_gunfire() -> None:
+    heights = np.array([120.0, 110.0, 130.0, 125.0])
+    t_burst = np.array([3.0, 6.5, 9.0, 13.0])
+    burst = make_shots(
+        t_burst,
+        np.column_stack([np.full(4, 100.0), np.full(4, 210.0), heights]),
+        score=0.9,
+        height=heights,
+    )
+    launch = make_shots(t_burst - 3.0, np.repeat(GROUND[None], 4, 0), score=0.6, seed=2)
+    groups = group_incidents(concat_shots([burst, launch]))
+    assert all(g.classification == NON_GUNFIRE for g in groups)
+    assert any(g.summary == "Probable fireworks (launches), 4 launches" for g in groups)
+
+
+def test_firecracker_string_is_non_gunfire() -> None:
+    rng = np.random.default_rng(7)
+    t = np.concatenate([[0.0], np.cumsum(rng.uniform(0.02, 0.08, 39))])
+    g = only(group_incidents(make_shots(t, np.repeat(GROUND[None], 40, 0), score=0.8)))
+    assert g.classification == NON_GUNFIRE
+    assert g.summary == "Probable firecrackers, 40 pops"
+
+
+def test_score_evidence_moves_confidence() -> None:
+    t = np.array([0.0, 0.6, 1.3])
+    p = np.repeat(GROUND[None], 3, 0)
+    conf = [only(group_incidents(make_shots(t, p, score=s))).confidence for s in (0.1, 0.5, 0.95)]
+    assert conf[0] < conf[1] < conf[2]
+    assert only(group_incidents(make_shots(t, p, score=0.1))).classification == NON_GUNFIRE
+    no_score = only(group_incidents(make_shots(t, p, score=math.nan)))
+    assert no_score.classification == PROBABLE_GUNFIRE
+    assert no_score.summary == "Probable gunfire: Multiple rounds, 3 rounds"
+
+
+def test_isolated_weak_impulse_heard_by_three_sensors() -> None:
+    one = make_shots(np.array([0.0]), GROUND[None], score=0.7, n_sensors=3)
+    many = make_shots(np.array([0.0]), GROUND[None], score=0.7, n_sensors=9)
+    g3, g9 = only(group_incidents(one)), only(group_incidents(many))
+    assert g3.confidence < g9.confidence
+    assert g3.classification != GUNFIRE
+
+
+def test_elevated_source_penalised() -> None:
+    p = np.repeat(GROUND[None], 3, 0)
+    t = np.array([0.0, 0.5, 1.0])
+    low = only(group_incidents(make_shots(t, p, height=np.full(3, 2.0))))
+    roof = only(group_incidents(make_shots(t, p, height=np.full(3, 25.0))))
+    assert roof.confidence < low.confidence
+
+
+# ----------------------------------------------------------------- summary wording
+
+
+def test_summary_wording() -> None:
+    assert incident_summary(1, 1, False, None, None, GUNFIRE) == "Single round"
+    assert incident_summary(5, 1, False, None, None, GUNFIRE) == "Multiple rounds, 5 rounds"
+    assert (
+        incident_summary(9, 2, False, None, None, GUNFIRE) == "Possible multiple shooters, 9 rounds"
+    )
+    assert (
+        incident_summary(4, 1, True, 12.2, 45.0, GUNFIRE)
+        == "Possible mobile shooter, 4 rounds, 12 m/s heading NE (45°)"
+    )
+    assert (
+        incident_summary(6, 1, False, None, None, NON_GUNFIRE, kind="aerial", height_m=85.2)
+        == "Probable fireworks (aerial, 85 m up), 6 bursts"
+    )
+    assert incident_summary(1, 1, False, None, None, NON_GUNFIRE) == "Probable non-gunfire impulse"
+    with pytest.raises(ValueError, match="classification"):
+        incident_summary(1, 1, False, None, None, "maybe")
+
+
+@pytest.mark.parametrize(
+    ("heading", "name"),
+    [(0, "N"), (22.4, "N"), (22.6, "NE"), (90, "E"), (180, "S"), (270, "W"), (350, "N")],
+)
+def test_compass_point(heading: float, name: str) -> None:
+    assert compass_point(heading) == name
+
+
+# ----------------------------------------------------------------- validation
+
+
+def _arrays(n: int = 3) -> dict[str, np.ndarray]:
+    return {
+        "t": np.arange(n, dtype=float),
+        "pos": np.zeros((n, 3)),
+        "cov": np.repeat(np.eye(3)[None], n, 0),
+        "height_agl": np.zeros(n),
+        "score": np.full(n, 0.5),
+        "n_sensors": np.full(n, 5, dtype=np.int64),
+    }
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("pos", np.zeros((2, 3)), r"pos: expected shape \(3, 3\)"),
+        ("cov", np.zeros((3, 3)), r"cov: expected shape \(3, 3, 3\)"),
+        ("score", np.zeros(4), r"score: expected shape \(3,\)"),
+        ("pos", np.array([[0, 0, 0], [np.nan, 0, 0], [0, 0, 0]], float), r"pos: non-finite"),
+        ("t", np.array([0.0, np.inf, 1.0]), r"t: non-finite"),
+        ("score", np.array([0.5, 1.5, 0.2]), r"score: .* 0..1"),
+        ("cov", np.repeat(np.diag([1.0, -1.0, 1.0])[None], 3, 0), r"cov: .*non-negative"),
+        ("n_sensors", np.array([1, -1, 2]), r"n_sensors: must be >= 0"),
+        ("t", np.zeros((3, 1)), r"t: expected shape \(n,\)"),
+    ],
+)
+def test_input_validation(field: str, value: np.ndarray, message: str) -> None:
+    kw = _arrays()
+    kw[field] = value
+    with pytest.raises(ValueError, match=message) as info:
+        ShotArrays(**kw)
+    assert isinstance(info.value, InputError)
+
+
+def test_empty_input_gives_no_incidents() -> None:
+    kw = _arrays(0)
+    assert group_incidents(ShotArrays(**kw)) == []
+
+
+def test_bad_parameters_rejected() -> None:
+    s = ShotArrays(**_arrays())
+    with pytest.raises(ValueError, match="threshold"):
+        group_incidents(s, gunfire_threshold=0.3, probable_threshold=0.5)
+    with pytest.raises(ValueError, match="max_gap_s"):
+        group_incidents(s, max_gap_s=0.0)
+
+
+def test_synthetic_incident_rejects_unknown_kind() -> None:
+    with pytest.raises(ValueError, match="unknown synthetic kind"):
+        synthetic_incident(np.random.default_rng(0), "meteor")
