@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import logging
 import uuid
 from collections import deque
 from typing import Any
@@ -140,6 +141,8 @@ class MqttBus(Bus):
             clean_start=not self.persistent,
             properties=props,
             timeout=self.timeout,
+            max_inflight_messages=100,
+            logger=logging.getLogger("shotwatch.bus.mqtt.client"),
         )
         try:
             await client.__aenter__()
