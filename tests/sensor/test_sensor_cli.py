@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -51,26 +52,44 @@ def test_file_to_jsonl(wav: tuple[Path, np.ndarray], tmp_path: Path) -> None:
     assert b"pulses from 5.0 s of audio" in r.stderr
 
 
-@pytest.mark.slow
-def test_wav_stream_and_raw_pcm_on_stdin(wav: tuple[Path, np.ndarray]) -> None:
+class _Stdin:
+    def __init__(self, data: bytes) -> None:
+        self.buffer = io.BytesIO(data)
+
+
+@pytest.mark.parametrize("mode", ["wav", "raw"])
+def test_stream_on_stdin_to_stdout(
+    mode: str,
+    wav: tuple[Path, np.ndarray],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from shotwatch.cli import main
+
     path, truth = wav
     x, sr = sf.read(str(path), dtype="float64")
-    buf = io.BytesIO()
-    sf.write(buf, x, sr, format="WAV", subtype="PCM_16")
     args = ["sensor", "run", "--sensor-id", "S002", "-i", "-", "--start-utc", START, "--out", "-"]
-    r = shotwatch(*args, "--no-classifier", "--clip-format", "none", stdin=buf.getvalue())
-    assert r.returncode == 0, r.stderr.decode()
-    lines = r.stdout.decode().splitlines()
-    assert len(lines) == len(truth)
-    raw = (np.clip(x, -1, 1) * 32767).astype("<i2").tobytes()
-    r2 = shotwatch(*args, "--sample-rate", str(sr), "--no-classifier", stdin=raw)
-    assert r2.returncode == 0, r2.stderr.decode()
-    assert len(r2.stdout.decode().splitlines()) == len(truth)
+    args += ["--no-classifier", "--clip-format", "none"]
+    if mode == "wav":
+        buf = io.BytesIO()
+        sf.write(buf, x, sr, format="WAV", subtype="PCM_16")
+        data = buf.getvalue()
+    else:
+        data = (np.clip(x, -1, 1) * 32767).astype("<i2").tobytes()
+        args += ["--sample-rate", str(sr)]
+    monkeypatch.setattr(sys, "stdin", _Stdin(data))
+    monkeypatch.setattr(sys, "argv", ["shotwatch", *args])
+    with pytest.raises(SystemExit) as exc:
+        main()
+    out = capsys.readouterr()
+    assert exc.value.code in (0, None), out.err
+    pulses = [json.loads(line) for line in out.out.splitlines()]
+    assert [p["sensor_id"] for p in pulses] == ["S002"] * len(truth)
+    assert all(p["clip"] is None for p in pulses)
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(
-    ("extra", "needle"),
+    "case",
     [
         (["--input", "missing.wav", "--start-utc", START, "--out", "x.jsonl"], "not found"),
         (["--input", "{wav}", "--out", "x.jsonl"], "--start-utc"),
@@ -82,13 +101,23 @@ def test_wav_stream_and_raw_pcm_on_stdin(wav: tuple[Path, np.ndarray]) -> None:
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
-    extra: list[str], needle: str, wav: tuple[Path, np.ndarray], tmp_path: Path
+    case: tuple[list[str], str],
+    wav: tuple[Path, np.ndarray],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
+    from shotwatch.cli import main
+
+    extra, needle = case
     txt = tmp_path / "notes.wav"
     txt.write_text("not audio")
     args = [a.format(wav=wav[0], txt=txt) for a in extra]
-    r = shotwatch("sensor", "run", "--sensor-id", "S001", *args)
-    err = r.stderr.decode().strip()
-    assert r.returncode == 2, err
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", ["shotwatch", "sensor", "run", "--sensor-id", "S001", *args])
+    with pytest.raises(SystemExit) as exc:
+        main()
+    err = capsys.readouterr().err.strip()
+    assert exc.value.code == 2, err
     assert len(err.splitlines()) == 1 and "Traceback" not in err
     assert needle in err

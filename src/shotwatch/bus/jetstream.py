@@ -106,7 +106,7 @@ class NatsBus(Bus):
                 connect_timeout=max(1, round(self.connect_timeout)),
                 # A few tries to come up, then (below) reconnect forever once connected.
                 max_reconnect_attempts=2,
-                reconnect_time_wait=1,
+                reconnect_time_wait=0.5,
                 allow_reconnect=True,
                 error_cb=on_error,
                 disconnected_cb=on_disconnect,
