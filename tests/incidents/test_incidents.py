@@ -275,7 +275,8 @@ def test_aerial_fireworks_never_gunfire(
     for g in group_incidents(s):
         assert g.classification == NON_GUNFIRE
         assert g.summary.startswith("Probable fireworks (aerial, ")
-        assert g.confidence < 0.05
+        assert g.confidence <= 0.02
+        assert not g.mobile and g.speed_mps is None
 
 
 def test_fireworks_summary_and_separation_from_gunfire_below() -> None:

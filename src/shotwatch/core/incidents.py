@@ -13,8 +13,9 @@ Method
    distance is at most ``max_dist_m``. Aerial sources (at least ``aerial_height_m``
    above ground even 2 sigma lower) are never chained directly with ground sources (below
    it even 2 sigma higher), so a firework show and gunfire under it stay separate
-   incidents; shots of ambiguous height chain with either. An incident is aerial when
-   the median of its known heights is at least ``aerial_height_m``.
+   incidents; a shot of ambiguous height joins the layer of the definite shots it could
+   chain with (its own estimate decides a tie). An incident is aerial when the median of
+   its known heights is at least ``aerial_height_m``.
 2. **Static shooters.** Shots are merged agglomeratively (greedy, smallest statistic
    first) while the Mahalanobis statistic of the difference of two cluster means,
 
@@ -276,11 +277,33 @@ def _sym_inv(m: F64) -> F64:
     return np.asarray(np.linalg.inv(m), dtype=np.float64)
 
 
+def _resolve_layers(
+    t: F64, xy: F64, layer: I64, high: NDArray[np.bool_], *, max_gap_s: float, max_dist_m: float
+) -> I64:
+    """Give each shot of ambiguous height (``layer`` 0) the layer of the definite shots it
+    could chain with; when it could chain with both, or none, its point estimate decides
+    (``high``: at least the aerial height). Ambiguous shots thus never bridge a firework
+    show and the ground impulses under it."""
+    out = layer.copy()
+    amb = np.flatnonzero(layer == 0)
+    if amb.size == 0:
+        return out
+    definite = np.flatnonzero(layer != 0)
+    definite = definite[np.argsort(t[definite], kind="stable")]
+    td = t[definite]
+    for i in amb:
+        lo, hi = np.searchsorted(td, [t[i] - max_gap_s, t[i] + max_gap_s], side="left")
+        js = definite[lo:hi]
+        js = js[np.hypot(*(xy[js] - xy[i]).T) <= max_dist_m]
+        near = set(layer[js].tolist())
+        out[i] = near.pop() if len(near) == 1 else (1 if high[i] else -1)
+    return out
+
+
 def _chain(t: F64, xy: F64, layer: I64, max_gap_s: float, max_dist_m: float) -> list[I64]:
     """Single-linkage chaining in space-time; returns groups of indices, time-ordered.
 
-    ``layer`` is -1 (ground), +1 (aerial) or 0 (ambiguous height): shots of opposite
-    layers are never linked directly; ambiguous shots link with either.
+    ``layer`` is -1 (ground) or +1 (aerial): shots of different layers are never linked.
     """
     n = t.shape[0]
     order = np.argsort(t, kind="stable")
@@ -299,7 +322,7 @@ def _chain(t: F64, xy: F64, layer: I64, max_gap_s: float, max_dist_m: float) -> 
             continue
         js = np.arange(i + 1, ends[i])
         d = np.hypot(ps[js, 0] - ps[i, 0], ps[js, 1] - ps[i, 1])
-        for j in js[(d <= max_dist_m) & (ly[js] * ly[i] >= 0)]:
+        for j in js[(d <= max_dist_m) & (ly[js] == ly[i])]:
             ri, rj = find(i), find(int(j))
             if ri != rj:
                 parent[max(ri, rj)] = min(ri, rj)
@@ -622,6 +645,7 @@ def _classify(
     n_sensors: I64,
     *,
     aerial: bool,
+    aerial_max_confidence: float,
     launch_fraction: float,
     prior_logit: float,
     elevated_height_m: float,
@@ -664,6 +688,8 @@ def _classify(
         kind = "launch"
         z -= 2.5
     p = _sigmoid(z)
+    if aerial:  # a hard rule: a source 30 m up is not a gun, whatever it sounded like
+        p = min(p, aerial_max_confidence)
     if aerial or p < probable_threshold:
         cls = NON_GUNFIRE
     elif p >= gunfire_threshold:
@@ -684,14 +710,15 @@ def group_incidents(
     max_gap_s: float = 30.0,
     max_dist_m: float = 250.0,
     floor_m: float = 3.0,
+    fit_floor_m: float = 2.0,
     min_cycle_s: float = 0.06,
     same_place_chi2: float = CHI2_3DOF_P999,
     distinct_place_chi2: float = CHI2_3DOF_P95,
     track_gate_chi2: float = CHI2_3DOF_P999,
-    min_track_shots: int = 3,
+    min_track_shots: int = 4,
     min_track_dt_s: float = 0.2,
     min_speed_mps: float = 2.0,
-    max_speed_mps: float = 45.0,
+    max_speed_mps: float = 35.0,
     speed_sigma_factor: float = 3.0,
     max_tracks: int = 2,
     two_place_margin: float = 3.0,
@@ -702,6 +729,7 @@ def group_incidents(
     launch_window_s: tuple[float, float] = (0.5, 8.0),
     launch_dist_m: float = 150.0,
     aerial_height_m: float = 30.0,
+    aerial_max_confidence: float = 0.02,
     elevated_height_m: float = 15.0,
     firecracker_min_pops: int = 6,
     firecracker_min_cv: float = 0.15,
@@ -723,7 +751,8 @@ def group_incidents(
     ``max_track_candidates`` best distinct seeds are tried); at most ``max_tracks``
     tracks per incident; incidents above ``max_shooter_analysis_shots`` shots skip the
     track search and group shooters on a ``large_incident_cell_m`` grid. Classification:
-    ``aerial_height_m`` m above ground is fireworks, sources above ``elevated_height_m``
+    ``aerial_height_m`` m above ground is fireworks (never a track; confidence at most
+    ``aerial_max_confidence``), sources above ``elevated_height_m``
     m are penalised, ``firecracker_min_pops`` pops at a median interval under 0.1 s with
     a coefficient of variation above ``firecracker_min_cv`` (or 20 % of intervals under
     45 ms, faster than guns cycle) make a firecracker string; ground shots of which most
@@ -751,7 +780,10 @@ def group_incidents(
     layer = np.where(
         h - sz >= aerial_height_m, 1, np.where(h + sz < aerial_height_m, -1, 0)
     ).astype(np.int64)
-    Weff_all = _sym_inv(cov + floor_m * floor_m * np.eye(3) + 1e-6 * np.eye(3))
+    layer = _resolve_layers(
+        t, pos[:, :2], layer, h >= aerial_height_m, max_gap_s=max_gap_s, max_dist_m=max_dist_m
+    )
+    Weff_all = _sym_inv(cov + (fit_floor_m * fit_floor_m + 1e-6) * np.eye(3))
     cluster_kw = {
         "floor_m": floor_m,
         "same_place_chi2": same_place_chi2,
@@ -766,7 +798,10 @@ def group_incidents(
         k = g.shape[0]
         labels = np.full(k, -1, dtype=np.int64)
         tracks: list[_Track] = []
-        if k <= max_shooter_analysis_shots:
+        aerial = _median_height(shots.height_agl[g]) >= aerial_height_m
+        if k <= max_shooter_analysis_shots and aerial:  # fireworks: sources, never a vehicle
+            labels = _cluster_static(tg, pg, cg, **cluster_kw)
+        elif k <= max_shooter_analysis_shots:
             log_n = math.log(3 * k)
             bic_rest = _static_bic(tg, pg, cg, Wg, log_n=log_n, cluster_kw=cluster_kw)
             rest = np.arange(k)
@@ -827,7 +862,8 @@ def group_incidents(
             shots.height_agl[g],
             shots.score[g],
             shots.n_sensors[g],
-            aerial=_median_height(shots.height_agl[g]) >= aerial_height_m,
+            aerial=aerial,
+            aerial_max_confidence=aerial_max_confidence,
             launch_fraction=float(launch[g].mean()),
             prior_logit=prior_logit,
             elevated_height_m=elevated_height_m,
