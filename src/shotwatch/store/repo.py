@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shotwatch.alerts.cad import PERTINENT, PERTINENT_LABEL, compass, draft_call, what_was_heard
 from shotwatch.errors import InputError, NotFoundError
 from shotwatch.models import Incident, Pulse, Sensor
+from shotwatch.store.db import Database
 from shotwatch.store.tables import (
     AlertRow,
     CadCallRow,
@@ -116,37 +118,66 @@ def sensor_json(row: SensorRow, with_location: bool) -> dict[str, Any]:
 # ---------------------------------------------------------------------------- pulses
 
 
-def store_pulse(  # noqa: PLR0917
-    s: Session,
-    pulse: Pulse,
-    received_at: float,
-    clip_key: str | None,
-    clip_sha256: str | None,
-    retain_years: int,
-) -> int:
-    """Insert one pulse (raises IntegrityError on a replay); returns its row id."""
-    row = PulseRow(
-        sensor_id=pulse.sensor_id,
-        t=pulse.t,
-        t_us=round(pulse.t * 1e6),
-        pulse_uuid=pulse.uid,
-        received_at=received_at,
-        snr_db=pulse.snr_db,
-        peak_dbfs=pulse.peak_dbfs,
-        gunshot_score=pulse.gunshot_score,
-        features=pulse.features,
-        clip_key=clip_key,
-        clip_sha256=clip_sha256,
-        retain_until=received_at + retain_years * YEAR_S,
+@dataclass
+class NewPulse:
+    """A validated pulse waiting to be stored, with its evidence key."""
+
+    pulse: Pulse
+    received_at: float
+    clip_key: str | None
+    clip_sha256: str | None
+
+
+def _pulse_row(p: NewPulse, retain_years: int) -> PulseRow:
+    return PulseRow(
+        sensor_id=p.pulse.sensor_id,
+        t=p.pulse.t,
+        t_us=round(p.pulse.t * 1e6),
+        pulse_uuid=p.pulse.uid,
+        received_at=p.received_at,
+        snr_db=p.pulse.snr_db,
+        peak_dbfs=p.pulse.peak_dbfs,
+        gunshot_score=p.pulse.gunshot_score,
+        features=p.pulse.features,
+        clip_key=p.clip_key,
+        clip_sha256=p.clip_sha256,
+        retain_until=p.received_at + retain_years * YEAR_S,
     )
-    s.add(row)
-    s.flush()
-    s.execute(
-        update(SensorRow)
-        .where(SensorRow.sensor_id == pulse.sensor_id)
-        .values(last_seen=received_at)
-    )
-    return row.id
+
+
+def store_pulses(db: Database, items: list[NewPulse], retain_years: int) -> list[int | None]:
+    """Insert a batch of pulses in one transaction (group commit).
+
+    Returns the row id of each, or None for a replay (same sensor and onset time, or
+    same ``pulse_uuid``). If the batch hits a uniqueness violation it is retried one
+    pulse per transaction, so one replay never costs the others.
+    """
+    try:
+        with db.session() as s:
+            rows = [_pulse_row(p, retain_years) for p in items]
+            s.add_all(rows)
+            s.flush()
+            return [r.id for r in rows]
+    except IntegrityError:
+        if len(items) == 1:
+            return [None]
+    out: list[int | None] = []
+    for p in items:
+        try:
+            with db.session() as s:
+                row = _pulse_row(p, retain_years)
+                s.add(row)
+                s.flush()
+                out.append(row.id)
+        except IntegrityError:
+            out.append(None)
+    return out
+
+
+def touch_sensors(s: Session, last_seen: dict[str, float]) -> None:
+    """Record when each sensor was last heard from (batched, not per pulse)."""
+    for sid, t in last_seen.items():
+        s.execute(update(SensorRow).where(SensorRow.sensor_id == sid).values(last_seen=t))
 
 
 def is_replay(s: Session, pulse: Pulse) -> bool:

@@ -16,7 +16,6 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response, WebSocke
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from starlette.websockets import WebSocketDisconnect
 
 from shotwatch.alerts.cap import cap_feed
@@ -234,9 +233,12 @@ async def ingest_pulse(request: Request, svc: ServiceDep) -> IngestOut:
         if len(body) > limit:
             raise _reject(svc, 413, f"report too large: > {limit} bytes", sensor_id)
     try:
-        parsed = await asyncio.to_thread(
-            parse_pulse_report, bytes(body), limit, svc.settings.max_clip_seconds
-        )
+        if b'"clip"' in body and len(body) > 2048:
+            parsed = await asyncio.to_thread(
+                parse_pulse_report, bytes(body), limit, svc.settings.max_clip_seconds
+            )
+        else:
+            parsed = parse_pulse_report(bytes(body), limit, svc.settings.max_clip_seconds)
     except InputError as e:
         status = 413 if "too long" in str(e) or "too large" in str(e) else 422
         raise _reject(svc, status, str(e), sensor_id) from None
@@ -249,21 +251,12 @@ async def ingest_pulse(request: Request, svc: ServiceDep) -> IngestOut:
     if pulse.t > now + svc.settings.pulse_max_future_s:
         raise _reject(svc, 422, f"report from the future: {pulse.t - now:.1f} s ahead", sensor_id)
 
-    def store() -> int:
-        key = sha = None
-        if parsed.clip is not None and parsed.clip_ext is not None:
-            key, sha = svc.evidence.put(parsed.clip, parsed.clip_ext)
-        with svc.db.session() as s:
-            if repo.is_replay(s, pulse):
-                raise InputError("replayed report (same sensor and time or pulse_uuid)")
-            return repo.store_pulse(s, pulse, now, key, sha, svc.settings.retention_years)
-
-    try:
-        row_id = await asyncio.to_thread(store)
-    except InputError as e:
-        raise _reject(svc, 409, str(e), sensor_id) from None
-    except IntegrityError:
-        raise _reject(svc, 409, "replayed report (same sensor and time)", sensor_id) from None
+    key = sha = None
+    if parsed.clip is not None and parsed.clip_ext is not None:
+        key, sha = await asyncio.to_thread(svc.evidence.put, parsed.clip, parsed.clip_ext)
+    row_id = await svc.store_pulse(repo.NewPulse(pulse, now, key, sha))
+    if row_id is None:
+        raise _reject(svc, 409, "replayed report (same sensor and time, or pulse_uuid)", sensor_id)
     svc.stats["pulses_accepted"] += 1
     await svc.submit_pulse(pulse, row_id)
     return IngestOut(accepted=True, pulse_id=row_id)

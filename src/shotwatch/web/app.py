@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from shotwatch.errors import InputError, NotFoundError, PermissionDeniedError, ShotwatchError
+from shotwatch.models import Weather
 from shotwatch.settings import Settings
 from shotwatch.store import repo
 from shotwatch.web.security import Role, hash_password
@@ -52,10 +53,11 @@ def create_app(
     settings: Settings,
     *,
     locator_factory: LocatorFactory | None = None,
+    weather: Weather | None = None,
     seed_demo: bool = True,
 ) -> FastAPI:
     """Build the app; the service starts in the lifespan (so tests use TestClient as ``with``)."""
-    service = Service(settings, locator_factory=locator_factory)
+    service = Service(settings, locator_factory=locator_factory, weather=weather)
     if seed_demo:
         seed_demo_users(service)
 

@@ -28,7 +28,7 @@ class User:
         return perm in self.permissions
 
 
-def get_service(request: Request) -> Service:
+async def get_service(request: Request) -> Service:
     svc: Service = request.app.state.service
     return svc
 

@@ -94,6 +94,10 @@ class Service:
         self.bus: Bus | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._http: httpx.AsyncClient | None = None
+        self._pulse_queue: asyncio.Queue[tuple[repo.NewPulse, asyncio.Future[int | None]]] = (
+            asyncio.Queue()
+        )
+        self._last_seen: dict[str, float] = {}
         self.stats: Counter[str] = Counter()
         self.rejections: Counter[str] = Counter()
         self.started = False
@@ -112,6 +116,7 @@ class Service:
         await self.bus.subscribe("alerts", self._on_alert_msg)
         self._http = httpx.AsyncClient()
         self._tasks.append(asyncio.create_task(self._flush_loop()))
+        self._tasks.append(asyncio.create_task(self._pulse_writer()))
         await self._recover()
         self.started = True
 
@@ -166,6 +171,42 @@ class Service:
 
     # ------------------------------------------------------------------ ingest
 
+    async def store_pulse(self, item: repo.NewPulse) -> int | None:
+        """Store one pulse durably (group commit); returns its id, or None if a replay."""
+        fut: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        await self._pulse_queue.put((item, fut))
+        return await fut
+
+    async def _pulse_writer(self) -> None:
+        """Commit queued pulses in batches: one transaction for everything waiting."""
+        while True:
+            first = await self._pulse_queue.get()
+            batch = [first]
+            while len(batch) < 500 and not self._pulse_queue.empty():
+                batch.append(self._pulse_queue.get_nowait())
+            items = [b[0] for b in batch]
+            try:
+                ids = await asyncio.to_thread(
+                    repo.store_pulses, self.db, items, self.settings.retention_years
+                )
+            except Exception as e:
+                for _, fut in batch:
+                    if not fut.done():
+                        fut.set_exception(e)
+                continue
+            for (item, fut), row_id in zip(batch, ids, strict=True):
+                if row_id is not None:
+                    self._last_seen[item.pulse.sensor_id] = item.received_at
+                if not fut.done():
+                    fut.set_result(row_id)
+            self.stats["pulse_batches"] += 1
+
+    def _touch_sensors(self) -> None:
+        seen, self._last_seen = self._last_seen, {}
+        if seen:
+            with self.db.session() as s:
+                repo.touch_sensors(s, seen)
+
     async def submit_pulse(self, pulse: Pulse, row_id: int) -> None:
         """Hand a stored pulse to the locator stage over the bus."""
         assert self.bus is not None
@@ -203,10 +244,14 @@ class Service:
             await self._store_incidents(incidents)
 
     async def _flush_loop(self) -> None:
+        last_touch = time.monotonic()
         while True:
             await asyncio.sleep(self.settings.flush_interval_s)
             try:
                 await self.flush()
+                if time.monotonic() - last_touch > 5.0:
+                    last_touch = time.monotonic()
+                    await asyncio.to_thread(self._touch_sensors)
             except asyncio.CancelledError:
                 raise
             except Exception:

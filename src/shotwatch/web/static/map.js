@@ -43,23 +43,28 @@ class SWMap {
           pl.setAttribute("points", pts.map(p => p.join(",")).join(" ")); pl.setAttribute("class", "street");
           this.streets.append(pl);
           const name = (f.properties || {}).name;
-          if (name && !named.has(name)) named.set(name, pts);
+          if (name) { const k = (named.get(name) || 0) + 1; named.set(name, k); if (k % 2 === 1) this._label(name, pts); }
         }
       }
-    }
-    for (const [name, pts] of named) {
-      const t = document.createElementNS(this.NS, "text"); t.setAttribute("class", "label");
-      const [x0, y0] = pts[0], [x1, y1] = pts[pts.length - 1];
-      let ang = Math.atan2(y1 - y0, x1 - x0) * 180 / Math.PI; if (ang > 90) ang -= 180; if (ang < -90) ang += 180;
-      t.setAttribute("x", x0 + 3); t.setAttribute("y", y0 - 3); t.setAttribute("transform", `rotate(${ang} ${x0} ${y0})`);
-      t.textContent = name; this.labels.append(t);
     }
     if (!isFinite(minx)) { [minx, miny] = this.px(-121.5, 38.59); [maxx, maxy] = this.px(-121.48, 38.57); }
     const pad = 40; this.home = [minx - pad, miny - pad, maxx - minx + 2 * pad, maxy - miny + 2 * pad];
     this.setView(this.home);
   }
+  _label(name, pts) {
+    const [x0, y0] = pts[0], [x1, y1] = pts[pts.length - 1];
+    let ang = Math.atan2(y1 - y0, x1 - x0) * 180 / Math.PI; if (ang > 90) ang -= 180; if (ang < -90) ang += 180;
+    const mx = (x0 + x1) / 2, my = (y0 + y1) / 2;
+    const t = document.createElementNS(this.NS, "text"); t.setAttribute("class", "label");
+    t.setAttribute("x", mx); t.setAttribute("y", my - 2); t.setAttribute("text-anchor", "middle");
+    t.setAttribute("transform", `rotate(${ang} ${mx} ${my})`); t.textContent = name; this.labels.append(t);
+  }
   setView(vb) { this.vb = vb; this.svg.setAttribute("viewBox", vb.join(" ")); this.svg.setAttribute("preserveAspectRatio", "xMidYMid meet"); this._labelSize(); this._tiles(); }
-  _labelSize() { const k = Math.max(6, this.vb[2] / 90); this.labels.setAttribute("font-size", k); this.labels.style.fontSize = k + "px"; }
+  _labelSize() {
+    const k = this.vb[2] / Math.max(1, this.el.clientWidth) * 11;  // about 11 screen px
+    this.labels.setAttribute("font-size", k.toFixed(2));
+    this.labels.style.display = this.vb[2] > 2500 ? "none" : "";
+  }
   zoom(f, cx, cy) {
     const [x, y, w, h] = this.vb; cx = cx ?? x + w / 2; cy = cy ?? y + h / 2;
     this.setView([cx - (cx - x) * f, cy - (cy - y) * f, w * f, h * f]);

@@ -1,0 +1,110 @@
+"""End to end in headless Chromium: a simulated shot reaches the dispatch console and
+the Mobile Alert Console, its audio plays, and its CAD call reads SHOTS / priority 2."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from .conftest import LiveServer, start_server
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SHOTS_DIR = Path(os.environ.get("SHOTWATCH_SCREENSHOTS", "")) if os.environ.get(
+    "SHOTWATCH_SCREENSHOTS"
+) else None
+
+
+def snap(page: Any, tmp: Path, name: str) -> Path:
+    out = (SHOTS_DIR or tmp) / f"{name}.png"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(out))
+    return out
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[tuple[LiveServer, Any]]:
+    from .scenario import simulated_shot
+
+    sensors, weather, reports = simulated_shot()
+    yield from (
+        (srv, reports) for srv in start_server(tmp_path / "srv", sensors, weather=weather, locator_factory=__import__("web.helpers", fromlist=["x"]).GroupingLocator)
+    )
+
+
+def login(page: Any, base: str, user: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", user)
+    page.click("button[type=submit]")
+
+
+def test_simulated_shot_on_dispatch_and_mobile_consoles(
+    live: tuple[LiveServer, Any], browser: Any, tmp_path: Path
+) -> None:
+    srv, reports = live
+    base = srv.url
+    ctx_d = browser.new_context(viewport={"width": 1400, "height": 860})
+    ctx_m = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    disp, mac = ctx_d.new_page(), ctx_m.new_page()
+    errors: list[str] = []
+    for p in (disp, mac):
+        p.on("pageerror", lambda e: errors.append(str(e)))
+    login(disp, base, "dispatcher")
+    disp.wait_for_url(f"{base}/dispatch")
+    login(mac, base, "patrol")
+    mac.wait_for_url(f"{base}/mobile")
+    for p in (disp, mac):
+        p.wait_for_selector("#conn.live", timeout=10_000)
+
+    t0 = time.time() - 0.5
+    with httpx.Client() as c:
+        for rel_t, rep in reports(t0):
+            r = c.post(
+                f"{base}/api/v1/pulses",
+                json=rep,
+                headers={"authorization": f"Bearer {srv.tokens[rep['sensor_id']]}"},
+            )
+            assert r.status_code == 202, r.text
+
+    # dispatch console: the alert, the CAD call SHOTS / priority 2, the audio
+    disp.wait_for_selector("ul#alerts li", timeout=20_000)
+    disp.wait_for_selector("[data-testid=cad-type]", timeout=10_000)
+    assert disp.inner_text("[data-testid=cad-type]") == "SHOTS"
+    assert disp.inner_text("[data-testid=cad-priority]") == "Priority 2"
+    narrative = disp.inner_text("[data-testid=cad-narrative]")
+    assert "Single shooter" in narrative or "multiple shooters" in narrative
+    disp.click("[data-testid=play]")
+    disp.wait_for_function(
+        "() => { const a = document.querySelector('[data-testid=audio]');"
+        " return a && a.currentTime > 0.05 && !a.error; }",
+        timeout=10_000,
+    )
+    assert disp.locator("svg[data-testid=map] [data-incident]").count() >= 1
+    snap(disp, tmp_path, "dispatch")
+
+    # Mobile Alert Console: banner, map marker, audio, status buttons
+    mac.wait_for_selector("#banner.active", timeout=10_000)
+    assert "SHOTS" in mac.inner_text("#banner")
+    assert "CAD" in mac.inner_text("[data-testid=mac-cad]")
+    mac.click("#btn-play")
+    mac.wait_for_function(
+        "() => { const a = document.getElementById('audio');"
+        " return a.currentTime > 0.05 && !a.error; }",
+        timeout=10_000,
+    )
+    mac.click("#btn-enroute")
+    mac.wait_for_selector("text=Unit 1A12: en route", timeout=5_000)
+    snap(mac, tmp_path, "mobile")
+
+    # the unit shows up on the dispatcher's CAD call as self-dispatched (§B.5)
+    disp.wait_for_selector("text=self-dispatched", timeout=5_000)
+    assert errors == []
+    ctx_d.close()
+    ctx_m.close()
