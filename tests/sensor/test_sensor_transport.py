@@ -171,6 +171,33 @@ def test_spool_is_bounded_and_drops_oldest(caplog: pytest.LogCaptureFixture) -> 
     assert any("spool full" in rec.getMessage() for rec in caplog.records)
 
 
+def test_spool_is_bounded_in_bytes(tmp_path: Path) -> None:
+    rs = reports(10)
+    size = len(json.dumps(rs[0], separators=(",", ":")))
+    for directory in (None, tmp_path / "s"):
+        sp = Spool(directory, max_bytes=max(1024, 4 * size + 10))
+        for r in rs:
+            sp.put(r)
+        assert sp.nbytes <= sp.max_bytes
+        assert len(sp) == min(10, sp.max_bytes // size) < 10
+        assert sp.peek() == rs[10 - len(sp)]
+        if directory is not None:
+            assert len(list(directory.glob("*.json"))) == len(sp)
+
+
+def test_unreadable_spool_file_is_dropped(tmp_path: Path) -> None:
+    sp = Spool(tmp_path)
+    rs = reports(2)
+    for r in rs:
+        sp.put(r)
+    first = sorted(tmp_path.glob("*.json"))[0]
+    first.write_text("{broken")
+    again = Spool(tmp_path)
+    assert len(again) == 2
+    assert again.peek() == rs[1]
+    assert again.dropped == 1 and len(again) == 1
+
+
 def test_agent_to_http_end_to_end() -> None:
     sr = 16000
     x, truth = impulse_train(sr, seconds=4.0, seed=8)

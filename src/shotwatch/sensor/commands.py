@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from shotwatch.errors import InputError
+from shotwatch.errors import ConfigError, InputError
 
 sensor_app = typer.Typer(
     name="sensor",
@@ -75,6 +75,9 @@ def run(  # noqa: PLR0917 - typer options
     spool_max: Annotated[
         int, typer.Option("--spool-max", help="Most undelivered reports kept.")
     ] = 10_000,
+    spool_max_mb: Annotated[
+        float, typer.Option("--spool-max-mb", help="Most MiB of undelivered reports kept.")
+    ] = 64.0,
     clip_format: Annotated[str, typer.Option("--clip-format", help="flac, wav or none.")] = "flac",
     no_classifier: Annotated[
         bool, typer.Option("--no-classifier", help="Do not score pulses.")
@@ -113,6 +116,7 @@ def run(  # noqa: PLR0917 - typer options
             block_s=(block_ms if block_ms is not None else 100.0 if realtime else 2000.0) / 1e3,
             spool_dir=spool,
             spool_max=spool_max,
+            spool_max_bytes=round(spool_max_mb * 1024 * 1024),
             clip_format=None if clip_format == "none" else clip_format,
             classify=not no_classifier,
             flush_timeout=flush_timeout,
@@ -136,6 +140,7 @@ async def _run(
     block_s: float,
     spool_dir: Path | None,
     spool_max: int,
+    spool_max_bytes: int,
     clip_format: Any,
     classify: bool,
     flush_timeout: float,
@@ -171,7 +176,10 @@ async def _run(
     if out:
         transport = JsonlTransport(out)
     else:
-        queue = Spool(spool_dir, max_items=spool_max)
+        try:
+            queue = Spool(spool_dir, max_items=spool_max, max_bytes=spool_max_bytes)
+        except ConfigError as e:
+            raise InputError(str(e)) from None
         if server:
             if not token:
                 raise InputError("--server needs --token (or SHOTWATCH_SENSOR_TOKEN)")

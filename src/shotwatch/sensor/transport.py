@@ -123,16 +123,28 @@ class JsonlTransport(Transport):
 class Spool:
     """A bounded FIFO of reports, in memory or persisted one file per report in ``directory``.
 
-    With a directory, reports left over from an earlier run are loaded first (oldest first);
-    each is written atomically (temp file + rename) and removed once delivered.
+    Bounded both in count (``max_items``) and in size (``max_bytes`` of JSON, clips
+    included): when either is exceeded the oldest reports are dropped, with an error in
+    the log. With a directory, only the file names are held in memory; each report is
+    written atomically (temp file + rename), read back when it is next to go, and removed
+    once delivered; reports left over from an earlier run are delivered first.
     """
 
-    def __init__(self, directory: Path | str | None = None, *, max_items: int = 10_000) -> None:
-        if max_items < 1:
-            raise ConfigError("spool size must be >= 1")
+    def __init__(
+        self,
+        directory: Path | str | None = None,
+        *,
+        max_items: int = 10_000,
+        max_bytes: int = 64 * 1024 * 1024,
+    ) -> None:
+        if max_items < 1 or max_bytes < 1024:
+            raise ConfigError("spool must allow at least 1 report and 1 KiB")
         self.max_items = max_items
+        self.max_bytes = max_bytes
         self.directory = Path(directory) if directory is not None else None
-        self._items: deque[tuple[str | None, dict[str, Any]]] = deque()
+        # (file name or None, report or None when it lives on disk, size in bytes)
+        self._items: deque[tuple[str | None, dict[str, Any] | None, int]] = deque()
+        self._bytes = 0
         self._seq = 0
         self.dropped = 0
         if self.directory is not None:
@@ -142,53 +154,91 @@ class Spool:
         assert self.directory is not None
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            names = sorted(p.name for p in self.directory.glob("*.json"))
+            files = sorted(self.directory.glob("*.json"))
+            sizes = [f.stat().st_size for f in files]
         except OSError as e:
             raise ConfigError(f"spool directory {self.directory} unusable: {e.strerror}") from None
-        for name in names:
-            try:
-                report = json.loads((self.directory / name).read_text(encoding="utf-8"))
-            except (OSError, ValueError) as e:
-                logger.error("spool: unreadable %s skipped: %s", name, e)
-                continue
-            self._items.append((name, report))
-        if names:
-            self._seq = int(names[-1].split("-", 1)[0]) + 1 if names[-1][0].isdigit() else 0
-            logger.info("spool: %d undelivered reports from an earlier run", len(self._items))
+        for f, size in zip(files, sizes, strict=True):
+            self._items.append((f.name, None, size))
+            self._bytes += size
+            head = f.name.split("-", 1)[0]
+            if head.isdigit():
+                self._seq = max(self._seq, int(head) + 1)
+        if files:
+            logger.info("spool: %d undelivered reports from an earlier run", len(files))
+        self._trim(0)
 
     def __len__(self) -> int:
         return len(self._items)
 
-    def put(self, report: dict[str, Any]) -> None:
-        while len(self._items) >= self.max_items:
-            name, old = self._items.popleft()
+    @property
+    def nbytes(self) -> int:
+        """Size of the spooled reports, bytes of JSON."""
+        return self._bytes
+
+    def _trim(self, incoming: int) -> None:
+        while self._items and (
+            len(self._items) + (incoming > 0) > self.max_items
+            or self._bytes + incoming > self.max_bytes
+        ):
+            name, _, size = self._items.popleft()
+            self._bytes -= size
             self._remove(name)
             self.dropped += 1
             logger.error(
-                "spool full (%d): dropped the oldest report (%s %s); %d dropped so far",
+                "spool full (%d reports, %d bytes max): dropped the oldest; %d dropped so far",
                 self.max_items,
-                old.get("sensor_id"),
-                old.get("t_utc"),
+                self.max_bytes,
                 self.dropped,
             )
-        name = None
+
+    def put(self, report: dict[str, Any]) -> None:
+        text = json.dumps(report, separators=(",", ":"))
+        size = len(text)
+        self._trim(size)
         if self.directory is not None:
             name = f"{self._seq:012d}-{os.getpid()}.json"
             self._seq += 1
             tmp = self.directory / (name + ".tmp")
             try:
-                tmp.write_text(json.dumps(report), encoding="utf-8")
+                tmp.write_text(text, encoding="utf-8")
                 tmp.replace(self.directory / name)
             except OSError as e:
                 logger.error("spool: cannot persist report, keeping it in memory: %s", e)
-                name = None
-        self._items.append((name, report))
+            else:
+                self._items.append((name, None, size))
+                self._bytes += size
+                return
+        self._items.append((None, report, size))
+        self._bytes += size
 
     def peek(self) -> dict[str, Any]:
-        return self._items[0][1]
+        """The oldest report (an unreadable spool file is dropped, with an error)."""
+        while True:
+            name, report, _ = self._items[0]
+            if report is not None:
+                return report
+            assert self.directory is not None and name is not None
+            try:
+                loaded = json.loads((self.directory / name).read_text(encoding="utf-8"))
+            except (OSError, ValueError) as e:
+                logger.error("spool: unreadable %s dropped: %s", name, e)
+                self.pop()
+                self.dropped += 1
+                if not self._items:
+                    raise IndexError("spool is empty") from None
+                continue
+            if isinstance(loaded, dict):
+                return loaded
+            logger.error("spool: %s is not a report; dropped", name)
+            self.pop()
+            self.dropped += 1
+            if not self._items:
+                raise IndexError("spool is empty")
 
     def pop(self) -> None:
-        name, _ = self._items.popleft()
+        name, _, size = self._items.popleft()
+        self._bytes -= size
         self._remove(name)
 
     def _remove(self, name: str | None) -> None:
@@ -256,7 +306,10 @@ class RetryingTransport(Transport):
                 self._wake.clear()
                 await self._wake.wait()
                 continue
-            report = self.spool.peek()
+            try:
+                report = self.spool.peek()
+            except IndexError:
+                continue
             self.attempts += 1
             try:
                 await self._deliver(report)
