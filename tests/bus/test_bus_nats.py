@@ -149,6 +149,34 @@ def test_nats_redelivers_after_handler_failure(names: tuple[str, str]) -> None:
     asyncio.run(main())
 
 
+def test_nats_poison_message_is_given_up_after_max_deliver(
+    names: tuple[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    async def main() -> None:
+        attempts: list[bytes] = []
+        ok = Recorder()
+
+        async def poison(subject: str, payload: bytes) -> None:
+            if payload == b"bad":
+                attempts.append(payload)
+                raise RuntimeError("cannot handle")
+            await ok(subject, payload)
+
+        stream, prefix = names
+        async with NatsBus(
+            stream=stream, prefix=prefix, redeliver_delay=0.01, max_deliver=3
+        ) as bus:
+            await bus.subscribe("a", poison, durable="p")
+            await bus.publish("a", b"bad")
+            await bus.publish("a", b"good")
+            assert await wait_for(lambda: len(attempts) == 3 and len(ok.got) == 1)
+            await asyncio.sleep(0.3)
+            assert len(attempts) == 3
+
+    asyncio.run(main())
+    assert any("giving up" in r.getMessage() for r in caplog.records)
+
+
 def test_nats_new_durable_replays_from_sequence_or_time(names: tuple[str, str]) -> None:
     async def main() -> None:
         async with _bus(names) as bus:

@@ -216,11 +216,21 @@ class NatsBus(Bus):
         cut = len(self.prefix) + 1
         delay = self.redeliver_delay
 
+        max_deliver = self.max_deliver
+
         async def on_msg(msg: Msg) -> None:
             ok = await run_handler(handler, msg.subject[cut:], msg.data)
             try:
                 if ok:
                     await msg.ack()
+                elif 0 < max_deliver <= msg.metadata.num_delivered:
+                    logger.error(
+                        "NATS: giving up on %s (stream seq %s) after %d failed deliveries",
+                        msg.subject,
+                        msg.metadata.sequence.stream if msg.metadata.sequence else "?",
+                        msg.metadata.num_delivered,
+                    )
+                    await msg.term()
                 else:
                     await msg.nak(delay=delay)
             except (nats.errors.Error, nats.js.errors.Error) as e:
