@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from busutil import Recorder, unique, wait_for
+from busutil import CuttableProxy, Recorder, unique, wait_for
 
 from shotwatch.bus import BusError, connect_url
 from shotwatch.bus.mqtt import MqttBus, subject_to_topic, topic_to_subject
@@ -96,5 +96,35 @@ def test_mqtt_persistent_session_gets_messages_queued_while_offline() -> None:
         # end the persistent session on the broker
         async with MqttBus(prefix=prefix, client_id=client_id) as bus:
             pass
+
+    asyncio.run(main())
+
+
+def test_mqtt_bus_reconnects_and_resubscribes_after_connection_loss() -> None:
+    async def main() -> None:
+        proxy = CuttableProxy(1883)
+        await proxy.start()
+        prefix = unique("t")
+        got = Recorder()
+        try:
+            async with (
+                MqttBus(port=proxy.port, prefix=prefix) as bus,
+                MqttBus(prefix=prefix) as pub,
+            ):
+                await bus.subscribe("alerts", got)
+                await pub.publish("alerts", b"before")
+                assert await wait_for(lambda: len(got.got) == 1)
+                proxy.cut()
+                assert await wait_for(lambda: bus._error is not None, 5.0)
+                with pytest.raises(BusError):
+                    await bus.publish("alerts", b"while down")
+                assert await wait_for(lambda: bus._error is None, 10.0), "no reconnect"
+                await pub.publish("alerts", b"after")
+                assert await wait_for(lambda: len(got.got) == 2, 5.0)
+                await bus.publish("alerts", b"own")
+                assert await wait_for(lambda: len(got.got) == 3, 5.0)
+        finally:
+            await proxy.stop()
+        assert [p for _, p in got.got] == [b"before", b"after", b"own"]
 
     asyncio.run(main())

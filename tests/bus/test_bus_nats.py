@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from busutil import Recorder, unique, wait_for
+from busutil import CuttableProxy, Recorder, unique, wait_for
 
 from shotwatch.bus import BusError, connect_url
 from shotwatch.bus.jetstream import NatsBus
@@ -210,3 +210,33 @@ def test_nats_errors_are_bus_errors() -> None:
             await NatsBus().publish("a", b"x")
 
     asyncio.run(main())
+
+
+def test_nats_bus_survives_connection_loss(
+    names: tuple[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    async def main() -> None:
+        proxy = CuttableProxy(4222)
+        await proxy.start()
+        stream, prefix = names
+        got = Recorder()
+        try:
+            async with (
+                NatsBus(f"nats://127.0.0.1:{proxy.port}", stream=stream, prefix=prefix) as bus,
+                _bus(names) as pub,
+            ):
+                await bus.subscribe("alerts", got, durable="console")
+                await pub.publish("alerts", b"before")
+                assert await wait_for(lambda: len(got.got) == 1)
+                proxy.cut()
+                await pub.publish("alerts", b"during")
+                await pub.publish("alerts", b"after")
+                assert await wait_for(lambda: len(got.got) >= 3, 15.0), got.got
+                await bus.publish("alerts", b"own")
+                assert await wait_for(lambda: len(got.got) >= 4, 5.0)
+        finally:
+            await proxy.stop()
+        assert [p for _, p in got.got] == [b"before", b"during", b"after", b"own"]
+
+    asyncio.run(main())
+    assert any("disconnected" in r.getMessage() for r in caplog.records), "proxy cut had no effect"

@@ -7,9 +7,9 @@ subscription gets an MQTT 5 subscription identifier, so a message is routed to e
 the subscriptions the broker delivered it for, even when patterns overlap.
 
 ``durable`` needs a persistent session (``MqttBus(client_id=..., persistent=True)``):
-MQTT keeps unacknowledged QoS 1 messages per client, not per subscription. The bus does
-not reconnect by itself; after a broker failure :meth:`publish` raises :class:`BusError`
-and the caller opens a new bus (the sensor transport does).
+MQTT keeps unacknowledged QoS 1 messages per client, not per subscription. After a lost
+connection the bus reconnects in the background and subscribes again; until then
+:meth:`publish` raises :class:`BusError` (the sensor transport spools and retries).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import random
 import uuid
 from collections import deque
 from typing import Any
@@ -86,6 +87,8 @@ class MqttBus(Bus):
     :param client_id: MQTT client identifier (random if None).
     :param persistent: keep the session (and queued QoS 1 messages) across reconnects.
     :param timeout: seconds to wait for the broker on connect / publish / subscribe.
+    :param reconnect: after a lost connection, reconnect in the background (backoff up to
+        30 s) and subscribe again; publishes in the meantime raise :class:`BusError`.
     """
 
     def __init__(
@@ -99,6 +102,7 @@ class MqttBus(Bus):
         username: str | None = None,
         password: str | None = None,
         timeout: float = 10.0,
+        reconnect: bool = True,
     ) -> None:
         if persistent and client_id is None:
             raise BusError("a persistent MQTT session needs a fixed client_id")
@@ -112,6 +116,7 @@ class MqttBus(Bus):
         self._username = username
         self._password = password
         self.timeout = timeout
+        self.reconnect = reconnect
         self._client: Any = None
         self._reader: asyncio.Task[None] | None = None
         self._subs: dict[int, _MqttSubscription] = {}
@@ -124,7 +129,7 @@ class MqttBus(Bus):
     def __repr__(self) -> str:
         return f"MqttBus({self.host}:{self.port}, prefix={self.prefix!r})"
 
-    async def connect(self) -> None:
+    async def _open(self) -> Any:
         import aiomqtt
         from paho.mqtt.packettypes import PacketTypes
         from paho.mqtt.properties import Properties
@@ -148,20 +153,66 @@ class MqttBus(Bus):
             await client.__aenter__()
         except aiomqtt.MqttError as e:
             raise BusError(f"cannot connect to MQTT broker {self.host}:{self.port}: {e}") from None
-        self._client = client
+        return client
+
+    async def connect(self) -> None:
+        self._client = await self._open()
         self._error = None
         self._reader = asyncio.create_task(self._read())
 
     async def _read(self) -> None:
         import aiomqtt
 
-        client = self._client
-        try:
-            async for msg in client.messages:
-                self._dispatch(str(msg.topic), msg.payload, msg.properties)
-        except aiomqtt.MqttError as e:
-            self._error = e
-            logger.error("MQTT bus %s:%d lost its connection: %s", self.host, self.port, e)
+        while True:
+            client = self._client
+            try:
+                async for msg in client.messages:
+                    self._dispatch(str(msg.topic), msg.payload, msg.properties)
+            except aiomqtt.MqttError as e:
+                self._error = e
+                logger.error("MQTT bus %s:%d lost its connection: %s", self.host, self.port, e)
+            if not self.reconnect:
+                return
+            await self._reconnect(client)
+
+    async def _reconnect(self, old: Any) -> None:
+        """Reopen the connection (backoff 0.5 s doubling to 30 s) and subscribe again."""
+        import aiomqtt
+
+        with contextlib.suppress(Exception):
+            await old.__aexit__(None, None, None)
+        delay = 0.5
+        while True:
+            await asyncio.sleep(delay * random.uniform(0.5, 1.0))
+            delay = min(30.0, delay * 2)
+            try:
+                client = await self._open()
+            except BusError as e:
+                logger.warning("MQTT bus: reconnect failed: %s", e)
+                continue
+            try:
+                for sub in list(self._subs.values()):
+                    await client.subscribe(
+                        sub.topic, qos=1, properties=self._sub_props(sub.sid), timeout=self.timeout
+                    )
+            except (aiomqtt.MqttError, TimeoutError) as e:
+                logger.warning("MQTT bus: re-subscribing failed: %s", e)
+                with contextlib.suppress(Exception):
+                    await client.__aexit__(None, None, None)
+                continue
+            self._client = client
+            self._error = None
+            logger.warning("MQTT bus %s:%d reconnected", self.host, self.port)
+            return
+
+    @staticmethod
+    def _sub_props(sid: int) -> Any:
+        from paho.mqtt.packettypes import PacketTypes
+        from paho.mqtt.properties import Properties
+
+        props = Properties(PacketTypes.SUBSCRIBE)  # type: ignore[no-untyped-call]
+        props.SubscriptionIdentifier = sid
+        return props
 
     def _dispatch(self, topic: str, payload: Any, properties: Any) -> None:
         subject = topic_to_subject(topic, self.prefix)
@@ -213,8 +264,6 @@ class MqttBus(Bus):
         durable: str | None = None,
     ) -> _MqttSubscription:
         import aiomqtt
-        from paho.mqtt.packettypes import PacketTypes
-        from paho.mqtt.properties import Properties
 
         client = self._check()
         validate_pattern(subject)
@@ -231,10 +280,10 @@ class MqttBus(Bus):
         sid = next(self._ids)
         sub = _MqttSubscription(self, sid, subject, topic, handler)
         self._subs[sid] = sub
-        props = Properties(PacketTypes.SUBSCRIBE)  # type: ignore[no-untyped-call]
-        props.SubscriptionIdentifier = sid
         try:
-            codes = await client.subscribe(topic, qos=1, properties=props, timeout=self.timeout)
+            codes = await client.subscribe(
+                topic, qos=1, properties=self._sub_props(sid), timeout=self.timeout
+            )
         except (aiomqtt.MqttError, TimeoutError) as e:
             del self._subs[sid]
             await sub._stop()
