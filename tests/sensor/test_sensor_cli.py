@@ -98,6 +98,8 @@ def test_stream_on_stdin_to_stdout(
         (["--input", "{wav}", "--start-utc", START, "--server", "http://h"], "--token"),
         (["--input", "{wav}", "--start-utc", START, "--mqtt", "tcp://h"], "mqtt://"),
         (["--input", "{txt}", "--start-utc", START, "--out", "x.jsonl"], "WAV/FLAC"),
+        (["--input", "{wav}", "--start-utc", START, "-o", "x", "--clip-after-ms", "0"], "clip"),
+        (["--input", "-", "--out", "x.jsonl"], "stdin: cannot read"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(

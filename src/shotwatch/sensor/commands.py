@@ -79,6 +79,17 @@ def run(  # noqa: PLR0917 - typer options
         float, typer.Option("--spool-max-mb", help="Most MiB of undelivered reports kept.")
     ] = 64.0,
     clip_format: Annotated[str, typer.Option("--clip-format", help="flac, wav or none.")] = "flac",
+    clip_before_ms: Annotated[
+        float, typer.Option("--clip-before-ms", help="Clip pre-roll, ms.")
+    ] = 100.0,
+    clip_after_ms: Annotated[
+        float,
+        typer.Option(
+            "--clip-after-ms",
+            help="Clip length after the onset, ms; a pulse is reported about this much "
+            "(+ 0.3 s) after its onset.",
+        ),
+    ] = 900.0,
     no_classifier: Annotated[
         bool, typer.Option("--no-classifier", help="Do not score pulses.")
     ] = False,
@@ -118,6 +129,8 @@ def run(  # noqa: PLR0917 - typer options
             spool_max=spool_max,
             spool_max_bytes=round(spool_max_mb * 1024 * 1024),
             clip_format=None if clip_format == "none" else clip_format,
+            clip_before_s=clip_before_ms / 1e3,
+            clip_after_s=clip_after_ms / 1e3,
             classify=not no_classifier,
             flush_timeout=flush_timeout,
         )
@@ -142,6 +155,8 @@ async def _run(
     spool_max: int,
     spool_max_bytes: int,
     clip_format: Any,
+    clip_before_s: float,
+    clip_after_s: float,
     classify: bool,
     flush_timeout: float,
 ) -> int:
@@ -200,6 +215,8 @@ async def _run(
         start_utc=t0,
         classifier="auto" if classify else None,
         clip_format=clip_format,
+        clip_before_s=clip_before_s,
+        clip_after_s=clip_after_s,
     )
     await transport.start()
     try:

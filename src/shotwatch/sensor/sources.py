@@ -84,7 +84,10 @@ class StreamSource:
     def _read_exact(self, n: int, allow_short: bool = False) -> bytes:
         out = b""
         while len(out) < n:
-            chunk = self._s.read(n - len(out))
+            try:
+                chunk = self._s.read(n - len(out))
+            except OSError as e:
+                raise InputError(f"cannot read: {e}", self.name) from None
             if not chunk:
                 break
             out += chunk
