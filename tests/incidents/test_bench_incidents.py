@@ -27,6 +27,7 @@ def test_bars_on_seeded_synthetic_suite(seed: int) -> None:
     assert r["fireworks_as_gunfire"] == 0
     assert r["firecracker_as_gunfire"] == 0
     assert r["confuser_as_gunfire"] == 0
+    assert r["brier_score"] < 0.1  # confidence behaves like a probability of gunfire
 
 
 def test_evaluation_is_seeded() -> None:

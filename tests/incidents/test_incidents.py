@@ -486,6 +486,28 @@ def test_input_validation(field: str, value: np.ndarray, message: str) -> None:
     assert isinstance(info.value, InputError)
 
 
+def test_degenerate_covariances_use_the_floor() -> None:
+    """A 2-D fix may come with zero vertical variance, or a zero covariance outright; the
+    model-error floor keeps the statistics finite."""
+    t = np.array([0.0, 0.5, 1.0, 1.4])
+    p = np.repeat(GROUND[None], 4, 0) + np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [1, 1, 0.0]])
+    cov = np.zeros((4, 3, 3))
+    cov[:2] = np.diag([4.0, 4.0, 0.0])
+    s = ShotArrays(T0 + t, p, cov, np.full(4, np.nan), np.full(4, np.nan), np.full(4, 3))
+    g = only(group_incidents(s))
+    assert g.rounds == 4 and g.shooters == 1 and not g.mobile
+    assert g.classification == PROBABLE_GUNFIRE  # no score, height unknown: no evidence
+
+
+def test_kind_names_the_non_gunfire_source() -> None:
+    rng = np.random.default_rng(3)
+    t = np.concatenate([[0.0], np.cumsum(rng.uniform(0.02, 0.08, 19))])
+    fc = only(group_incidents(make_shots(t, np.repeat(GROUND[None], 20, 0), score=0.8)))
+    assert fc.kind == "firecracker"
+    gun = only(group_incidents(make_shots(np.array([0.0, 0.5]), np.repeat(GROUND[None], 2, 0))))
+    assert gun.kind is None
+
+
 def test_empty_input_gives_no_incidents() -> None:
     kw = _arrays(0)
     assert group_incidents(ShotArrays(**kw)) == []

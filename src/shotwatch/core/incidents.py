@@ -171,7 +171,9 @@ class IncidentGroup:
     0-based shooter per shot (numbered in order of first shot); ``speed_mps`` horizontal
     speed, m/s, and ``heading_deg`` direction of travel, degrees clockwise from north in
     0..360, with 1-sigma errors, all ``None`` unless ``mobile``; ``confidence`` the
-    probability (0..1) that the incident is gunfire.
+    probability (0..1) that the incident is gunfire; ``kind`` the likely source of a
+    ``non_gunfire`` incident (``"aerial"`` fireworks, ``"launch"`` firework launches,
+    ``"firecracker"``, ``"cadence"``) or ``None``.
     """
 
     shot_index: I64
@@ -185,6 +187,7 @@ class IncidentGroup:
     classification: str
     confidence: float
     summary: str
+    kind: str | None = None
 
     @property
     def rounds(self) -> int:
@@ -608,6 +611,8 @@ def _launch_flags(
 
 def _median_height(h: F64) -> float:
     """Median of the known heights, m (-inf when none is known)."""
+    if h.shape[0] == 1:
+        return float(h[0]) if math.isfinite(h[0]) else -math.inf
     hk = h[np.isfinite(h)]
     return float(np.median(hk)) if hk.size else -math.inf
 
@@ -662,8 +667,8 @@ def _classify(
     if sc.size:
         med = float(np.clip(np.median(sc), 0.02, 0.98))
         z += _logit(med) * (1.0 + 0.25 * math.log(sc.size))
-    hk = height[np.isfinite(height)]
-    h_med = float(np.median(hk)) if hk.size else None
+    h_known = _median_height(height)
+    h_med = h_known if math.isfinite(h_known) else None
     kind: str | None = None
     if aerial:
         kind = "aerial"
@@ -803,9 +808,9 @@ def group_incidents(
             labels = _cluster_static(tg, pg, cg, **cluster_kw)
         elif k <= max_shooter_analysis_shots:
             log_n = math.log(3 * k)
-            bic_rest = _static_bic(tg, pg, cg, Wg, log_n=log_n, cluster_kw=cluster_kw)
+            bic_rest: float | None = None  # computed once a track is on the table
             rest = np.arange(k)
-            for _ in range(max_tracks):
+            for _ in range(max_tracks if k >= min_track_shots else 0):
                 tr = _find_track(
                     tg[rest],
                     pg[rest],
@@ -834,6 +839,8 @@ def group_incidents(
                     else 0.0
                 )
                 # BIC: static model of the rest vs (this track + static model of what is left)
+                if bic_rest is None:
+                    bic_rest = _static_bic(tg, pg, cg, Wg, log_n=log_n, cluster_kw=cluster_kw)
                 if not tr.chi2 + 6 * log_n + bic_left < bic_rest:
                     break
                 tracks.append(replace(tr, members=rest[tr.members]))
@@ -900,6 +907,7 @@ def group_incidents(
                 classification=verdict.classification,
                 confidence=float(verdict.confidence),
                 summary=summary,
+                kind=verdict.kind,
             )
         )
     return out
@@ -1131,7 +1139,8 @@ def evaluate_on_synthetic(seed: int, n: int, **kwargs: float) -> dict[str, float
     ``heading_within_15_pct``, ``gunfire_as_gunfire_pct``, ``gunfire_as_non_pct``,
     ``non_gunfire_as_probable_pct``; median and 90th-percentile relative speed error (%)
     and heading error (deg); counts ``fireworks_as_gunfire``, ``firecracker_as_gunfire``
-    (must be 0), ``confuser_as_gunfire`` and the numbers of incidents of each family.
+    (must be 0), ``confuser_as_gunfire``, the numbers of incidents of each family, and
+    ``brier_score``, the mean squared error of ``confidence`` as a probability of gunfire.
     A missed mobile shooter counts as a 100 % speed and 180 deg heading error.
     """
     shots, truths = synthetic_suite(seed, n)
@@ -1142,11 +1151,13 @@ def evaluate_on_synthetic(seed: int, n: int, **kwargs: float) -> dict[str, float
     n_gun = rounds_ok = shooters_ok = gun_gun = gun_non = 0
     n_mob = mob_det = n_static = false_mob = 0
     fw_gun = fc_gun = n_fw = n_fc = n_cf = cf_gun = non_prob = n_non = 0
+    sq_err: list[float] = []
     speed_err: list[float] = []
     head_err: list[float] = []
     for tr in truths:
         gids, counts = np.unique(owner[tr.shot_index], return_counts=True)
         g = groups[int(gids[np.argmax(counts)])]
+        sq_err.append((g.confidence - float(tr.kind in _GUNFIRE_KINDS)) ** 2)
         if tr.kind in _GUNFIRE_KINDS:
             n_gun += 1
             rounds_ok += int(gids.size == 1 and g.rounds == tr.shot_index.size)
@@ -1210,4 +1221,5 @@ def evaluate_on_synthetic(seed: int, n: int, **kwargs: float) -> dict[str, float
         "firecracker_as_gunfire": float(fc_gun),
         "confuser_as_gunfire": float(cf_gun),
         "non_gunfire_as_probable_pct": pct(non_prob, n_non),
+        "brier_score": float(np.mean(sq_err)) if sq_err else float("nan"),
     }
