@@ -1,0 +1,281 @@
+"""Training and source-grouped evaluation of the LightGBM gunshot classifier.
+
+Deterministic: fixed seeds for folds, augmentation and LightGBM (``deterministic=True``,
+fixed thread count), examples in a fixed order. Cross-validation is grouped by recording
+session / source (``Example.group``), so no session is on both sides of a split; the
+threshold is chosen on the out-of-fold scores (highest recall with at most
+``MAX_FPR`` false positives over all non-gunshot windows).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from shotwatch.classifier.augment import augment
+from shotwatch.classifier.data import SEG_PRE, Example
+from shotwatch.core.features import (
+    FEATURE_NAMES,
+    N_POST,
+    N_PRE,
+    POST_S,
+    PRE_S,
+    TARGET_RATE,
+    features_from_window,
+)
+
+SEED = 20261126
+N_SPLITS = 5
+N_AUG = 2  # augmented copies per training window
+JITTER = TARGET_RATE * 3 // 1000  # +-3 ms onset jitter on augmented copies
+MAX_FPR = 0.02
+MODEL_VERSION = "1.0"
+N_ROUNDS = 300
+PARAMS: dict[str, Any] = {
+    "objective": "binary",
+    "learning_rate": 0.05,
+    "num_leaves": 15,
+    "min_data_in_leaf": 10,
+    "feature_fraction": 0.5,
+    "bagging_fraction": 0.8,
+    "bagging_freq": 1,
+    "lambda_l2": 1.0,
+    "seed": SEED,
+    "deterministic": True,
+    "force_col_wise": True,
+    "num_threads": 1,
+    "verbose": -1,
+}
+NOISE_CLASSES = ("background", "livefire_background")
+
+Tick = Callable[[int], None]
+
+
+def window_of(segment: NDArray[np.float32], jitter: int = 0) -> NDArray[np.float64]:
+    """Feature window (12 kHz, onset at ``N_PRE``) of a training segment."""
+    a = SEG_PRE - N_PRE + jitter
+    return np.asarray(segment[a : a + N_PRE + N_POST], dtype=np.float64)
+
+
+def featurize(
+    examples: Sequence[Example],
+    n_aug: int,
+    rng: np.random.Generator,
+    noise_pool: list[NDArray[np.float32]],
+    tick: Tick | None = None,
+    include_clean: bool = True,
+) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
+    """Feature rows of every example (clean and/or ``n_aug`` augmented copies).
+
+    :returns: (X, index of the example of each row)
+    """
+    rows: list[NDArray[np.float32]] = []
+    idx: list[int] = []
+    for i, ex in enumerate(examples):
+        if include_clean:
+            rows.append(features_from_window(window_of(ex.segment)))
+            idx.append(i)
+        for _ in range(n_aug):
+            seg = augment(ex.segment, rng, noise_pool)
+            j = int(rng.integers(-JITTER, JITTER + 1))
+            rows.append(features_from_window(window_of(seg, j)))
+            idx.append(i)
+        if tick:
+            tick(1)
+    x = np.stack(rows) if rows else np.zeros((0, len(FEATURE_NAMES)), dtype=np.float32)
+    return x, np.asarray(idx, dtype=np.int64)
+
+
+def class_weights(y: NDArray[np.int64]) -> NDArray[np.float64]:
+    """Balanced weights: both classes weigh the same in total."""
+    n_pos = max(int(np.sum(y == 1)), 1)
+    n_neg = max(int(np.sum(y == 0)), 1)
+    return np.where(y == 1, 0.5 * y.size / n_pos, 0.5 * y.size / n_neg)
+
+
+def fit(x: NDArray[np.float32], y: NDArray[np.int64], n_rounds: int = N_ROUNDS) -> Any:
+    """A LightGBM booster on feature rows (balanced class weights, fixed seed)."""
+    import lightgbm as lgb
+
+    ds = lgb.Dataset(
+        x, label=y, weight=class_weights(y), feature_name=list(FEATURE_NAMES), free_raw_data=True
+    )
+    return lgb.train(PARAMS, ds, num_boost_round=n_rounds)
+
+
+def noise_pool_of(examples: Sequence[Example]) -> list[NDArray[np.float32]]:
+    """Background segments usable as added noise."""
+    return [e.segment for e in examples if e.cls in NOISE_CLASSES]
+
+
+def folds(examples: Sequence[Example], n_splits: int = N_SPLITS) -> list[NDArray[np.int64]]:
+    """Test indices of each source-grouped, label-stratified fold (fixed seed)."""
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    y = np.array([e.label for e in examples])
+    g = np.array([e.group for e in examples])
+    cv = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=SEED % 2**31)
+    return [np.asarray(te, dtype=np.int64) for _, te in cv.split(np.zeros(y.size), y, g)]
+
+
+@dataclass
+class CvResult:
+    """Out-of-fold scores of one cross-validation run."""
+
+    name: str
+    scores: NDArray[np.float64]  # clean test windows
+    scores_aug: NDArray[np.float64]  # the same windows, augmented once (fixed seed)
+
+
+def cross_validate(
+    examples: Sequence[Example],
+    augmented: bool,
+    score_fn: Callable[..., Any] | None = None,
+    tick: Tick | None = None,
+    n_splits: int = N_SPLITS,
+) -> CvResult:
+    """Grouped CV of the LightGBM model, training with or without augmentation.
+
+    Test windows are scored clean and, separately, augmented once with noise from their
+    own fold's background (a harder, field-like test).
+    """
+    n = len(examples)
+    oof = np.full(n, np.nan)
+    oof_aug = np.full(n, np.nan)
+    for k, test in enumerate(folds(examples, n_splits)):
+        tset = set(test.tolist())
+        train = [examples[i] for i in range(n) if i not in tset]
+        tests = [examples[i] for i in test]
+        rng = np.random.default_rng([SEED, k, int(augmented)])
+        pool = noise_pool_of(train)
+        xtr, itr = featurize(train, N_AUG if augmented else 0, rng, pool, tick)
+        ytr = np.array([train[i].label for i in itr], dtype=np.int64)
+        booster = fit(xtr, ytr)
+        xte, _ = featurize(tests, 0, rng, [], tick)
+        trng = np.random.default_rng([SEED, k, 99])
+        xta, _ = featurize(tests, 1, trng, noise_pool_of(tests), tick, include_clean=False)
+        oof[test] = booster.predict(xte, num_threads=1)
+        oof_aug[test] = booster.predict(xta, num_threads=1)
+    return CvResult("lgbm+aug" if augmented else "lgbm", oof, oof_aug)
+
+
+def choose_threshold(
+    y: NDArray[np.int64], p: NDArray[np.float64], max_fpr: float = MAX_FPR
+) -> float:
+    """Lowest threshold whose false-positive rate over non-gunshots is <= ``max_fpr``."""
+    neg = np.sort(p[y == 0])[::-1]
+    if neg.size == 0:
+        return 0.5
+    k = int(np.floor(max_fpr * neg.size))  # this many negatives may score >= threshold
+    t = float(neg[k]) if k < neg.size else 0.0
+    return float(np.nextafter(t, np.inf))
+
+
+def metrics(
+    examples: Sequence[Example], p: NDArray[np.float64], threshold: float
+) -> dict[str, Any]:
+    """ROC AUC, precision/recall/accuracy at ``threshold``, FPR per non-gunshot class,
+    recall per gunshot source, confusion matrix."""
+    from sklearn.metrics import roc_auc_score
+
+    y = np.array([e.label for e in examples])
+    pred = p >= threshold
+    tp = int(np.sum(pred & (y == 1)))
+    fp = int(np.sum(pred & (y == 0)))
+    fn = int(np.sum(~pred & (y == 1)))
+    tn = int(np.sum(~pred & (y == 0)))
+    out: dict[str, Any] = {
+        "n": int(y.size),
+        "roc_auc": float(roc_auc_score(y, p)) if 0 < y.sum() < y.size else float("nan"),
+        "accuracy": (tp + tn) / max(y.size, 1),
+        "precision": tp / max(tp + fp, 1),
+        "recall": tp / max(tp + fn, 1),
+        "fpr": fp / max(fp + tn, 1),
+        "confusion": {"tp": tp, "fp": fp, "fn": fn, "tn": tn},
+    }
+    cls = np.array([e.cls for e in examples])
+    src = np.array([e.source for e in examples])
+    out["fpr_by_class"] = {
+        c: float(np.mean(pred[(cls == c)])) for c in sorted(set(cls[y == 0].tolist()))
+    }
+    out["recall_by_source"] = {
+        s: float(np.mean(pred[(src == s) & (y == 1)])) for s in sorted(set(src[y == 1].tolist()))
+    }
+    return out
+
+
+def cv_report(
+    examples: Sequence[Example], runs: Sequence[CvResult]
+) -> tuple[dict[str, Any], float]:
+    """Figures of CV runs; the threshold comes from the "lgbm+aug" run (or the last run).
+
+    :returns: (report dict, threshold)
+    """
+    y = np.array([e.label for e in examples], dtype=np.int64)
+    ref = next((r for r in runs if r.name == "lgbm+aug"), runs[-1])
+    threshold = choose_threshold(y, ref.scores)
+    report: dict[str, Any] = {
+        "scheme": f"{N_SPLITS}-fold StratifiedGroupKFold by recording session/source",
+        "threshold": threshold,
+        "threshold_rule": f"lowest with <= {MAX_FPR:.0%} FPR on out-of-fold non-gunshots "
+        f"({ref.name}, clean test)",
+    }
+    for r in runs:
+        report[r.name] = {
+            "clean_test": metrics(examples, r.scores, threshold),
+            "augmented_test": metrics(examples, r.scores_aug, threshold),
+            # each model at its own threshold of the same rule, for a fair comparison
+            "own_threshold": choose_threshold(y, r.scores),
+            "clean_test_own_threshold": metrics(examples, r.scores, choose_threshold(y, r.scores)),
+        }
+    return report, threshold
+
+
+def train_final(examples: Sequence[Example], tick: Tick | None = None) -> Any:
+    """The shipped model: all windows, clean + ``N_AUG`` augmented copies."""
+    rng = np.random.default_rng([SEED, 1000])
+    x, idx = featurize(examples, N_AUG, rng, noise_pool_of(examples), tick)
+    y = np.array([examples[i].label for i in idx], dtype=np.int64)
+    return fit(x, y)
+
+
+def save_model(
+    booster: Any,
+    out: Path,
+    threshold: float,
+    fingerprint: str,
+    examples: Sequence[Example],
+    cv: dict[str, Any] | None,
+) -> tuple[Path, Path]:
+    """Write ``out`` (LightGBM text) and ``out.with_suffix('.json')`` (metadata)."""
+    text = booster.model_to_string(num_iteration=-1)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    counts: dict[str, int] = {}
+    for e in examples:
+        counts[e.cls] = counts.get(e.cls, 0) + 1
+    meta = {
+        "model": "lightgbm-binary",
+        "model_version": MODEL_VERSION,
+        "model_sha256": hashlib.sha256(text.encode()).hexdigest(),
+        "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "data_manifest_sha256": fingerprint,
+        "n_windows": len(examples),
+        "windows_by_class": dict(sorted(counts.items())),
+        "threshold": threshold,
+        "window": {"pre_s": PRE_S, "post_s": POST_S, "sample_rate_hz": TARGET_RATE},
+        "feature_names": list(FEATURE_NAMES),
+        "params": {**PARAMS, "num_boost_round": N_ROUNDS, "n_aug": N_AUG, "seed": SEED},
+        "cv": cv,
+    }
+    mpath = out.with_suffix(".json")
+    mpath.write_text(json.dumps(meta, indent=1, sort_keys=False) + "\n", encoding="utf-8")
+    return out, mpath

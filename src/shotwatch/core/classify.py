@@ -1,0 +1,207 @@
+"""Gunshot classification of single pulses: ``gunshot_score`` in [0, 1].
+
+The shipped model is a LightGBM gradient-boosted tree ensemble on the features of
+:mod:`shotwatch.core.features` (window: 20 ms before the onset to 300 ms after, resampled
+to 12 kHz). It was chosen over a small CNN on the log-mel patch by source-grouped
+cross-validation (see ``shotwatch train-classifier --cv`` and the model's metadata).
+The model file ships as package data (``shotwatch/models/gunshot_lgbm.txt``, LightGBM's
+own text format) with its metadata (``gunshot_lgbm.json``: version, threshold, data
+manifest hash, training date, CV metrics).
+
+This module also holds a simple energy-envelope onset finder for whole clips with no
+known onset (:func:`find_onsets`); the project's onset picker lives elsewhere.
+
+Everything here is pure: numpy in, numpy out; the only I/O is loading the model file.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from shotwatch.core.features import FEATURE_NAMES, extract_features
+from shotwatch.errors import ConfigError, InputError
+
+MODEL_DIR = "models"  # package data directory of ``shotwatch`` (no __init__: models.py exists)
+MODEL_FILE = "gunshot_lgbm.txt"
+META_FILE = "gunshot_lgbm.json"
+
+_EPS = 1e-20
+
+
+def find_onsets(
+    samples: NDArray[np.float64],
+    sample_rate: int,
+    max_onsets: int = 1,
+    min_separation_s: float = 0.3,
+    search: tuple[int, int] | None = None,
+    min_rel_db: float = -20.0,
+) -> NDArray[np.int64]:
+    """Onsets of the strongest impulses, strongest first (energy-envelope method).
+
+    1. energy in 1 ms frames; the noise floor is the median frame energy;
+    2. the loudest remaining frame is a peak; frames within ``min_separation_s`` of it are
+       suppressed and the next peak is taken, while it is within ``min_rel_db`` of the
+       strongest and at least 10 dB above the noise floor (the first is always taken);
+    3. from each peak, walk back (at most 50 ms) while the energy stays above
+       max(peak - 25 dB, 4 x noise floor); in the first frame of that rise, the onset is
+       the first sample whose magnitude reaches max(10 % of the rise's peak magnitude,
+       3 x the noise RMS).
+
+    :param samples: mono signal
+    :param sample_rate: Hz
+    :param max_onsets: at most this many onsets
+    :param min_separation_s: minimum time between returned peaks, seconds
+    :param search: optional ``(lo, hi)`` sample range where peaks are sought (the noise
+        floor still comes from the whole signal)
+    :returns: sample indices (int64), strongest impulse first; empty if the signal is silent
+    :raises InputError: not 1-D, fewer than 2 samples, non-finite values, bad rate
+    """
+    x = np.asarray(samples, dtype=np.float64)
+    if x.ndim != 1 or x.size < 2:
+        raise InputError(f"need a 1-D signal of at least 2 samples, got shape {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise InputError("samples contain NaN or infinity")
+    if sample_rate < 1000:
+        raise InputError(f"sample rate too low: {sample_rate!r} Hz")
+    x = x - float(np.mean(x))
+    fl = max(round(sample_rate / 1000), 1)
+    nf = x.size // fl
+    if nf < 1:
+        nf, fl = 1, x.size
+    e = np.mean(x[: nf * fl].reshape(nf, fl) ** 2, axis=1)
+    if float(e.max()) <= 0.0:
+        return np.zeros(0, dtype=np.int64)
+    noise = float(np.median(e))
+    lo_f, hi_f = 0, nf
+    if search is not None:
+        lo_f = max(int(search[0]) // fl, 0)
+        hi_f = min(-(-int(search[1]) // fl), nf)
+        if hi_f <= lo_f:
+            return np.zeros(0, dtype=np.int64)
+    avail = np.zeros(nf, dtype=bool)
+    avail[lo_f:hi_f] = True
+    sep = max(round(min_separation_s * 1000), 1)
+    back = 50
+    out: list[int] = []
+    first_e = 0.0
+    while len(out) < max_onsets and avail.any():
+        k = int(np.argmax(np.where(avail, e, -1.0)))
+        ek = float(e[k])
+        if ek <= 0.0:
+            break
+        if out and (ek < first_e * 10 ** (min_rel_db / 10) or ek < 10.0 * noise):
+            break
+        if not out:
+            first_e = ek
+        avail[max(k - sep, 0) : k + sep + 1] = False
+        thr = max(ek * 10 ** (-2.5), 4.0 * noise)
+        k0 = k
+        while k0 > 0 and k - k0 < back and e[k0 - 1] > thr:
+            k0 -= 1
+        a, b = k0 * fl, (k + 1) * fl
+        seg = np.abs(x[a:b])
+        level = max(0.1 * float(seg.max()), 3.0 * np.sqrt(noise))
+        i = int(np.argmax(seg >= level))
+        out.append(a + i)
+    return np.asarray(out, dtype=np.int64)
+
+
+def strongest_onset(samples: NDArray[np.float64], sample_rate: int) -> int:
+    """Onset (sample index) of the strongest impulse; :class:`InputError` if silent."""
+    on = find_onsets(samples, sample_rate, max_onsets=1)
+    if on.size == 0:
+        raise InputError("signal is silent")
+    return int(on[0])
+
+
+def _sigmoid_guard(p: NDArray[np.float64]) -> NDArray[np.float64]:
+    return np.clip(np.nan_to_num(p, nan=0.0), 0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class GunshotClassifier:
+    """A trained gunshot classifier: ``score`` in [0, 1], ``label`` gunshot if >= threshold.
+
+    ``booster`` is a ``lightgbm.Booster``; ``meta`` the model's metadata dict.
+    """
+
+    booster: Any
+    threshold: float
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_files(cls, model_path: Path, meta_path: Path | None = None) -> GunshotClassifier:
+        """Load a LightGBM text model and its JSON metadata (default: same stem, .json)."""
+        import lightgbm as lgb
+
+        meta_path = meta_path or model_path.with_suffix(".json")
+        try:
+            text = model_path.read_text(encoding="utf-8")
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise ConfigError(f"cannot load classifier model {model_path}: {e}") from None
+        return cls._build(lgb.Booster(model_str=text), meta)
+
+    @classmethod
+    def _build(cls, booster: Any, meta: dict[str, Any]) -> GunshotClassifier:
+        names = list(meta.get("feature_names", []))
+        if names != list(FEATURE_NAMES):
+            raise ConfigError(
+                "classifier model was trained on other features; retrain with "
+                "`shotwatch train-classifier`"
+            )
+        return cls(booster=booster, threshold=float(meta["threshold"]), meta=meta)
+
+    @classmethod
+    def load_default(cls) -> GunshotClassifier:
+        """The shipped model (package data ``shotwatch/models``), loaded once and cached."""
+        return _load_default()
+
+    def score_features(self, feats: NDArray[np.float32]) -> NDArray[np.float64]:
+        """Scores of feature rows, shape (n, len(FEATURE_NAMES)) -> (n,)."""
+        f = np.atleast_2d(np.asarray(feats, dtype=np.float32))
+        if f.shape[1] != len(FEATURE_NAMES):
+            raise InputError(f"expected {len(FEATURE_NAMES)} features, got {f.shape[1]}")
+        if f.shape[0] == 0:
+            return np.zeros(0, dtype=np.float64)
+        p = self.booster.predict(f, num_threads=1)
+        return _sigmoid_guard(np.asarray(p, dtype=np.float64))
+
+    def score(self, samples: NDArray[np.float64], sample_rate: int, onset: int) -> float:
+        """``gunshot_score`` in [0, 1] of the pulse whose onset is sample ``onset``."""
+        return float(self.score_features(extract_features(samples, sample_rate, onset))[0])
+
+    def score_many(
+        self, samples: NDArray[np.float64], sample_rate: int, onsets: NDArray[np.int64]
+    ) -> NDArray[np.float64]:
+        """Scores of several pulses of one signal, shape (len(onsets),)."""
+        on = np.asarray(onsets, dtype=np.int64).reshape(-1)
+        if on.size == 0:
+            return np.zeros(0, dtype=np.float64)
+        feats = np.stack([extract_features(samples, sample_rate, int(o)) for o in on])
+        return self.score_features(feats)
+
+    def is_gunshot(self, score: float) -> bool:
+        """Whether a score is at or above the shipped threshold."""
+        return score >= self.threshold
+
+
+@lru_cache(maxsize=1)
+def _load_default() -> GunshotClassifier:
+    import lightgbm as lgb
+
+    pkg = resources.files("shotwatch").joinpath(MODEL_DIR)
+    try:
+        text = pkg.joinpath(MODEL_FILE).read_text(encoding="utf-8")
+        meta = json.loads(pkg.joinpath(META_FILE).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as e:
+        raise ConfigError(f"shipped classifier model missing or corrupt: {e}") from None
+    return GunshotClassifier._build(lgb.Booster(model_str=text), meta)

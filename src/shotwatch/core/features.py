@@ -1,0 +1,422 @@
+"""Per-pulse features of an impulsive sound, for telling gunfire from its confusers.
+
+Window convention
+-----------------
+Every feature is computed on one window around a pulse onset (sample index ``onset``):
+``PRE_S`` = 20 ms before the onset to ``POST_S`` = 300 ms after it. The window is first
+resampled to ``TARGET_RATE`` = 12 kHz (``scipy.signal.resample_poly``, Kaiser-windowed
+polyphase FIR) whatever the input rate, so that a 44.1 kHz studio clip and a 12 kHz city
+sensor give the same features: the classifier never sees energy above 6 kHz, which field
+sensors do not record. Samples outside the recording are zeros. The window is scaled to
+unit peak, so features do not depend on the recording level (distance and gain vary).
+
+Features (``FEATURE_NAMES``; all finite float32):
+
+* envelope (2 ms RMS frames, dB re the window peak): rise time 10->90 % of the peak
+  magnitude, delay of the peak after the onset, decay times to -10/-20/-30 dB, time above
+  -20 dB, slope of a line fitted to the decay (dB/s), pre-onset level (an SNR proxy),
+  energy fractions in 0-10 ms, 0-50 ms and 50-300 ms, secondary peaks (echoes, crackle)
+  and the envelope's periodicity (engines, clocks, clapping);
+* waveform: crest factor (peak/RMS, dB), excess kurtosis (log), zero-crossing rates;
+* spectrum of the first 64 ms and of the 64-300 ms tail (Hann, 1024-point FFT):
+  centroid, bandwidth, 85 %/95 % roll-off, flatness (Wiener entropy, geometric/arithmetic
+  mean of the power spectrum), slope, and energies in 7 bands (dB re the total);
+* a pooled log-mel patch: 16 mel bands x 6 time blocks (dB re the patch maximum), from
+  :func:`log_mel_patch` (32 mel bands 50-6000 Hz, 256-point frames, 10 ms hop, 30 frames),
+  which is also the input of the comparison CNN.
+
+The descriptors follow the usual audio-event literature (Peeters, "A large set of audio
+features for sound description", IRCAM 2004; gunshot-specific use of rise/decay and
+crest factor in Maher, "Acoustical characterization of gunshots", IEEE SAFE 2007).
+"""
+
+from __future__ import annotations
+
+import itertools
+from fractions import Fraction
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.signal import firwin, resample_poly
+
+from shotwatch.errors import InputError
+
+TARGET_RATE = 12_000
+"""Sample rate (Hz) every window is resampled to before features are computed."""
+PRE_S = 0.020
+"""Window start, seconds before the onset."""
+POST_S = 0.300
+"""Window end, seconds after the onset."""
+N_PRE = round(PRE_S * TARGET_RATE)  # 240 samples
+N_POST = round(POST_S * TARGET_RATE)  # 3600 samples
+WINDOW_LEN = N_PRE + N_POST  # 3840 samples at 12 kHz
+
+_FRAME = 24  # 2 ms envelope frames at 12 kHz
+_N_FRAMES = WINDOW_LEN // _FRAME  # 160
+_ONSET_FRAME = N_PRE // _FRAME  # 10
+_HEAD = round(0.064 * TARGET_RATE)  # 64 ms spectral head
+_NFFT = 1024
+_BAND_EDGES_HZ = (0.0, 150.0, 300.0, 600.0, 1200.0, 2400.0, 4000.0, 6000.0)
+
+N_MELS = 32
+MEL_NFFT = 256
+MEL_HOP = 120  # 10 ms
+MEL_FRAMES = 1 + (WINDOW_LEN - MEL_NFFT) // MEL_HOP  # 30
+_MEL_FMIN, _MEL_FMAX = 50.0, 6000.0
+_POOL_BANDS = 16
+_POOL_BLOCKS = ((0, 2), (2, 4), (4, 7), (7, 12), (12, 20), (20, MEL_FRAMES))
+_DB_FLOOR = -100.0
+_EPS = 1e-12
+
+_SCALAR_NAMES = (
+    "rise_ms",
+    "peak_delay_ms",
+    "decay10_ms",
+    "decay20_ms",
+    "decay30_ms",
+    "above20_ms",
+    "decay_slope_db_s",
+    "pre_level_db",
+    "efrac_0_10ms_db",
+    "efrac_0_50ms_db",
+    "efrac_50_300ms_db",
+    "n_secondary_peaks",
+    "env_periodicity",
+    "crest_db",
+    "crest_head_db",
+    "log_kurtosis",
+    "zcr_head_hz",
+    "zcr_tail_hz",
+)
+_SPEC_NAMES = ("centroid_hz", "bandwidth_hz", "rolloff85_hz", "rolloff95_hz", "flatness", "slope")
+_BAND_NAMES = tuple(f"band_{int(lo)}_{int(hi)}_db" for lo, hi in itertools.pairwise(_BAND_EDGES_HZ))
+
+FEATURE_NAMES: tuple[str, ...] = (
+    _SCALAR_NAMES
+    + tuple(f"head_{n}" for n in _SPEC_NAMES + _BAND_NAMES)
+    + tuple(f"tail_{n}" for n in _SPEC_NAMES + _BAND_NAMES)
+    + ("centroid_std_hz", "centroid_drift_hz")
+    + tuple(f"onset_gain_{n}" for n in _BAND_NAMES)
+    + tuple(f"head_minus_tail_{n}" for n in _BAND_NAMES)
+    + tuple(f"mel{b:02d}_t{k}" for k in range(len(_POOL_BLOCKS)) for b in range(_POOL_BANDS))
+)
+"""Names of the entries of :func:`extract_features`' vector, in order."""
+N_FEATURES = len(FEATURE_NAMES)
+
+
+@lru_cache(maxsize=32)
+def _lowpass(up: int, down: int) -> NDArray[np.float64]:
+    """The anti-aliasing filter ``resample_poly`` would design (cached: firwin is slow)."""
+    max_rate = max(up, down)
+    h: NDArray[np.float64] = firwin(2 * 10 * max_rate + 1, 1.0 / max_rate, window=("kaiser", 5.0))
+    return h
+
+
+def _check(samples: NDArray[np.float64], sample_rate: int) -> NDArray[np.float64]:
+    x = np.asarray(samples, dtype=np.float64)
+    if x.ndim != 1:
+        raise InputError(f"samples must be 1-D, got shape {x.shape}")
+    if x.size < 2:
+        raise InputError(f"need at least 2 samples, got {x.size}")
+    if int(sample_rate) != sample_rate or sample_rate < 1000 or sample_rate > 384_000:
+        raise InputError(f"sample rate out of range 1000..384000 Hz: {sample_rate!r}")
+    if not np.all(np.isfinite(x)):
+        raise InputError("samples contain NaN or infinity")
+    return x
+
+
+def resample_to_target(samples: NDArray[np.float64], sample_rate: int) -> NDArray[np.float64]:
+    """Resample a whole signal to ``TARGET_RATE`` (polyphase, same filter as the windows)."""
+    x = _check(samples, sample_rate)
+    ratio = Fraction(TARGET_RATE, int(sample_rate))
+    if ratio == 1:
+        return x.copy()
+    up, down = ratio.numerator, ratio.denominator
+    y: NDArray[np.float64] = resample_poly(x, up, down, window=_lowpass(up, down))
+    return y
+
+
+def window_at_target(
+    samples: NDArray[np.float64], sample_rate: int, onset: int
+) -> NDArray[np.float64]:
+    """The ``WINDOW_LEN`` samples at ``TARGET_RATE`` from ``PRE_S`` before ``onset`` to
+    ``POST_S`` after it (zeros outside the recording).
+
+    :param samples: mono signal, any unit (full scale 1.0 for audio files)
+    :param sample_rate: Hz
+    :param onset: sample index of the pulse onset in ``samples`` (may be near either end)
+    """
+    x = _check(samples, sample_rate)
+    onset = int(onset)
+    if not 0 <= onset < x.size:
+        raise InputError(f"onset {onset} outside the signal (0..{x.size - 1})")
+    ratio = Fraction(TARGET_RATE, int(sample_rate))
+    up, down = ratio.numerator, ratio.denominator
+    # Input-rate span of the window, plus a margin covering the FIR's half length.
+    margin = 10 * max(up, down) // up + 4
+    pre = int(np.ceil(PRE_S * sample_rate)) + margin
+    post = int(np.ceil(POST_S * sample_rate)) + margin
+    lo, hi = onset - pre, onset + post
+    seg = np.zeros(hi - lo, dtype=np.float64)
+    a, b = max(lo, 0), min(hi, x.size)
+    seg[a - lo : b - lo] = x[a:b]
+    y = seg if ratio == 1 else resample_poly(seg, up, down, window=_lowpass(up, down))
+    centre = round(pre * up / down)
+    out = np.zeros(WINDOW_LEN, dtype=np.float64)
+    s = centre - N_PRE
+    part = y[max(s, 0) : s + WINDOW_LEN]
+    out[max(-s, 0) : max(-s, 0) + part.size] = part
+    return out
+
+
+@lru_cache(maxsize=1)
+def _mel_filterbank() -> NDArray[np.float64]:
+    """Triangular mel filters (HTK mel scale, 2595 log10(1 + f/700)), shape (N_MELS, bins)."""
+    freqs = np.fft.rfftfreq(MEL_NFFT, 1.0 / TARGET_RATE)
+
+    def mel(f: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.asarray(2595.0 * np.log10(1.0 + f / 700.0), dtype=np.float64)
+
+    m = np.linspace(mel(np.array(_MEL_FMIN)), mel(np.array(_MEL_FMAX)), N_MELS + 2)
+    hz = 700.0 * (10.0 ** (m / 2595.0) - 1.0)
+    fb = np.zeros((N_MELS, freqs.size))
+    for i in range(N_MELS):
+        left, c, r = hz[i], hz[i + 1], hz[i + 2]
+        up = (freqs - left) / max(c - left, _EPS)
+        down = (r - freqs) / max(r - c, _EPS)
+        fb[i] = np.clip(np.minimum(up, down), 0.0, None)
+        if fb[i].sum() == 0:  # narrower than a bin: take the nearest bin
+            fb[i, int(np.argmin(np.abs(freqs - c)))] = 1.0
+    return fb
+
+
+def log_mel_patch(window: NDArray[np.float64]) -> NDArray[np.float32]:
+    """Log-mel spectrogram of a ``WINDOW_LEN`` window at ``TARGET_RATE``.
+
+    :returns: shape ``(N_MELS, MEL_FRAMES)`` = (32, 30), dB re the patch maximum, floored
+        at -100 dB. Frames are 256 samples (21 ms, Hann) every 10 ms; frame 2 starts at the
+        onset.
+    """
+    w = np.asarray(window, dtype=np.float64)
+    if w.shape != (WINDOW_LEN,):
+        raise InputError(f"window must have {WINDOW_LEN} samples, got shape {w.shape}")
+    idx = np.arange(MEL_NFFT)[None, :] + MEL_HOP * np.arange(MEL_FRAMES)[:, None]
+    frames = w[idx] * _hann(MEL_NFFT)[None, :]
+    power = np.abs(np.fft.rfft(frames, axis=1)) ** 2  # (frames, bins)
+    mel = _mel_filterbank() @ power.T  # (mels, frames)
+    db = 10.0 * np.log10(mel + _EPS)
+    db = np.maximum(db - db.max(), _DB_FLOOR)
+    out: NDArray[np.float32] = db.astype(np.float32)
+    return out
+
+
+def _slope(x: NDArray[np.floating[Any]], y: NDArray[np.floating[Any]]) -> float:
+    """Least-squares slope of y on x (closed form; polyfit is slow for tiny inputs)."""
+    xc = x - x.mean()
+    den = float(np.dot(xc, xc))
+    return float(np.dot(xc, y - y.mean())) / den if den > 0 else 0.0
+
+
+@lru_cache(maxsize=8)
+def _hann(n: int) -> NDArray[np.float64]:
+    h: NDArray[np.float64] = np.hanning(n)
+    return h
+
+
+def _spectral(seg: NDArray[np.float64]) -> list[float]:
+    """Spectral shape descriptors + band energies of one segment (Hann, 1024-point FFT)."""
+    n = seg.size
+    spec = np.abs(np.fft.rfft(seg * _hann(n), _NFFT)) ** 2 + _EPS
+    f = np.fft.rfftfreq(_NFFT, 1.0 / TARGET_RATE)
+    total = float(spec.sum())
+    p = spec / total
+    centroid = float((f * p).sum())
+    bandwidth = float(np.sqrt(((f - centroid) ** 2 * p).sum()))
+    cum = np.cumsum(p)
+    roll85 = float(f[min(int(np.searchsorted(cum, 0.85)), f.size - 1)])
+    roll95 = float(f[min(int(np.searchsorted(cum, 0.95)), f.size - 1)])
+    flatness = float(np.exp(np.mean(np.log(spec))) / np.mean(spec))
+    ldb = 10.0 * np.log10(spec)
+    slope = _slope(f / 1000.0, ldb)  # dB per kHz
+    bands = []
+    for lo, hi in itertools.pairwise(_BAND_EDGES_HZ):
+        sel = (f >= lo) & (f < hi) if hi < _BAND_EDGES_HZ[-1] else (f >= lo)
+        bands.append(10.0 * np.log10(float(spec[sel].sum()) / total + _EPS))
+    return [centroid, bandwidth, roll85, roll95, flatness, slope, *bands]
+
+
+def _band_abs(seg: NDArray[np.float64]) -> list[float]:
+    """Mean power per bin in each band, dB (Hann, 1024-point FFT): comparable across
+    segments of different lengths."""
+    spec = np.abs(np.fft.rfft(seg * _hann(seg.size), _NFFT)) ** 2 / seg.size + _EPS
+    f = np.fft.rfftfreq(_NFFT, 1.0 / TARGET_RATE)
+    out = []
+    for lo, hi in itertools.pairwise(_BAND_EDGES_HZ):
+        sel = (f >= lo) & (f < hi) if hi < _BAND_EDGES_HZ[-1] else (f >= lo)
+        out.append(10.0 * np.log10(float(spec[sel].mean())))
+    return out
+
+
+def _zcr(seg: NDArray[np.float64]) -> float:
+    """Zero crossings per second."""
+    s = np.signbit(seg)
+    return float(np.count_nonzero(s[1:] != s[:-1])) * TARGET_RATE / max(seg.size - 1, 1)
+
+
+def features_from_window(window: NDArray[np.float64]) -> NDArray[np.float32]:
+    """Feature vector (``FEATURE_NAMES``) of a ``WINDOW_LEN`` window at ``TARGET_RATE``
+    whose onset is at index ``N_PRE``. See the module docstring."""
+    w = np.asarray(window, dtype=np.float64)
+    if w.shape != (WINDOW_LEN,):
+        raise InputError(f"window must have {WINDOW_LEN} samples, got shape {w.shape}")
+    w = w - float(np.mean(w))
+    peak = float(np.max(np.abs(w)))
+    if peak <= 0.0:
+        raise InputError("window is silent")
+    w = w / peak
+    post = w[N_PRE:]
+    ms_per_frame = 1000.0 * _FRAME / TARGET_RATE
+
+    # -- envelope ------------------------------------------------------------------
+    ms = np.mean(w.reshape(_N_FRAMES, _FRAME) ** 2, axis=1)
+    env = np.maximum(10.0 * np.log10(ms + _EPS) - 10.0 * np.log10(float(ms.max()) + _EPS), -100)
+    ipk = _ONSET_FRAME + int(np.argmax(env[_ONSET_FRAME:]))
+    peak_delay = (ipk - _ONSET_FRAME) * ms_per_frame
+
+    def decay_to(level: float) -> float:
+        below = np.nonzero(env[ipk:] < level)[0]
+        return float(below[0] if below.size else _N_FRAMES - ipk) * ms_per_frame
+
+    above20 = float(np.count_nonzero(env[_ONSET_FRAME:] > -20.0)) * ms_per_frame
+    fit_end = min(ipk + 50, _N_FRAMES)  # 100 ms after the peak
+    if fit_end - ipk >= 3:
+        tt = np.arange(fit_end - ipk) * ms_per_frame / 1000.0
+        decay_slope = _slope(tt, env[ipk:fit_end])
+    else:
+        decay_slope = 0.0
+    pre_level = float(np.mean(env[: _ONSET_FRAME - 1])) if _ONSET_FRAME > 1 else 0.0
+
+    # rise time on the 0.5 ms-smoothed magnitude, from the last 10 % crossing to 90 %
+    mag = np.convolve(np.abs(w), np.ones(6) / 6.0, mode="same")
+    lo_i = max(N_PRE - 24, 0)
+    hi_i = min(N_PRE + int(0.1 * TARGET_RATE), WINDOW_LEN)
+    seg_mag = mag[lo_i:hi_i]
+    mpk = float(seg_mag.max()) + _EPS
+    i90 = int(np.argmax(seg_mag >= 0.9 * mpk))
+    below10 = np.nonzero(seg_mag[: i90 + 1] < 0.1 * mpk)[0]
+    i10 = int(below10[-1]) if below10.size else 0
+    rise = (i90 - i10) * 1000.0 / TARGET_RATE
+
+    e_post = ms[_ONSET_FRAME:]
+    e_tot = float(e_post.sum()) + _EPS
+    f10 = _ONSET_FRAME + 5
+    f50 = _ONSET_FRAME + 25
+    efrac_10 = 10.0 * np.log10(float(ms[_ONSET_FRAME:f10].sum()) / e_tot + _EPS)
+    efrac_50 = 10.0 * np.log10(float(ms[_ONSET_FRAME:f50].sum()) / e_tot + _EPS)
+    efrac_tail = 10.0 * np.log10(float(ms[f50:].sum()) / e_tot + _EPS)
+
+    # secondary peaks: local maxima above -12 dB, more than 20 ms after the main peak
+    e = env[ipk + 10 :]
+    if e.size >= 3:
+        locmax = (e[1:-1] > e[:-2]) & (e[1:-1] >= e[2:]) & (e[1:-1] > -12.0)
+        n_sec = float(np.count_nonzero(locmax))
+    else:
+        n_sec = 0.0
+    # periodicity: max normalised autocorrelation of the post-onset envelope, lags 20-150 ms
+    ep = env[_ONSET_FRAME:] - float(np.mean(env[_ONSET_FRAME:]))
+    den = float(np.dot(ep, ep))
+    if den > _EPS:
+        ac = np.correlate(ep, ep, mode="full")[ep.size - 1 :] / den
+        periodicity = float(np.max(ac[10:75]))
+    else:
+        periodicity = 0.0
+
+    # -- waveform ------------------------------------------------------------------
+    rms = float(np.sqrt(np.mean(post**2))) + _EPS
+    crest = 20.0 * np.log10(float(np.max(np.abs(post))) / rms + _EPS)
+    head = post[:_HEAD]
+    crest_head = 20.0 * np.log10(
+        float(np.max(np.abs(head))) / (float(np.sqrt(np.mean(head**2))) + _EPS) + _EPS
+    )
+    var = float(np.var(post)) + _EPS
+    kurt = float(np.mean((post - post.mean()) ** 4)) / var**2 - 3.0
+    log_kurt = float(np.sign(kurt) * np.log1p(abs(kurt)))
+    zcr_head = _zcr(post[: round(0.05 * TARGET_RATE)])
+    zcr_tail = _zcr(post[round(0.05 * TARGET_RATE) :])
+
+    # -- spectra -------------------------------------------------------------------
+    head_start = N_PRE - 24  # 2 ms before the onset
+    spec_head = _spectral(w[head_start : head_start + _HEAD])
+    spec_tail = _spectral(w[N_PRE + _HEAD :])
+
+    # channel-independent contrasts (the microphone's response cancels): band levels of
+    # the head re the 20 ms before the onset (clamped to -20..60 dB), and re the tail
+    head_abs = np.array(_band_abs(w[head_start : head_start + _HEAD]))
+    pre_abs = np.array(_band_abs(w[:N_PRE]))
+    tail_abs = np.array(_band_abs(w[N_PRE + _HEAD :]))
+    onset_gain = np.clip(head_abs - pre_abs, -20.0, 60.0)
+    head_tail = np.clip(head_abs - tail_abs, -40.0, 60.0)
+
+    # -- log-mel -------------------------------------------------------------------
+    patch = log_mel_patch(w).astype(np.float64)
+    fb = _mel_filterbank()
+    centres = (fb * np.fft.rfftfreq(MEL_NFFT, 1.0 / TARGET_RATE)[None, :]).sum(axis=1) / (
+        fb.sum(axis=1) + _EPS
+    )
+    lin = 10.0 ** (patch / 10.0)
+    cen_t = (centres[:, None] * lin).sum(axis=0) / (lin.sum(axis=0) + _EPS)  # per frame
+    loud = patch.max(axis=0) > -40.0
+    cen_std = float(np.std(cen_t[loud])) if np.count_nonzero(loud) > 1 else 0.0
+    cen_drift = float(cen_t[loud][-1] - cen_t[loud][0]) if np.count_nonzero(loud) > 1 else 0.0
+    pooled_b = patch.reshape(_POOL_BANDS, N_MELS // _POOL_BANDS, MEL_FRAMES).max(axis=1)
+    pooled = [pooled_b[:, a:b].mean(axis=1) for a, b in _POOL_BLOCKS]
+
+    vec = np.concatenate(
+        [
+            np.array(
+                [
+                    rise,
+                    peak_delay,
+                    decay_to(-10.0),
+                    decay_to(-20.0),
+                    decay_to(-30.0),
+                    above20,
+                    decay_slope,
+                    pre_level,
+                    efrac_10,
+                    efrac_50,
+                    efrac_tail,
+                    n_sec,
+                    periodicity,
+                    crest,
+                    crest_head,
+                    log_kurt,
+                    zcr_head,
+                    zcr_tail,
+                ]
+            ),
+            np.array(spec_head),
+            np.array(spec_tail),
+            np.array([cen_std, cen_drift]),
+            onset_gain,
+            head_tail,
+            *pooled,
+        ]
+    ).astype(np.float32)
+    return np.nan_to_num(vec, nan=0.0, posinf=0.0, neginf=0.0)
+
+
+def extract_features(
+    samples: NDArray[np.float64], sample_rate: int, onset: int
+) -> NDArray[np.float32]:
+    """Fixed-length feature vector (``FEATURE_NAMES``, float32) of the window around
+    sample index ``onset`` (``PRE_S`` before to ``POST_S`` after, resampled to 12 kHz).
+
+    :param samples: mono signal, full scale 1.0, any sample rate
+    :param sample_rate: Hz (1000..384000)
+    :param onset: sample index of the pulse onset
+    :raises InputError: not 1-D, non-finite samples, onset outside, silent window
+    """
+    return features_from_window(window_at_target(samples, sample_rate, onset))
