@@ -25,7 +25,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -134,11 +134,14 @@ def manifest_group(row: dict[str, str]) -> tuple[str, str]:
 
 
 def manifest_examples(
-    data_dir: Path, progress: Callable[[], None] | None = None
+    data_dir: Path,
+    progress: Callable[[], None] | None = None,
+    rows: Sequence[dict[str, str]] | None = None,
 ) -> Iterator[Example]:
-    """Windows from ``audio/manifest.csv`` (see module docstring)."""
+    """Windows from ``audio/manifest.csv`` (see module docstring); ``rows`` restricts
+    them to some manifest rows."""
     audio = data_dir / "audio"
-    for row in read_manifest(audio / "manifest.csv"):
+    for row in read_manifest(audio / "manifest.csv") if rows is None else rows:
         x, sr = read_audio(audio / row["path"])
         x12 = resample_to_target(x, sr) if x.size >= 2 else x
         is_gun = row["label"] == "gunshot"
@@ -163,10 +166,13 @@ def livefire_tests(data_dir: Path) -> list[Path]:
 
 
 def livefire_examples(
-    data_dir: Path, progress: Callable[[], None] | None = None
+    data_dir: Path,
+    progress: Callable[[], None] | None = None,
+    tests: Sequence[Path] | None = None,
 ) -> Iterator[Example]:
-    """Shot and background windows from the live-fire recordings (see module docstring)."""
-    for tdir in livefire_tests(data_dir):
+    """Shot and background windows from the live-fire recordings (see module docstring);
+    ``tests`` restricts them to some test directories."""
+    for tdir in livefire_tests(data_dir) if tests is None else tests:
         fp = tdir.parent.name
         name = tdir.name
         tuples = json.loads((tdir / "original" / f"{name}.nlos-tuples.json").read_text())

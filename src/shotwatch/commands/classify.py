@@ -134,12 +134,14 @@ def register(app: typer.Typer) -> None:
             from importlib import resources
 
             output = Path(str(resources.files("shotwatch"))) / "models" / "gunshot_lgbm.txt"
+        from rich.console import Console
+
         with Progress(
             TextColumn("{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
-            transient=False,
+            console=Console(stderr=True),
         ) as progress:
             task = progress.add_task("reading data", total=cdata.count_items(data_dir))
             examples = cdata.load_all(data_dir, lambda: progress.advance(task))

@@ -21,6 +21,9 @@ Features (``FEATURE_NAMES``; all finite float32):
 * spectrum of the first 64 ms and of the 64-300 ms tail (Hann, 1024-point FFT):
   centroid, bandwidth, 85 %/95 % roll-off, flatness (Wiener entropy, geometric/arithmetic
   mean of the power spectrum), slope, and energies in 7 bands (dB re the total);
+* channel-independent contrasts (the microphone's and the channel's responses cancel):
+  band levels of the first 64 ms re the 20 ms before the onset ("onset gain", clamped to
+  -20..60 dB) and re the 64-300 ms tail;
 * a pooled log-mel patch: 16 mel bands x 6 time blocks (dB re the patch maximum), from
   :func:`log_mel_patch` (32 mel bands 50-6000 Hz, 256-point frames, 10 ms hop, 30 frames),
   which is also the input of the comparison CNN.

@@ -1,0 +1,133 @@
+"""Features: finite, fixed length, rate-independent; the onset finder; bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.signal import resample_poly
+
+from shotwatch.classifier.data import read_audio
+from shotwatch.core.classify import find_onsets, strongest_onset
+from shotwatch.core.features import (
+    FEATURE_NAMES,
+    MEL_FRAMES,
+    N_MELS,
+    WINDOW_LEN,
+    extract_features,
+    log_mel_patch,
+    window_at_target,
+)
+from shotwatch.errors import InputError
+
+
+def _impulse(rate: int, onset_s: float = 0.5, dur_s: float = 1.5, seed: int = 0) -> np.ndarray:
+    """Noise floor plus a Friedlander-like blast (fast rise, exponential decay)."""
+    rng = np.random.default_rng(seed)
+    n = int(dur_s * rate)
+    x = 0.001 * rng.standard_normal(n)
+    t = np.arange(n) / rate - onset_s
+    on = t >= 0
+    x[on] += (1 - t[on] / 0.004) * np.exp(-t[on] / 0.004) * 0.8
+    x[on] += 0.05 * rng.standard_normal(int(on.sum())) * np.exp(-t[on] / 0.08)
+    return x
+
+
+@pytest.mark.parametrize("rate", [8000, 12000, 16000, 22050, 44100, 48000, 96000])
+def test_features_finite_and_fixed_length(rate: int) -> None:
+    x = _impulse(rate)
+    f = extract_features(x, rate, int(0.5 * rate))
+    assert f.dtype == np.float32
+    assert f.shape == (len(FEATURE_NAMES),)
+    assert np.all(np.isfinite(f))
+
+
+def test_features_at_the_edges_of_the_signal() -> None:
+    x = _impulse(16000, onset_s=0.001, dur_s=0.1)
+    for onset in (0, x.size // 2, x.size - 1):
+        assert np.all(np.isfinite(extract_features(x, 16000, onset)))
+
+
+def test_window_is_aligned_on_the_onset_at_any_rate() -> None:
+    for rate in (12000, 16000, 44100, 48000):
+        w = window_at_target(_impulse(rate), rate, int(0.5 * rate))
+        assert w.shape == (WINDOW_LEN,)
+        # the blast starts at sample 240 (20 ms at 12 kHz), within 1 sample
+        first = int(np.argmax(np.abs(w) > 0.2))
+        assert abs(first - 240) <= 1
+
+
+def test_log_mel_patch_shape_and_range() -> None:
+    p = log_mel_patch(window_at_target(_impulse(12000), 12000, 6000))
+    assert p.shape == (N_MELS, MEL_FRAMES)
+    assert float(p.max()) == 0.0
+    assert float(p.min()) >= -100.0
+
+
+def _gunshot_file(data_dir: Path) -> Path:
+    return next(iter(sorted((data_dir / "audio" / "gunshot").glob("kaggle_*M16*.wav"))))
+
+
+@pytest.mark.livefire
+def test_same_real_clip_at_12k_16k_44k_gives_close_features(data_dir: Path) -> None:
+    x, sr = read_audio(_gunshot_file(data_dir))
+    onset = strongest_onset(x, sr)
+    ref = extract_features(x, sr, onset)
+    scale = np.abs(ref) + 1.0
+    for rate in (12000, 16000, 44100):
+        y = resample_poly(x, rate, sr)
+        f = extract_features(y, rate, round(onset * rate / sr))
+        rel = np.abs(f - ref) / scale
+        assert np.median(rel) < 0.01, rate
+        assert np.quantile(rel, 0.95) < 0.1, rate
+        assert rel.max() < 0.5, (rate, FEATURE_NAMES[int(np.argmax(rel))])
+
+
+def test_features_do_not_depend_on_level() -> None:
+    x = _impulse(16000)
+    a = extract_features(x, 16000, 8000)
+    b = extract_features(0.01 * x, 16000, 8000)
+    np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("samples", "rate", "onset"),
+    [
+        (np.zeros((10, 2)), 16000, 0),
+        (np.array([0.5]), 16000, 0),
+        (np.array([0.0, np.nan, 1.0]), 16000, 0),
+        (np.ones(100), 16000, 100),
+        (np.ones(100), 16000, -1),
+        (np.ones(100), 10, 5),
+        (np.zeros(1000), 16000, 500),
+    ],
+)
+def test_bad_input_is_an_input_error(samples: np.ndarray, rate: int, onset: int) -> None:
+    with pytest.raises(InputError):
+        extract_features(samples, rate, onset)
+
+
+@pytest.mark.parametrize("rate", [12000, 44100])
+def test_find_onsets_finds_the_blast_within_a_millisecond(rate: int) -> None:
+    x = _impulse(rate, onset_s=0.7)
+    on = find_onsets(x, rate)
+    assert on.shape == (1,)
+    assert abs(int(on[0]) - int(0.7 * rate)) <= rate // 1000
+
+
+def test_find_onsets_several_strongest_first() -> None:
+    rate = 16000
+    x = _impulse(rate, onset_s=0.3, dur_s=2.0) + 0.5 * _impulse(
+        rate, onset_s=1.2, dur_s=2.0, seed=1
+    )
+    on = find_onsets(x, rate, max_onsets=3, min_separation_s=0.3)
+    assert len(on) >= 2
+    assert abs(int(on[0]) - int(0.3 * rate)) <= rate // 1000
+    assert abs(int(on[1]) - int(1.2 * rate)) <= rate // 1000
+
+
+def test_silent_signal_has_no_onset() -> None:
+    assert find_onsets(np.zeros(1000), 16000).size == 0
+    with pytest.raises(InputError):
+        strongest_onset(np.zeros(1000), 16000)

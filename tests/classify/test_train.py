@@ -1,0 +1,79 @@
+"""Training: deterministic on a tiny subset; grouping rules; threshold rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from shotwatch.classifier import train
+from shotwatch.classifier.data import (
+    SEG_LEN,
+    Example,
+    manifest_examples,
+    manifest_group,
+    read_manifest,
+)
+
+
+def _tiny(data_dir: Path) -> list[Example]:
+    """Windows of every 15th manifest row (both classes), read from the shared data."""
+    rows = read_manifest(data_dir / "audio" / "manifest.csv")[::15]
+    return list(manifest_examples(data_dir, rows=rows))
+
+
+def _train_once(examples: list[Example]) -> str:
+    rng = np.random.default_rng([train.SEED, 7])
+    pool = train.noise_pool_of(examples)
+    x, idx = train.featurize(examples, 1, rng, pool)
+    y = np.array([examples[i].label for i in idx], dtype=np.int64)
+    booster = train.fit(x, y, n_rounds=15)
+    return str(booster.model_to_string())
+
+
+def test_training_is_deterministic_on_a_tiny_subset(data_dir: Path) -> None:
+    ex = _tiny(data_dir)
+    assert len({e.label for e in ex}) == 2
+    assert all(e.segment.shape == (SEG_LEN,) for e in ex)
+    a = _train_once(ex)
+    b = _train_once(ex)
+    assert a == b
+
+
+def test_groups_follow_the_split_rules() -> None:
+    row = {"source_repo": "gabemagee/gunshot_detection", "notes": "sr=22050", "path": "x.wav"}
+    assert manifest_group(row) == ("gabemagee", "gabemagee")
+    row = {"source_repo": "heyadrsh/x", "notes": "weapon=AK-47; sr=44100", "path": "y.wav"}
+    assert manifest_group(row) == ("kaggle:AK-47", "kaggle")
+    row = {"source_repo": "esc", "notes": "esc50_category=rain; fold=4; src_file=160999; take=A"}
+    assert manifest_group(row) == ("freesound:160999", "esc50")
+    row = {
+        "source_repo": "t",
+        "notes": "esc50_category=fireworks; source_recording=freesound:160999",
+    }
+    assert manifest_group(row)[0] == "freesound:160999"  # same session as its ESC-50 takes
+    row = {"source_repo": "karx", "notes": "source_recording=karx:karx_fw2.ogg"}
+    assert manifest_group(row)[0] == "karx"
+
+
+def test_folds_never_split_a_group(data_dir: Path) -> None:
+    ex = _tiny(data_dir)
+    folds = train.folds(ex, n_splits=3)
+    seen: dict[str, int] = {}
+    for k, test in enumerate(folds):
+        for i in test:
+            assert seen.setdefault(ex[int(i)].group, k) == k
+    assert sorted(int(i) for f in folds for i in f) == list(range(len(ex)))
+
+
+def test_threshold_keeps_the_false_positive_rate() -> None:
+    rng = np.random.default_rng(0)
+    y = np.r_[np.zeros(1000, dtype=np.int64), np.ones(200, dtype=np.int64)]
+    p = np.r_[rng.uniform(0, 0.8, 1000), rng.uniform(0.5, 1, 200)]
+    for max_fpr in (0.0, 0.01, 0.03, 0.2):
+        t = train.choose_threshold(y, p, max_fpr)
+        fpr = float(np.mean(p[y == 0] >= t))
+        assert fpr <= max_fpr
+        # and it is the lowest such threshold: one notch lower breaks the limit
+        lower = np.sort(p[y == 0])[::-1][int(np.floor(max_fpr * 1000))]
+        assert float(np.mean(p[y == 0] >= lower)) > max_fpr
