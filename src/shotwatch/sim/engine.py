@@ -14,10 +14,11 @@ Per event and sensor (positions in the local ENU frame, metres):
    vertical plane) or around the sides of the blocking buildings (rubber band in plan,
    kept only if its own legs are open); travel time summed leg by leg through the wind,
    extra loss ``Dz`` of ISO 9613-2 from the path difference (capped 20/25 dB) plus
-   1.5 dB per edge beyond the second, plus 1.5 dB per building row crossed beyond the
-   first (at most 20 dB): a simple fit for the scattering and repeated screening of
-   sound travelling across many blocks, in the spirit of the multi-screen term of
-   Walfisch & Bertoni (1988); it makes dense-urban ranges a few hundred metres.
+   1.5 dB per edge beyond the second, plus ``buildings.excess_db_per_100m`` per 100 m of
+   horizontal distance beyond the first 100 m (at most 20 dB): a simple fit for the
+   scattering and repeated screening of sound travelling across many rows of roofs, in
+   the spirit of the multi-screen term of Walfisch & Bertoni (1988); it makes
+   dense-urban ranges a few hundred metres, as deployed systems see.
 4. **Facade echoes**: image sources of the walls of buildings within ``echoes.radius_m``
    of the source, pressure reflection coefficient ``facade_reflection`` and 0-4 dB of
    diffuse loss; both legs must be open.
@@ -58,8 +59,19 @@ PATH_DIRECT, PATH_DIFFRACTED, PATH_ECHO = 0, 1, 2
 PATH_NAMES = ("direct", "diffracted", "echo")
 GROUND_REFLECTION = 0.95
 EXTRA_EDGE_DB = 1.5
-URBAN_DB_PER_BUILDING = 1.5
 URBAN_MAX_DB = 20.0
+
+
+def urban_excess_db(scenario: Scenario, horizontal_m: F64) -> F64:
+    """Extra loss (dB) of a blocked path over ``horizontal_m`` of city (see module doc)."""
+    b = scenario.buildings
+    rate = b.excess_db_per_100m
+    if rate is None:
+        rate = 3.3 * b.density if b.mode == "random" else 0.0
+    x = rate * np.maximum(np.asarray(horizontal_m, dtype=float) - 100.0, 0.0) / 100.0
+    return np.asarray(np.minimum(x, URBAN_MAX_DB))
+
+
 # dB that an arrival can gain over its straight-path level by merging with its ground
 # reflection (plus 3 sigma of fluctuation, added below) when choosing sensors to test.
 _RANGE_MARGIN_DB = 6.0
@@ -177,7 +189,7 @@ def propagate_event(
     world: World,
     medium: Medium,
     scenario: Scenario,
-    noise_min_db: float,
+    noise_db: F64,
     rng: np.random.Generator,
     out: Arrivals,
 ) -> None:
@@ -186,16 +198,37 @@ def propagate_event(
     f_c = characteristic_frequency(ev.t_star)
     alpha = medium.alpha(f_c)
     lam = medium.c / f_c
-    floor = noise_min_db + scenario.noise.detection_snr_db - _RANGE_MARGIN_DB
-    floor -= 3.0 * scenario.noise.fluctuation_db
+    # Lowest level that could still be detected: a sensor's background plus the SNR
+    # threshold, less 3 sigma of fluctuation (and, for the open-path range, the gain of
+    # an in-phase ground reflection).
+    fl3 = 3.0 * scenario.noise.fluctuation_db
+    floor_s = noise_db + scenario.noise.detection_snr_db - fl3  # per sensor
+    floor = float(floor_s.min()) - _RANGE_MARGIN_DB if len(floor_s) else 0.0
     r_max = _max_range(ev.level_db, alpha, floor)
     pos = world.sensor_pos
     dist = np.linalg.norm(pos - src, axis=1)
     J = np.flatnonzero(dist <= r_max)
+    index = world.index
+    if len(J) and len(index.boxes):
+        # A blocked path loses at least 10 log10(3) dB of screening and the urban excess:
+        # beyond the range where even that is too much, only an open path can be heard.
+        # Far sensors whose line of sight surely ends inside a building are dropped.
+        hd = np.hypot(*(pos[J, :2] - src[:2]).T)
+        ub_nlos = (
+            ev.level_db
+            - 20 * np.log10(np.maximum(dist[J], 1.0))
+            - alpha * dist[J]
+            - 10 * np.log10(3.0)
+            - urban_excess_db(scenario, hd)
+        )
+        far = ub_nlos < floor_s[J]
+        if far.any():
+            sure = world.raster.surely_blocked(src, pos[J[far]])
+            drop = np.flatnonzero(far)[sure]
+            J = np.delete(J, drop)
     if len(J) == 0:
         return
     R = pos[J]
-    index = world.index
     boxes = index.boxes
     seg_i, box_i = index.hits(np.broadcast_to(src, R.shape), R)
     n_hit = np.bincount(seg_i, minlength=len(J))
@@ -229,21 +262,22 @@ def propagate_event(
         - 20 * np.log10(np.maximum(d_b + det_lb, 1.0))
         - alpha * (d_b + det_lb)
         - prop.barrier_attenuation_db(det_lb, lam, 0.0)
-        - np.minimum(URBAN_DB_PER_BUILDING * np.maximum(n_hit - 1, 0), URBAN_MAX_DB)
+        - urban_excess_db(scenario, np.hypot(*(R[:, :2] - src[:2]).T))
     )
     hit_by: dict[int, list[int]] = {}
     for s_, b_ in zip(seg_i.tolist(), box_i.tolist(), strict=True):
         hit_by.setdefault(s_, []).append(b_)
-    todo = np.flatnonzero(blocked & (ub >= floor))
+    todo = np.flatnonzero(blocked & (ub >= floor_s[J]))
     c_seg, c_box = index.candidates(np.broadcast_to(src, (len(todo), 3)), R[todo])
-    cand_by = np.split(c_box, np.searchsorted(c_seg, np.arange(1, len(todo))))
+    over = prop.over_roof_paths(src, R[todo], boxes, c_seg, c_box)
+    hd_all = np.hypot(R[todo, 0] - src[0], R[todo, 1] - src[1])
+    urb_all = urban_excess_db(scenario, hd_all).tolist()
     paths: list[tuple[int, F64, int, float, float]] = []  # sensor row, verts, edges, span, urban
     sides: list[tuple[int, F64, int, float, float]] = []
     for m, i in enumerate(todo.tolist()):
         rcv = R[i]
-        verts, n_edges, span, n_crossed = prop.over_roof_path(src, rcv, boxes[cand_by[m]])
-        # scattering and screening by the rows of buildings the sound passes
-        urban = min(URBAN_DB_PER_BUILDING * max(n_crossed - 1, 0), URBAN_MAX_DB)
+        verts, n_edges, span = over[m]
+        urban = urb_all[m]
         if n_edges >= 1:
             paths.append((i, verts, n_edges, span, urban))
         for side in prop.around_paths(src, rcv, boxes[hit_by[i]]):
@@ -280,7 +314,7 @@ def propagate_event(
             - urb
         )
         lvl_c = sdb_c - 20 * np.log10(length) - alpha * length - dz
-        ok = lvl_c >= floor
+        ok = lvl_c >= floor_s[J[rows]]
         if ok.any():
             sel = np.flatnonzero(ok)
             legs = [np.diff(paths[j][1], axis=0) for j in sel]
@@ -317,7 +351,7 @@ def propagate_event(
     diffuse = rng.uniform(0.0, 4.0, size=len(ri))
     sdb = ev.level_db + _directivity(ev, src, P) + refl_db - diffuse
     lvl = sdb - 20 * np.log10(np.maximum(length, 1.0)) - alpha * length
-    keep = lvl >= floor
+    keep = lvl >= floor_s[J[ri]]
     if not keep.any():
         return
     ri, own, P, length, sdb, lvl = (
@@ -435,7 +469,6 @@ def simulate(
 
     arr = Arrivals()
     prng = np.random.default_rng([seed, 3])
-    noise_min = float(noise_db.min()) if n_s else 0.0
     for k, ev in enumerate(events):
         propagate_event(
             k,
@@ -443,7 +476,7 @@ def simulate(
             world=world,
             medium=medium,
             scenario=scenario,
-            noise_min_db=noise_min,
+            noise_db=noise_db,
             rng=prng,
             out=arr,
         )

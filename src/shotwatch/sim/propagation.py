@@ -22,6 +22,9 @@ are axis-aligned boxes ``(east_min, north_min, 0, east_max, north_max, height)``
 
 from __future__ import annotations
 
+import itertools
+import math
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -232,14 +235,14 @@ def over_roof_path(src: ArrayLike, rcv: ArrayLike, boxes: ArrayLike) -> tuple[F6
     return verts, n_edges, span, int(crossed.sum())
 
 
-def _convex_hull_2d(points: F64) -> F64:
+def _convex_hull_2d(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
     """Convex hull (counter-clockwise, no repeated point) of 2-D points (monotone chain)."""
-    pts = sorted(set(map(tuple, np.asarray(points, dtype=float).tolist())))
+    pts = sorted(set(points))
     if len(pts) < 3:
-        return np.asarray(pts, dtype=float).reshape(-1, 2)
+        return pts
 
-    def half(seq: list[tuple[float, ...]]) -> list[tuple[float, ...]]:
-        h: list[tuple[float, ...]] = []
+    def half(seq: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        h: list[tuple[float, float]] = []
         for q in seq:
             while (
                 len(h) >= 2
@@ -255,7 +258,7 @@ def _convex_hull_2d(points: F64) -> F64:
 
     lower = half(pts)
     upper = half(pts[::-1])
-    return np.asarray(lower[:-1] + upper[:-1], dtype=float)
+    return lower[:-1] + upper[:-1]
 
 
 def around_paths(src: ArrayLike, rcv: ArrayLike, boxes: ArrayLike) -> list[F64]:
@@ -263,27 +266,21 @@ def around_paths(src: ArrayLike, rcv: ArrayLike, boxes: ArrayLike) -> list[F64]:
 
     The rubber band around the convex hull of the footprints, from ``src`` to ``rcv``;
     heights vary linearly with horizontal distance along the path. Each path is a (k, 3)
-    vertex array from source to receiver. Empty if the hull degenerates.
+    vertex array from source to receiver. Empty if the source or the receiver lies
+    inside the hull.
     """
-    s = np.asarray(src, dtype=float)
-    r = np.asarray(rcv, dtype=float)
-    bx = np.asarray(boxes, dtype=float).reshape(-1, 6)
-    corners = np.concatenate(
-        [
-            bx[:, [0, 1]],
-            bx[:, [3, 1]],
-            bx[:, [3, 4]],
-            bx[:, [0, 4]],
-        ]
-    )
-    pts = np.vstack([s[:2], r[:2], corners])
+    s = [float(v) for v in np.asarray(src, dtype=float)]
+    r = [float(v) for v in np.asarray(rcv, dtype=float)]
+    pts: list[tuple[float, float]] = [(s[0], s[1]), (r[0], r[1])]
+    for x0, y0, _, x1, y1, _ in np.asarray(boxes, dtype=float).reshape(-1, 6).tolist():
+        pts += [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
     hull = _convex_hull_2d(pts)
     n = len(hull)
-    idx_s = np.flatnonzero((hull == s[:2]).all(axis=1)).tolist()
-    idx_r = np.flatnonzero((hull == r[:2]).all(axis=1)).tolist()
-    if not idx_s or not idx_r:
-        return []  # the source or the receiver is inside the hull: no side path
-    i_s, i_r = idx_s[0], idx_r[0]
+    try:
+        i_s = hull.index((s[0], s[1]))
+        i_r = hull.index((r[0], r[1]))
+    except ValueError:
+        return []
     out: list[F64] = []
     for step in (1, -1):
         chain = [hull[i_s]]
@@ -291,12 +288,19 @@ def around_paths(src: ArrayLike, rcv: ArrayLike, boxes: ArrayLike) -> list[F64]:
         while i != i_r:
             i = (i + step) % n
             chain.append(hull[i])
-        c2 = np.asarray(chain, dtype=float)
-        seg = np.hypot(*np.diff(c2, axis=0).T)
-        cum = np.concatenate([[0.0], np.cumsum(seg)])
+        cum = [0.0]
+        for (xa, ya), (xb, yb) in itertools.pairwise(chain):
+            cum.append(cum[-1] + math.hypot(xb - xa, yb - ya))
         total = cum[-1]
-        z = s[2] + (r[2] - s[2]) * (cum / total if total > 0 else cum)
-        out.append(np.column_stack([c2, z]))
+        out.append(
+            np.asarray(
+                [
+                    (x, y, s[2] + (r[2] - s[2]) * (c / total if total > 0 else 0.0))
+                    for (x, y), c in zip(chain, cum, strict=True)
+                ],
+                dtype=float,
+            )
+        )
     return out
 
 
@@ -524,3 +528,119 @@ def detour_lower_bound(src: ArrayLike, rcv: ArrayLike, boxes: ArrayLike) -> F64:
         plan = np.linalg.norm(c - s[:, :2], axis=1) + np.linalg.norm(r[:, :2] - c, axis=1)
         side = np.minimum(side, np.sqrt(plan**2 + dz**2) - d0)
     return np.asarray(np.maximum(np.minimum(over, side), 0.0))
+
+
+class HeightRaster:
+    """Conservative raster of roof heights: a cell holds the height of a box that covers
+    the *whole* cell (0 otherwise), so a segment point below a cell's value is certainly
+    inside a building. Used only to drop far sensors quickly; never to declare a path
+    open."""
+
+    def __init__(self, boxes: ArrayLike, cell_m: float = 5.0, max_cells: int = 16_000_000) -> None:
+        b = np.asarray(boxes, dtype=float).reshape(-1, 6)
+        self.cell = float(cell_m)
+        if len(b) == 0:
+            self.origin = np.zeros(2)
+            self.grid = np.zeros((1, 1), dtype=np.float32)
+            return
+        lo = b[:, :2].min(axis=0)
+        hi = b[:, 3:5].max(axis=0)
+        ext = hi - lo
+        while (ext[0] / self.cell + 1) * (ext[1] / self.cell + 1) > max_cells:
+            self.cell *= 2.0
+        g = self.cell
+        self.origin = lo
+        nx, ny = (np.ceil(ext / g).astype(int) + 1).tolist()
+        grid = np.zeros((nx, ny), dtype=np.float32)
+        i0 = np.ceil((b[:, 0] - lo[0]) / g).astype(int)
+        i1 = np.floor((b[:, 3] - lo[0]) / g).astype(int)
+        j0 = np.ceil((b[:, 1] - lo[1]) / g).astype(int)
+        j1 = np.floor((b[:, 4] - lo[1]) / g).astype(int)
+        for k in np.flatnonzero((i1 > i0) & (j1 > j0)).tolist():
+            sl = grid[i0[k] : i1[k], j0[k] : j1[k]]
+            np.maximum(sl, b[k, 5], out=sl)
+        self.grid = grid
+
+    def surely_blocked(
+        self, src: ArrayLike, rcv: ArrayLike, near_src_m: float = 150.0, near_rcv_m: float = 40.0
+    ) -> NDArray[np.bool_]:
+        """For segments ``src`` (3,) -> ``rcv`` (n, 3): True where a point of the first
+        ``near_src_m`` or the last ``near_rcv_m`` metres lies certainly inside a building
+        (False means "not known")."""
+        s = np.asarray(src, dtype=float)
+        r = np.asarray(rcv, dtype=float).reshape(-1, 3)
+        if len(r) == 0:
+            return np.zeros(0, dtype=bool)
+        length = np.linalg.norm(r - s, axis=1)
+        g = self.cell
+        u1 = np.arange(0.0, near_src_m, g)
+        u2 = np.arange(0.0, near_rcv_m, g)
+        frac = np.concatenate(
+            [
+                np.minimum(u1[None, :] / np.maximum(length[:, None], 1e-9), 1.0),
+                np.maximum(1.0 - u2[None, :] / np.maximum(length[:, None], 1e-9), 0.0),
+            ],
+            axis=1,
+        )
+        pts = s + frac[:, :, None] * (r - s)[:, None, :]
+        ix = np.floor((pts[:, :, 0] - self.origin[0]) / g).astype(np.intp)
+        iy = np.floor((pts[:, :, 1] - self.origin[1]) / g).astype(np.intp)
+        nx, ny = self.grid.shape
+        ok = (ix >= 0) & (ix < nx) & (iy >= 0) & (iy < ny)
+        h = np.where(ok, self.grid[ix.clip(0, nx - 1), iy.clip(0, ny - 1)], 0.0)
+        return np.asarray((pts[:, :, 2] < h).any(axis=1))
+
+
+def over_roof_paths(
+    src: ArrayLike, rcv: ArrayLike, boxes: ArrayLike, seg: NDArray[np.intp], box: NDArray[np.intp]
+) -> list[tuple[F64, int, float]]:
+    """:func:`over_roof_path` for many receivers ``rcv`` (n, 3) at once.
+
+    ``(seg, box)`` are candidate (receiver, box) pairs (a superset of the footprints each
+    horizontal projection crosses, e.g. from :meth:`BoxIndex.candidates`). Returns per
+    receiver (path vertices (k, 3), number of edges, edge span in metres).
+    """
+    s = np.asarray(src, dtype=float)
+    r = np.asarray(rcv, dtype=float).reshape(-1, 3)
+    bx = np.asarray(boxes, dtype=float).reshape(-1, 6)
+    d = r[seg, :2] - s[:2]
+    b = bx[box]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t1 = (b[:, :2] - s[:2]) / d
+        t2 = (b[:, 3:5] - s[:2]) / d
+    par = d == 0.0
+    inside = (s[:2] > b[:, :2]) & (s[:2] < b[:, 3:5])
+    tmin = np.where(par, np.where(inside, -np.inf, np.inf), np.minimum(t1, t2)).max(axis=1)
+    tmax = np.where(par, np.where(inside, np.inf, -np.inf), np.maximum(t1, t2)).min(axis=1)
+    tmin, tmax = np.maximum(tmin, 0.0), np.minimum(tmax, 1.0)
+    horiz = np.hypot(r[:, 0] - s[0], r[:, 1] - s[1])
+    crossed = (tmax - tmin) * horiz[seg] > 1e-6
+    seg_c, h_c = seg[crossed], b[crossed, 5]
+    x_in = (tmin[crossed] * horiz[seg_c]).tolist()
+    x_out = (tmax[crossed] * horiz[seg_c]).tolist()
+    per: list[list[tuple[float, float]]] = [[] for _ in range(len(r))]
+    for k, i in enumerate(seg_c.tolist()):
+        per[i].append((x_in[k], float(h_c[k])))
+        per[i].append((x_out[k], float(h_c[k])))
+    out: list[tuple[F64, int, float]] = []
+    zs = float(s[2])
+    for i in range(len(r)):
+        hz = float(horiz[i])
+        pts = sorted(per[i], key=lambda p: (p[0], -p[1]))
+        chain: list[tuple[float, float]] = [(0.0, zs)]
+        for x, y in [*pts, (hz, float(r[i, 2]))]:
+            while len(chain) >= 2:
+                (x1, y1), (x2, y2) = chain[-2], chain[-1]
+                if (x2 - x1) * (y - y1) - (y2 - y1) * (x - x1) >= 0:
+                    chain.pop()
+                else:
+                    break
+            chain.append((x, y))
+        hull = np.asarray(chain, dtype=float)
+        u = (r[i, :2] - s[:2]) / hz if hz > 0 else np.zeros(2)
+        verts = np.column_stack([s[0] + u[0] * hull[:, 0], s[1] + u[1] * hull[:, 0], hull[:, 1]])
+        verts[0], verts[-1] = s, r[i]
+        ne = len(chain) - 2
+        span = chain[-2][0] - chain[1][0] if ne >= 2 else 0.0
+        out.append((verts, ne, float(span)))
+    return out

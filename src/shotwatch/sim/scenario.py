@@ -31,6 +31,9 @@ errors, so a typo never passes silently. Schema (defaults in brackets)::
       height_m: [lo, hi]               [[6, 30]]
       seed: int                        [0]
       facade_reflection: 0..1          [0.8] pressure reflection coefficient of walls
+      excess_db_per_100m: dB           [random: 3.3 x density; else 0] extra loss of a
+                                              blocked path per 100 m beyond the first 100 m
+                                              (scattering over many rows of roofs), <= 20 dB
     weather: {temperature_c [15], relative_humidity [50], wind_speed_mps [0],
               wind_from_deg [0]}       wind_from_deg: where it blows from, clockwise
     noise:
@@ -159,6 +162,7 @@ class Buildings(_Model):
     height_m: Range = (6.0, 30.0)
     seed: int = 0
     facade_reflection: float = Field(default=0.8, ge=0.0, le=1.0)
+    excess_db_per_100m: float | None = Field(default=None, ge=0.0, le=50.0)
 
     @model_validator(mode="after")
     def _check(self) -> Buildings:

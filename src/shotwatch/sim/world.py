@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 
 from shotwatch.errors import InputError
 from shotwatch.geo import LocalFrame
-from shotwatch.sim.propagation import BoxIndex
+from shotwatch.sim.propagation import BoxIndex, HeightRaster
 from shotwatch.sim.scenario import Scenario
 
 F64 = NDArray[np.float64]
@@ -31,6 +31,7 @@ class World:
     sensor_pos: F64
     boxes: F64
     index: BoxIndex
+    raster: HeightRaster
 
 
 def source_points(scenario: Scenario) -> list[tuple[float, float]]:
@@ -204,4 +205,4 @@ def build_world(scenario: Scenario) -> World:
                 f"buildings.boxes.{j}: a source position ({pts[i, 0]:.1f}, {pts[i, 1]:.1f}) "
                 "lies inside this building"
             )
-    return World(frame, ids, pos, boxes, BoxIndex(boxes))
+    return World(frame, ids, pos, boxes, BoxIndex(boxes), HeightRaster(boxes))
