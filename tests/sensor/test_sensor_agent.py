@@ -169,3 +169,19 @@ def test_stereo_block_uses_first_channel() -> None:
     x, truth = impulse_train(sr, seconds=3.0, seed=6)
     stereo = np.stack([x, np.zeros_like(x)], axis=1)
     assert len(run_blocks(agent_for(sr), [stereo])) == len(truth)
+
+
+def test_regression_no_pulse_on_dropout_edges() -> None:
+    """Recorders write exact zeros during a dropout (the live-fire clips start with 1 s of
+    them); the band-pass smears the step where audio resumes, which must not be a pulse."""
+    sr = 24000
+    x, truth = impulse_train(sr, seconds=6.0, first_s=2.0, spacing_s=0.9, seed=12)
+    x[:sr] = 0.0  # leading dropout
+    x[round(3.3 * sr) : round(3.6 * sr)] = 0.0  # a dropout between impulses
+    pulses = run_blocks(agent_for(sr), [x[i : i + 2400] for i in range(0, len(x), 2400)])
+    t = np.array([p.t - T0 for p in pulses])
+    near = [np.min(np.abs(t - tt)) < 0.5e-3 for tt in truth]
+    assert all(near), "every impulse still reported"
+    assert len(t) == len(truth), (
+        f"spurious pulses at {sorted(set(np.round(t, 3)) - set(np.round(truth, 3)))}"
+    )

@@ -123,6 +123,8 @@ class SensorAgent:
     """
 
     GUARD_S = 0.015
+    SILENCE_S = 0.002
+    DROPOUT_S = 0.25
     PICKER_TAIL_S = 0.06
     LTA_S = 0.5
 
@@ -251,6 +253,9 @@ class SensorAgent:
                     continue
                 if any(abs(onset - r) < self._guard_n for r in self._recent):
                     continue
+                if self._on_digital_silence(onset):
+                    logger.debug("%s: pick on a dropout at %.1f", self.sensor_id, onset)
+                    continue
                 self._recent.append(onset)
                 out.append(self._pulse(picks, int(j), onset))
             self._horizon = max(self._horizon, decide_until)
@@ -260,6 +265,22 @@ class SensorAgent:
             self._buf0 = keep_from
         self.pulses_emitted += len(out)
         return out
+
+    def _on_digital_silence(self, onset: float) -> bool:
+        """True if the pick sits on a dropout rather than on sound.
+
+        A recorder that drops out writes exact zeros; the picker's zero-phase band-pass
+        smears the step where audio resumes to before it, so a "pick" can land on the
+        zeros or right at the resumption. A real arrival is never followed by
+        ``SILENCE_S`` of exact zeros, and a pick whose noise window (the ``DROPOUT_S``
+        before it) is mostly exact zeros has no noise estimate to stand on.
+        """
+        i = round(onset) - self._buf0
+        after = self._buf[max(0, i) : max(0, i) + max(2, round(self.SILENCE_S * self.sample_rate))]
+        if after.size > 0 and not np.any(after):
+            return True
+        before = self._buf[max(0, i - round(self.DROPOUT_S * self.sample_rate)) : max(0, i)]
+        return bool(before.size > 0 and np.count_nonzero(before) < before.size // 2)
 
     def _pulse(self, picks: PicksLike, j: int, onset: float) -> Pulse:
         sr = self.sample_rate

@@ -26,7 +26,8 @@ def register(app: typer.Typer) -> None:
 
 
 @sensor_app.command("run")
-def run(  # noqa: PLR0917 - typer options
+def run(
+    *,
     sensor_id: Annotated[str, typer.Option("--sensor-id", help="This sensor's id, e.g. S001.")],
     input_: Annotated[
         str,
