@@ -1,9 +1,89 @@
-"""Sub-commands of this area (filled in by its issue)."""
+"""``shotwatch locate`` and ``shotwatch bench``."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
 
 def register(app: typer.Typer) -> None:
-    """Register this area's sub-commands (none yet)."""
+    app.command("locate")(locate_command)
+    app.command("bench")(bench_command)
+
+
+def locate_command(
+    directory: Annotated[
+        Path, typer.Argument(help="Directory with sensors.csv and clips.csv or pulses.jsonl")
+    ],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write GeoJSON here")
+    ] = None,
+) -> None:
+    """Locate shots and write incidents as one GeoJSON FeatureCollection."""
+    from shotwatch.formats import load_input_dir
+    from shotwatch.models import feature_collection
+    from shotwatch.pipeline import locate_input
+
+    incidents = locate_input(load_input_dir(directory))
+    text = json.dumps(feature_collection(incidents), indent=1)
+    if output is None:
+        typer.echo(text)
+    else:
+        output.write_text(text + "\n", encoding="utf-8")
+
+
+def bench_command(
+    directory: Annotated[
+        Path | None, typer.Argument(help="Live-fire data directory (with --livefire)")
+    ] = None,
+    livefire: Annotated[
+        bool, typer.Option("--livefire", help="Score the real live-fire tests")
+    ] = False,
+    views: Annotated[str, typer.Option(help="Live-fire views: pulses,audio")] = "pulses,audio",
+    scenes: Annotated[int, typer.Option(help="Simulated scenes per kind")] = 20,
+    seed: Annotated[int, typer.Option(help="Seed of the simulated suite")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
+) -> None:
+    """Benchmarks: the seeded simulated suite, or (--livefire) the real live-fire tests."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from shotwatch.errors import InputError
+
+    console = Console(stderr=as_json)
+    result: dict[str, Any]
+    if livefire:
+        from shotwatch.bench.livefire import default_livefire_dir, load_tests, run_livefire
+
+        root = directory or default_livefire_dir()
+        if not root.is_dir():
+            raise InputError("live-fire data directory not found", str(root))
+        vs = tuple(v.strip() for v in views.split(",") if v.strip())
+        bad = [v for v in vs if v not in ("pulses", "audio")]
+        if bad:
+            raise InputError(f"unknown view(s) {bad}; use pulses and/or audio")
+        n = len(load_tests(root))
+        with Progress(console=console, transient=True) as prog:
+            task = prog.add_task("live-fire tests", total=n)
+            result = run_livefire(root, vs, lambda _t: prog.advance(task))
+        if as_json:
+            typer.echo(json.dumps(result, indent=1))
+        else:
+            from shotwatch.bench.report import print_livefire
+
+            print_livefire(console, result)
+        return
+    from shotwatch.bench.simsuite import run_suite
+
+    with Progress(console=console, transient=True) as prog:
+        task = prog.add_task("simulated scenes", total=None)
+        result = run_suite(scenes_per_kind=scenes, seed=seed, progress=lambda: prog.advance(task))
+    if as_json:
+        typer.echo(json.dumps(result, indent=1))
+    else:
+        from shotwatch.bench.report import print_suite
+
+        print_suite(console, result)

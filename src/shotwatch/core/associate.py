@@ -1,0 +1,435 @@
+"""Association: pulses from many sensors -> candidate shots (one pulse per sensor each).
+
+Real sensors report many pulses per shot: the direct sound, arrivals diffracted around
+buildings, facade echoes 5-80 ms later, and unrelated local impulses. Shots of one burst
+come tenths of a second apart and two shooters may interleave within milliseconds.
+
+Method: the *consistency function* of Lédeczi et al., "Countersniper system for urban
+warfare", ACM TOSN 1(2), 2005 — find the source position and time that the largest
+number of sensors agree with, within a timing tolerance — searched coarse to fine and
+seeded, in the manner of the grid-search associator REAL (Zhang et al., SRL 90, 2019):
+
+1. Seeds are the unassigned pulses in time order (the earliest arrival of a shot is at
+   the sensor nearest to it). Only sensors within ``max_range_m`` of the seed's sensor
+   and pulses within the physically possible window are considered; a seed with fewer
+   than ``min_sensors`` other sensors holding a pulse inside the TDOA bound
+   ``|t_i - t_0| <= |s_i - s_0| / c`` is dropped without a search (cheap pruning).
+2. Coarse: a 2-D grid (``coarse_step_m``) around the seed's sensor at the local array
+   height; the origin time follows from the seed; each grid point scores the number of
+   distinct sensors with a pulse within ``coarse_tol_s`` of its prediction.
+3. Fine: a 5 m grid around the best coarse point, with the origin time taken from every
+   candidate pulse in turn (so a late seed does not bias it) and a tight tolerance.
+4. The best (position, time) starts the robust locator (:mod:`shotwatch.core.locate`);
+   per sensor the pulse nearest the prediction is taken, the fit repeated, and the shot
+   accepted with at least ``min_sensors`` inliers. Its pulses are then assigned.
+5. Echo ghosts: an accepted candidate whose every pulse comes after, and weaker than, a
+   pulse of an already accepted shot at the same sensor within ``echo_window_s`` is the
+   image source of a reflection, not a second shot, and is dropped (its pulses are
+   marked as echoes).
+
+Pure numpy/scipy: arrays in, arrays out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.spatial import cKDTree
+
+from shotwatch.core.locate import refine_batch
+
+__all__ = ["AssociationConfig", "LocatedShot", "associate"]
+
+
+@dataclass(frozen=True)
+class AssociationConfig:
+    """Tuning of :func:`associate` (all distances metres, times seconds)."""
+
+    min_sensors: int = 4
+    max_range_m: float = 1500.0
+    coarse_step_m: float = 30.0
+    fine_step_m: float = 5.0
+    fine_tol_s: float = 0.025
+    accept_tol_s: float = 0.012
+    echo_window_s: float = 0.1
+    late_window_s: float = 0.08
+    ghost_window_s: float = 1.0
+    echo_drop_db: float = 3.0
+    duplicate_s: float = 0.004
+    min_near_ratio: float = 0.6
+    min_median_snr_db: float = 6.0
+    z_sigma_m: float = 15.0
+    max_scale_s: float = 0.006
+    min_pulse_sigma_s: float = 5e-4
+
+
+@dataclass
+class LocatedShot:
+    """One associated and located shot.
+
+    ``pulses``: indices into the caller's pulse arrays (one per sensor, inliers only);
+    ``pos`` (3,) metres; ``t0`` origin time (caller's time base); ``cov`` (4, 4);
+    ``error_radius`` 95 % horizontal, m; ``scale`` robust timing residual scale, s;
+    ``residual`` per pulse in ``pulses``, s; ``echoes``: pulses explained as echoes.
+    """
+
+    pulses: NDArray[np.int64]
+    pos: NDArray[np.float64]
+    t0: float
+    cov: NDArray[np.float64]
+    error_radius: float
+    scale: float
+    residual: NDArray[np.float64]
+    echoes: list[int] = field(default_factory=list)
+
+
+def _disc_grid(step: float, radius: float) -> NDArray[np.float64]:
+    k = int(np.ceil(radius / step))
+    ax = np.arange(-k, k + 1) * step
+    gx, gy = np.meshgrid(ax, ax, indexing="ij")
+    pts = np.stack([gx.ravel(), gy.ravel()], axis=1)
+    out: NDArray[np.float64] = pts[np.hypot(pts[:, 0], pts[:, 1]) <= radius + 1e-9]
+    return out
+
+
+def _count_distinct(hits: NDArray[np.bool_], col_sensor: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Number of distinct sensors hit per row; columns sorted by sensor."""
+    if hits.shape[1] == 0:
+        return np.zeros(hits.shape[0], dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, col_sensor[1:] != col_sensor[:-1]])
+    return np.asarray(np.logical_or.reduceat(hits, starts, axis=1).sum(axis=1), dtype=np.int64)
+
+
+def associate(
+    sensor_pos: NDArray[np.float64],
+    pulse_sensor: NDArray[np.int64],
+    pulse_t: NDArray[np.float64],
+    c: float,
+    *,
+    pulse_sigma: NDArray[np.float64] | None = None,
+    pulse_snr: NDArray[np.float64] | None = None,
+    wind: NDArray[np.float64] | None = None,
+    config: AssociationConfig | None = None,
+) -> list[LocatedShot]:
+    """Associate pulses into located shots.
+
+    ``sensor_pos`` (S, 3) metres (east, north, up); ``pulse_sensor`` (P,) sensor index of
+    each pulse; ``pulse_t`` (P,) seconds in any time base (subtract a reference epoch
+    first: float64 keeps ~1e-7 s there); ``pulse_sigma`` (P,) a-priori onset sigma, s;
+    ``pulse_snr`` (P,) dB, used to tell echoes (weaker) from direct arrivals; ``c`` sound
+    speed, m/s; ``wind`` (3,) m/s. Returns shots in order of origin time.
+    """
+    cfg = config or AssociationConfig()
+    spos = np.asarray(sensor_pos, dtype=float)
+    psens = np.asarray(pulse_sensor, dtype=np.int64)
+    pt = np.asarray(pulse_t, dtype=float)
+    n_p = pt.shape[0]
+    if psens.shape != (n_p,):
+        raise ValueError("pulse_sensor and pulse_t must have the same length")
+    if n_p and (psens.min() < 0 or psens.max() >= spos.shape[0]):
+        raise ValueError("pulse_sensor index out of range")
+    if not np.all(np.isfinite(pt)):
+        raise ValueError("pulse times must be finite")
+    psig = (
+        np.full(n_p, cfg.min_pulse_sigma_s)
+        if pulse_sigma is None
+        else np.maximum(np.asarray(pulse_sigma, dtype=float), cfg.min_pulse_sigma_s)
+    )
+    psnr = np.zeros(n_p) if pulse_snr is None else np.nan_to_num(np.asarray(pulse_snr, float))
+    order = np.argsort(pt, kind="stable")
+    pt_sorted = pt[order]
+    tree = cKDTree(spos[:, :2])
+    coarse = _disc_grid(cfg.coarse_step_m, cfg.max_range_m)
+    fine = _disc_grid(cfg.fine_step_m, 1.5 * cfg.coarse_step_m)
+    win = 2.0 * cfg.max_range_m / c
+    # Sensors online: those that reported anything (a sensor that hears nothing for the
+    # whole batch cannot count against a candidate).
+    online = np.unique(psens)
+
+    def candidates_for(p0: int, free: NDArray[np.bool_]) -> NDArray[np.int64]:
+        s0 = int(psens[p0])
+        neigh = np.asarray(tree.query_ball_point(spos[s0, :2], 2.0 * cfg.max_range_m), dtype=int)
+        lo, hi = np.searchsorted(pt_sorted, [pt[p0] - win, pt[p0] + win])
+        cand = order[lo:hi]
+        cand = cand[free[cand] & np.isin(psens[cand], neigh)]
+        # TDOA bound: |t_i - t_0| <= |s_i - s_0| / c (+ slack for picking and blocking).
+        dist0 = np.linalg.norm(spos[psens[cand]] - spos[s0], axis=1)
+        return np.asarray(cand[np.abs(pt[cand] - pt[p0]) <= dist0 / c + 0.02], dtype=np.int64)
+
+    # 1. Candidates, seeded strongest first; a pulse already inside a candidate seeds no
+    #    other (the candidate stands for it).
+    seeds = np.lexsort((pt, -psnr))
+    covered = np.zeros(n_p, dtype=bool)
+    everything = np.ones(n_p, dtype=bool)
+    pool: list[LocatedShot] = []
+    for p0 in seeds:
+        if covered[p0]:
+            continue
+        if psnr[p0] != 0 and psnr[p0] < cfg.min_median_snr_db:
+            continue  # a shot whose strongest pulse is this weak fails the SNR test anyway
+        cand = candidates_for(int(p0), everything)
+        if np.unique(psens[cand]).size < cfg.min_sensors:
+            continue
+        shot = _search(
+            spos, psens, pt, psig, cand, int(psens[p0]), float(pt[p0]), c, wind, coarse, fine, cfg
+        )
+        if shot is None:
+            continue
+        covered[shot.pulses] = True
+        pool.append(shot)
+    # 2. Greedy best-first acceptance: most sensors first; a candidate that shares pulses
+    #    with accepted shots is re-solved on its free pulses and queued again.
+    assigned = np.zeros(n_p, dtype=bool)
+    shots: list[LocatedShot] = []
+    while pool:
+        pool.sort(key=lambda s: (len(s.pulses), -s.scale))
+        shot = pool.pop()
+        if np.any(assigned[shot.pulses]):
+            free = ~assigned
+            keep = shot.pulses[free[shot.pulses]]
+            if keep.size < cfg.min_sensors:
+                continue
+            cand = candidates_for(int(keep[0]), free)
+            p_ref = int(cand[np.argmax(psnr[cand])]) if cand.size else -1
+            if p_ref < 0 or np.unique(psens[cand]).size < cfg.min_sensors:
+                continue
+            again = _search(
+                spos,
+                psens,
+                pt,
+                psig,
+                cand,
+                int(psens[p_ref]),
+                float(pt[p_ref]),
+                c,
+                wind,
+                coarse,
+                fine,
+                cfg,
+            )
+            if again is not None and not np.any(assigned[again.pulses]):
+                pool.append(again)
+            continue
+        if not _plausible(shot, spos, psens, pt, psnr, online, c, cfg):
+            continue
+        if _is_echo_ghost(shot, shots, psens, pt, psnr, cfg):
+            continue
+        assigned[shot.pulses] = True
+        shot.echoes.extend(_absorb(shot, spos, psens, pt, psnr, assigned, c, cfg))
+        shots.append(shot)
+    shots.sort(key=lambda s: s.t0)
+    return shots
+
+
+def _plausible(
+    shot: LocatedShot,
+    spos: NDArray[np.float64],
+    psens: NDArray[np.int64],
+    pt: NDArray[np.float64],
+    psnr: NDArray[np.float64],
+    online: NDArray[np.int64],
+    c: float,
+    cfg: AssociationConfig,
+) -> bool:
+    """Physical plausibility of a candidate beyond its timing fit.
+
+    A loud impulse is heard by the sensors *nearest* to it: among the ``n`` online
+    sensors closest to the located source (``n`` = sensors in the fit), at least
+    ``min_near_ratio`` must hold a pulse within [-10 ms, +150 ms] of the predicted arrival
+    (late: a blocked path). Chance coincidences of unrelated pulses fail this, since
+    their apparent source lies wherever the geometry puts it, not next to the sensors
+    that heard it. With SNRs known, the median inlier SNR must reach ``min_median_snr_db``.
+    """
+    n = len(shot.pulses)
+    d = np.linalg.norm(spos[online] - shot.pos, axis=1)
+    nearest = online[np.argsort(d)][:n]
+    r = pt - shot.t0 - np.linalg.norm(spos[psens] - shot.pos, axis=1) / c
+    heard = np.unique(psens[(r > -0.01) & (r < 0.15)])
+    ratio = float(np.isin(nearest, heard).mean())
+    if ratio < cfg.min_near_ratio:
+        return False
+    snr = psnr[shot.pulses]
+    return not (np.any(snr != 0) and float(np.median(snr)) < cfg.min_median_snr_db)
+
+
+def _search(
+    spos: NDArray[np.float64],
+    psens: NDArray[np.int64],
+    pt: NDArray[np.float64],
+    psig: NDArray[np.float64],
+    cand: NDArray[np.int64],
+    s0: int,
+    t_seed: float,
+    c: float,
+    wind: NDArray[np.float64] | None,
+    coarse: NDArray[np.float64],
+    fine: NDArray[np.float64],
+    cfg: AssociationConfig,
+) -> LocatedShot | None:
+    cand = cand[np.argsort(psens[cand], kind="stable")]
+    cs = psens[cand]
+    ct = pt[cand]
+    local = np.unique(cs)
+    z_ref = float(np.median(spos[local, 2]))
+    # Coarse: seed-anchored origin time.
+    g = np.column_stack([coarse + spos[s0, :2], np.full(coarse.shape[0], z_ref)])
+    tt_seed = np.linalg.norm(g - spos[s0], axis=1) / c
+    tt = np.linalg.norm(g[:, None, :] - spos[cs][None, :, :], axis=-1) / c  # (G, Q)
+    r = ct[None, :] - (t_seed - tt_seed)[:, None] - tt
+    tol_c = 1.5 * cfg.coarse_step_m / c
+    counts = _count_distinct(np.abs(r) < tol_c, cs)
+    best = int(counts.max())
+    if best < cfg.min_sensors:
+        return None
+    # Fine: several best coarse points, origin time from each candidate pulse.
+    top = np.flatnonzero(counts >= best - 1)
+    top = top[np.argsort(-counts[top], kind="stable")][:12]
+    best_score = (-1, np.inf)
+    best_pt: tuple[NDArray[np.float64], float] | None = None
+    for gi in top:
+        qm = np.abs(r[gi]) < tol_c  # only the pulses this coarse point gathered
+        qs, qt = cs[qm], ct[qm]
+        fg = np.column_stack([fine + g[gi, :2], np.full(fine.shape[0], z_ref)])
+        ftt = np.linalg.norm(fg[:, None, :] - spos[qs][None, :, :], axis=-1) / c  # (F, Q)
+        tau = qt[None, :] - ftt  # implied origin times (F, Q)
+        # hits[f, a, q]: pulse q agrees with origin time tau[f, a]
+        d = np.abs(tau[:, None, :] - tau[:, :, None])
+        hits = d < cfg.fine_tol_s
+        f_, a_, q_ = hits.shape
+        cnt = _count_distinct(hits.reshape(f_ * a_, q_), qs).reshape(f_, a_)
+        spread = np.sum(np.where(hits, d, 0.0), axis=2) / np.maximum(hits.sum(axis=2), 1)
+        k = int(cnt.max())
+        sel = np.argwhere(cnt == k)
+        j = int(np.argmin(spread[sel[:, 0], sel[:, 1]]))
+        fi, ai = sel[j]
+        sc = (k, float(spread[fi, ai]))
+        if sc[0] > best_score[0] or (sc[0] == best_score[0] and sc[1] < best_score[1]):
+            best_score = sc
+            best_pt = (fg[fi], float(tau[fi, ai]))
+    if best_pt is None or best_score[0] < cfg.min_sensors:
+        return None
+    x0, t0 = best_pt
+    tref = t0
+    for tol in (cfg.fine_tol_s, cfg.accept_tol_s):
+        chosen = _nearest_per_sensor(spos, cs, ct, cand, x0, t0, c, tol)
+        if chosen.size < cfg.min_sensors:
+            return None
+        fix = refine_batch(
+            spos[psens[chosen]][None],
+            (pt[chosen] - tref)[None],
+            np.ones((1, chosen.size), dtype=bool),
+            x0[None],
+            np.array([t0 - tref]),
+            c,
+            wind=wind,
+            sigma=psig[chosen][None],
+            z_prior=np.array([z_ref]),
+            z_sigma=cfg.z_sigma_m,
+        )
+        x0, t0 = fix.pos[0], float(fix.t0[0]) + tref
+    inl = fix.inlier[0]
+    if np.count_nonzero(inl) < cfg.min_sensors or not fix.ok[0]:
+        return None
+    if float(fix.scale[0]) > cfg.max_scale_s:
+        return None
+    return LocatedShot(
+        pulses=np.asarray(chosen[inl], dtype=np.int64),
+        pos=fix.pos[0],
+        t0=t0,
+        cov=fix.cov[0],
+        error_radius=float(fix.error_radius[0]),
+        scale=float(fix.scale[0]),
+        residual=fix.residual[0][inl],
+    )
+
+
+def _nearest_per_sensor(
+    spos: NDArray[np.float64],
+    cs: NDArray[np.int64],
+    ct: NDArray[np.float64],
+    cand: NDArray[np.int64],
+    x: NDArray[np.float64],
+    t0: float,
+    c: float,
+    tol: float,
+) -> NDArray[np.int64]:
+    """Per sensor, the candidate pulse nearest the prediction of (x, t0), if within tol."""
+    r = ct - t0 - np.linalg.norm(spos[cs] - x, axis=1) / c
+    keep = np.abs(r) < tol
+    if not np.any(keep):
+        return np.zeros(0, dtype=np.int64)
+    idx = np.flatnonzero(keep)
+    idx = idx[np.lexsort((np.abs(r[idx]), cs[idx]))]
+    first = np.r_[True, cs[idx][1:] != cs[idx][:-1]]
+    return np.asarray(cand[idx[first]], dtype=np.int64)
+
+
+def _absorb(
+    shot: LocatedShot,
+    spos: NDArray[np.float64],
+    psens: NDArray[np.int64],
+    pt: NDArray[np.float64],
+    psnr: NDArray[np.float64],
+    assigned: NDArray[np.bool_],
+    c: float,
+    cfg: AssociationConfig,
+) -> list[int]:
+    """Claim the pulses that this shot explains besides its direct arrivals, so they
+    cannot seed phantom shots: at sensors of the fit, double reports (within
+    ``duplicate_s``) and weaker echoes up to ``echo_window_s`` later (``echo_drop_db``
+    weaker); at other sensors, arrivals up to ``late_window_s`` after the prediction
+    (blocked, diffracted paths). Sets ``assigned``; returns the claimed indices."""
+    free = np.flatnonzero(~assigned)
+    if free.size == 0:
+        return []
+    used = {int(psens[i]): int(i) for i in shot.pulses}
+    r = pt[free] - shot.t0 - np.linalg.norm(spos[psens[free]] - shot.pos, axis=1) / c
+    claim = np.zeros(free.size, dtype=bool)
+    for k, i in enumerate(free):
+        j = used.get(int(psens[i]))
+        if j is None:
+            claim[k] = -cfg.accept_tol_s < r[k] < cfg.late_window_s
+        else:
+            dt = pt[i] - pt[j]
+            claim[k] = abs(dt) <= cfg.duplicate_s or (
+                0 < dt <= cfg.echo_window_s and psnr[i] <= psnr[j] - cfg.echo_drop_db
+            )
+    hit = free[claim]
+    assigned[hit] = True
+    return [int(k) for k in hit]
+
+
+def _is_echo_ghost(
+    shot: LocatedShot,
+    accepted: list[LocatedShot],
+    psens: NDArray[np.int64],
+    pt: NDArray[np.float64],
+    psnr: NDArray[np.float64],
+    cfg: AssociationConfig,
+) -> bool:
+    """True for the reverberant tail of an accepted shot: a candidate heard by fewer
+    sensors, within ``ghost_window_s`` after it, at least three quarters of whose pulses
+    trail that shot's pulse at the same sensor by up to ``ghost_window_s`` and are weaker
+    on average; or a duplicate fix of it (same place within 15 m, origin within 30 ms —
+    one weapon cannot fire twice from one spot that fast)."""
+    for other in accepted:
+        dt0 = shot.t0 - other.t0
+        dist = float(np.linalg.norm(shot.pos[:2] - other.pos[:2]))
+        if dist < 15.0:
+            if abs(dt0) < 0.03:
+                return True
+            continue  # another round from the same spot: real, whatever its level
+        if not 0 <= dt0 <= cfg.ghost_window_s or len(shot.pulses) >= len(other.pulses):
+            continue
+        by_sensor = {int(psens[i]): int(i) for i in other.pulses}
+        trail, drop = 0, []
+        for i in shot.pulses:
+            j = by_sensor.get(int(psens[i]))
+            if j is not None and 0 < pt[i] - pt[j] <= cfg.ghost_window_s:
+                trail += 1
+                drop.append(psnr[j] - psnr[i])
+        if trail >= 0.75 * len(shot.pulses) and float(np.mean(drop)) > 0:
+            return True
+    return False

@@ -1,0 +1,207 @@
+"""Impulse detection and sub-sample onset picking on audio.
+
+Method (seismology's standard two-stage picker, as in ObsPy ``signal/trigger.py``):
+
+1. Band-pass the signal (default 200 Hz .. 0.45 fs, zero-phase Butterworth) to remove
+   wind and traffic rumble, and square it (energy characteristic function).
+2. Trigger with a classic STA/LTA ratio (Allen 1978; Withers et al., BSSA 88, 1998):
+   a short window (2 ms) right after sample *i* against a long window (0.5 s) that ends
+   before it, so the impulse never pollutes its own noise estimate. A trigger starts where
+   the ratio exceeds ``on_ratio`` and a new one may start only after ``dead_time_s``.
+3. Refine the onset inside a window around the trigger with the Akaike information
+   criterion picker of Maeda (1985) (J. Seismol. Soc. Japan 38, 365-379):
+   ``AIC(k) = k log var(x[:k]) + (N-k-1) log var(x[k:])`` on the band-passed samples; the
+   minimum marks the change from noise to signal. A parabola through the AIC minimum and
+   its neighbours gives the sub-sample onset.
+
+Each pick carries its SNR (peak short-window energy over the noise energy, dB), its peak
+level (dBFS, of the raw samples), a width (time from onset to the energy peak) and a
+1-sigma onset uncertainty from the Cramér–Rao bound of arrival-time estimation,
+``sigma_t = 1 / (2 pi B sqrt(SNR))`` with ``B`` the effective (RMS) bandwidth of the pulse,
+floored at a third of a sample.
+
+All functions are pure: numpy arrays in, arrays out; sample rates 8-48 kHz (others work).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import signal
+
+__all__ = ["Picks", "aic_onset", "bandpass", "pick_onsets", "sta_lta"]
+
+
+@dataclass(frozen=True)
+class Picks:
+    """Onsets found in one signal; all arrays have the same length ``n``.
+
+    ``onset``: sub-sample index of the onset (float). ``sigma``: 1-sigma onset
+    uncertainty, seconds. ``snr_db``: signal-to-noise ratio, dB. ``peak_dbfs``: peak level
+    within 50 ms after the onset, dB re full scale. ``rise_s``: onset-to-peak time, s.
+    """
+
+    onset: NDArray[np.float64]
+    sigma: NDArray[np.float64]
+    snr_db: NDArray[np.float64]
+    peak_dbfs: NDArray[np.float64]
+    rise_s: NDArray[np.float64]
+
+    def __len__(self) -> int:
+        return int(self.onset.shape[0])
+
+    def times(self, sample_rate: int, start: float = 0.0) -> NDArray[np.float64]:
+        """Onset times in seconds (``start`` = time of sample 0)."""
+        return start + self.onset / float(sample_rate)
+
+
+def bandpass(
+    x: NDArray[np.float64], sample_rate: int, low_hz: float = 200.0, high_hz: float | None = None
+) -> NDArray[np.float64]:
+    """Zero-phase 4th-order Butterworth band-pass (high edge defaults to 0.45 fs)."""
+    nyq = 0.5 * sample_rate
+    hi = min(high_hz if high_hz is not None else 0.45 * sample_rate, 0.95 * nyq)
+    sos = signal.butter(4, [low_hz / nyq, hi / nyq], btype="bandpass", output="sos")
+    padlen = min(3 * 2 * sos.shape[0], max(0, x.shape[0] - 1))
+    return np.asarray(signal.sosfiltfilt(sos, x, padlen=padlen), dtype=float)
+
+
+def sta_lta(cf: NDArray[np.float64], n_sta: int, n_lta: int) -> NDArray[np.float64]:
+    """STA/LTA ratio of a non-negative characteristic function.
+
+    ``ratio[i] = mean(cf[i : i+n_sta]) / mean(cf[i-n_lta : i])``: the short window
+    starts at *i*, the long one ends just before it. Zero where either window is
+    incomplete. Vectorised with cumulative sums (exact; reference: :func:`_sta_lta_py`).
+    """
+    n = cf.shape[0]
+    out = np.zeros(n)
+    if n < n_sta + n_lta + 1:
+        return out
+    c = np.concatenate([[0.0], np.cumsum(cf, dtype=float)])
+    i = np.arange(n_lta, n - n_sta + 1)
+    sta = (c[i + n_sta] - c[i]) / n_sta
+    lta = (c[i] - c[i - n_lta]) / n_lta
+    tiny = np.finfo(float).tiny
+    out[i] = sta / np.maximum(lta, tiny)
+    return out
+
+
+def _sta_lta_py(cf: NDArray[np.float64], n_sta: int, n_lta: int) -> NDArray[np.float64]:
+    """Slow, obviously right reference for :func:`sta_lta` (tests only)."""
+    n = cf.shape[0]
+    out = np.zeros(n)
+    for i in range(n_lta, n - n_sta + 1):
+        lta = float(np.mean(cf[i - n_lta : i]))
+        out[i] = float(np.mean(cf[i : i + n_sta])) / max(lta, np.finfo(float).tiny)
+    return out
+
+
+def aic_onset(x: NDArray[np.float64]) -> float:
+    """Maeda's AIC onset of a window ``x`` (sub-sample index within the window)."""
+    n = x.shape[0]
+    if n < 8:
+        return float(n // 2)
+    k = np.arange(1, n - 1)
+    c1 = np.cumsum(x)
+    c2 = np.cumsum(x * x)
+    # variance of x[:k] and of x[k:] for k = 1..n-2 from running sums
+    m1 = c1[k - 1] / k
+    v1 = c2[k - 1] / k - m1 * m1
+    nk = n - k
+    m2 = (c1[-1] - c1[k - 1]) / nk
+    v2 = (c2[-1] - c2[k - 1]) / nk - m2 * m2
+    eps = 1e-12 * (c2[-1] / n + 1e-30)
+    aic = k * np.log(np.maximum(v1, eps)) + (nk - 1) * np.log(np.maximum(v2, eps))
+    j = int(np.argmin(aic[1:-1])) + 1  # keep a neighbour on each side
+    a, b, c = aic[j - 1], aic[j], aic[j + 1]
+    den = a - 2 * b + c
+    frac = 0.5 * (a - c) / den if den > 0 else 0.0
+    return float(k[j] + np.clip(frac, -0.5, 0.5))
+
+
+def pick_onsets(
+    samples: NDArray[np.float64],
+    sample_rate: int,
+    *,
+    on_ratio: float = 10.0,
+    sta_s: float = 0.002,
+    lta_s: float = 0.5,
+    dead_time_s: float = 0.03,
+    low_hz: float = 200.0,
+    min_snr_db: float = 8.0,
+) -> Picks:
+    """Find impulsive onsets in ``samples`` (1-D, any scale; float) at ``sample_rate`` Hz.
+
+    Returns :class:`Picks` sorted by onset. ``on_ratio`` is the STA/LTA trigger level
+    (10 = 10 dB), ``dead_time_s`` the minimum spacing of two picks, ``min_snr_db`` the
+    lowest SNR reported. Raises ``ValueError`` for empty, non-finite or 2-D input.
+    """
+    x = np.asarray(samples, dtype=float)
+    if x.ndim != 1:
+        raise ValueError(f"samples must be 1-D, got shape {x.shape}")
+    if not 1000 <= sample_rate <= 400_000:
+        raise ValueError(f"sample rate out of range: {sample_rate}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("samples contain NaN or infinity")
+    empty = np.zeros(0)
+    n_sta = max(2, round(sta_s * sample_rate))
+    n_lta = max(n_sta * 4, round(lta_s * sample_rate))
+    if x.shape[0] < n_sta + n_lta + 8:
+        return Picks(empty, empty, empty, empty, empty)
+    y = bandpass(x - np.mean(x), sample_rate, low_hz)
+    cf = y * y
+    ratio = sta_lta(cf, n_sta, n_lta)
+    above = ratio > on_ratio
+    starts = np.flatnonzero(above[1:] & ~above[:-1]) + 1
+    dead = max(1, round(dead_time_s * sample_rate))
+    chosen: list[int] = []
+    for st in starts:
+        if not chosen or st - chosen[-1] >= dead:
+            chosen.append(int(st))
+    pre = round(0.010 * sample_rate)
+    post = round(0.004 * sample_rate)
+    peak_win = round(0.05 * sample_rate)
+    snr_win = n_sta
+    onsets, sigmas, snrs, peaks, rises = [], [], [], [], []
+    n = x.shape[0]
+    for s0 in chosen:
+        a, b = max(0, s0 - pre), min(n, s0 + n_sta + post)
+        k = a + aic_onset(y[a:b])
+        ki = round(k)
+        noise = float(np.mean(cf[max(0, ki - n_lta) : max(1, ki - 2)])) if ki > 2 else 0.0
+        seg = cf[ki : min(n, ki + peak_win)]
+        if seg.size == 0 or noise <= 0:
+            continue
+        # SNR: strongest short-window mean energy in the first 50 ms over the noise.
+        csum = np.concatenate([[0.0], np.cumsum(seg)])
+        w = min(snr_win, seg.size)
+        sig = float(np.max((csum[w:] - csum[:-w]) / w))
+        snr = 10.0 * np.log10(max(sig, 1e-300) / noise)
+        if snr < min_snr_db:
+            continue
+        raw = x[ki : min(n, ki + peak_win)]
+        peak = 20.0 * np.log10(max(float(np.max(np.abs(raw))), 1e-12))
+        ipk = int(np.argmax(seg))
+        # RMS bandwidth of the first few ms of the pulse (for the timing bound).
+        head = y[ki : min(n, ki + max(8, round(0.004 * sample_rate)))]
+        spec = np.abs(np.fft.rfft(head * np.hanning(head.size))) ** 2
+        f = np.fft.rfftfreq(head.size, 1.0 / sample_rate)
+        bw = float(np.sqrt(np.sum(f * f * spec) / max(float(np.sum(spec)), 1e-300)))
+        snr_lin = 10.0 ** (snr / 10.0)
+        sigma = max(
+            1.0 / (3.0 * sample_rate), 1.0 / (2 * np.pi * max(bw, 100.0) * np.sqrt(snr_lin))
+        )
+        onsets.append(k)
+        sigmas.append(sigma)
+        snrs.append(snr)
+        peaks.append(peak)
+        rises.append(ipk / sample_rate)
+    return Picks(
+        np.asarray(onsets, dtype=float),
+        np.asarray(sigmas, dtype=float),
+        np.asarray(snrs, dtype=float),
+        np.asarray(peaks, dtype=float),
+        np.asarray(rises, dtype=float),
+    )

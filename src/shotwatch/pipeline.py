@@ -1,0 +1,261 @@
+"""The one code path from inputs to incidents, used by ``shotwatch locate``, the
+benchmarks and the live service:
+
+    clips --picking+classifier--> pulses --association+location--> shots --> incidents
+
+Pure numeric work happens in :mod:`shotwatch.core`; this module maps domain objects
+(:mod:`shotwatch.models`) to arrays and back, in a local east-north-up frame.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from shotwatch.core.acoustics import speed_of_sound, wind_vector
+from shotwatch.core.associate import AssociationConfig, LocatedShot, associate
+from shotwatch.core.incidents import ShotArrays, group_incidents
+from shotwatch.core.locate import refine_batch
+from shotwatch.core.picking import pick_onsets
+from shotwatch.errors import InputError
+from shotwatch.formats import Clip, InputSet
+from shotwatch.geo import LocalFrame
+from shotwatch.models import Classification, Incident, Pulse, Sensor, Shot, Weather
+
+log = logging.getLogger(__name__)
+
+SENSOR_MOUNT_HEIGHT_M = 6.0
+"""Typical height of a sensor above the ground it stands on (rooftops, poles), m."""
+
+
+@dataclass
+class Array:
+    """Sensors in a local ENU frame."""
+
+    ids: list[str]
+    frame: LocalFrame
+    pos: NDArray[np.float64]
+    index: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def from_sensors(cls, sensors: dict[str, Sensor]) -> Array:
+        if not sensors:
+            raise InputError("no sensors")
+        ids = list(sensors)
+        lat = [sensors[i].lat for i in ids]
+        lon = [sensors[i].lon for i in ids]
+        el = [sensors[i].elevation_m for i in ids]
+        frame = LocalFrame.around(lat, lon, el)
+        return cls(ids, frame, frame.to_enu(lat, lon, el), {k: j for j, k in enumerate(ids)})
+
+    def ground_height(self, pos: NDArray[np.float64], k: int = 4) -> float:
+        """Ground height under ``pos`` estimated from the nearest sensors, m (local frame)."""
+        d = np.hypot(self.pos[:, 0] - pos[0], self.pos[:, 1] - pos[1])
+        near = np.argsort(d)[:k]
+        return float(np.median(self.pos[near, 2])) - SENSOR_MOUNT_HEIGHT_M
+
+
+def sound_speed(weather: Weather | None) -> tuple[float, NDArray[np.float64] | None]:
+    """Speed of sound (m/s) and wind vector (m/s, or None) for the weather (15 degC,
+    50 % RH, calm when unknown)."""
+    w = weather or Weather()
+    c = float(speed_of_sound(w.temperature_c, w.relative_humidity))
+    wind = wind_vector(w.wind_speed_mps, w.wind_from_deg) if w.wind_speed_mps > 0 else None
+    return c, wind
+
+
+def pulses_from_clips(clips: Iterable[Clip], *, score: bool = True) -> list[Pulse]:
+    """Pick onsets in every clip and turn them into pulse reports (with gunshot scores
+    from the shipped classifier when ``score``)."""
+    clf = None
+    if score:
+        try:
+            from shotwatch.core.classify import GunshotClassifier
+
+            clf = GunshotClassifier.load_default()
+        except (ImportError, OSError, ValueError) as e:  # no model shipped: no score
+            log.warning("gunshot classifier unavailable (%s); pulses carry no score", e)
+    out: list[Pulse] = []
+    for clip in clips:
+        picks = pick_onsets(clip.samples, clip.sample_rate)
+        if len(picks) == 0:
+            continue
+        times = picks.times(clip.sample_rate, clip.start)
+        scores: NDArray[np.float64] | None = None
+        if clf is not None:
+            scores = clf.score_many(
+                clip.samples, clip.sample_rate, np.round(picks.onset).astype(np.int64)
+            )
+        for k in range(len(picks)):
+            out.append(
+                Pulse(
+                    sensor_id=clip.sensor_id,
+                    t=float(times[k]),
+                    snr_db=float(picks.snr_db[k]),
+                    peak_dbfs=float(picks.peak_dbfs[k]),
+                    gunshot_score=None if scores is None else float(scores[k]),
+                    sigma_t=float(picks.sigma[k]),
+                )
+            )
+    out.sort(key=lambda p: p.t)
+    return out
+
+
+def locate_shots(
+    array: Array,
+    pulses: list[Pulse],
+    weather: Weather | None,
+    config: AssociationConfig | None = None,
+) -> tuple[list[Shot], ShotArrays]:
+    """Associate and locate: pulses -> shots (domain objects and the core's arrays)."""
+    c, wind = sound_speed(weather)
+    if not pulses:
+        empty = ShotArrays(
+            np.zeros(0), np.zeros((0, 3)), np.zeros((0, 3, 3)), np.zeros(0), np.zeros(0),
+            np.zeros(0, dtype=np.int64),
+        )  # fmt: skip
+        return [], empty
+    tref = min(p.t for p in pulses)
+    try:
+        ps = np.array([array.index[p.sensor_id] for p in pulses], dtype=np.int64)
+    except KeyError as e:
+        raise InputError(f"pulse from unknown sensor {e.args[0]!r}") from None
+    pt = np.array([p.t - tref for p in pulses])
+    sig = np.array([p.sigma_t if p.sigma_t is not None else np.nan for p in pulses])
+    sig = np.where(np.isfinite(sig), sig, 5e-4)
+    snr = np.array([p.snr_db if p.snr_db is not None else 0.0 for p in pulses])
+    located = associate(
+        array.pos, ps, pt, c, pulse_sigma=sig, pulse_snr=snr, wind=wind, config=config
+    )
+    shots: list[Shot] = []
+    heights = []
+    scores = []
+    for ls in located:
+        lat, lon, h = array.frame.to_geodetic(ls.pos)
+        ids = [array.ids[int(ps[i])] for i in ls.pulses]
+        sc = [pulses[i].gunshot_score for i in ls.pulses if pulses[i].gunshot_score is not None]
+        score = float(np.mean(sc)) if sc else None
+        heights.append(_height_agl(array, ls, ps, pt, sig, c, wind))
+        scores.append(np.nan if score is None else score)
+        shots.append(
+            Shot(
+                t=ls.t0 + tref,
+                lat=float(lat),
+                lon=float(lon),
+                elevation_m=float(h),
+                error_radius_m=ls.error_radius,
+                sensors=sorted(ids),
+                east_m=float(ls.pos[0]),
+                north_m=float(ls.pos[1]),
+                up_m=float(ls.pos[2]),
+                residual_rms_s=ls.scale,
+                pulse_ids=[int(i) for i in ls.pulses],
+                gunshot_score=score,
+                height_above_sensors_m=heights[-1],
+            )
+        )
+    arrays = ShotArrays(
+        t=np.array([s.t for s in shots]),
+        pos=np.array([ls.pos for ls in located]).reshape(-1, 3),
+        cov=np.array([ls.cov[:3, :3] for ls in located]).reshape(-1, 3, 3),
+        height_agl=np.array(heights, dtype=float),
+        score=np.array(scores, dtype=float),
+        n_sensors=np.array([len(ls.pulses) for ls in located], dtype=np.int64),
+    )
+    return shots, arrays
+
+
+def _height_agl(
+    array: Array,
+    ls: LocatedShot,
+    ps: NDArray[np.int64],
+    pt: NDArray[np.float64],
+    sig: NDArray[np.float64],
+    c: float,
+    wind: NDArray[np.float64] | None,
+) -> float:
+    """Height of the source above the local ground, from a fit with the height free
+    (the association's fit holds it near the array); NaN when the geometry cannot
+    resolve it (1-sigma > 15 m) or fewer than 5 sensors heard it."""
+    if len(ls.pulses) < 5:
+        return float("nan")
+    idx = ls.pulses
+    fix = refine_batch(
+        array.pos[ps[idx]][None],
+        (pt[idx] - ls.t0)[None],
+        np.ones((1, idx.size), dtype=bool),
+        ls.pos[None],
+        np.zeros(1),
+        c,
+        wind=wind,
+        sigma=np.maximum(sig[idx], 5e-4)[None],
+        z_sigma=None,
+    )
+    if not fix.ok[0] or np.sqrt(fix.cov[0, 2, 2]) > 15.0:
+        return float("nan")
+    return float(fix.pos[0, 2]) - array.ground_height(fix.pos[0])
+
+
+def _incident_id(first: Shot) -> str:
+    key = f"{first.t:.3f}:{first.lat:.5f}:{first.lon:.5f}"
+    return "inc-" + hashlib.sha1(key.encode()).hexdigest()[:12]
+
+
+def build_incidents(shots: list[Shot], arrays: ShotArrays) -> list[Incident]:
+    """Group located shots into incidents (rounds, shooters, mobile, classification)."""
+    if not shots:
+        return []
+    incidents: list[Incident] = []
+    for g in group_incidents(arrays):
+        members = [shots[int(i)] for i in g.shot_index]
+        for shot, shooter in zip(members, g.shooter, strict=True):
+            shot.shooter = int(shooter)
+        first = min(members, key=lambda s: s.t)
+        incidents.append(
+            Incident(
+                id=_incident_id(first),
+                classification=Classification(g.classification),
+                confidence=float(g.confidence),
+                shots=members,
+                shooters=g.shooters,
+                mobile=g.mobile,
+                speed_mps=g.speed_mps,
+                heading_deg=g.heading_deg,
+                speed_sigma_mps=g.speed_sigma_mps,
+                heading_sigma_deg=g.heading_sigma_deg,
+                summary=g.summary,
+            )
+        )
+    incidents.sort(key=lambda i: i.first_shot.t)
+    return incidents
+
+
+def locate_pulses(
+    sensors: dict[str, Sensor],
+    pulses: list[Pulse],
+    weather: Weather | None = None,
+    config: AssociationConfig | None = None,
+) -> list[Incident]:
+    """Batch: pulse reports -> incidents."""
+    array = Array.from_sensors(sensors)
+    shots, arrays = locate_shots(array, pulses, weather, config)
+    return build_incidents(shots, arrays)
+
+
+def locate_input(inp: InputSet, *, score: bool = True) -> list[Incident]:
+    """What ``shotwatch locate DIR`` does with a loaded directory."""
+    if inp.clips is not None:
+        pulses = pulses_from_clips(inp.clips, score=score)
+    else:
+        pulses = inp.pulses or []
+    heard = {p.sensor_id for p in pulses}
+    if len(heard) < 4:
+        raise InputError(
+            f"pulses from only {len(heard)} sensor(s): at least 4 are needed to locate a shot"
+        )
+    return locate_pulses(inp.sensors, pulses, inp.weather)
