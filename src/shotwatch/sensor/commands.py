@@ -237,3 +237,192 @@ async def _run(
         typer.echo(f"{sensor_id}: {transport.pending} reports {where}", err=True)
         return 1
     return 0
+
+
+@sensor_app.command("replay")
+def replay_cmd(
+    *,
+    clips: Annotated[
+        Path, typer.Argument(help="A clips.csv, or a directory holding one (DIR/clips.csv).")
+    ],
+    server: Annotated[
+        str | None, typer.Option("--server", help="POST reports to SERVER/api/v1/pulses.")
+    ] = None,
+    tokens: Annotated[
+        Path | None,
+        typer.Option("--tokens", help="sensor_id,token CSV (from `shotwatch add-sensors`)."),
+    ] = None,
+    mqtt: Annotated[
+        str | None,
+        typer.Option("--mqtt", help="Publish to shotwatch/pulses/<id> on mqtt://host:port."),
+    ] = None,
+    out: Annotated[
+        str | None, typer.Option("--out", "-o", help="Write JSON lines to FILE ('-': stdout).")
+    ] = None,
+    realtime: Annotated[bool, typer.Option("--realtime", help="Replay at real speed.")] = False,
+    speed: Annotated[
+        float | None, typer.Option("--speed", help="Replay at this multiple of real speed.")
+    ] = None,
+    time_shift: Annotated[
+        str,
+        typer.Option(
+            "--time-shift",
+            help="Seconds added to every time, or 'now' to start the recording now.",
+        ),
+    ] = "0",
+    clip_format: Annotated[str, typer.Option("--clip-format", help="flac, wav or none.")] = "flac",
+    no_classifier: Annotated[
+        bool, typer.Option("--no-classifier", help="Do not score pulses.")
+    ] = False,
+    flush_timeout: Annotated[
+        float, typer.Option("--flush-timeout", help="Seconds to wait for delivery at the end.")
+    ] = 30.0,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Replay a recorded deployment (clips.csv) as live sensors, in global time order."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if len([t for t in (server, mqtt, out) if t]) != 1:
+        raise InputError("give exactly one of --server, --mqtt, --out")
+    if server and tokens is None:
+        raise InputError("--server needs --tokens (sensor_id,token CSV)")
+    if clip_format not in ("flac", "wav", "none"):
+        raise InputError(f"--clip-format must be flac, wav or none, got {clip_format!r}")
+    if realtime and speed is not None:
+        raise InputError("give --realtime or --speed, not both")
+    if speed is not None and not speed > 0:
+        raise InputError(f"--speed must be > 0, got {speed}")
+    code = asyncio.run(
+        _replay(
+            clips_csv=clips / "clips.csv" if clips.is_dir() else clips,
+            server=server,
+            tokens=tokens,
+            mqtt=mqtt,
+            out=out,
+            speed=1.0 if realtime else speed,
+            time_shift=time_shift,
+            clip_format=None if clip_format == "none" else clip_format,
+            classify=not no_classifier,
+            flush_timeout=flush_timeout,
+        )
+    )
+    if code:
+        raise typer.Exit(code)
+
+
+def read_tokens(path: Path) -> dict[str, str]:
+    """``sensor_id,token`` CSV -> dict. Errors name the file and line."""
+    import csv
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise InputError(f"cannot read: {e.strerror}", str(path)) from None
+    except UnicodeDecodeError:
+        raise InputError("not a UTF-8 text file", str(path)) from None
+    reader = csv.DictReader(text.splitlines())
+    if reader.fieldnames is None or not {"sensor_id", "token"} <= set(reader.fieldnames):
+        raise InputError("header must be sensor_id,token", f"{path}:1")
+    out: dict[str, str] = {}
+    for row in reader:
+        sid, tok = (row.get("sensor_id") or "").strip(), (row.get("token") or "").strip()
+        if not sid or not tok:
+            raise InputError("empty sensor_id or token", f"{path}:{reader.line_num}")
+        out[sid] = tok
+    return out
+
+
+async def _replay(
+    *,
+    clips_csv: Path,
+    server: str | None,
+    tokens: Path | None,
+    mqtt: str | None,
+    out: str | None,
+    speed: float | None,
+    time_shift: str,
+    clip_format: Any,
+    classify: bool,
+    flush_timeout: float,
+) -> int:
+    from shotwatch.bus import BusError
+    from shotwatch.sensor.replay import read_clip_refs, replay
+    from shotwatch.sensor.transport import (
+        BusTransport,
+        HttpTransport,
+        JsonlTransport,
+        RetryingTransport,
+        Transport,
+    )
+
+    refs = read_clip_refs(clips_csv)
+    first = min(c.start for cl in refs.values() for c in cl)
+    if time_shift == "now":
+        shift = time.time() - first
+    else:
+        try:
+            shift = float(time_shift)
+        except ValueError:
+            raise InputError(f"--time-shift must be seconds or 'now', got {time_shift!r}") from None
+    transports: dict[str, Transport] = {}
+    shared: Transport | None = None
+    client: Any = None
+    if out:
+        shared = JsonlTransport(out)
+    elif mqtt:
+        if not mqtt.startswith("mqtt://"):
+            raise InputError(f"--mqtt must be an mqtt://host:port URL, got {mqtt!r}")
+        try:
+            shared = BusTransport(mqtt)
+        except BusError as e:
+            raise InputError(str(e)) from None
+    else:
+        import httpx
+
+        assert server is not None and tokens is not None
+        toks = read_tokens(tokens)
+        missing = sorted(set(refs) - set(toks))
+        if missing:
+            raise InputError(f"no token for sensor(s) {', '.join(missing[:10])}", str(tokens))
+        client = httpx.AsyncClient(timeout=10.0)
+        for sid in refs:
+            transports[sid] = HttpTransport(server, toks[sid], client=client)
+    if shared is not None:
+        transports = dict.fromkeys(refs, shared)
+    unique = list({id(t): t for t in transports.values()}.values())
+    for t in unique:
+        await t.start()
+    try:
+        stats = await replay(
+            refs,
+            transports.__getitem__,
+            speed=speed,
+            time_shift=shift,
+            clip_format=clip_format,
+            classify=classify,
+        )
+        deadline = time.monotonic() + flush_timeout
+        ok = True
+        for t in unique:
+            ok &= await t.flush(max(0.0, deadline - time.monotonic()))
+    finally:
+        for t in unique:
+            await t.close(timeout=0)
+        if client is not None:
+            await client.aclose()
+    typer.echo(
+        f"replayed {stats.sensors} sensors, {stats.clips} clips, {stats.audio_s:.1f} s of audio "
+        f"in {stats.wall_s:.1f} s: {stats.pulses} pulses",
+        err=True,
+    )
+    retrying = [t for t in unique if isinstance(t, RetryingTransport)]
+    if retrying:
+        typer.echo(
+            f"delivered {sum(t.delivered for t in retrying)}, rejected by the receiver "
+            f"{sum(t.rejected for t in retrying)}, undelivered {sum(t.pending for t in retrying)}",
+            err=True,
+        )
+    return 0 if ok else 1

@@ -364,6 +364,8 @@ class HttpTransport(RetryingTransport):
 
     2xx and 409 (already have it) count as delivered; 400/413/422 as rejected; anything
     else (connection errors, timeouts, 401/403, 429, 5xx) is retried with backoff.
+    ``client``: an ``httpx.AsyncClient`` to share between many sensors' transports (a
+    replay); it stays open when the transport closes.
     """
 
     PATH = "/api/v1/pulses"
@@ -377,6 +379,7 @@ class HttpTransport(RetryingTransport):
         timeout: float = 10.0,
         base_backoff: float = 0.5,
         max_backoff: float = 30.0,
+        client: Any = None,
     ) -> None:
         super().__init__(spool=spool, base_backoff=base_backoff, max_backoff=max_backoff)
         if not server.startswith(("http://", "https://")):
@@ -386,26 +389,25 @@ class HttpTransport(RetryingTransport):
         self.url = server.rstrip("/") + self.PATH
         self._token = token
         self.timeout = timeout
+        self._shared: Any = client
         self._client: Any = None
+        self._headers = {"Authorization": f"Bearer {token}", "User-Agent": "shotwatch-sensor"}
 
     async def _open(self) -> None:
         import httpx
 
-        self._client = httpx.AsyncClient(
-            timeout=self.timeout,
-            headers={"Authorization": f"Bearer {self._token}", "User-Agent": "shotwatch-sensor"},
-        )
+        self._client = self._shared or httpx.AsyncClient(timeout=self.timeout)
 
     async def _shutdown(self) -> None:
         client, self._client = self._client, None
-        if client is not None:
+        if client is not None and client is not self._shared:
             await client.aclose()
 
     async def _deliver(self, report: dict[str, Any]) -> None:
         import httpx
 
         try:
-            r = await self._client.post(self.url, json=report)
+            r = await self._client.post(self.url, json=report, headers=self._headers)
         except httpx.HTTPError as e:
             raise DeliveryError(f"{type(e).__name__}: {e}") from None
         if 200 <= r.status_code < 300 or r.status_code == 409:
