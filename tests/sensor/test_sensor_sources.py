@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import io
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
+from numpy.typing import NDArray
 from sensorutil import T0, impulse_train
 
 from shotwatch.errors import InputError
@@ -84,3 +86,30 @@ def test_flac_file_source_and_realtime_pacing(tmp_path: Path) -> None:
     n_real, wall = asyncio.run(main(True))
     assert n_fast == n_real == len(truth)
     assert wall >= 2.4, "real-time replay must take as long as the audio"
+
+
+def test_cancelled_run_still_finishes_the_stream() -> None:
+    """Ctrl-C / SIGTERM: the pulses already heard are still decided and sent."""
+    sr = 8000
+    x, truth = impulse_train(sr, seconds=30.0, first_s=0.8, spacing_s=0.3, seed=5)
+
+    class ArraySource:
+        sample_rate = sr
+
+        def blocks(self, n: int) -> Iterator[NDArray[np.float64]]:
+            for i in range(0, len(x), n):
+                yield x[i : i + n]
+
+    async def main() -> tuple[bool, int, int]:
+        agent = SensorAgent("S1", sample_rate=sr, start_utc=T0, classifier=None)
+        task = asyncio.create_task(run_source(agent, ArraySource(), block_s=0.1, realtime=True))
+        await asyncio.sleep(1.6)
+        task.cancel()
+        stats = await task
+        return stats.interrupted, stats.pulses, stats.samples
+
+    interrupted, pulses, samples = asyncio.run(main())
+    heard = truth[truth < samples / sr - 0.06]
+    assert interrupted
+    assert 0 < samples < len(x)
+    assert pulses == len(heard), "impulses heard before the cancel are all reported"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 import sys
 import time
 from pathlib import Path
@@ -220,9 +222,15 @@ async def _run(
         clip_after_s=clip_after_s,
     )
     await transport.start()
+    task = asyncio.current_task()
+    if task is not None:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     try:
         stats = await run_source(agent, source, block_s=block_s, realtime=realtime)
-        delivered = await transport.flush(flush_timeout)
+        delivered = await transport.flush(
+            min(flush_timeout, 5.0) if stats.interrupted else flush_timeout
+        )
     finally:
         await transport.close(timeout=0)
     typer.echo(f"{sensor_id}: {stats.describe(source.sample_rate)}", err=True)
@@ -235,8 +243,10 @@ async def _run(
     if not delivered:
         where = f"kept in {spool_dir}" if spool_dir else "not delivered"
         typer.echo(f"{sensor_id}: {transport.pending} reports {where}", err=True)
-        return 1
-    return 0
+    if stats.interrupted:
+        typer.echo(f"{sensor_id}: interrupted", err=True)
+        return 130
+    return 0 if delivered else 1
 
 
 @sensor_app.command("replay")

@@ -25,6 +25,7 @@ class RunStats:
     samples: int = 0
     pulses: int = 0
     wall_s: float = 0.0
+    interrupted: bool = False
 
     def describe(self, sample_rate: int) -> str:
         audio = self.samples / sample_rate
@@ -46,6 +47,10 @@ async def run_source(
     ``realtime``: pace the blocks at the audio's own speed (a replayed file then behaves
     like a live sensor); otherwise as fast as possible. Reading runs in a worker thread,
     so a blocking stream (stdin) never stalls the transport's retries.
+
+    Cancelling the run (Ctrl-C, SIGTERM in the CLI) stops reading but still finishes the
+    stream, so the pulses of the last second are decided and handed to the transport;
+    the returned stats then say ``interrupted``.
     """
     block_frames = max(1, round(block_s * source.sample_rate))
     stats = RunStats()
@@ -55,18 +60,24 @@ async def run_source(
     def next_block() -> object:
         return next(it, _END)
 
-    while True:
-        block = await asyncio.to_thread(next_block)
-        if block is _END:
-            break
-        assert isinstance(block, np.ndarray)
-        if realtime:
-            due = t_wall0 + (stats.samples + block.shape[0]) / source.sample_rate
-            delay = due - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-        stats.pulses += len(await agent.feed(block))
-        stats.samples += block.shape[0]
+    try:
+        while True:
+            block = await asyncio.to_thread(next_block)
+            if block is _END:
+                break
+            assert isinstance(block, np.ndarray)
+            if realtime:
+                due = t_wall0 + (stats.samples + block.shape[0]) / source.sample_rate
+                delay = due - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            stats.pulses += len(await agent.feed(block))
+            stats.samples += block.shape[0]
+    except asyncio.CancelledError:
+        stats.interrupted = True
+        task = asyncio.current_task()
+        if task is not None:
+            task.uncancel()
     stats.pulses += len(await agent.close())
     stats.wall_s = time.monotonic() - t_wall0
     return stats
