@@ -7,7 +7,7 @@ import pytest
 from numpy.typing import NDArray
 from sensorutil import T0, impulse_train, split_at
 
-from shotwatch.core.picking import pick_onsets
+from shotwatch.core.picking import Picks, pick_onsets
 from shotwatch.errors import InputError
 from shotwatch.models import Pulse
 from shotwatch.sensor import SensorAgent, decode_clip, pulse_report
@@ -185,3 +185,26 @@ def test_regression_no_pulse_on_dropout_edges() -> None:
     assert len(t) == len(truth), (
         f"spurious pulses at {sorted(set(np.round(t, 3)) - set(np.round(truth, 3)))}"
     )
+
+
+def test_failing_classifier_leaves_pulses_unscored(caplog: pytest.LogCaptureFixture) -> None:
+    class Broken:
+        def score(self, samples: NDArray[np.float64], sample_rate: int, onset: int) -> float:
+            raise RuntimeError("model file corrupt")
+
+    sr = 16000
+    x, truth = impulse_train(sr, seconds=3.0, seed=7)
+    agent = SensorAgent("S1", sample_rate=sr, start_utc=T0, classifier=Broken())
+    pulses = run_blocks(agent, [x])
+    assert len(pulses) == len(truth)
+    assert all(p.gunshot_score is None for p in pulses)
+    assert any("classifier failed" in r.getMessage() for r in caplog.records)
+
+
+def test_picker_value_error_becomes_input_error() -> None:
+    def picky(samples: NDArray[np.float64], sample_rate: int) -> Picks:
+        raise ValueError("samples contain NaN or infinity")
+
+    agent = SensorAgent("S1", sample_rate=8000, start_utc=T0, classifier=None, picker=picky)
+    with pytest.raises(InputError, match="picker rejected"):
+        run_blocks(agent, [np.zeros(8000 * 3)])

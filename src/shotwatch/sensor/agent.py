@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from shotwatch.errors import ConfigError, InputError, ShotwatchError
+from shotwatch.errors import ConfigError, InputError
 from shotwatch.models import Pulse
 from shotwatch.sensor.clip import ClipFormat, encode_clip
 from shotwatch.timeutil import parse_utc
@@ -245,7 +245,10 @@ class SensorAgent:
             self._chunks = []
         out: list[Pulse] = []
         if decide_until > self._horizon and self._buf.shape[0] > 0:
-            picks = self.picker(self._buf, self.sample_rate)
+            try:
+                picks = self.picker(self._buf, self.sample_rate)
+            except ValueError as e:
+                raise InputError(f"the onset picker rejected the audio: {e}") from None
             lo = self._horizon - self._guard_n
             for j in np.argsort(picks.onset):
                 onset = self._buf0 + float(picks.onset[j])
@@ -293,7 +296,9 @@ class SensorAgent:
         if self.classifier is not None:
             try:
                 score = float(self.classifier.score(seg, sr, round(on_in_seg)))
-            except (ShotwatchError, ValueError) as e:
+            # A failing classifier must not stop the sensor reporting: the pulse goes out
+            # unscored and the server scores the clip itself.
+            except Exception as e:
                 logger.warning("%s: classifier failed on pulse at %.6f: %s", self.sensor_id, t, e)
             if score is not None and not 0.0 <= score <= 1.0:
                 logger.warning(
