@@ -240,3 +240,14 @@ def test_nats_bus_survives_connection_loss(
 
     asyncio.run(main())
     assert any("disconnected" in r.getMessage() for r in caplog.records), "proxy cut had no effect"
+
+
+def test_nats_stream_that_does_not_capture_the_prefix_is_refused(names: tuple[str, str]) -> None:
+    async def main() -> None:
+        stream, prefix = names
+        async with NatsBus(stream=stream, prefix=prefix):
+            pass
+        with pytest.raises(BusError, match="does not capture"):
+            await NatsBus(stream=stream, prefix=prefix + "x").connect()
+
+    asyncio.run(main())

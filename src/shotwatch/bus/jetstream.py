@@ -118,9 +118,11 @@ class NatsBus(Bus):
         self._js = nc.jetstream()
         try:
             await self._ensure_stream()
-        except (nats.errors.Error, nats.js.errors.Error, TimeoutError) as e:
+        except (nats.errors.Error, nats.js.errors.Error, TimeoutError, BusError) as e:
             await nc.close()
             self._nc = self._js = None
+            if isinstance(e, BusError):
+                raise
             raise BusError(f"cannot set up JetStream stream {self.stream!r}: {e}") from None
 
     async def _ensure_stream(self) -> None:
