@@ -9,6 +9,11 @@
 - ``nats://host:port?stream=SHOTWATCH&prefix=shotwatch&ack_wait=30`` -
   :class:`~shotwatch.bus.jetstream.NatsBus` (durable, replayable, consumer groups).
 
+Subjects map the same way everywhere: the MQTT bus puts ``pulses.S017`` on topic
+``shotwatch/pulses/S017`` and the NATS bus on subject ``shotwatch.pulses.S017``, which is
+what NATS' own MQTT gateway maps that topic to; so sensors may publish over MQTT to a
+NATS server that the service consumes with JetStream.
+
 Example::
 
     async with connect_url("nats://127.0.0.1:4222") as bus:
