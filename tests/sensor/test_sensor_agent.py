@@ -208,3 +208,26 @@ def test_picker_value_error_becomes_input_error() -> None:
     agent = SensorAgent("S1", sample_rate=8000, start_utc=T0, classifier=None, picker=picky)
     with pytest.raises(InputError, match="picker rejected"):
         run_blocks(agent, [np.zeros(8000 * 3)])
+
+
+@pytest.mark.parametrize(("before", "after"), [(1.0, 0.2), (0.1, 0.9), (0.0, 2.0)])
+def test_clip_extent_and_pulse_latency(before: float, after: float) -> None:
+    """A pulse leaves once its clip tail (and the classifier's 0.35 s) has arrived, not
+    much later; the clip holds exactly the requested pre-roll and tail."""
+    sr = 16000
+    x, truth = impulse_train(sr, seconds=9.0, first_s=2.0, spacing_s=2.5, seed=3)
+    agent = agent_for(sr, clip_before_s=before, clip_after_s=after, hop_s=0.25)
+    step = sr // 20
+    lags: list[float] = []
+    pulses: list[Pulse] = []
+    for i in range(0, len(x), step):
+        new = agent.process(x[i : i + step])
+        lags += [(i + step) / sr - (p.t - T0) for p in new]
+        pulses += new
+    assert len(pulses) == len(truth)
+    wait = max(after, 0.35)
+    assert all(wait <= lag <= wait + 0.25 + 0.05 + 1e-9 for lag in lags), lags
+    for p in pulses:
+        samples = decode_clip(p.clip)[0]
+        assert len(samples) == pytest.approx((before + after) * sr, abs=2)
+        assert p.clip["onset_s"] == pytest.approx(before, abs=1.0 / sr)

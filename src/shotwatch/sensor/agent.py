@@ -7,15 +7,17 @@ clip around it and hands a :class:`~shotwatch.models.Pulse` to its transport.
 
 Streaming without double or missed picks: the agent keeps a sliding buffer of the recent
 audio and a *decision horizon* ``F`` (absolute sample index). Every ``hop_s`` of new
-audio it re-runs the picker over the buffer, which always holds ``lookbehind`` seconds
-before ``F`` (so the picker's 0.5 s long-term average and the clip's pre-roll exist) and
-at least ``lookahead`` seconds after the newest decision (so the clip's tail and the
-picker's peak/SNR windows are complete). Picks with onsets in ``[F - guard, end -
-lookahead)`` are emitted, unless one was already emitted within ``guard`` of them (the
-same impulse picked again from a slightly different buffer), and ``F`` moves to
-``end - lookahead``. An impulse spanning two blocks is therefore picked once, whatever
-the block size. The latency of a pulse is ``lookahead + hop_s`` (about 1.2 s with a
-0.9 s clip tail).
+audio it re-runs the picker over the audio from ``lookbehind`` seconds before ``F`` (so
+the picker's 0.5 s long-term average and the clip's pre-roll exist) to the newest
+sample, and decides the picks with onsets in ``[F - guard, end - decide_lag)``, where
+``decide_lag`` (0.2 s) covers the picker's peak and SNR windows and the edge of its
+zero-phase filter. A pick already taken within ``guard`` of it (the same impulse picked
+again from a slightly different buffer) is skipped, and ``F`` moves to
+``end - decide_lag``. An impulse spanning two blocks is therefore picked once, whatever
+the block size. A decided pick waits until its clip tail (and the classifier's 0.3 s
+window) has arrived and then leaves as a pulse, so a pulse lags its onset by about
+``clip_after_s`` + ``hop_s`` (about 1.2 s with the default 0.9 s tail), while the picker
+only ever re-reads about ``lookbehind + hop_s + decide_lag`` (1.4 s) of audio.
 
 Times: ``start_utc`` is the GPS time of the first sample; sample ``k`` is at
 ``start_utc + k / sample_rate``. A block may carry its own start time (``t_start``);
@@ -31,6 +33,7 @@ import re
 import uuid
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
@@ -68,6 +71,17 @@ class PicksLike(Protocol):
 
 
 Picker = Callable[[NDArray[np.float64], int], PicksLike]
+
+
+@dataclass(frozen=True)
+class _Pick:
+    """A decided pick waiting for its clip tail. ``onset``: absolute sample index."""
+
+    onset: float
+    sigma: float
+    snr_db: float
+    peak_dbfs: float
+    rise_s: float | None
 
 
 class Scorer(Protocol):
@@ -126,6 +140,8 @@ class SensorAgent:
     SILENCE_S = 0.002
     DROPOUT_S = 0.25
     PICKER_TAIL_S = 0.06
+    DECIDE_LAG_S = 0.2
+    CLASSIFIER_TAIL_S = 0.35
     LTA_S = 0.5
 
     def __init__(
@@ -165,8 +181,11 @@ class SensorAgent:
         self._after_n = round(clip_after_s * sr)
         self._guard_n = self.GUARD_S * sr
         self._hop_n = max(1, round(hop_s * sr))
-        self._lookahead_n = round((max(clip_after_s, 0.35, self.PICKER_TAIL_S) + 0.05) * sr)
-        self._lookbehind_n = round((max(clip_before_s, 0.1) + self.LTA_S + 0.35) * sr)
+        self._decide_lag_n = round(self.DECIDE_LAG_S * sr)
+        # audio a pulse needs after its onset before it leaves: clip tail, classifier window
+        self._tail_n = max(self._after_n, round(self.CLASSIFIER_TAIL_S * sr))
+        self._lookbehind_n = round((self.LTA_S + 0.35) * sr)  # the picker's context
+        self._keep_n = max(self._lookbehind_n, self._before_n + math.ceil(self._guard_n) + 1)
         self._max_chunk_n = max(self._hop_n, 2 * sr)
         self.pulses_emitted = 0
         self._reset(self._parse_start(start_utc))
@@ -186,6 +205,7 @@ class SensorAgent:
         self._n = 0  # samples received since t0
         self._horizon = 0.0  # picks before this absolute sample index are decided
         self._recent: deque[float] = deque(maxlen=32)
+        self._pending: list[_Pick] = []  # decided, waiting for their clip tail
 
     @property
     def next_sample_time(self) -> float:
@@ -197,7 +217,7 @@ class SensorAgent:
     def process(self, block: Any, t_start: float | None = None) -> list[Pulse]:
         """Take the next block of samples (1-D, or 2-D frames x channels: first channel).
 
-        Returns the pulses decided so far (possibly none; they lag the audio by about
+        Returns the pulses complete so far (possibly none; they lag the audio by about
         ``clip_after_s + hop_s``).
         """
         x = self._check_block(block)
@@ -216,13 +236,15 @@ class SensorAgent:
         for i in range(0, x.shape[0], self._max_chunk_n):
             self._chunks.append(x[i : i + self._max_chunk_n])
             self._n += min(self._max_chunk_n, x.shape[0] - i)
-            if self._n - self._lookahead_n - self._horizon >= self._hop_n:
-                out += self._analyse(self._n - self._lookahead_n)
+            if self._n - self._decide_lag_n - self._horizon >= self._hop_n:
+                out += self._analyse(self._n - self._decide_lag_n)
+        if self._pending and round(self._pending[0].onset) + self._tail_n <= self._n:
+            out += self._emit_ready()
         return out
 
     def finish(self) -> list[Pulse]:
         """End of stream: decide the remaining audio (clips are cut at the end)."""
-        out = self._analyse(self._n - self.PICKER_TAIL_S * self.sample_rate)
+        out = self._analyse(self._n - self.PICKER_TAIL_S * self.sample_rate, final=True)
         self._horizon = max(self._horizon, float(self._n))
         return out
 
@@ -239,35 +261,62 @@ class SensorAgent:
             raise InputError("audio block contains NaN or infinity")
         return np.array(x, dtype=np.float64, copy=True)
 
-    def _analyse(self, decide_until: float) -> list[Pulse]:
+    def _analyse(self, decide_until: float, *, final: bool = False) -> list[Pulse]:
+        if self._chunks:
+            self._buf = np.concatenate([self._buf, *self._chunks])
+            self._chunks = []
+        if decide_until > self._horizon and self._buf.shape[0] > 0:
+            self._decide(decide_until)
+        return self._emit_ready(final=final)
+
+    def _emit_ready(self, *, final: bool = False) -> list[Pulse]:
+        """Turn the decided picks whose clip tail has arrived (all if ``final``) into
+        pulses, then drop the audio nothing needs any more."""
         if self._chunks:
             self._buf = np.concatenate([self._buf, *self._chunks])
             self._chunks = []
         out: list[Pulse] = []
-        if decide_until > self._horizon and self._buf.shape[0] > 0:
-            try:
-                picks = self.picker(self._buf, self.sample_rate)
-            except ValueError as e:
-                raise InputError(f"the onset picker rejected the audio: {e}") from None
-            lo = self._horizon - self._guard_n
-            for j in np.argsort(picks.onset):
-                onset = self._buf0 + float(picks.onset[j])
-                if not lo <= onset < decide_until:
-                    continue
-                if any(abs(onset - r) < self._guard_n for r in self._recent):
-                    continue
-                if self._on_digital_silence(onset):
-                    logger.debug("%s: pick on a dropout at %.1f", self.sensor_id, onset)
-                    continue
-                self._recent.append(onset)
-                out.append(self._pulse(picks, int(j), onset))
-            self._horizon = max(self._horizon, decide_until)
-        keep_from = max(self._buf0, math.floor(self._horizon) - self._lookbehind_n)
+        while self._pending and (final or round(self._pending[0].onset) + self._tail_n <= self._n):
+            out.append(self._pulse(self._pending.pop(0)))
+        keep_from = math.floor(self._horizon) - self._keep_n
+        if self._pending:
+            keep_from = min(keep_from, round(self._pending[0].onset) - self._before_n)
+        keep_from = max(self._buf0, keep_from)
         if keep_from > self._buf0:
             self._buf = self._buf[keep_from - self._buf0 :]
             self._buf0 = keep_from
         self.pulses_emitted += len(out)
         return out
+
+    def _decide(self, decide_until: float) -> None:
+        """Run the picker over the recent audio; queue the new picks before ``decide_until``."""
+        p0 = max(self._buf0, math.floor(self._horizon) - self._lookbehind_n)
+        try:
+            picks = self.picker(self._buf[p0 - self._buf0 :], self.sample_rate)
+        except ValueError as e:
+            raise InputError(f"the onset picker rejected the audio: {e}") from None
+        lo = self._horizon - self._guard_n
+        rise = getattr(picks, "rise_s", None)
+        for j in np.argsort(picks.onset):
+            onset = p0 + float(picks.onset[j])
+            if not lo <= onset < decide_until:
+                continue
+            if any(abs(onset - r) < self._guard_n for r in self._recent):
+                continue
+            if self._on_digital_silence(onset):
+                logger.debug("%s: pick on a dropout at %.1f", self.sensor_id, onset)
+                continue
+            self._recent.append(onset)
+            self._pending.append(
+                _Pick(
+                    onset=onset,
+                    sigma=float(picks.sigma[j]),
+                    snr_db=float(picks.snr_db[j]),
+                    peak_dbfs=float(picks.peak_dbfs[j]),
+                    rise_s=None if rise is None else float(rise[j]),
+                )
+            )
+        self._horizon = max(self._horizon, decide_until)
 
     def _on_digital_silence(self, onset: float) -> bool:
         """True if the pick sits on a dropout rather than on sound.
@@ -285,15 +334,16 @@ class SensorAgent:
         before = self._buf[max(0, i - round(self.DROPOUT_S * self.sample_rate)) : max(0, i)]
         return bool(before.size > 0 and np.count_nonzero(before) < before.size // 2)
 
-    def _pulse(self, picks: PicksLike, j: int, onset: float) -> Pulse:
+    def _pulse(self, pick: _Pick) -> Pulse:
         sr = self.sample_rate
+        onset = pick.onset
         t = self.t0 + onset / sr
+        end = self._buf0 + self._buf.shape[0]
         a = max(self._buf0, round(onset) - self._before_n)
-        b = min(self._buf0 + self._buf.shape[0], round(onset) + self._after_n)
-        seg = self._buf[a - self._buf0 : b - self._buf0]
         on_in_seg = onset - a
         score: float | None = None
         if self.classifier is not None:
+            seg = self._buf[a - self._buf0 : min(end, round(onset) + self._tail_n) - self._buf0]
             try:
                 score = float(self.classifier.score(seg, sr, round(on_in_seg)))
             # A failing classifier must not stop the sensor reporting: the pulse goes out
@@ -305,12 +355,11 @@ class SensorAgent:
                     "%s: classifier score %r outside 0..1 ignored", self.sensor_id, score
                 )
                 score = None
-        sigma = float(picks.sigma[j])
-        features: dict[str, Any] = {"sample_rate": sr, "sigma_t_s": float(f"{sigma:.4g}")}
-        rise = getattr(picks, "rise_s", None)
-        if rise is not None:
-            features["rise_s"] = round(float(rise[j]), 6)
+        features: dict[str, Any] = {"sample_rate": sr, "sigma_t_s": float(f"{pick.sigma:.4g}")}
+        if pick.rise_s is not None:
+            features["rise_s"] = round(pick.rise_s, 6)
         clip = None
+        seg = self._buf[a - self._buf0 : min(end, round(onset) + self._after_n) - self._buf0]
         if self.clip_format is not None and seg.shape[0] > 1:
             clip = encode_clip(
                 seg, sr, self.t0 + a / sr, onset_s=on_in_seg / sr, fmt=self.clip_format
@@ -318,12 +367,12 @@ class SensorAgent:
         return Pulse(
             sensor_id=self.sensor_id,
             t=t,
-            snr_db=float(picks.snr_db[j]),
-            peak_dbfs=float(picks.peak_dbfs[j]),
+            snr_db=pick.snr_db,
+            peak_dbfs=pick.peak_dbfs,
             gunshot_score=score,
             features=features,
             clip=clip,
-            sigma_t=sigma,
+            sigma_t=pick.sigma,
             uid=str(uuid.uuid4()),
         )
 
