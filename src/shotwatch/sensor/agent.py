@@ -15,9 +15,10 @@ zero-phase filter. A pick already taken within ``guard`` of it (the same impulse
 again from a slightly different buffer) is skipped, and ``F`` moves to
 ``end - decide_lag``. An impulse spanning two blocks is therefore picked once, whatever
 the block size. A decided pick waits until its clip tail (and the classifier's 0.3 s
-window) has arrived and then leaves as a pulse, so a pulse lags its onset by about
-``clip_after_s`` + ``hop_s`` (about 1.2 s with the default 0.9 s tail), while the picker
-only ever re-reads about ``lookbehind + hop_s + decide_lag`` (1.4 s) of audio.
+window) has arrived and then leaves as a pulse, so a pulse lags its onset by
+``max(clip_after_s, 0.35 s, decide_lag + hop_s)`` plus at most one block (about 1 s with
+the default 0.9 s tail), while the picker only ever re-reads about
+``lookbehind + hop_s + decide_lag`` (1.4 s) of audio.
 
 Times: ``start_utc`` is the GPS time of the first sample; sample ``k`` is at
 ``start_utc + k / sample_rate``. A block may carry its own start time (``t_start``);
@@ -217,8 +218,8 @@ class SensorAgent:
     def process(self, block: Any, t_start: float | None = None) -> list[Pulse]:
         """Take the next block of samples (1-D, or 2-D frames x channels: first channel).
 
-        Returns the pulses complete so far (possibly none; they lag the audio by about
-        ``clip_after_s + hop_s``).
+        Returns the pulses complete so far (possibly none; each leaves once its clip
+        tail has arrived, see the module docstring).
         """
         x = self._check_block(block)
         out: list[Pulse] = []

@@ -89,8 +89,8 @@ def run(
         float,
         typer.Option(
             "--clip-after-ms",
-            help="Clip length after the onset, ms; a pulse is reported about this much "
-            "(+ 0.3 s) after its onset.",
+            help="Clip length after the onset, ms; a pulse is reported this long "
+            "(at least 450 ms, plus one block) after its onset.",
         ),
     ] = 900.0,
     no_classifier: Annotated[
