@@ -8,6 +8,7 @@ Every error names the file and line and is an :class:`~shotwatch.errors.InputErr
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import math
 from collections.abc import Iterable, Iterator
@@ -242,6 +243,7 @@ def read_audio(path: Path) -> tuple[NDArray[np.float64], int]:
 def read_clips(path: Path, sensors: dict[str, Sensor] | None = None) -> list[Clip]:
     """Read ``clips.csv`` and the audio it names (paths relative to the CSV)."""
     out: list[Clip] = []
+    lines: list[int] = []
     for line, row in _read_csv(path, CLIP_COLUMNS):
         where = f"{path}:{line}"
         sid = row["sensor_id"]
@@ -256,8 +258,22 @@ def read_clips(path: Path, sensors: dict[str, Sensor] | None = None) -> list[Cli
             raise InputError(f"audio file not found: {row['path']}", where)
         samples, sr = read_audio(apath)
         out.append(Clip(sid, apath, start, samples, sr))
+        lines.append(line)
     if not out:
         raise InputError("no clips", str(path))
+    by_sensor: dict[str, list[tuple[float, float, int]]] = {}
+    for k, c in enumerate(out):
+        end = c.start + c.samples.shape[0] / c.sample_rate
+        by_sensor.setdefault(c.sensor_id, []).append((c.start, end, lines[k]))
+    for sid, spans in by_sensor.items():
+        spans.sort()
+        for (_a0, a1, la), (b0, _b1, lb) in itertools.pairwise(spans):
+            if b0 < a1 - 1e-6:
+                raise InputError(
+                    f"clips of sensor {sid!r} overlap in time (lines {la} and {lb}): "
+                    "start times out of order or wrong",
+                    f"{path}:{max(la, lb)}",
+                )
     return out
 
 

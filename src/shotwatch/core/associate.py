@@ -58,7 +58,12 @@ class AssociationConfig:
     ghost_window_s: float = 1.0
     echo_drop_db: float = 3.0
     duplicate_s: float = 0.004
+    seed_radius_m: float = 700.0
+    fine_candidates: int = 4
     min_near_ratio: float = 0.6
+    min_near_ratio_few: float = 0.8
+    strong_sensors: int = 6
+    max_height_few_m: float = 40.0
     min_median_snr_db: float = 6.0
     z_sigma_m: float = 15.0
     max_scale_s: float = 0.006
@@ -92,6 +97,14 @@ def _disc_grid(step: float, radius: float) -> NDArray[np.float64]:
     pts = np.stack([gx.ravel(), gy.ravel()], axis=1)
     out: NDArray[np.float64] = pts[np.hypot(pts[:, 0], pts[:, 1]) <= radius + 1e-9]
     return out
+
+
+def _dist(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Pairwise distances (len(a), len(b)) between point sets (..., 3)."""
+    d0 = a[:, None, 0] - b[None, :, 0]
+    d1 = a[:, None, 1] - b[None, :, 1]
+    d2 = a[:, None, 2] - b[None, :, 2]
+    return np.asarray(np.sqrt(d0 * d0 + d1 * d1 + d2 * d2), dtype=float)
 
 
 def _count_distinct(hits: NDArray[np.bool_], col_sensor: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -141,7 +154,7 @@ def associate(
     order = np.argsort(pt, kind="stable")
     pt_sorted = pt[order]
     tree = cKDTree(spos[:, :2])
-    coarse = _disc_grid(cfg.coarse_step_m, cfg.max_range_m)
+    coarse = _disc_grid(cfg.coarse_step_m, cfg.seed_radius_m)
     fine = _disc_grid(cfg.fine_step_m, 1.5 * cfg.coarse_step_m)
     win = 2.0 * cfg.max_range_m / c
     # Sensors online: those that reported anything (a sensor that hears nothing for the
@@ -178,6 +191,8 @@ def associate(
         if shot is None:
             continue
         covered[shot.pulses] = True
+        # Its echoes and late arrivals are explained too: they seed nothing new.
+        _absorb(shot, spos, psens, pt, psnr, covered, c, cfg)
         pool.append(shot)
     # 2. Greedy best-first acceptance: most sensors first; a candidate that shares pulses
     #    with accepted shots is re-solved on its free pulses and queued again.
@@ -248,7 +263,12 @@ def _plausible(
     r = pt - shot.t0 - np.linalg.norm(spos[psens] - shot.pos, axis=1) / c
     heard = np.unique(psens[(r > -0.01) & (r < 0.15)])
     ratio = float(np.isin(nearest, heard).mean())
-    if ratio < cfg.min_near_ratio:
+    few = n < cfg.strong_sensors
+    if ratio < (cfg.min_near_ratio_few if few else cfg.min_near_ratio):
+        return False
+    # Few sensors cannot vouch for a source far above or below the array.
+    z_ref = float(np.median(spos[nearest, 2]))
+    if few and abs(float(shot.pos[2]) - z_ref) > cfg.max_height_few_m:
         return False
     snr = psnr[shot.pulses]
     return not (np.any(snr != 0) and float(np.median(snr)) < cfg.min_median_snr_db)
@@ -273,38 +293,43 @@ def _search(
     ct = pt[cand]
     local = np.unique(cs)
     z_ref = float(np.median(spos[local, 2]))
-    # Coarse: seed-anchored origin time.
+    # Coarse: seed-anchored origin time. Travel times per (grid point, sensor) once,
+    # gathered per pulse.
     g = np.column_stack([coarse + spos[s0, :2], np.full(coarse.shape[0], z_ref)])
-    tt_seed = np.linalg.norm(g - spos[s0], axis=1) / c
-    tt = np.linalg.norm(g[:, None, :] - spos[cs][None, :, :], axis=-1) / c  # (G, Q)
-    r = ct[None, :] - (t_seed - tt_seed)[:, None] - tt
+    col = np.searchsorted(local, cs)
+    tt_s = _dist(g, spos[local]) / c  # (G, S_local)
+    tt_seed = _dist(g, spos[s0 : s0 + 1])[:, 0] / c
+    r = ct[None, :] - (t_seed - tt_seed)[:, None] - tt_s[:, col]
     tol_c = 1.5 * cfg.coarse_step_m / c
     counts = _count_distinct(np.abs(r) < tol_c, cs)
     best = int(counts.max())
     if best < cfg.min_sensors:
         return None
-    # Fine: several best coarse points, origin time from each candidate pulse.
+    # Fine: the best coarse points, origin time from each gathered pulse in turn.
     top = np.flatnonzero(counts >= best - 1)
-    top = top[np.argsort(-counts[top], kind="stable")][:12]
+    top = top[np.argsort(-counts[top], kind="stable")][: cfg.fine_candidates]
     best_score = (-1, np.inf)
     best_pt: tuple[NDArray[np.float64], float] | None = None
     for gi in top:
         qm = np.abs(r[gi]) < tol_c  # only the pulses this coarse point gathered
         qs, qt = cs[qm], ct[qm]
         fg = np.column_stack([fine + g[gi, :2], np.full(fine.shape[0], z_ref)])
-        ftt = np.linalg.norm(fg[:, None, :] - spos[qs][None, :, :], axis=-1) / c  # (F, Q)
+        ftt = _dist(fg, spos[qs]) / c  # (F, Q)
         tau = qt[None, :] - ftt  # implied origin times (F, Q)
         # hits[f, a, q]: pulse q agrees with origin time tau[f, a]
         d = np.abs(tau[:, None, :] - tau[:, :, None])
         hits = d < cfg.fine_tol_s
         f_, a_, q_ = hits.shape
         cnt = _count_distinct(hits.reshape(f_ * a_, q_), qs).reshape(f_, a_)
-        spread = np.sum(np.where(hits, d, 0.0), axis=2) / np.maximum(hits.sum(axis=2), 1)
         k = int(cnt.max())
         sel = np.argwhere(cnt == k)
-        j = int(np.argmin(spread[sel[:, 0], sel[:, 1]]))
+        hs = hits[sel[:, 0], sel[:, 1]]
+        spread = np.sum(np.where(hs, d[sel[:, 0], sel[:, 1]], 0.0), axis=1) / np.maximum(
+            hs.sum(axis=1), 1
+        )
+        j = int(np.argmin(spread))
         fi, ai = sel[j]
-        sc = (k, float(spread[fi, ai]))
+        sc = (k, float(spread[j]))
         if sc[0] > best_score[0] or (sc[0] == best_score[0] and sc[1] < best_score[1]):
             best_score = sc
             best_pt = (fg[fi], float(tau[fi, ai]))

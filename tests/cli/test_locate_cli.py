@@ -1,0 +1,142 @@
+"""``shotwatch locate``: the GeoJSON contract and one clear line + exit 2 on bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from shotwatch.cli import app
+from shotwatch.formats import write_pulses, write_sensors, write_weather
+from shotwatch.geo import LocalFrame
+from shotwatch.models import Pulse, Sensor, Weather
+
+runner = CliRunner()
+FRAME = LocalFrame(40.0, -80.0, 200.0)
+
+
+def _scene(tmp: Path, n_sensors: int = 8, rounds: int = 3) -> tuple[float, float]:
+    rng = np.random.default_rng(0)
+    xy = rng.uniform(-400, 400, (n_sensors, 2))
+    enu = np.column_stack([xy, rng.uniform(5, 12, n_sensors)])
+    lat, lon, h = FRAME.to_geodetic(enu)
+    sensors = [
+        Sensor(f"S{i:03d}", float(lat[i]), float(lon[i]), float(h[i])) for i in range(n_sensors)
+    ]
+    write_sensors(tmp / "sensors.csv", sensors)
+    write_weather(tmp / "weather.json", Weather(temperature_c=20.0, relative_humidity=50.0))
+    from shotwatch.core.acoustics import speed_of_sound
+
+    c = float(speed_of_sound(20.0, 50.0))
+    src = np.array([30.0, -50.0, 1.5])
+    pulses = []
+    for k in range(rounds):
+        t0 = 1.8e9 + 0.4 * k
+        for i, s in enumerate(sensors):
+            t = t0 + np.linalg.norm(enu[i] - src) / c + rng.normal(0, 1e-4)
+            pulses.append(Pulse(s.sensor_id, float(t), snr_db=30.0))
+    pulses.sort(key=lambda p: p.t)
+    write_pulses(tmp / "pulses.jsonl", pulses)
+    slat, slon, _ = FRAME.to_geodetic(src)
+    return float(slat), float(slon)
+
+
+def test_locate_writes_the_contract(tmp_path: Path) -> None:
+    lat, lon = _scene(tmp_path)
+    res = runner.invoke(app, ["locate", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    fc = json.loads(res.output)
+    assert fc["type"] == "FeatureCollection"
+    assert len(fc["features"]) == 1
+    p = fc["features"][0]["properties"]
+    for key in (
+        "id", "classification", "confidence", "first_shot_utc", "last_shot_utc", "rounds",
+        "shooters", "mobile", "speed_mps", "heading_deg", "error_radius_m", "sensors",
+        "summary", "shots",
+    ):  # fmt: skip
+        assert key in p
+    assert p["rounds"] == 3
+    assert p["first_shot_utc"].endswith("Z")
+    shot = p["shots"][0]
+    d = FRAME.to_enu(shot["lat"], shot["lon"], 200.0) - FRAME.to_enu(lat, lon, 200.0)
+    assert np.hypot(d[0], d[1]) < 1.0
+    out = tmp_path / "out.geojson"
+    assert runner.invoke(app, ["locate", str(tmp_path), "-o", str(out)]).exit_code == 0
+    assert json.loads(out.read_text())["features"][0]["properties"]["rounds"] == 3
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from shotwatch.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def _one_line_error(p: subprocess.CompletedProcess[str], needle: str) -> None:
+    assert p.returncode == 2
+    assert "Traceback" not in p.stderr
+    lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, p.stderr
+    assert needle in lines[0]
+
+
+def test_missing_column(tmp_path: Path) -> None:
+    _scene(tmp_path)
+    (tmp_path / "sensors.csv").write_text("sensor_id,lat,lon\nS000,40,-80\n")
+    _one_line_error(_run("locate", str(tmp_path)), "missing column(s) elevation_m")
+
+
+def test_unknown_sensor(tmp_path: Path) -> None:
+    _scene(tmp_path)
+    with (tmp_path / "pulses.jsonl").open("a") as fh:
+        fh.write('{"sensor_id": "S999", "t_utc": "2027-01-15T08:00:00.000000Z"}\n')
+    _one_line_error(_run("locate", str(tmp_path)), "unknown sensor 'S999'")
+
+
+def test_non_audio_file(tmp_path: Path) -> None:
+    _scene(tmp_path)
+    (tmp_path / "a.wav").write_text("this is not audio")
+    (tmp_path / "clips.csv").write_text(
+        "sensor_id,path,start_utc\nS000,a.wav,2027-01-15T08:00:00.000000Z\n"
+    )
+    _one_line_error(_run("locate", str(tmp_path)), "not a readable WAV/FLAC")
+
+
+def test_bad_time(tmp_path: Path) -> None:
+    _scene(tmp_path)
+    with (tmp_path / "pulses.jsonl").open("a") as fh:
+        fh.write('{"sensor_id": "S001", "t_utc": "yesterday"}\n')
+    _one_line_error(_run("locate", str(tmp_path)), "pulses.jsonl:")
+
+
+def test_clips_out_of_order(tmp_path: Path) -> None:
+    _scene(tmp_path)
+    import soundfile as sf
+
+    sf.write(tmp_path / "a.wav", np.zeros(16000), 16000)
+    (tmp_path / "clips.csv").write_text(
+        "sensor_id,path,start_utc\n"
+        "S000,a.wav,2027-01-15T08:00:00.500000Z\n"
+        "S000,a.wav,2027-01-15T08:00:00.000000Z\n"
+    )
+    _one_line_error(_run("locate", str(tmp_path)), "overlap")
+
+
+def test_fewer_than_four_sensors(tmp_path: Path) -> None:
+    _scene(tmp_path, n_sensors=3)
+    _one_line_error(_run("locate", str(tmp_path)), "at least 4")
+
+
+@pytest.mark.parametrize("junk", ["not json", "[1, 2]", '{"t_utc": "2027-01-01T00:00:00Z"}'])
+def test_malformed_pulse_lines(tmp_path: Path, junk: str) -> None:
+    _scene(tmp_path)
+    with (tmp_path / "pulses.jsonl").open("a") as fh:
+        fh.write(junk + "\n")
+    _one_line_error(_run("locate", str(tmp_path)), "pulses.jsonl:")

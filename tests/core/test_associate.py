@@ -1,0 +1,64 @@
+"""Association: interleaved shots, echoes, local impulses; each pulse used once."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from shotwatch.core.associate import associate
+
+C = 343.0
+
+
+def _array(seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    gx, gy = np.meshgrid(np.arange(-2, 3) * 300.0, np.arange(-2, 3) * 300.0)
+    xy = np.column_stack([gx.ravel(), gy.ravel()]) + rng.normal(0, 30, (25, 2))
+    return np.column_stack([xy, rng.uniform(5, 15, 25)])
+
+
+def _arrivals(spos: np.ndarray, src: np.ndarray, t0: float, max_r: float = 700.0):
+    d = np.linalg.norm(spos - src, axis=1)
+    heard = np.flatnonzero(d < max_r)
+    return heard, t0 + d[heard] / C, 40 - 20 * np.log10(d[heard] / 100)
+
+
+def test_two_shooters_interleaved_with_echoes_and_noise() -> None:
+    spos = _array()
+    rng = np.random.default_rng(1)
+    a, b = np.array([-60.0, 40.0, 1.5]), np.array([-30.0, 40.0, 1.5])  # 30 m apart
+    sens, times, snr = [], [], []
+    truth = []
+    for k in range(4):
+        for src, t0 in ((a, 1.0 + 0.5 * k), (b, 1.04 + 0.5 * k)):
+            h, t, s = _arrivals(spos, src, t0)
+            sens += h.tolist()
+            times += (t + rng.normal(0, 2e-4, t.size)).tolist()
+            snr += s.tolist()
+            # one facade echo per sensor, 10-60 ms later and 6 dB weaker
+            sens += h.tolist()
+            times += (t + rng.uniform(0.01, 0.06, t.size)).tolist()
+            snr += (s - 6).tolist()
+            truth.append((src, t0))
+    # unrelated local impulses at single sensors
+    for _ in range(30):
+        sens.append(int(rng.integers(0, 25)))
+        times.append(float(rng.uniform(0, 4)))
+        snr.append(12.0)
+    shots = associate(spos, np.array(sens), np.array(times), C, pulse_snr=np.array(snr))
+    assert len(shots) == len(truth)
+    used = np.concatenate([s.pulses for s in shots])
+    assert used.size == np.unique(used).size  # each pulse in at most one shot
+    for shot in shots:
+        src, t0 = min(truth, key=lambda tr: abs(tr[1] - shot.t0))
+        assert abs(shot.t0 - t0) < 0.002
+        assert np.hypot(*(shot.pos[:2] - src[:2])) < 2.0
+
+
+def test_noise_alone_gives_no_shot() -> None:
+    spos = _array(3)
+    rng = np.random.default_rng(4)
+    n = 200
+    shots = associate(
+        spos, rng.integers(0, 25, n), rng.uniform(0, 20, n), C, pulse_snr=rng.uniform(3, 15, n)
+    )
+    assert shots == []

@@ -1,0 +1,102 @@
+"""Location: noise-free geometry, robustness to late arrivals, the Cramér–Rao bound,
+invariances (hypothesis)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shotwatch.core.acoustics import travel_time, wind_vector
+from shotwatch.core.locate import closed_form_2d, cramer_rao_bound, horizontal_rms, locate
+
+C = 343.0
+
+
+def _scene(seed: int, n: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    s = np.column_stack([rng.uniform(-500, 500, (n, 2)), rng.uniform(4, 25, n)])
+    src = np.array([rng.uniform(-200, 200), rng.uniform(-200, 200), rng.uniform(0, 3)])
+    return s, src
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_noise_free_located_to_a_centimetre(seed: int) -> None:
+    s, src = _scene(seed)
+    t = np.linalg.norm(s - src, axis=1) / C + 1.7e9
+    fix = locate(s, t, C, z_sigma=None, sigma=1e-5)
+    assert fix.ok
+    assert np.linalg.norm(fix.pos - src) < 0.01
+    assert fix.t0 == pytest.approx(1.7e9, abs=1e-6)
+
+
+def test_noise_free_with_wind() -> None:
+    s, src = _scene(11)
+    w = wind_vector(9.0, 200.0)
+    t = travel_time(src, s, C, w) + 100.0
+    fix = locate(s, t, C, wind=w, z_sigma=None, sigma=1e-5)
+    assert np.linalg.norm(fix.pos - src) < 0.01
+    # Ignoring the wind must cost accuracy: the model matters.
+    bad = locate(s, t, C, z_sigma=None, sigma=1e-5)
+    assert np.linalg.norm(bad.pos - src) > 0.5
+
+
+def test_late_blocked_arrivals_are_rejected() -> None:
+    s, src = _scene(2, n=9)
+    rng = np.random.default_rng(0)
+    t = np.linalg.norm(s - src, axis=1) / C + rng.normal(0, 1e-4, 9)
+    t[[1, 4]] += [0.025, 0.009]  # diffracted around buildings: late only
+    fix = locate(s, t, C, sigma=1e-4)
+    assert not fix.inlier[1] and not fix.inlier[4]
+    assert np.hypot(*(fix.pos[:2] - src[:2])) < 0.5
+
+
+def test_fewer_than_four_arrivals_is_an_error() -> None:
+    s, src = _scene(0, n=3)
+    with pytest.raises(ValueError, match="at least 4"):
+        locate(s, np.linalg.norm(s - src, axis=1) / C, C)
+
+
+def test_closed_form_matches_truth_in_the_plane() -> None:
+    rng = np.random.default_rng(5)
+    s = np.column_stack([rng.uniform(-300, 300, (6, 2)), np.zeros(6)])
+    src = np.array([40.0, -70.0, 0.0])
+    t = np.linalg.norm(s - src, axis=1) / C + 3.0
+    pos, t0 = closed_form_2d(s[None], t[None], C, 0.0)
+    assert np.linalg.norm(pos[0] - src) < 1e-6
+    assert t0[0] == pytest.approx(3.0, abs=1e-9)
+
+
+def test_cramer_rao_bound_agrees_with_monte_carlo() -> None:
+    s, src = _scene(7, n=8)
+    sig = 2e-4
+    rng = np.random.default_rng(1)
+    t = np.linalg.norm(s - src, axis=1) / C
+    errs = []
+    for _ in range(400):
+        f = locate(s, t + rng.normal(0, sig, 8), C, sigma=sig, x0=src, robust=False, z_sigma=15.0)
+        errs.append(f.pos[:2] - src[:2])
+    e = np.array(errs)
+    mc = float(np.sqrt(np.mean(np.sum(e * e, axis=1))))
+    crb = float(horizontal_rms(cramer_rao_bound(src, s, C, sig, z_sigma=15.0)))
+    assert mc == pytest.approx(crb, rel=0.10)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    dx=st.floats(-2000, 2000),
+    dy=st.floats(-2000, 2000),
+    angle=st.floats(0, 2 * np.pi),
+    seed=st.integers(0, 50),
+)
+def test_translation_and_rotation_invariance(dx: float, dy: float, angle: float, seed: int) -> None:
+    s, src = _scene(seed)
+    rng = np.random.default_rng(seed)
+    t = np.linalg.norm(s - src, axis=1) / C + rng.normal(0, 1e-4, s.shape[0])
+    base = locate(s, t, C, sigma=1e-4)
+    ca, sa = np.cos(angle), np.sin(angle)
+    rot = np.array([[ca, -sa, 0.0], [sa, ca, 0.0], [0.0, 0.0, 1.0]])
+    shift = np.array([dx, dy, 0.0])
+    moved = locate(s @ rot.T + shift, t, C, sigma=1e-4)
+    assert np.linalg.norm(moved.pos - (base.pos @ rot.T + shift)) < 1e-3
