@@ -35,8 +35,14 @@ def simulated_shot(
             i0 = max(0, round((p.t - clip.start - 0.1) * rate))
             seg = clip.samples[i0 : i0 + rate]
             buf = io.BytesIO()
-            sf.write(buf, np.clip(seg / max(1e-9, np.max(np.abs(seg))) * 0.9, -1, 1), rate,
-                     format="WAV", subtype="PCM_16")
+            sf.write(
+                buf,
+                np.clip(seg / max(1e-9, np.max(np.abs(seg))) * 0.9, -1, 1),
+                rate,
+                format="WAV",
+                subtype="PCM_16",
+            )
+            data = base64.b64encode(buf.getvalue()).decode()
             out.append(
                 (
                     rel,
@@ -46,7 +52,7 @@ def simulated_shot(
                         "snr_db": p.snr_db,
                         "peak_dbfs": p.peak_dbfs,
                         "gunshot_score": 0.97,
-                        "clip": {"format": "wav", "data": base64.b64encode(buf.getvalue()).decode()},
+                        "clip": {"format": "wav", "data": data},
                     },
                 )
             )

@@ -16,9 +16,11 @@ from .conftest import LiveServer, start_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-SHOTS_DIR = Path(os.environ.get("SHOTWATCH_SCREENSHOTS", "")) if os.environ.get(
-    "SHOTWATCH_SCREENSHOTS"
-) else None
+SHOTS_DIR = (
+    Path(os.environ.get("SHOTWATCH_SCREENSHOTS", ""))
+    if os.environ.get("SHOTWATCH_SCREENSHOTS")
+    else None
+)
 
 
 def snap(page: Any, tmp: Path, name: str) -> Path:
@@ -34,7 +36,13 @@ def live(tmp_path: Path) -> Iterator[tuple[LiveServer, Any]]:
 
     sensors, weather, reports = simulated_shot()
     yield from (
-        (srv, reports) for srv in start_server(tmp_path / "srv", sensors, weather=weather, locator_factory=__import__("web.helpers", fromlist=["x"]).GroupingLocator)
+        (srv, reports)
+        for srv in start_server(
+            tmp_path / "srv",
+            sensors,
+            weather=weather,
+            locator_factory=__import__("web.helpers", fromlist=["x"]).GroupingLocator,
+        )
     )
 
 
@@ -65,7 +73,7 @@ def test_simulated_shot_on_dispatch_and_mobile_consoles(
 
     t0 = time.time() - 0.5
     with httpx.Client() as c:
-        for rel_t, rep in reports(t0):
+        for _rel_t, rep in reports(t0):
             r = c.post(
                 f"{base}/api/v1/pulses",
                 json=rep,

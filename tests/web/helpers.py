@@ -37,6 +37,7 @@ class GroupingLocator:
         self.sensors = sensors
         self.window = window
         self.pending: list[Pulse] = []
+        self.last_add = 0.0
         self.n = 0
 
     def _emit(self) -> list[Incident]:
@@ -71,10 +72,11 @@ class GroupingLocator:
         if self.pending and pulse.t - self.pending[0].t > self.window:
             out = self._emit()
         self.pending.append(pulse)
+        self.last_add = now
         return out
 
     def flush(self, now: float) -> list[Incident]:
-        if self.pending and now - self.pending[-1].t > 0.3:
+        if self.pending and now - self.last_add > 1.0:
             return self._emit()
         return []
 
@@ -111,7 +113,7 @@ def settings_for(tmp: Path, database_url: str = "", **kw: Any) -> Settings:
     )
 
 
-def wait_for(pred: Any, timeout: float = 5.0) -> Any:
+def wait_for(pred: Any, timeout: float = 20.0) -> Any:
     end = time.time() + timeout
     while time.time() < end:
         v = pred()

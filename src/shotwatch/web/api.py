@@ -275,7 +275,7 @@ def _parse_time(v: str | None, name: str) -> float | None:
 
 
 @router.get("/incidents", tags=["incidents"])
-def list_incidents(  # noqa: PLR0917
+def list_incidents(
     svc: ServiceDep,
     user: User = require(Perm.VIEW_INCIDENTS),
     since: str | None = None,

@@ -12,7 +12,7 @@ def register(app: typer.Typer) -> None:
     """Register ``serve``, ``demo``, ``add-sensors`` and ``bench-service``."""
 
     @app.command()
-    def serve(  # noqa: PLR0917
+    def serve(
         host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
         database_url: Annotated[
@@ -63,7 +63,7 @@ def register(app: typer.Typer) -> None:
             typer.echo("\n".join(lines))
 
     @app.command()
-    def demo(  # noqa: PLR0917
+    def demo(
         port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
         host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
         data_dir: Annotated[

@@ -209,7 +209,7 @@ async def play_case(
     return ok, bad
 
 
-async def feed_loop(  # noqa: PLR0917
+async def feed_loop(
     base_url: str,
     tokens: dict[str, str],
     cases: list[DemoCase],
@@ -229,7 +229,7 @@ async def feed_loop(  # noqa: PLR0917
                 await asyncio.sleep(pause_s)
 
 
-def run_demo(  # noqa: PLR0917
+def run_demo(
     host: str = "127.0.0.1",
     port: int = 8000,
     data_dir: Path | None = None,

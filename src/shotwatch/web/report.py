@@ -14,7 +14,7 @@ from typing import Any
 from shotwatch.timeutil import format_utc
 
 
-def forensic_report(  # noqa: PLR0917
+def forensic_report(
     inc: dict[str, Any],
     cad: dict[str, Any] | None,
     decisions: list[dict[str, Any]],

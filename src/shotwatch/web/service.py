@@ -55,12 +55,21 @@ LocatorFactory = Callable[[dict[str, Sensor], Weather | None], Locator]
 
 
 def default_locator_factory(sensors: dict[str, Sensor], weather: Weather | None) -> Locator:
+    """``pipeline.StreamingLocator`` when the pipeline has one, else the windowed batch
+    locator of :mod:`shotwatch.web.streaming` over ``pipeline.locate_pulses``."""
+    import importlib
+
     try:
-        from shotwatch.pipeline import StreamingLocator
+        pipeline = importlib.import_module("shotwatch.pipeline")
     except ImportError as e:
-        raise ConfigError(f"the streaming locator is not available: {e}") from None
-    loc: Locator = StreamingLocator(sensors, weather)
-    return loc
+        raise ConfigError(f"the locator is not available: {e}") from None
+    factory = getattr(pipeline, "StreamingLocator", None)
+    if factory is not None:
+        loc: Locator = factory(sensors, weather)
+        return loc
+    from shotwatch.web.streaming import WindowedLocator
+
+    return WindowedLocator(sensors, weather)
 
 
 def pulse_subject(sensor_id: str) -> str:

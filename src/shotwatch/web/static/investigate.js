@@ -13,8 +13,8 @@
     if (f.since) q.set("since", iso(f.since)); if (f.until) q.set("until", iso(f.until));
     if (f.address) q.set("address", f.address); if (f.min_rounds) q.set("min_rounds", f.min_rounds);
     if (f.usebbox && map.vb) {
-      const [x, y, w, h] = map.vb; const ll = (px, py) => { const lon = px / map.W * 360 - 180; const n = Math.PI - 2 * Math.PI * py / map.W; return [180 / Math.PI * Math.atan(Math.sinh(n)), lon]; };
-      const [n, wl] = ll(x, y), [s, e] = ll(x + w, y + h); q.set("bbox", [s, wl, n, e].map(v => v.toFixed(6)).join(","));
+      const [x, y, w, h] = map.vb;
+      const [n, wl] = map.toLatLon(x, y), [s, e] = map.toLatLon(x + w, y + h); q.set("bbox", [s, wl, n, e].map(v => v.toFixed(6)).join(","));
     }
     q.set("limit", "500");
     const d = await api("GET", "/incidents?" + q.toString());

@@ -4,6 +4,7 @@
 class SWMap {
   constructor(el, opts) {
     this.el = el; this.opts = opts || {}; this.Z = 17; this.W = 256 * Math.pow(2, this.Z);
+    this.o = [0, 0];  // origin offset: keeps SVG numbers small (text breaks at ~1e7)
     this.markers = new Map(); this.onSelect = this.opts.onSelect || (() => {});
     const NS = "http://www.w3.org/2000/svg"; this.NS = NS;
     this.svg = document.createElementNS(NS, "svg");
@@ -25,7 +26,7 @@ class SWMap {
     const x = (lon + 180) / 360 * this.W;
     const s = Math.sin(lat * Math.PI / 180);
     const y = (0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI)) * this.W;
-    return [x, y];
+    return [x - this.o[0], y - this.o[1]];
   }
   metresToPx(m, lat) { return m / (156543.03392 * Math.cos(lat * Math.PI / 180) / Math.pow(2, this.Z)); }
   async load() {
@@ -33,6 +34,9 @@ class SWMap {
     const gj = await r.json();
     let minx = Infinity, miny = Infinity, maxx = -Infinity, maxy = -Infinity;
     const named = new Map();
+    const f0 = gj.features.find(f => f.geometry && f.geometry.coordinates);
+    if (f0) { const c = f0.geometry.type === "LineString" ? f0.geometry.coordinates[0] : f0.geometry.type === "Point" ? f0.geometry.coordinates : f0.geometry.coordinates[0][0];
+      this.o = [0, 0]; this.o = this.px(c[0], c[1]); }
     for (const f of gj.features) {
       const g = f.geometry || {}; const lines = g.type === "LineString" ? [g.coordinates] : g.type === "MultiLineString" ? g.coordinates : [];
       for (const line of lines) {
@@ -63,7 +67,7 @@ class SWMap {
   _labelSize() {
     const k = this.vb[2] / Math.max(1, this.el.clientWidth) * 11;  // about 11 screen px
     this.labels.setAttribute("font-size", k.toFixed(2));
-    this.labels.style.display = this.vb[2] > 2500 ? "none" : "";
+    this.labels.style.display = this.vb[2] > 1300 ? "none" : "";
   }
   zoom(f, cx, cy) {
     const [x, y, w, h] = this.vb; cx = cx ?? x + w / 2; cy = cy ?? y + h / 2;
@@ -81,11 +85,12 @@ class SWMap {
     const tilePx = 256 * Math.pow(2, this.Z - z);
     while (this.tiles.firstChild) this.tiles.firstChild.remove();
     const h = this.vb[3];
-    for (let tx = Math.floor(x / tilePx); tx <= Math.floor((x + w) / tilePx); tx++) {
-      for (let ty = Math.floor(y / tilePx); ty <= Math.floor((y + h) / tilePx); ty++) {
+    const X = x + this.o[0], Y = y + this.o[1];
+    for (let tx = Math.floor(X / tilePx); tx <= Math.floor((X + w) / tilePx); tx++) {
+      for (let ty = Math.floor(Y / tilePx); ty <= Math.floor((Y + h) / tilePx); ty++) {
         const img = document.createElementNS(this.NS, "image");
         img.setAttribute("href", url.replace("{z}", z).replace("{x}", tx).replace("{y}", ty).replace("{s}", "a"));
-        img.setAttribute("x", tx * tilePx); img.setAttribute("y", ty * tilePx);
+        img.setAttribute("x", tx * tilePx - this.o[0]); img.setAttribute("y", ty * tilePx - this.o[1]);
         img.setAttribute("width", tilePx); img.setAttribute("height", tilePx);
         this.tiles.append(img);
       }
@@ -103,10 +108,13 @@ class SWMap {
     this.svg.addEventListener("click", (e) => {
       if (!this.opts.onClick) return; const pt = this.svg.createSVGPoint(); pt.x = e.clientX; pt.y = e.clientY;
       const p = pt.matrixTransform(this.svg.getScreenCTM().inverse());
-      const lon = p.x / this.W * 360 - 180; const n = Math.PI - 2 * Math.PI * p.y / this.W;
-      const lat = 180 / Math.PI * Math.atan(0.5 * (Math.exp(n) - Math.exp(-n)));
-      this.opts.onClick(lat, lon);
+      const [lat, lon] = this.toLatLon(p.x, p.y); this.opts.onClick(lat, lon);
     });
+  }
+  toLatLon(x, y) {
+    const wx = x + this.o[0], wy = y + this.o[1];
+    const lon = wx / this.W * 360 - 180; const n = Math.PI - 2 * Math.PI * wy / this.W;
+    return [180 / Math.PI * Math.atan(Math.sinh(n)), lon];
   }
   upsert(inc) {
     let g = this.markers.get(inc.id);
