@@ -385,6 +385,38 @@ def test_ambiguous_launches_do_not_bridge_into_the_show() -> None:
     assert all(g.classification == NON_GUNFIRE for g in groups)
 
 
+def test_insane_heights_do_not_make_gunfire_fireworks() -> None:
+    """Regression (simulated downtown scene through the locator): an automatic burst
+    whose heights came out 49 m, 146 m, -53 m and -36 m was split and half of it called
+    aerial fireworks. Heights far below ground mean the heights are not to be trusted."""
+    t = np.array([0.0, 0.17, 0.23, 0.24])
+    h = np.array([48.6, 145.8, -52.8, -35.8])
+    s = make_shots(t, np.repeat(GROUND[None], 4, 0), sigma_m=1.0, height=h, score=0.9)
+    g = only(group_incidents(s))
+    assert g.rounds == 4
+    assert g.classification == GUNFIRE
+    assert g.kind is None
+
+
+def test_height_sigma_decides_aerial_layer() -> None:
+    """A ground burst with one shot estimated 40 m up: with a tight height error that
+    shot is aerial and split off; with the 15 m error the locator reports it is ambiguous
+    and stays with its incident."""
+    t = np.arange(5) * 0.4
+    h = np.array([1.0, 2.0, 40.0, 0.5, 1.5])
+    base = make_shots(t, np.repeat(GROUND[None], 5, 0), sigma_m=1.0, height=h, noise=False)
+
+    def with_sigma(sig: float) -> ShotArrays:
+        return ShotArrays(
+            base.t, base.pos, base.cov, h, base.score, base.n_sensors, np.full(5, sig)
+        )
+
+    assert sorted(g.rounds for g in group_incidents(with_sigma(0.5))) == [1, 4]
+    assert [g.rounds for g in group_incidents(with_sigma(15.0))] == [5]
+    with pytest.raises(ValueError, match="height_sigma"):
+        ShotArrays(base.t, base.pos, base.cov, h, base.score, base.n_sensors, np.zeros(3))
+
+
 def test_firecracker_string_is_non_gunfire() -> None:
     rng = np.random.default_rng(7)
     t = np.concatenate([[0.0], np.cumsum(rng.uniform(0.02, 0.08, 39))])

@@ -10,12 +10,16 @@ Method
 ------
 1. **Incidents.** Shots are chained by single linkage in space and time: two shots are
    linked when their origin times differ by at most ``max_gap_s`` and their horizontal
-   distance is at most ``max_dist_m``. Aerial sources (at least ``aerial_height_m``
-   above ground even 2 sigma lower) are never chained directly with ground sources (below
-   it even 2 sigma higher), so a firework show and gunfire under it stay separate
-   incidents; a shot of ambiguous height joins the layer of the definite shots it could
-   chain with (its own estimate decides a tie). An incident is aerial when the median of
-   its known heights is at least ``aerial_height_m``.
+   distance is at most ``max_dist_m``. When the chain's heights are physically sane (no
+   shot more than ``below_ground_m`` below ground even 2 sigma higher), it is split by
+   height: aerial sources (at least ``aerial_height_m`` above ground even 2 sigma lower)
+   are never chained with ground sources (below it even 2 sigma higher), so a firework
+   show and gunfire under it stay separate incidents; a shot of unknown or ambiguous
+   height joins the layer of the definite shots it could chain with (its own estimate
+   decides a tie; a chain without any definite height stays whole). A chain with
+   insane heights is kept whole and its heights are ignored (a burst located partly
+   140 m up and partly 50 m underground is no firework). An incident is aerial when the
+   median of its trusted heights is at least ``aerial_height_m``.
 2. **Static shooters.** Shots are merged agglomeratively (greedy, smallest statistic
    first) while the Mahalanobis statistic of the difference of two cluster means,
 
@@ -90,8 +94,10 @@ class ShotArrays:
     metres in a local frame; ``cov`` (n, 3, 3) position covariance, m^2; ``height_agl``
     (n,) height above local ground, m (nan = unknown); ``score`` (n,) mean gunshot score
     of the shot's pulses in 0..1 (nan = none); ``n_sensors`` (n,) sensors that located
-    the shot. Raises :class:`~shotwatch.errors.InputError` (a ``ValueError``) on
-    mismatched shapes or non-finite times, positions or covariances.
+    the shot; optional ``height_sigma`` (n,) 1-sigma error of ``height_agl``, m (nan or
+    absent: the vertical standard deviation of ``cov`` is used). Raises
+    :class:`~shotwatch.errors.InputError` (a ``ValueError``) on mismatched shapes or
+    non-finite times, positions or covariances.
     """
 
     t: F64
@@ -100,6 +106,7 @@ class ShotArrays:
     height_agl: F64
     score: F64
     n_sensors: I64
+    height_sigma: F64 | None = None
 
     def __post_init__(self) -> None:
         def arr(name: str, dtype: type) -> NDArray[np.float64]:
@@ -158,6 +165,14 @@ class ShotArrays:
             raise InputError("ShotArrays.score: gunshot scores must be in 0..1 or nan")
         if (ns < 0).any():
             raise InputError("ShotArrays.n_sensors: must be >= 0")
+        if self.height_sigma is not None:
+            hs = arr("height_sigma", np.float64)
+            if hs.shape != (n,):
+                raise InputError(
+                    f"ShotArrays.height_sigma: expected shape {(n,)} to match t, got {hs.shape}"
+                )
+            if (hs[np.isfinite(hs)] < 0).any() or np.isinf(hs).any():
+                raise InputError("ShotArrays.height_sigma: must be >= 0 or nan")
 
     def __len__(self) -> int:
         return int(self.t.shape[0])
@@ -214,7 +229,7 @@ def compass_point(heading_deg: float) -> str:
     return _COMPASS[int(((heading_deg % 360.0) + 22.5) // 45.0) % 8]
 
 
-def incident_summary(  # noqa: PLR0917 (signature fixed by the pipeline contract)
+def incident_summary(
     rounds: int,
     shooters: int,
     mobile: bool,
@@ -248,7 +263,8 @@ def incident_summary(  # noqa: PLR0917 (signature fixed by the pipeline contract
         if kind == "firecracker":
             return f"Probable firecrackers, {rounds} pops"
         if kind == "launch":
-            return f"Probable fireworks (launches), {rounds} launches"
+            unit = "launch" if rounds == 1 else "launches"
+            return f"Probable fireworks (launches), {rounds} {unit}"
         if kind == "cadence":
             return f"Probable non-gunfire (regular cadence), {rounds} impulses"
         if rounds == 1:
@@ -301,6 +317,72 @@ def _resolve_layers(
         near = set(layer[js].tolist())
         out[i] = near.pop() if len(near) == 1 else (1 if high[i] else -1)
     return out
+
+
+def _height_sigma(shots: ShotArrays) -> F64:
+    """1-sigma error of each height above ground, m: ``height_sigma`` when given and
+    finite, else the vertical standard deviation of the position covariance."""
+    sz = np.sqrt(shots.cov[:, 2, 2])
+    if shots.height_sigma is None:
+        return np.asarray(sz, dtype=np.float64)
+    return np.asarray(np.where(np.isfinite(shots.height_sigma), shots.height_sigma, sz))
+
+
+def _incident_groups(
+    shots: ShotArrays,
+    *,
+    max_gap_s: float,
+    max_dist_m: float,
+    floor_m: float,
+    aerial_height_m: float,
+    below_ground_m: float,
+) -> tuple[list[I64], I64, NDArray[np.bool_]]:
+    """Chain shots into incidents (see the module docstring, step 1).
+
+    Returns the groups (time-ordered index arrays, ordered by first shot), each shot's
+    height layer (+1 aerial, -1 ground) and whether its height is trusted. A space-time
+    chain whose heights are not physically sane (a shot more than ``below_ground_m``
+    below ground even 2 sigma higher) has unreliable heights: it is neither split by
+    height nor called aerial.
+    """
+    t, xy = shots.t, shots.pos[:, :2]
+    h = shots.height_agl
+    known = np.isfinite(h)
+    hz = np.where(known, h, 0.0)
+    sz = 2.0 * np.sqrt(_height_sigma(shots) ** 2 + floor_m * floor_m)
+    raw = np.where(
+        ~known,
+        0,
+        np.where(hz - sz >= aerial_height_m, 1, np.where(hz + sz < aerial_height_m, -1, 0)),
+    ).astype(np.int64)
+    below = known & (hz + sz < -below_ground_m)
+    layer = np.full(t.shape[0], -1, dtype=np.int64)
+    height_ok = np.ones(t.shape[0], dtype=bool)
+    groups: list[I64] = []
+    zero = np.zeros(t.shape[0], dtype=np.int64)
+    for cand in _chain(t, xy, zero, max_gap_s, max_dist_m):
+        if below[cand].any():
+            height_ok[cand] = False
+            groups.append(cand)
+            continue
+        if (raw[cand] == 0).all():  # no height is decisive: the chain stays whole
+            hk = h[cand][known[cand]]
+            layer[cand] = 1 if hk.size and np.median(hk) >= aerial_height_m else -1
+            groups.append(cand)
+            continue
+        lay = _resolve_layers(
+            t[cand],
+            xy[cand],
+            raw[cand],
+            hz[cand] >= aerial_height_m,
+            max_gap_s=max_gap_s,
+            max_dist_m=max_dist_m,
+        )
+        layer[cand] = lay
+        groups.extend(cand[sub] for sub in _chain(t[cand], xy[cand], lay, max_gap_s, max_dist_m))
+    groups = [g[np.argsort(t[g], kind="stable")] for g in groups]
+    groups.sort(key=lambda g: float(t[g[0]]))
+    return groups, layer, height_ok
 
 
 def _chain(t: F64, xy: F64, layer: I64, max_gap_s: float, max_dist_m: float) -> list[I64]:
@@ -735,6 +817,7 @@ def group_incidents(
     launch_dist_m: float = 150.0,
     aerial_height_m: float = 30.0,
     aerial_max_confidence: float = 0.02,
+    below_ground_m: float = 10.0,
     elevated_height_m: float = 15.0,
     firecracker_min_pops: int = 6,
     firecracker_min_cv: float = 0.15,
@@ -757,7 +840,8 @@ def group_incidents(
     tracks per incident; incidents above ``max_shooter_analysis_shots`` shots skip the
     track search and group shooters on a ``large_incident_cell_m`` grid. Classification:
     ``aerial_height_m`` m above ground is fireworks (never a track; confidence at most
-    ``aerial_max_confidence``), sources above ``elevated_height_m``
+    ``aerial_max_confidence``), heights are ignored in a chain with a shot more than
+    ``below_ground_m`` m below ground, sources above ``elevated_height_m``
     m are penalised, ``firecracker_min_pops`` pops at a median interval under 0.1 s with
     a coefficient of variation above ``firecracker_min_cv`` (or 20 % of intervals under
     45 ms, faster than guns cycle) make a firecracker string; ground shots of which most
@@ -778,16 +862,15 @@ def group_incidents(
     if n == 0:
         return []
     t, pos, cov = shots.t, shots.pos, shots.cov
-    # height layer of each shot: aerial (+1) when even 2 sigma lower it is at least
-    # aerial_height_m up, ground (-1) when even 2 sigma higher it is below, else ambiguous
-    h = np.nan_to_num(shots.height_agl, nan=-np.inf)
-    sz = 2.0 * np.sqrt(cov[:, 2, 2] + floor_m * floor_m)
-    layer = np.where(
-        h - sz >= aerial_height_m, 1, np.where(h + sz < aerial_height_m, -1, 0)
-    ).astype(np.int64)
-    layer = _resolve_layers(
-        t, pos[:, :2], layer, h >= aerial_height_m, max_gap_s=max_gap_s, max_dist_m=max_dist_m
+    groups, layer, height_ok = _incident_groups(
+        shots,
+        max_gap_s=max_gap_s,
+        max_dist_m=max_dist_m,
+        floor_m=floor_m,
+        aerial_height_m=aerial_height_m,
+        below_ground_m=below_ground_m,
     )
+    heights = np.where(height_ok, shots.height_agl, np.nan)
     Weff_all = _sym_inv(cov + (fit_floor_m * fit_floor_m + 1e-6) * np.eye(3))
     cluster_kw = {
         "floor_m": floor_m,
@@ -797,13 +880,12 @@ def group_incidents(
     }
     launch = _launch_flags(t, pos, layer, launch_window_s, launch_dist_m)
     out: list[IncidentGroup] = []
-    for chained in _chain(t, pos[:, :2], layer, max_gap_s, max_dist_m):
-        g = chained[np.argsort(t[chained], kind="stable")]
+    for g in groups:
         tg, pg, cg, Wg = t[g], pos[g], cov[g], Weff_all[g]
         k = g.shape[0]
         labels = np.full(k, -1, dtype=np.int64)
         tracks: list[_Track] = []
-        aerial = _median_height(shots.height_agl[g]) >= aerial_height_m
+        aerial = _median_height(heights[g]) >= aerial_height_m
         if k <= max_shooter_analysis_shots and aerial:  # fireworks: sources, never a vehicle
             labels = _cluster_static(tg, pg, cg, **cluster_kw)
         elif k <= max_shooter_analysis_shots:
@@ -866,7 +948,7 @@ def group_incidents(
         main = max(tracks, key=lambda tr: tr.members.size) if tracks else None
         verdict = _classify(
             tg,
-            shots.height_agl[g],
+            heights[g],
             shots.score[g],
             shots.n_sensors[g],
             aerial=aerial,
