@@ -733,6 +733,7 @@ def _classify(
     *,
     aerial: bool,
     aerial_max_confidence: float,
+    elevated_max_penalty: float,
     launch_fraction: float,
     prior_logit: float,
     elevated_height_m: float,
@@ -756,7 +757,9 @@ def _classify(
         kind = "aerial"
         z -= 8.0
     elif h_med is not None and h_med > elevated_height_m:
-        z -= 2.0 * min(1.0, (h_med - elevated_height_m) / (aerial_height_m - elevated_height_m))
+        # weak: rooftop shooters exist and low-source heights are the least reliable
+        ramp = min(1.0, (h_med - elevated_height_m) / (aerial_height_m - elevated_height_m))
+        z -= elevated_max_penalty * ramp
     med_dt, cv, frac_fast = _interval_stats(t)
     irregular = cv > firecracker_min_cv or frac_fast > 0.2
     if not aerial and n >= firecracker_min_pops and med_dt < 0.1 and irregular:
@@ -819,6 +822,7 @@ def group_incidents(
     aerial_max_confidence: float = 0.02,
     below_ground_m: float = 10.0,
     elevated_height_m: float = 15.0,
+    elevated_max_penalty: float = 0.35,
     firecracker_min_pops: int = 6,
     firecracker_min_cv: float = 0.15,
     prior_logit: float = 0.0,
@@ -842,7 +846,8 @@ def group_incidents(
     ``aerial_height_m`` m above ground is fireworks (never a track; confidence at most
     ``aerial_max_confidence``), heights are ignored in a chain with a shot more than
     ``below_ground_m`` m below ground, sources above ``elevated_height_m``
-    m are penalised, ``firecracker_min_pops`` pops at a median interval under 0.1 s with
+    m lose up to ``elevated_max_penalty`` in log-odds (reached at the aerial height),
+    ``firecracker_min_pops`` pops at a median interval under 0.1 s with
     a coefficient of variation above ``firecracker_min_cv`` (or 20 % of intervals under
     45 ms, faster than guns cycle) make a firecracker string; ground shots of which most
     are followed within ``launch_window_s`` s (min, max) by an aerial source within
@@ -953,6 +958,7 @@ def group_incidents(
             shots.n_sensors[g],
             aerial=aerial,
             aerial_max_confidence=aerial_max_confidence,
+            elevated_max_penalty=elevated_max_penalty,
             launch_fraction=float(launch[g].mean()),
             prior_logit=prior_logit,
             elevated_height_m=elevated_height_m,
