@@ -97,9 +97,9 @@ class Arrivals:
     span: list[F64] = field(default_factory=list)  # diffraction edge span (m)
     edges: list[NDArray[np.intp]] = field(default_factory=list)
 
-    def add(
+    def add_pairs(
         self,
-        ev: int,
+        ev: NDArray[np.intp],
         sensor: NDArray[np.intp],
         *,
         travel: F64,
@@ -111,10 +111,11 @@ class Arrivals:
         span: F64 | None = None,
         edges: NDArray[np.intp] | None = None,
     ) -> None:
+        """Append arrivals of events ``ev`` (n,) at sensors ``sensor`` (n,)."""
         n = len(sensor)
         if n == 0:
             return
-        self.event.append(np.full(n, ev, dtype=np.intp))
+        self.event.append(np.asarray(ev, dtype=np.intp))
         self.sensor.append(np.asarray(sensor, dtype=np.intp))
         self.travel.append(np.asarray(travel, dtype=float))
         self.level.append(np.asarray(level, dtype=float))
@@ -162,194 +163,276 @@ class Medium:
         return float(prop.air_absorption_db_per_m(f_hz, self.temperature_c, self.relative_humidity))
 
 
-def _directivity(ev: Event, src: F64, toward: F64) -> F64:
-    """Muzzle-blast directivity (dB <= 0) towards the points ``toward`` (n, 3)."""
-    if ev.directivity_db <= 0 or ev.aim_deg is None:
-        return np.zeros(len(toward))
-    a = np.radians(ev.aim_deg)
-    aim = np.array([np.sin(a), np.cos(a)])
-    d = toward[:, :2] - src[:2]
-    n = np.linalg.norm(d, axis=1)
+def _directivity_pairs(dir_db: F64, aim_deg: F64, src: F64, toward: F64) -> F64:
+    """Muzzle-blast directivity (dB <= 0) for pairs: per-pair level ``dir_db``, aim
+    (degrees, NaN for omnidirectional sources), source (n, 3) and target (n, 3) points."""
+    a = np.radians(np.nan_to_num(aim_deg))
+    d = toward[:, :2] - src[:, :2]
+    n = np.hypot(d[:, 0], d[:, 1])
     with np.errstate(invalid="ignore", divide="ignore"):
-        cosphi = np.where(n > 0, d @ aim / np.where(n > 0, n, 1.0), 1.0)
-    return np.asarray(-ev.directivity_db * (1.0 - cosphi) / 2.0)
+        cosphi = np.where(n > 0, (d[:, 0] * np.sin(a) + d[:, 1] * np.cos(a)) / n, 1.0)
+    out = -dir_db * (1.0 - cosphi) / 2.0
+    return np.asarray(np.where(np.isnan(aim_deg) | (dir_db <= 0), 0.0, out))
 
 
-def _max_range(level_db: float, alpha: float, floor_db: float) -> float:
-    """Largest distance (m) at which ``level_db - 20 log r - alpha r`` reaches ``floor_db``."""
-    r = np.logspace(0, 4.7, 400)
-    ok = level_db - 20 * np.log10(r) - alpha * r >= floor_db
-    return float(r[ok].max()) if ok.any() else 1.0
-
-
-def propagate_event(
-    k: int,
-    ev: Event,
+def propagate_all(
+    events: list[Event],
     *,
     world: World,
     medium: Medium,
     scenario: Scenario,
     noise_db: F64,
     rng: np.random.Generator,
-    out: Arrivals,
-) -> None:
-    """Append every physical arrival of event ``k`` at every sensor in range to ``out``."""
-    src = np.asarray(ev.pos, dtype=float)
-    f_c = characteristic_frequency(ev.t_star)
-    alpha = medium.alpha(f_c)
-    lam = medium.c / f_c
+) -> Arrivals:
+    """Every physical arrival of every event at every sensor that could detect it.
+
+    Vectorised over (event, sensor) pairs; only the rubber-band paths of blocked pairs
+    that could still be heard, and the facade echoes, are computed per pair / per event.
+    """
+    out = Arrivals()
+    pos = world.sensor_pos
+    n_e, n_s = len(events), len(pos)
+    if n_e == 0 or n_s == 0:
+        return out
+    S = np.asarray([e.pos for e in events], dtype=float).reshape(-1, 3)
+    L = np.asarray([e.level_db for e in events], dtype=float)
+    fc = np.clip(0.6 / np.asarray([e.t_star for e in events], dtype=float), 100.0, 2000.0)
+    alpha_e = prop.air_absorption_db_per_m(fc, medium.temperature_c, medium.relative_humidity)
+    lam_e = medium.c / fc
+    dir_e = np.asarray([e.directivity_db for e in events], dtype=float)
+    aim_e = np.asarray([np.nan if e.aim_deg is None else e.aim_deg for e in events], dtype=float)
     # Lowest level that could still be detected: a sensor's background plus the SNR
     # threshold, less 3 sigma of fluctuation (and, for the open-path range, the gain of
     # an in-phase ground reflection).
-    fl3 = 3.0 * scenario.noise.fluctuation_db
-    floor_s = noise_db + scenario.noise.detection_snr_db - fl3  # per sensor
-    floor = float(floor_s.min()) - _RANGE_MARGIN_DB if len(floor_s) else 0.0
-    r_max = _max_range(ev.level_db, alpha, floor)
-    pos = world.sensor_pos
-    dist = np.linalg.norm(pos - src, axis=1)
-    J = np.flatnonzero(dist <= r_max)
+    floor_s = noise_db + scenario.noise.detection_snr_db - 3.0 * scenario.noise.fluctuation_db
+    floor = float(floor_s.min()) - _RANGE_MARGIN_DB
+    r_grid = np.logspace(0, 4.7, 400)
+    ok_r = L[:, None] - 20 * np.log10(r_grid)[None, :] - alpha_e[:, None] * r_grid[None, :] >= floor
+    r_max = np.where(ok_r.any(axis=1), r_grid[np.maximum(ok_r.sum(axis=1) - 1, 0)], 1.0)
+    cap = scenario.buildings.max_open_range_m
+    if cap is not None and len(world.boxes):
+        # beyond the cap only blocked (diffracted) paths are looked for, and those are
+        # bounded by the screening and urban losses
+        ok_b = (
+            L[:, None]
+            - 20 * np.log10(r_grid)[None, :]
+            - alpha_e[:, None] * r_grid[None, :]
+            - 10 * np.log10(3.0)
+            - urban_excess_db(scenario, r_grid)[None, :]
+            >= floor
+        )
+        r_nlos = np.where(ok_b.any(axis=1), r_grid[np.maximum(ok_b.sum(axis=1) - 1, 0)], 1.0)
+        r_max = np.minimum(r_max, np.maximum(cap, r_nlos))
+
+    from scipy.spatial import cKDTree
+
+    tree = cKDTree(pos[:, :2])
+    lists = tree.query_ball_point(S[:, :2], r_max)
+    counts = np.asarray([len(x) for x in lists], dtype=np.intp)
+    pe = np.repeat(np.arange(n_e, dtype=np.intp), counts)
+    ps = (
+        np.concatenate([np.asarray(x, dtype=np.intp) for x in lists])
+        if counts.sum()
+        else np.zeros(0, dtype=np.intp)
+    )
+    dist = np.linalg.norm(pos[ps] - S[pe], axis=1)
+    keep = dist <= r_max[pe]
+    pe, ps, dist = pe[keep], ps[keep], dist[keep]
     index = world.index
-    if len(J) and len(index.boxes):
+    boxes = index.boxes
+    hd = np.hypot(pos[ps, 0] - S[pe, 0], pos[ps, 1] - S[pe, 1])
+    if len(boxes) and len(pe):
         # A blocked path loses at least 10 log10(3) dB of screening and the urban excess:
         # beyond the range where even that is too much, only an open path can be heard.
-        # Far sensors whose line of sight surely ends inside a building are dropped.
-        hd = np.hypot(*(pos[J, :2] - src[:2]).T)
+        # Far pairs whose line of sight surely ends inside a building are dropped.
         ub_nlos = (
-            ev.level_db
-            - 20 * np.log10(np.maximum(dist[J], 1.0))
-            - alpha * dist[J]
+            L[pe]
+            - 20 * np.log10(np.maximum(dist, 1.0))
+            - alpha_e[pe] * dist
             - 10 * np.log10(3.0)
             - urban_excess_db(scenario, hd)
         )
-        far = ub_nlos < floor_s[J]
-        if far.any():
-            sure = world.raster.surely_blocked(src, pos[J[far]])
-            drop = np.flatnonzero(far)[sure]
-            J = np.delete(J, drop)
-    if len(J) == 0:
-        return
-    R = pos[J]
-    boxes = index.boxes
-    seg_i, box_i = index.hits(np.broadcast_to(src, R.shape), R)
-    n_hit = np.bincount(seg_i, minlength=len(J))
-    blocked = n_hit > 0
+        far = np.flatnonzero(ub_nlos < floor_s[ps])
+        drop = np.zeros(len(pe), dtype=bool)
+        for i in range(0, len(far), 20000):
+            f = far[i : i + 20000]
+            drop[f] = world.raster.surely_blocked(S[pe[f]], pos[ps[f]])
+        pe, ps, dist, hd = pe[~drop], ps[~drop], dist[~drop], hd[~drop]
+    n_p = len(pe)
+    src, rcv = S[pe], pos[ps]
+    seg_i, box_i = index.hits(src, rcv)
+    blocked = np.zeros(n_p, dtype=bool)
+    blocked[seg_i] = True
 
-    # 1. direct
-    op = ~blocked
-    if op.any():
-        r = dist[J[op]]
-        tt = travel_time(src, R[op], medium.c, medium.wind)
-        sdb = ev.level_db + _directivity(ev, src, R[op])
-        lvl = sdb - 20 * np.log10(np.maximum(r, 1.0)) - alpha * r
-        out.add(k, J[op], travel=tt, level=lvl, path=PATH_DIRECT, length=r, src_db=sdb)
-        # 2. ground reflection
-        img = src * np.array([1.0, 1.0, -1.0])
-        rg = np.linalg.norm(R[op] - img, axis=1)
-        tg = travel_time(img, R[op], medium.c, medium.wind)
+    # 1. direct and 2. ground reflection, for open pairs
+    op = np.flatnonzero(~blocked)
+    if len(op):
+        d = dist[op]
+        tt = travel_time(np.zeros(3), rcv[op] - src[op], medium.c, medium.wind)
+        sdb = L[pe[op]] + _directivity_pairs(dir_e[pe[op]], aim_e[pe[op]], src[op], rcv[op])
+        lvl = sdb - 20 * np.log10(np.maximum(d, 1.0)) - alpha_e[pe[op]] * d
+        out.add_pairs(pe[op], ps[op], travel=tt, level=lvl, path=PATH_DIRECT, length=d, src_db=sdb)
+        img = src[op] * np.array([1.0, 1.0, -1.0])
+        rg = np.linalg.norm(rcv[op] - img, axis=1)
+        tg = travel_time(np.zeros(3), rcv[op] - img, medium.c, medium.wind)
         sdg = sdb + 20 * np.log10(GROUND_REFLECTION)
-        lg = sdg - 20 * np.log10(np.maximum(rg, 1.0)) - alpha * rg
-        out.add(k, J[op], travel=tg, level=lg, path=PATH_ECHO, length=rg, src_db=sdg)
+        lg = sdg - 20 * np.log10(np.maximum(rg, 1.0)) - alpha_e[pe[op]] * rg
+        out.add_pairs(pe[op], ps[op], travel=tg, level=lg, path=PATH_ECHO, length=rg, src_db=sdg)
 
-    # 3. blocked: diffracted paths. Skip sensors that a lower bound of the detour
-    # (hence of the screening loss) and the building rows the line of sight pierces
-    # keep below the floor.
-    d_b = dist[J]
-    det_lb = np.zeros(len(J))
+    # 3. blocked pairs: diffracted paths, for the pairs that a lower bound of the
+    # detour (hence of the screening loss) does not already put below the floor.
+    det_lb = np.zeros(n_p)
     if len(seg_i):
-        np.maximum.at(det_lb, seg_i, prop.detour_lower_bound(src, R[seg_i], boxes[box_i]))
+        np.maximum.at(det_lb, seg_i, prop.detour_lower_bound(src[seg_i], rcv[seg_i], boxes[box_i]))
+    urb = urban_excess_db(scenario, hd)
     ub = (
-        ev.level_db
-        - 20 * np.log10(np.maximum(d_b + det_lb, 1.0))
-        - alpha * (d_b + det_lb)
-        - prop.barrier_attenuation_db(det_lb, lam, 0.0)
-        - urban_excess_db(scenario, np.hypot(*(R[:, :2] - src[:2]).T))
+        L[pe]
+        - 20 * np.log10(np.maximum(dist + det_lb, 1.0))
+        - alpha_e[pe] * (dist + det_lb)
+        - prop.barrier_attenuation_db(det_lb, lam_e[pe], 0.0)
+        - urb
     )
-    hit_by: dict[int, list[int]] = {}
-    for s_, b_ in zip(seg_i.tolist(), box_i.tolist(), strict=True):
-        hit_by.setdefault(s_, []).append(b_)
-    todo = np.flatnonzero(blocked & (ub >= floor_s[J]))
-    c_seg, c_box = index.candidates(np.broadcast_to(src, (len(todo), 3)), R[todo])
-    over = prop.over_roof_paths(src, R[todo], boxes, c_seg, c_box)
-    hd_all = np.hypot(R[todo, 0] - src[0], R[todo, 1] - src[1])
-    urb_all = urban_excess_db(scenario, hd_all).tolist()
-    paths: list[tuple[int, F64, int, float, float]] = []  # sensor row, verts, edges, span, urban
-    sides: list[tuple[int, F64, int, float, float]] = []
-    for m, i in enumerate(todo.tolist()):
-        rcv = R[i]
-        verts, n_edges, span = over[m]
-        urban = urb_all[m]
-        if n_edges >= 1:
-            paths.append((i, verts, n_edges, span, urban))
-        for side in prop.around_paths(src, rcv, boxes[hit_by[i]]):
-            if len(side) >= 3:
-                sp = float(np.hypot(*(side[-2, :2] - side[1, :2]))) if len(side) > 3 else 0.0
-                sides.append((i, side, len(side) - 2, sp, urban))
-    if sides:
-        # a side path counts only if its own legs are open; keep the shorter per sensor
-        legs_a = np.concatenate([s[1][:-1] for s in sides])
-        legs_b = np.concatenate([s[1][1:] for s in sides])
-        owner = np.repeat(np.arange(len(sides)), [len(s[1]) - 1 for s in sides])
-        bad = np.zeros(len(sides), dtype=bool)
-        bad[owner[index.blocked(legs_a, legs_b)]] = True
-        best: dict[int, tuple[int, F64, int, float, float]] = {}
-        for sd, is_bad in zip(sides, bad.tolist(), strict=True):
-            if not is_bad and (
-                sd[0] not in best or prop.path_length(sd[1]) < prop.path_length(best[sd[0]][1])
-            ):
-                best[sd[0]] = sd
-        paths.extend(best.values())
-    if paths:
-        rows = np.asarray([p[0] for p in paths], dtype=np.intp)
-        length = np.asarray([prop.path_length(p[1]) for p in paths])
-        ne = np.asarray([p[2] for p in paths], dtype=np.intp)
-        sp_ = np.asarray([p[3] for p in paths])
-        urb = np.asarray([p[4] for p in paths])
-        delta = length - d_b[rows]
-        dz = prop.barrier_attenuation_db(delta, lam, sp_)
-        first_leg = np.asarray([p[1][1] for p in paths])
-        sdb_c = (
-            ev.level_db
-            + _directivity(ev, src, first_leg)
-            - EXTRA_EDGE_DB * np.maximum(ne - 2, 0)
-            - urb
-        )
-        lvl_c = sdb_c - 20 * np.log10(length) - alpha * length - dz
-        ok = lvl_c >= floor_s[J[rows]]
-        if ok.any():
-            sel = np.flatnonzero(ok)
-            legs = [np.diff(paths[j][1], axis=0) for j in sel]
-            lt = travel_time(np.zeros(3), np.concatenate(legs), medium.c, medium.wind)
-            tt = np.add.reduceat(lt, np.concatenate([[0], np.cumsum([len(x) for x in legs])[:-1]]))
-            out.add(
-                k,
-                J[rows[sel]],
-                travel=tt,
-                level=lvl_c[sel],
-                path=PATH_DIFFRACTED,
-                length=length[sel],
-                src_db=sdb_c[sel],
-                delta=delta[sel],
-                span=sp_[sel],
-                edges=ne[sel],
+    todo = np.flatnonzero(blocked & (ub >= floor_s[ps]))
+    if len(todo):
+        order = np.argsort(seg_i, kind="stable")
+        seg_sorted, box_sorted = seg_i[order], box_i[order]
+        starts = np.searchsorted(seg_sorted, todo)
+        ends = np.searchsorted(seg_sorted, todo, side="right")
+        c_seg, c_box = index.candidates(src[todo], rcv[todo])
+        over = prop.over_roof_paths(src[todo], rcv[todo], boxes, c_seg, c_box)
+        paths: list[tuple[int, F64, int, float]] = []  # pair, verts, edges, span
+        sides: list[tuple[int, F64, int, float]] = []
+        for m, i in enumerate(todo.tolist()):
+            verts, n_edges, span = over[m]
+            if n_edges >= 1:
+                paths.append((i, verts, n_edges, span))
+            hit_boxes = boxes[box_sorted[starts[m] : ends[m]]]
+            for side in prop.around_paths(src[i], rcv[i], hit_boxes):
+                if len(side) >= 3:
+                    sp = float(np.hypot(*(side[-2, :2] - side[1, :2]))) if len(side) > 3 else 0.0
+                    sides.append((i, side, len(side) - 2, sp))
+        if sides:
+            # a side path counts only if its own legs are open; keep the shorter per pair
+            legs_a = np.concatenate([sd[1][:-1] for sd in sides])
+            legs_b = np.concatenate([sd[1][1:] for sd in sides])
+            owner = np.repeat(np.arange(len(sides)), [len(sd[1]) - 1 for sd in sides])
+            bad = np.zeros(len(sides), dtype=bool)
+            bad[owner[index.blocked(legs_a, legs_b)]] = True
+            best: dict[int, tuple[int, F64, int, float]] = {}
+            for sd, is_bad in zip(sides, bad.tolist(), strict=True):
+                if not is_bad and (
+                    sd[0] not in best or prop.path_length(sd[1]) < prop.path_length(best[sd[0]][1])
+                ):
+                    best[sd[0]] = sd
+            paths.extend(best.values())
+        if paths:
+            rows = np.asarray([p[0] for p in paths], dtype=np.intp)
+            length = np.asarray([prop.path_length(p[1]) for p in paths])
+            ne = np.asarray([p[2] for p in paths], dtype=np.intp)
+            sp_ = np.asarray([p[3] for p in paths])
+            delta = length - dist[rows]
+            dz = prop.barrier_attenuation_db(delta, lam_e[pe[rows]], sp_)
+            first_leg = np.asarray([p[1][1] for p in paths])
+            sdb_c = (
+                L[pe[rows]]
+                + _directivity_pairs(dir_e[pe[rows]], aim_e[pe[rows]], src[rows], first_leg)
+                - EXTRA_EDGE_DB * np.maximum(ne - 2, 0)
+                - urb[rows]
             )
+            lvl_c = sdb_c - 20 * np.log10(length) - alpha_e[pe[rows]] * length - dz
+            sel = np.flatnonzero(lvl_c >= floor_s[ps[rows]])
+            if len(sel):
+                legs = [np.diff(paths[j][1], axis=0) for j in sel.tolist()]
+                lt = travel_time(np.zeros(3), np.concatenate(legs), medium.c, medium.wind)
+                first = np.concatenate([[0], np.cumsum([len(x) for x in legs])[:-1]])
+                out.add_pairs(
+                    pe[rows[sel]],
+                    ps[rows[sel]],
+                    travel=np.add.reduceat(lt, first),
+                    level=lvl_c[sel],
+                    path=PATH_DIFFRACTED,
+                    length=length[sel],
+                    src_db=sdb_c[sel],
+                    delta=delta[sel],
+                    span=sp_[sel],
+                    edges=ne[sel],
+                )
 
-    # 4. facade echoes off the walls of buildings near the source
+    # 4. facade echoes off the walls of buildings near each source
     ech = scenario.echoes
-    if not (ech.enabled and len(boxes)):
-        return
-    ctr = (boxes[:, :2] + boxes[:, 3:5]) / 2
-    halfdiag = np.hypot(boxes[:, 3] - boxes[:, 0], boxes[:, 4] - boxes[:, 1]) / 2
-    near = prop.boxes_near(boxes, src[None, :], ech.radius_m)
-    nb = near[np.hypot(*(ctr[near] - src[:2]).T) - halfdiag[near] <= ech.radius_m]
+    if ech.enabled and len(boxes) and n_p:
+        ctr = (boxes[:, :2] + boxes[:, 3:5]) / 2
+        halfdiag = np.hypot(boxes[:, 3] - boxes[:, 0], boxes[:, 4] - boxes[:, 1]) / 2
+        bounds = np.searchsorted(pe, np.arange(n_e + 1))
+        # an echo path is never shorter than the direct one (triangle inequality)
+        refl_db = 20 * np.log10(max(scenario.buildings.facade_reflection, 1e-6))
+        best = L[pe] + refl_db - 20 * np.log10(np.maximum(dist, 1.0)) - alpha_e[pe] * dist
+        margin = np.full(n_e, -np.inf)
+        np.maximum.at(margin, pe, best - floor_s[ps])
+        for k in np.flatnonzero(margin >= 0).tolist():
+            a, b = int(bounds[k]), int(bounds[k + 1])
+            _echoes(
+                k,
+                S[k],
+                ps[a:b],
+                world=world,
+                medium=medium,
+                scenario=scenario,
+                level_db=float(L[k]),
+                alpha=float(alpha_e[k]),
+                dir_db=float(dir_e[k]),
+                aim_deg=float(aim_e[k]),
+                floor_s=floor_s,
+                ctr=ctr,
+                halfdiag=halfdiag,
+                rng=rng,
+                out=out,
+            )
+    return out
+
+
+def _echoes(
+    k: int,
+    src: F64,
+    J: NDArray[np.intp],
+    *,
+    world: World,
+    medium: Medium,
+    scenario: Scenario,
+    level_db: float,
+    alpha: float,
+    dir_db: float,
+    aim_deg: float,
+    floor_s: F64,
+    ctr: F64,
+    halfdiag: F64,
+    rng: np.random.Generator,
+    out: Arrivals,
+) -> None:
+    """Facade echoes of event ``k`` at sensors ``J`` (image sources, open legs only)."""
+    radius = scenario.echoes.radius_m
+    index = world.index
+    boxes = index.boxes
+    near = prop.boxes_near(boxes, src[None, :], radius)
+    nb = near[np.hypot(*(ctr[near] - src[:2]).T) - halfdiag[near] <= radius]
     if len(nb) == 0:
         return
+    R = world.sensor_pos[J]
     ri, bi, P, img = prop.wall_reflections(src, R, boxes[nb])
     if len(ri) == 0:
         return
     length = np.linalg.norm(R[ri] - img, axis=1)
     refl_db = 20 * np.log10(max(scenario.buildings.facade_reflection, 1e-6))
     diffuse = rng.uniform(0.0, 4.0, size=len(ri))
-    sdb = ev.level_db + _directivity(ev, src, P) + refl_db - diffuse
+    n = len(ri)
+    sdb = (
+        level_db
+        + _directivity_pairs(
+            np.full(n, dir_db), np.full(n, aim_deg), np.broadcast_to(src, P.shape), P
+        )
+        + refl_db
+        - diffuse
+    )
     lvl = sdb - 20 * np.log10(np.maximum(length, 1.0)) - alpha * length
     keep = lvl >= floor_s[J[ri]]
     if not keep.any():
@@ -371,8 +454,8 @@ def propagate_event(
         return
     t1 = travel_time(np.zeros(3), P[ok] - src, medium.c, medium.wind)
     t2 = travel_time(np.zeros(3), R[ri[ok]] - P[ok], medium.c, medium.wind)
-    out.add(
-        k,
+    out.add_pairs(
+        np.full(int(ok.sum()), k, dtype=np.intp),
         J[ri[ok]],
         travel=t1 + t2,
         level=lvl[ok],
@@ -467,19 +550,14 @@ def simulate(
     duration = scenario.duration_s if scenario.duration_s is not None else max(10.0, last + 5.0)
     end = start + duration
 
-    arr = Arrivals()
-    prng = np.random.default_rng([seed, 3])
-    for k, ev in enumerate(events):
-        propagate_event(
-            k,
-            ev,
-            world=world,
-            medium=medium,
-            scenario=scenario,
-            noise_db=noise_db,
-            rng=prng,
-            out=arr,
-        )
+    arr = propagate_all(
+        events,
+        world=world,
+        medium=medium,
+        scenario=scenario,
+        noise_db=noise_db,
+        rng=np.random.default_rng([seed, 3]),
+    )
     a = arr.stack()
 
     # detection, picking

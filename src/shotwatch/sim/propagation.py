@@ -451,15 +451,20 @@ class BoxIndex:
         iy = np.floor((y - self.origin[1]) / g).astype(np.intp)
         inside = (ix >= 0) & (ix < nx) & (iy >= 0) & (iy < ny)
         seg, cell = seg[inside], ix[inside] * ny + iy[inside]
-        key = np.unique(seg * (nx * ny) + cell)
-        seg, cell = key // (nx * ny), key % (nx * ny)
+        # a straight segment enters a (convex) cell once: consecutive repeats suffice
+        first_of_run = np.ones(len(seg), dtype=bool)
+        first_of_run[1:] = (seg[1:] != seg[:-1]) | (cell[1:] != cell[:-1])
+        seg, cell = seg[first_of_run], cell[first_of_run]
         cnt = self.start[cell + 1] - self.start[cell]
         seg_r = np.repeat(seg, cnt)
         offs = np.repeat(self.start[cell], cnt) + (
             np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)
         )
         box = self.ids[offs]
-        pair = np.unique(seg_r * len(self.boxes) + box)
+        # keys arrive grouped by segment, so a stable (timsort) pass is cheap
+        pair = np.sort(seg_r * len(self.boxes) + box, kind="stable")
+        if len(pair):
+            pair = pair[np.concatenate([[True], pair[1:] != pair[:-1]])]
         return pair // len(self.boxes), pair % len(self.boxes)
 
     def hits(self, p0: ArrayLike, p1: ArrayLike) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
@@ -564,11 +569,11 @@ class HeightRaster:
     def surely_blocked(
         self, src: ArrayLike, rcv: ArrayLike, near_src_m: float = 150.0, near_rcv_m: float = 40.0
     ) -> NDArray[np.bool_]:
-        """For segments ``src`` (3,) -> ``rcv`` (n, 3): True where a point of the first
-        ``near_src_m`` or the last ``near_rcv_m`` metres lies certainly inside a building
-        (False means "not known")."""
-        s = np.asarray(src, dtype=float)
+        """For segments ``src`` (3,) or (n, 3) -> ``rcv`` (n, 3): True where a point of
+        the first ``near_src_m`` or the last ``near_rcv_m`` metres lies certainly inside a
+        building (False means "not known")."""
         r = np.asarray(rcv, dtype=float).reshape(-1, 3)
+        s = np.broadcast_to(np.asarray(src, dtype=float), r.shape)
         if len(r) == 0:
             return np.zeros(0, dtype=bool)
         length = np.linalg.norm(r - s, axis=1)
@@ -582,7 +587,7 @@ class HeightRaster:
             ],
             axis=1,
         )
-        pts = s + frac[:, :, None] * (r - s)[:, None, :]
+        pts = s[:, None, :] + frac[:, :, None] * (r - s)[:, None, :]
         ix = np.floor((pts[:, :, 0] - self.origin[0]) / g).astype(np.intp)
         iy = np.floor((pts[:, :, 1] - self.origin[1]) / g).astype(np.intp)
         nx, ny = self.grid.shape
@@ -596,24 +601,26 @@ def over_roof_paths(
 ) -> list[tuple[F64, int, float]]:
     """:func:`over_roof_path` for many receivers ``rcv`` (n, 3) at once.
 
-    ``(seg, box)`` are candidate (receiver, box) pairs (a superset of the footprints each
-    horizontal projection crosses, e.g. from :meth:`BoxIndex.candidates`). Returns per
-    receiver (path vertices (k, 3), number of edges, edge span in metres).
+    ``src`` is (3,) or one source per receiver (n, 3). ``(seg, box)`` are candidate
+    (receiver, box) pairs (a superset of the footprints each horizontal projection
+    crosses, e.g. from :meth:`BoxIndex.candidates`). Returns per receiver (path vertices
+    (k, 3), number of edges, edge span in metres).
     """
-    s = np.asarray(src, dtype=float)
     r = np.asarray(rcv, dtype=float).reshape(-1, 3)
+    sa = np.broadcast_to(np.asarray(src, dtype=float), r.shape)
     bx = np.asarray(boxes, dtype=float).reshape(-1, 6)
-    d = r[seg, :2] - s[:2]
+    ss = sa[seg, :2]
+    d = r[seg, :2] - ss
     b = bx[box]
     with np.errstate(divide="ignore", invalid="ignore"):
-        t1 = (b[:, :2] - s[:2]) / d
-        t2 = (b[:, 3:5] - s[:2]) / d
+        t1 = (b[:, :2] - ss) / d
+        t2 = (b[:, 3:5] - ss) / d
     par = d == 0.0
-    inside = (s[:2] > b[:, :2]) & (s[:2] < b[:, 3:5])
+    inside = (ss > b[:, :2]) & (ss < b[:, 3:5])
     tmin = np.where(par, np.where(inside, -np.inf, np.inf), np.minimum(t1, t2)).max(axis=1)
     tmax = np.where(par, np.where(inside, np.inf, -np.inf), np.maximum(t1, t2)).min(axis=1)
     tmin, tmax = np.maximum(tmin, 0.0), np.minimum(tmax, 1.0)
-    horiz = np.hypot(r[:, 0] - s[0], r[:, 1] - s[1])
+    horiz = np.hypot(r[:, 0] - sa[:, 0], r[:, 1] - sa[:, 1])
     crossed = (tmax - tmin) * horiz[seg] > 1e-6
     seg_c, h_c = seg[crossed], b[crossed, 5]
     x_in = (tmin[crossed] * horiz[seg_c]).tolist()
@@ -623,11 +630,11 @@ def over_roof_paths(
         per[i].append((x_in[k], float(h_c[k])))
         per[i].append((x_out[k], float(h_c[k])))
     out: list[tuple[F64, int, float]] = []
-    zs = float(s[2])
     for i in range(len(r)):
+        s = sa[i]
         hz = float(horiz[i])
         pts = sorted(per[i], key=lambda p: (p[0], -p[1]))
-        chain: list[tuple[float, float]] = [(0.0, zs)]
+        chain: list[tuple[float, float]] = [(0.0, float(s[2]))]
         for x, y in [*pts, (hz, float(r[i, 2]))]:
             while len(chain) >= 2:
                 (x1, y1), (x2, y2) = chain[-2], chain[-1]

@@ -34,6 +34,9 @@ errors, so a typo never passes silently. Schema (defaults in brackets)::
       excess_db_per_100m: dB           [random: 3.3 x density; else 0] extra loss of a
                                               blocked path per 100 m beyond the first 100 m
                                               (scattering over many rows of roofs), <= 20 dB
+      max_open_range_m: m              [unlimited] open lines of sight longer than this
+                                              are not searched for (speed in big cities:
+                                              only a long straight street offers one)
     weather: {temperature_c [15], relative_humidity [50], wind_speed_mps [0],
               wind_from_deg [0]}       wind_from_deg: where it blows from, clockwise
     noise:
@@ -163,6 +166,7 @@ class Buildings(_Model):
     seed: int = 0
     facade_reflection: float = Field(default=0.8, ge=0.0, le=1.0)
     excess_db_per_100m: float | None = Field(default=None, ge=0.0, le=50.0)
+    max_open_range_m: float | None = Field(default=None, gt=0.0, le=100_000.0)
 
     @model_validator(mode="after")
     def _check(self) -> Buildings:

@@ -222,7 +222,7 @@ def city_scene(
     hours: float = 1.0,
     *,
     spacing_m: float = 300.0,
-    local_per_sensor_hour: float = 3.0,
+    local_per_sensor_hour: float = 1.5,
     gunfire_per_hour: float | None = None,
     fireworks_per_hour: float | None = None,
     spurious_per_sensor_hour: float = 2.0,
@@ -231,7 +231,8 @@ def city_scene(
 
     Background: ``local_per_sensor_hour`` unrelated local impulses per sensor per hour
     (door slams 55 %, backfires 30 %, short firecracker strings 15 %) within 60 m of a
-    sensor, plus ``spurious_per_sensor_hour`` noise picks; incidents: gunfire
+    sensor's grid site (each is heard by one to a few sensors, so a sensor reports a few
+    per hour), plus ``spurious_per_sensor_hour`` noise picks; incidents: gunfire
     (default 4 per hour per 1000 sensors) and fireworks (default 2 per hour per 1000).
     """
     if n_sensors < 1 or hours <= 0:
@@ -241,6 +242,7 @@ def city_scene(
     size = (side, side)
     doc = _base(rng, size, spacing_m, open_field=False)
     doc["sensors"]["count"] = n_sensors
+    doc["buildings"]["max_open_range_m"] = 1500.0
     doc["noise"]["spurious_per_sensor_hour"] = spurious_per_sensor_hour
     duration = hours * 3600.0
     doc["duration_s"] = duration
