@@ -162,3 +162,28 @@ def test_cli_bad_scenario_is_one_line_and_exit_2(
     assert ei.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "area.lat" in err[0] and "Traceback" not in err[0]
+
+
+def test_rooftop_shooter_is_not_inside_the_building(tmp_path: Path) -> None:
+    p = tmp_path / "roof.yaml"
+    p.write_text(
+        "area: {lat: 40, lon: -80}\n"
+        "sensors: {layout: explicit, sites: [{id: A, east_m: 200, north_m: 0}]}\n"
+        "buildings: {mode: explicit, boxes: [{east_min: -5, east_max: 5, north_min: -5,"
+        " north_max: 5, height_m: 10}]}\n"
+        "sources: [{kind: gunfire, t_s: 1, east_m: 0, north_m: 0, up_m: 11.5}]\n",
+        encoding="utf-8",
+    )
+    res = simulate(load_scenario(p), seed=0)
+    assert res.truth["events"][0]["up_m"] == 11.5
+    assert res.pulses
+
+
+def test_cli_accepts_a_bundled_example_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(app, ["simulate", "open_field", "-o", "out", "--seed", "1"])
+    assert r.exit_code == 0, r.output
+    truth = json.loads((tmp_path / "out" / "truth.json").read_text(encoding="utf-8"))
+    assert truth["incidents"][0]["rounds"] == 3

@@ -13,7 +13,13 @@ def register(app: typer.Typer) -> None:
 
     @app.command("simulate")
     def simulate_cmd(
-        scenario: Annotated[Path, typer.Argument(help="Scenario file (YAML or JSON).")],
+        scenario: Annotated[
+            Path,
+            typer.Argument(
+                help="Scenario file (YAML or JSON), or the name of a bundled example "
+                "(downtown_multi, confusers, open_field)."
+            ),
+        ],
         out: Annotated[Path, typer.Option("-o", "--out", help="Output directory.")],
         seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
         audio: Annotated[
@@ -29,6 +35,10 @@ def register(app: typer.Typer) -> None:
         from shotwatch.sim.output import write_outputs
         from shotwatch.sim.scenario import load_scenario
 
+        if not scenario.exists() and scenario.suffix == "" and scenario.parent == Path("."):
+            bundled = Path(__file__).resolve().parent / "examples" / f"{scenario.name}.yaml"
+            if bundled.is_file():
+                scenario = bundled
         sc = load_scenario(scenario)
         result = simulate(sc, seed=seed, audio=audio, sample_rate=sample_rate)
         write_outputs(result, out)

@@ -77,11 +77,6 @@ def urban_excess_db(scenario: Scenario, horizontal_m: F64) -> F64:
 _RANGE_MARGIN_DB = 6.0
 
 
-def characteristic_frequency(t_star: float) -> float:
-    """Frequency (Hz) at which a pulse of positive phase ``t_star`` is attenuated."""
-    return float(np.clip(0.6 / t_star, 100.0, 2000.0))
-
-
 @dataclass
 class Arrivals:
     """Physical arrivals (one row each), before detection."""
@@ -157,10 +152,6 @@ class Medium:
     wind: F64
     temperature_c: float
     relative_humidity: float
-
-    def alpha(self, f_hz: float) -> float:
-        """Air absorption, dB/m, at ``f_hz``."""
-        return float(prop.air_absorption_db_per_m(f_hz, self.temperature_c, self.relative_humidity))
 
 
 def _directivity_pairs(dir_db: F64, aim_deg: F64, src: F64, toward: F64) -> F64:

@@ -57,6 +57,20 @@ def source_points(scenario: Scenario) -> list[tuple[float, float]]:
     return pts
 
 
+def _low_sources(scenario: Scenario) -> list[tuple[float, float, float]]:
+    """Start positions (east, north, up) of the sources that are not aloft."""
+    from shotwatch.sim.events import CONFUSERS
+
+    out: list[tuple[float, float, float]] = []
+    for src in scenario.sources:
+        if src.kind == "gunfire":
+            out.extend((sh.east_m, sh.north_m, sh.up_m) for sh in src.shooters)
+        elif src.kind != "fireworks":
+            up = CONFUSERS[src.kind].height_m if src.up_m is None else src.up_m
+            out.append((src.east_m, src.north_m, up))
+    return out
+
+
 def random_city(scenario: Scenario, clear: list[tuple[float, float]]) -> F64:
     """City blocks on a regular street grid; each block is cut into 2x2 lots and each lot
     is built with probability ``density``. Buildings containing a point of ``clear``
@@ -192,12 +206,13 @@ def build_world(scenario: Scenario) -> World:
         boxes = np.zeros((0, 6))
     ids, pos = sensor_sites(scenario, boxes)
     if mode == "explicit" and len(boxes):
-        pts = np.asarray(source_points(scenario), dtype=float).reshape(-1, 2)
+        pts = np.asarray(_low_sources(scenario), dtype=float).reshape(-1, 3)
         inside = (
             (pts[:, None, 0] > boxes[None, :, 0])
             & (pts[:, None, 0] < boxes[None, :, 3])
             & (pts[:, None, 1] > boxes[None, :, 1])
             & (pts[:, None, 1] < boxes[None, :, 4])
+            & (pts[:, None, 2] < boxes[None, :, 5])
         )
         if inside.any():
             i, j = np.argwhere(inside)[0]
