@@ -116,3 +116,26 @@ def test_nwave_geometry_reaches_downrange_sensor_before_the_blast() -> None:
     assert ok[0] and not ok[1]
     assert b[0] == pytest.approx(np.hypot(20.0, 3.5))
     assert t[0] < np.linalg.norm(rcv[0] - src) / 343.0
+
+
+def test_row_wise_wall_reflections_equal_per_source() -> None:
+    rng = np.random.default_rng(3)
+    boxes = _random_city(rng, 40)
+    src = np.array([10.0, -20.0, 1.5])
+    rcv = np.column_stack([rng.uniform(-600, 600, size=(50, 2)), rng.uniform(3, 25, 50)])
+    ri, bi, p, _ = prop.wall_reflections(src, rcv, boxes)
+    rr, bb = np.meshgrid(np.arange(len(rcv)), np.arange(len(boxes)), indexing="ij")
+    rows, p2, _ = prop.wall_reflections_rows(
+        np.broadcast_to(src, (rr.size, 3)), rcv[rr.ravel()], boxes[bb.ravel()]
+    )
+    a = sorted(zip(ri.tolist(), bi.tolist(), np.round(p, 6).tolist(), strict=True))
+    b = sorted(
+        zip(
+            rr.ravel()[rows].tolist(),
+            bb.ravel()[rows].tolist(),
+            np.round(p2, 6).tolist(),
+            strict=True,
+        )
+    )
+    assert len(a) > 20
+    assert a == b

@@ -352,102 +352,118 @@ def propagate_all(
     # 4. facade echoes off the walls of buildings near each source
     ech = scenario.echoes
     if ech.enabled and len(boxes) and n_p:
-        ctr = (boxes[:, :2] + boxes[:, 3:5]) / 2
-        halfdiag = np.hypot(boxes[:, 3] - boxes[:, 0], boxes[:, 4] - boxes[:, 1]) / 2
-        bounds = np.searchsorted(pe, np.arange(n_e + 1))
-        # an echo path is never shorter than the direct one (triangle inequality)
+        # an echo path is never shorter than the direct one (triangle inequality), so
+        # only pairs whose direct level after a reflection could be heard are tried
         refl_db = 20 * np.log10(max(scenario.buildings.facade_reflection, 1e-6))
         best = L[pe] + refl_db - 20 * np.log10(np.maximum(dist, 1.0)) - alpha_e[pe] * dist
-        margin = np.full(n_e, -np.inf)
-        np.maximum.at(margin, pe, best - floor_s[ps])
-        for k in np.flatnonzero(margin >= 0).tolist():
-            a, b = int(bounds[k]), int(bounds[k + 1])
-            _echoes(
-                k,
-                S[k],
-                ps[a:b],
+        cand = np.flatnonzero(best >= floor_s[ps])
+        if len(cand):
+            _echoes_all(
+                pe[cand],
+                ps[cand],
+                S,
                 world=world,
                 medium=medium,
-                scenario=scenario,
-                level_db=float(L[k]),
-                alpha=float(alpha_e[k]),
-                dir_db=float(dir_e[k]),
-                aim_deg=float(aim_e[k]),
+                radius=ech.radius_m,
+                refl_db=refl_db,
+                L=L,
+                alpha_e=alpha_e,
+                dir_e=dir_e,
+                aim_e=aim_e,
                 floor_s=floor_s,
-                ctr=ctr,
-                halfdiag=halfdiag,
                 rng=rng,
                 out=out,
             )
     return out
 
 
-def _echoes(
-    k: int,
-    src: F64,
-    J: NDArray[np.intp],
+def _echoes_all(
+    pe: NDArray[np.intp],
+    ps: NDArray[np.intp],
+    S: F64,
     *,
     world: World,
     medium: Medium,
-    scenario: Scenario,
-    level_db: float,
-    alpha: float,
-    dir_db: float,
-    aim_deg: float,
+    radius: float,
+    refl_db: float,
+    L: F64,
+    alpha_e: F64,
+    dir_e: F64,
+    aim_e: F64,
     floor_s: F64,
-    ctr: F64,
-    halfdiag: F64,
     rng: np.random.Generator,
     out: Arrivals,
 ) -> None:
-    """Facade echoes of event ``k`` at sensors ``J`` (image sources, open legs only)."""
-    radius = scenario.echoes.radius_m
+    """Facade echoes for the (event ``pe``, sensor ``ps``) pairs (sorted by event): image
+    sources in the walls of the buildings within ``radius`` of each source; both legs
+    must be open (grazing the reflecting wall itself is not a block)."""
     index = world.index
     boxes = index.boxes
-    near = prop.boxes_near(boxes, src[None, :], radius)
-    nb = near[np.hypot(*(ctr[near] - src[:2]).T) - halfdiag[near] <= radius]
-    if len(nb) == 0:
+    pos = world.sensor_pos
+    ev = np.unique(pe)
+    # (event, box) pairs of the buildings near each source, through the index cells
+    g = index.cell
+    nx, ny = index.shape
+    lo = np.floor((S[ev, :2] - radius - index.origin) / g).astype(np.intp).clip(0, [nx - 1, ny - 1])
+    hi = np.floor((S[ev, :2] + radius - index.origin) / g).astype(np.intp).clip(0, [nx - 1, ny - 1])
+    wx, wy = hi[:, 0] - lo[:, 0] + 1, hi[:, 1] - lo[:, 1] + 1
+    ncell = wx * wy
+    e_rep = np.repeat(np.arange(len(ev)), ncell)
+    local = np.arange(ncell.sum()) - np.repeat(np.cumsum(ncell) - ncell, ncell)
+    cell = (lo[e_rep, 0] + local // wy[e_rep]) * ny + lo[e_rep, 1] + local % wy[e_rep]
+    cnt = index.start[cell + 1] - index.start[cell]
+    e_box = np.repeat(e_rep, cnt)
+    offs = np.repeat(index.start[cell], cnt) + (
+        np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    )
+    key = np.unique(e_box * len(boxes) + index.ids[offs])
+    eb_e, eb_b = key // len(boxes), key % len(boxes)
+    b = boxes[eb_b]
+    src_eb = S[ev[eb_e]]
+    ctr = (b[:, :2] + b[:, 3:5]) / 2
+    halfdiag = np.hypot(b[:, 3] - b[:, 0], b[:, 4] - b[:, 1]) / 2
+    near = np.hypot(*(ctr - src_eb[:, :2]).T) - halfdiag <= radius
+    eb_e, eb_b = eb_e[near], eb_b[near]
+    if len(eb_e) == 0:
         return
-    R = world.sensor_pos[J]
-    ri, bi, P, img = prop.wall_reflections(src, R, boxes[nb])
+    # join with the event's sensors: rows (event, box, sensor)
+    pair_ev = np.searchsorted(ev, pe)  # event position of each pair
+    s_start = np.searchsorted(pair_ev, np.arange(len(ev)))
+    s_cnt = np.bincount(pair_ev, minlength=len(ev))
+    reps = s_cnt[eb_e]
+    row_eb = np.repeat(np.arange(len(eb_e)), reps)
+    row_pair = np.repeat(s_start[eb_e], reps) + (
+        np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
+    )
+    k_ev = pe[row_pair]
+    src = S[k_ev]
+    rcv = pos[ps[row_pair]]
+    box_id = eb_b[row_eb]
+    ri, P, img = prop.wall_reflections_rows(src, rcv, boxes[box_id])
     if len(ri) == 0:
         return
-    length = np.linalg.norm(R[ri] - img, axis=1)
-    refl_db = 20 * np.log10(max(scenario.buildings.facade_reflection, 1e-6))
+    k_ev, src, rcv, box_id, sens = k_ev[ri], src[ri], rcv[ri], box_id[ri], ps[row_pair][ri]
+    length = np.linalg.norm(rcv - img, axis=1)
     diffuse = rng.uniform(0.0, 4.0, size=len(ri))
-    n = len(ri)
-    sdb = (
-        level_db
-        + _directivity_pairs(
-            np.full(n, dir_db), np.full(n, aim_deg), np.broadcast_to(src, P.shape), P
-        )
-        + refl_db
-        - diffuse
-    )
-    lvl = sdb - 20 * np.log10(np.maximum(length, 1.0)) - alpha * length
-    keep = lvl >= floor_s[J[ri]]
-    if not keep.any():
+    sdb = L[k_ev] + _directivity_pairs(dir_e[k_ev], aim_e[k_ev], src, P) + refl_db - diffuse
+    lvl = sdb - 20 * np.log10(np.maximum(length, 1.0)) - alpha_e[k_ev] * length
+    keep = np.flatnonzero(lvl >= floor_s[sens])
+    if len(keep) == 0:
         return
-    ri, own, P, length, sdb, lvl = (
-        ri[keep],
-        nb[bi[keep]],
-        P[keep],
-        length[keep],
-        sdb[keep],
-        lvl[keep],
-    )
-    ok = np.ones(len(ri), dtype=bool)
-    for a_, b_ in ((np.broadcast_to(src, P.shape), P), (P, R[ri])):
+    k_ev, src, rcv, box_id, sens = k_ev[keep], src[keep], rcv[keep], box_id[keep], sens[keep]
+    P, length, sdb, lvl = P[keep], length[keep], sdb[keep], lvl[keep]
+    ok = np.ones(len(keep), dtype=bool)
+    for a_, b_ in ((src, P), (P, rcv)):
         s_, bx_ = index.hits(a_, b_)
-        foreign = bx_ != own[s_]  # grazing the reflecting wall itself is not a block
+        foreign = bx_ != box_id[s_]
         ok[s_[foreign]] = False
     if not ok.any():
         return
-    t1 = travel_time(np.zeros(3), P[ok] - src, medium.c, medium.wind)
-    t2 = travel_time(np.zeros(3), R[ri[ok]] - P[ok], medium.c, medium.wind)
+    t1 = travel_time(np.zeros(3), P[ok] - src[ok], medium.c, medium.wind)
+    t2 = travel_time(np.zeros(3), rcv[ok] - P[ok], medium.c, medium.wind)
     out.add_pairs(
-        np.full(int(ok.sum()), k, dtype=np.intp),
-        J[ri[ok]],
+        k_ev[ok],
+        sens[ok],
         travel=t1 + t2,
         level=lvl[ok],
         path=PATH_ECHO,

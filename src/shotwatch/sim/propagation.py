@@ -651,3 +651,42 @@ def over_roof_paths(
         span = chain[-2][0] - chain[1][0] if ne >= 2 else 0.0
         out.append((verts, ne, float(span)))
     return out
+
+
+def wall_reflections_rows(
+    src: ArrayLike, rcv: ArrayLike, boxes: ArrayLike
+) -> tuple[NDArray[np.intp], F64, F64]:
+    """Row-wise :func:`wall_reflections`: source ``src[i]``, receiver ``rcv[i]`` and box
+    ``boxes[i]`` (n, 3 / 3 / 6). Returns (row index (k,), reflection points (k, 3), image
+    sources (k, 3)) of the valid reflections, up to four per row (one per wall)."""
+    s = np.asarray(src, dtype=float).reshape(-1, 3)
+    r = np.asarray(rcv, dtype=float).reshape(-1, 3)
+    bx = np.asarray(boxes, dtype=float).reshape(-1, 6)
+    rows: list[NDArray[np.intp]] = []
+    pts: list[F64] = []
+    imgs: list[F64] = []
+    for axis in (0, 1):
+        other = 1 - axis
+        for side, col in ((-1.0, axis), (1.0, axis + 3)):
+            c = bx[:, col]
+            img = s.copy()
+            img[:, axis] = 2 * c - s[:, axis]
+            dr = r - img
+            with np.errstate(divide="ignore", invalid="ignore"):
+                u = (c - img[:, axis]) / dr[:, axis]
+            p = img + u[:, None] * dr
+            valid = (
+                ((s[:, axis] - c) * side > 0)
+                & ((r[:, axis] - c) * side > 0)
+                & (u > 0)
+                & (u < 1)
+                & (p[:, other] >= bx[:, other])
+                & (p[:, other] <= bx[:, other + 3])
+                & (p[:, 2] >= 0)
+                & (p[:, 2] <= bx[:, 5])
+            )
+            k = np.flatnonzero(valid)
+            rows.append(k)
+            pts.append(p[k])
+            imgs.append(img[k])
+    return np.concatenate(rows), np.concatenate(pts), np.concatenate(imgs)
