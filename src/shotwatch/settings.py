@@ -46,7 +46,9 @@ class Settings(BaseSettings):
     """Map tile template (``https://.../{z}/{x}/{y}.png``); empty draws the street layer."""
     tile_attribution: str = ""
     auto_publish_threshold: float = Field(default=0.9, ge=0.0, le=1.01)
-    """Gunfire with confidence at or above this is published without a reviewer (>1: never)."""
+    """Incidents of ``auto_publish_classes`` with confidence at or above this are
+    published without a reviewer (>1: never)."""
+    auto_publish_classes: list[str] = Field(default_factory=lambda: ["gunfire"])
     review_target_s: float = 60.0
     data_dir: Path = Path("var")
     street_layer: Path | None = None

@@ -253,7 +253,15 @@ def run_demo(
         data_dir = Path(tmp.name)
     print("Simulating the demo city (sensors, buildings, 5 scripted cases)...", flush=True)
     sensors, weather, cases = build_cases(seed)
-    settings = load_settings(environment="demo", data_dir=data_dir, pulse_max_age_s=120.0)
+    # The demo publishes probable gunfire too (the shipped sensors may run without a
+    # classifier score); fireworks and other confusers still wait in the review queue.
+    settings = load_settings(
+        environment="demo",
+        data_dir=data_dir,
+        pulse_max_age_s=120.0,
+        auto_publish_threshold=0.4,
+        auto_publish_classes=["gunfire", "probable_gunfire"],
+    )
     app = create_app(settings, weather=weather)
     tokens = provision_sensors(settings, sensors, db=app.state.service.db)
     base = f"http://{host}:{port}"

@@ -295,7 +295,7 @@ class Service:
                 row = repo.get_incident(s, iid)
                 if (
                     row.review_status == "pending"
-                    and row.classification == "gunfire"
+                    and row.classification in self.settings.auto_publish_classes
                     and row.confidence >= threshold
                 ):
                     row, _ = repo.decide(
