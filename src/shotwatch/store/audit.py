@@ -22,12 +22,12 @@ GENESIS = "0" * 64
 _lock = threading.Lock()
 
 
-def _digest(prev: str, at: float, actor: str, action: str, obj: str, detail: str) -> str:  # noqa: PLR0917
+def _digest(prev: str, at: float, actor: str, action: str, obj: str, detail: str) -> str:
     canonical = json.dumps([repr(at), actor, action, obj, detail], separators=(",", ":"))
     return hashlib.sha256(f"{prev}\n{canonical}".encode()).hexdigest()
 
 
-def append(  # noqa: PLR0917
+def append(
     db: Database, actor: str, action: str, obj: str, detail: str = "", at: float | None = None
 ) -> str:
     """Append one record in its own transaction, serialised so the chain never forks.

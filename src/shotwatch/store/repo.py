@@ -58,7 +58,7 @@ def get_user(s: Session, username: str) -> UserRow | None:
     return s.execute(select(UserRow).where(UserRow.username == username)).scalar()
 
 
-def add_user(  # noqa: PLR0917
+def add_user(
     s: Session,
     username: str,
     password_hash: str,
@@ -415,7 +415,7 @@ def review_queue(s: Session) -> list[IncidentRow]:
     )
 
 
-def decide(  # noqa: PLR0917
+def decide(
     s: Session,
     incident_id: str,
     actor: str,
@@ -499,7 +499,7 @@ def get_cad(s: Session, cad_id: int) -> CadCallRow:
     return row
 
 
-def add_cad_entry(  # noqa: PLR0917
+def add_cad_entry(
     s: Session, cad: CadCallRow, kind: str, text: str, actor: str, now: float
 ) -> None:
     s.add(CadEntryRow(cad_call_id=cad.id, kind=kind, text=text[:4000], actor=actor, at=now))
@@ -584,7 +584,7 @@ def supplement(s: Session, cad: CadCallRow, fields: dict[str, str], actor: str, 
     return n
 
 
-def escalate(  # noqa: PLR0917
+def escalate(
     s: Session, cad: CadCallRow, actor: str, now: float, medical: bool, extra_units: int
 ) -> list[str]:
     """§B.7: confirmed shooting: more units (available ones assigned) and medical aid."""
@@ -617,7 +617,7 @@ def escalate(  # noqa: PLR0917
 # ---------------------------------------------------------------------- citizen calls
 
 
-def propose_duplicate(  # noqa: PLR0917
+def propose_duplicate(
     s: Session, lat: float, lon: float, t: float, radius_m: float, window_s: float
 ) -> tuple[IncidentRow, float] | None:
     """§B.6: the nearest published incident near in place and time, if any."""
@@ -685,7 +685,7 @@ def unit_json(u: UnitRow) -> dict[str, Any]:
 # ---------------------------------------------------------------------------- alerts
 
 
-def record_alert(  # noqa: PLR0917
+def record_alert(
     s: Session, incident_id: str, version: int, kind: str, now: float, payload: dict[str, Any]
 ) -> None:
     s.add(
