@@ -388,7 +388,7 @@ def test_ambiguous_launches_do_not_bridge_into_the_show() -> None:
 def test_insane_heights_do_not_make_gunfire_fireworks() -> None:
     """Regression (simulated downtown scene through the locator): an automatic burst
     whose heights came out 49 m, 146 m, -53 m and -36 m was split and half of it called
-    aerial fireworks. Heights far below ground mean the heights are not to be trusted."""
+    aerial fireworks. Heights far below ground mean only their median is to be trusted."""
     t = np.array([0.0, 0.17, 0.23, 0.24])
     h = np.array([48.6, 145.8, -52.8, -35.8])
     s = make_shots(t, np.repeat(GROUND[None], 4, 0), sigma_m=1.0, height=h, score=0.9)
@@ -396,6 +396,20 @@ def test_insane_heights_do_not_make_gunfire_fireworks() -> None:
     assert g.rounds == 4
     assert g.classification == GUNFIRE
     assert g.kind is None
+
+
+def test_show_with_insane_heights_is_still_fireworks() -> None:
+    """Regression (simulated confusers scene): a show whose heights included -85 m,
+    -113 m and -133 m lost its heights and became 'probable gunfire'. Its median height
+    is well aloft: fireworks."""
+    h = np.array([-85.6, -0.3, 37.7, 37.5, 44.5, 41.5, 59.8, 173.4, -112.8, 96.8, 113.1])
+    h = np.concatenate([h, [51.9, 24.0, 57.7, -133.1, 50.4, 58.9, 38.3, 36.2, 29.6]])
+    n = h.size
+    rng = np.random.default_rng(2)
+    p = np.column_stack([rng.normal(0, 60, (n, 2)), h])
+    s = make_shots(np.sort(rng.uniform(0, 11, n)), p, sigma_m=1.0, height=h, score=0.9)
+    g = only(group_incidents(s))
+    assert g.classification == NON_GUNFIRE and g.kind == "aerial"
 
 
 def test_height_sigma_decides_aerial_layer() -> None:

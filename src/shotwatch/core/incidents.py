@@ -17,9 +17,10 @@ Method
    show and gunfire under it stay separate incidents; a shot of unknown or ambiguous
    height joins the layer of the definite shots it could chain with (its own estimate
    decides a tie; a chain without any definite height stays whole). A chain with
-   insane heights is kept whole and its heights are ignored (a burst located partly
-   140 m up and partly 50 m underground is no firework). An incident is aerial when the
-   median of its trusted heights is at least ``aerial_height_m``.
+   insane heights is not split by height: only the median of its heights is trusted (a
+   burst located 49 m and 146 m up and 53 m and 36 m underground is one ground burst). An
+   incident is aerial when the median of its known heights is at least
+   ``aerial_height_m``.
 2. **Static shooters.** Shots are merged agglomeratively (greedy, smallest statistic
    first) while the Mahalanobis statistic of the difference of two cluster means,
 
@@ -336,14 +337,13 @@ def _incident_groups(
     floor_m: float,
     aerial_height_m: float,
     below_ground_m: float,
-) -> tuple[list[I64], I64, NDArray[np.bool_]]:
+) -> tuple[list[I64], I64]:
     """Chain shots into incidents (see the module docstring, step 1).
 
-    Returns the groups (time-ordered index arrays, ordered by first shot), each shot's
-    height layer (+1 aerial, -1 ground) and whether its height is trusted. A space-time
-    chain whose heights are not physically sane (a shot more than ``below_ground_m``
-    below ground even 2 sigma higher) has unreliable heights: it is neither split by
-    height nor called aerial.
+    Returns the groups (time-ordered index arrays, ordered by first shot) and each
+    shot's height layer (+1 aerial, -1 ground). A space-time chain whose heights are not
+    physically sane (a shot more than ``below_ground_m`` below ground even 2 sigma
+    higher) is not split by height; its layer follows the median of its heights.
     """
     t, xy = shots.t, shots.pos[:, :2]
     h = shots.height_agl
@@ -357,15 +357,11 @@ def _incident_groups(
     ).astype(np.int64)
     below = known & (hz + sz < -below_ground_m)
     layer = np.full(t.shape[0], -1, dtype=np.int64)
-    height_ok = np.ones(t.shape[0], dtype=bool)
     groups: list[I64] = []
     zero = np.zeros(t.shape[0], dtype=np.int64)
     for cand in _chain(t, xy, zero, max_gap_s, max_dist_m):
-        if below[cand].any():
-            height_ok[cand] = False
-            groups.append(cand)
-            continue
-        if (raw[cand] == 0).all():  # no height is decisive: the chain stays whole
+        # insane heights, or none decisive: the chain stays whole, its median decides
+        if below[cand].any() or (raw[cand] == 0).all():
             hk = h[cand][known[cand]]
             layer[cand] = 1 if hk.size and np.median(hk) >= aerial_height_m else -1
             groups.append(cand)
@@ -382,7 +378,7 @@ def _incident_groups(
         groups.extend(cand[sub] for sub in _chain(t[cand], xy[cand], lay, max_gap_s, max_dist_m))
     groups = [g[np.argsort(t[g], kind="stable")] for g in groups]
     groups.sort(key=lambda g: float(t[g[0]]))
-    return groups, layer, height_ok
+    return groups, layer
 
 
 def _chain(t: F64, xy: F64, layer: I64, max_gap_s: float, max_dist_m: float) -> list[I64]:
@@ -844,8 +840,8 @@ def group_incidents(
     tracks per incident; incidents above ``max_shooter_analysis_shots`` shots skip the
     track search and group shooters on a ``large_incident_cell_m`` grid. Classification:
     ``aerial_height_m`` m above ground is fireworks (never a track; confidence at most
-    ``aerial_max_confidence``), heights are ignored in a chain with a shot more than
-    ``below_ground_m`` m below ground, sources above ``elevated_height_m``
+    ``aerial_max_confidence``), a chain with a shot more than ``below_ground_m`` m below
+    ground is not split by height, sources above ``elevated_height_m``
     m lose up to ``elevated_max_penalty`` in log-odds (reached at the aerial height),
     ``firecracker_min_pops`` pops at a median interval under 0.1 s with
     a coefficient of variation above ``firecracker_min_cv`` (or 20 % of intervals under
@@ -867,7 +863,7 @@ def group_incidents(
     if n == 0:
         return []
     t, pos, cov = shots.t, shots.pos, shots.cov
-    groups, layer, height_ok = _incident_groups(
+    groups, layer = _incident_groups(
         shots,
         max_gap_s=max_gap_s,
         max_dist_m=max_dist_m,
@@ -875,7 +871,7 @@ def group_incidents(
         aerial_height_m=aerial_height_m,
         below_ground_m=below_ground_m,
     )
-    heights = np.where(height_ok, shots.height_agl, np.nan)
+    heights = shots.height_agl
     Weff_all = _sym_inv(cov + (fit_floor_m * fit_floor_m + 1e-6) * np.eye(3))
     cluster_kw = {
         "floor_m": floor_m,
