@@ -439,6 +439,29 @@ def test_firecracker_string_is_non_gunfire() -> None:
     assert g.summary == "Probable firecrackers, 40 pops"
 
 
+def test_scattered_burst_with_bad_origin_times_is_not_firecrackers() -> None:
+    """Regression (simulated downtown scene through the locator): an automatic burst
+    located 30-60 m off, so with origin times off by tens of ms and a near-duplicate,
+    looked like an irregular 20-80 ms string and was called firecrackers. Intervals are
+    only trusted from one spot."""
+    t = np.array([0.120, 0.168, 0.172, 0.189, 0.357, 0.364, 0.533])
+    off = np.array(
+        [
+            [9, -12, 0],
+            [-54, -15, 0],
+            [26, 32, 0],
+            [-35, 21, 0],
+            [-8, 19, 0],
+            [3, -13, 0],
+            [-14, 6, 0],
+        ]
+    )
+    s = make_shots(t, GROUND + off, sigma_m=1.5, noise=False, score=math.nan)
+    g = only(group_incidents(s))
+    assert g.kind != "firecracker"
+    assert g.classification == PROBABLE_GUNFIRE
+
+
 def test_score_evidence_moves_confidence() -> None:
     t = np.array([0.0, 0.6, 1.3])
     p = np.repeat(GROUND[None], 3, 0)

@@ -687,6 +687,15 @@ def _launch_flags(
     return flags
 
 
+def _one_spot(pos: F64, cov: F64, radius_m: float) -> bool:
+    """Whether shots come from one spot: their median horizontal distance to the median
+    position is within ``radius_m`` metres or 3 times the median horizontal error."""
+    xy = pos[:, :2]
+    spread = float(np.median(np.hypot(*(xy - np.median(xy, axis=0)).T)))
+    sig = float(np.median(np.sqrt(0.5 * (cov[:, 0, 0] + cov[:, 1, 1]))))
+    return spread <= max(radius_m, 3.0 * sig)
+
+
 def _median_height(h: F64) -> float:
     """Median of the known heights, m (-inf when none is known)."""
     if h.shape[0] == 1:
@@ -727,6 +736,7 @@ def _classify(
     score: F64,
     n_sensors: I64,
     *,
+    one_spot: bool,
     aerial: bool,
     aerial_max_confidence: float,
     elevated_max_penalty: float,
@@ -758,7 +768,7 @@ def _classify(
         z -= elevated_max_penalty * ramp
     med_dt, cv, frac_fast = _interval_stats(t)
     irregular = cv > firecracker_min_cv or frac_fast > 0.2
-    if not aerial and n >= firecracker_min_pops and med_dt < 0.1 and irregular:
+    if not aerial and n >= firecracker_min_pops and med_dt < 0.1 and irregular and one_spot:
         kind = "firecracker"
         z -= 6.0
     elif not aerial and n >= 8 and med_dt >= 0.25 and cv < 0.04:
@@ -821,6 +831,7 @@ def group_incidents(
     elevated_max_penalty: float = 0.35,
     firecracker_min_pops: int = 6,
     firecracker_min_cv: float = 0.15,
+    spot_radius_m: float = 15.0,
     prior_logit: float = 0.0,
     gunfire_threshold: float = 0.8,
     probable_threshold: float = 0.4,
@@ -845,7 +856,10 @@ def group_incidents(
     m lose up to ``elevated_max_penalty`` in log-odds (reached at the aerial height),
     ``firecracker_min_pops`` pops at a median interval under 0.1 s with
     a coefficient of variation above ``firecracker_min_cv`` (or 20 % of intervals under
-    45 ms, faster than guns cycle) make a firecracker string; ground shots of which most
+    45 ms, faster than guns cycle) from one spot (median horizontal distance to the
+    median position within ``spot_radius_m`` m, or 3 times the median horizontal
+    error) make a firecracker string (when locations, and so origin times, scatter more,
+    the intervals are not trusted); ground shots of which most
     are followed within ``launch_window_s`` s (min, max) by an aerial source within
     ``launch_dist_m`` m horizontally are firework launches; ``prior_logit`` is the
     log-odds of gunfire with no evidence, ``gunfire_threshold`` and
@@ -952,6 +966,7 @@ def group_incidents(
             heights[g],
             shots.score[g],
             shots.n_sensors[g],
+            one_spot=_one_spot(pg, cg, spot_radius_m),
             aerial=aerial,
             aerial_max_confidence=aerial_max_confidence,
             elevated_max_penalty=elevated_max_penalty,
