@@ -245,9 +245,11 @@ def propagate_all(
         )
         far = np.flatnonzero(ub_nlos < floor_s[ps])
         drop = np.zeros(len(pe), dtype=bool)
-        for i in range(0, len(far), 20000):
+        for i in range(0, len(far), 20000):  # near both ends first: cheap, decides most
             f = far[i : i + 20000]
             drop[f] = world.raster.surely_blocked(S[pe[f]], pos[ps[f]])
+        f = far[~drop[far]]
+        drop[f] = prop.raster_blocked(world.raster, S[pe[f]], pos[ps[f]], step_m=10.0)
         pe, ps, dist, hd = pe[~drop], ps[~drop], dist[~drop], hd[~drop]
     n_p = len(pe)
     src, rcv = S[pe], pos[ps]
@@ -308,7 +310,10 @@ def propagate_all(
             legs_b = np.concatenate([sd[1][1:] for sd in sides])
             owner = np.repeat(np.arange(len(sides)), [len(sd[1]) - 1 for sd in sides])
             bad = np.zeros(len(sides), dtype=bool)
-            bad[owner[index.blocked(legs_a, legs_b)]] = True
+            sure = prop.raster_blocked(world.raster, legs_a, legs_b)
+            bad[owner[sure]] = True
+            rest = np.flatnonzero(~sure & ~bad[owner])
+            bad[owner[rest[index.blocked(legs_a[rest], legs_b[rest])]]] = True
             best: dict[int, tuple[int, F64, int, float]] = {}
             for sd, is_bad in zip(sides, bad.tolist(), strict=True):
                 if not is_bad and (
@@ -452,11 +457,15 @@ def _echoes_all(
         return
     k_ev, src, rcv, box_id, sens = k_ev[keep], src[keep], rcv[keep], box_id[keep], sens[keep]
     P, length, sdb, lvl = P[keep], length[keep], sdb[keep], lvl[keep]
+    # the raster can only see points strictly inside a leg, where the reflecting
+    # building is never met; the exact test must skip that building itself
     ok = np.ones(len(keep), dtype=bool)
     for a_, b_ in ((src, P), (P, rcv)):
-        s_, bx_ = index.hits(a_, b_)
-        foreign = bx_ != box_id[s_]
-        ok[s_[foreign]] = False
+        ok &= ~prop.raster_blocked(world.raster, a_, b_)
+        rest = np.flatnonzero(ok)
+        s_, bx_ = index.hits(a_[rest], b_[rest])
+        foreign = bx_ != box_id[rest][s_]
+        ok[rest[s_[foreign]]] = False
     if not ok.any():
         return
     t1 = travel_time(np.zeros(3), P[ok] - src[ok], medium.c, medium.wind)

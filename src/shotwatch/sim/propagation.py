@@ -557,10 +557,13 @@ class HeightRaster:
         self.origin = lo
         nx, ny = (np.ceil(ext / g).astype(int) + 1).tolist()
         grid = np.zeros((nx, ny), dtype=np.float32)
-        i0 = np.ceil((b[:, 0] - lo[0]) / g).astype(int)
-        i1 = np.floor((b[:, 3] - lo[0]) / g).astype(int)
-        j0 = np.ceil((b[:, 1] - lo[1]) / g).astype(int)
-        j1 = np.floor((b[:, 4] - lo[1]) / g).astype(int)
+        # only cells strictly inside a footprint (1 cm clear of its walls), so that a
+        # point on a wall is never taken for a point inside
+        eps = 0.01
+        i0 = np.ceil((b[:, 0] + eps - lo[0]) / g).astype(int)
+        i1 = np.floor((b[:, 3] - eps - lo[0]) / g).astype(int)
+        j0 = np.ceil((b[:, 1] + eps - lo[1]) / g).astype(int)
+        j1 = np.floor((b[:, 4] - eps - lo[1]) / g).astype(int)
         for k in np.flatnonzero((i1 > i0) & (j1 > j0)).tolist():
             sl = grid[i0[k] : i1[k], j0[k] : j1[k]]
             np.maximum(sl, b[k, 5], out=sl)
@@ -690,3 +693,47 @@ def wall_reflections_rows(
             pts.append(p[k])
             imgs.append(img[k])
     return np.concatenate(rows), np.concatenate(pts), np.concatenate(imgs)
+
+
+def raster_blocked(
+    raster: HeightRaster,
+    p0: ArrayLike,
+    p1: ArrayLike,
+    step_m: float | None = None,
+    chunk: int = 2_000_000,
+) -> NDArray[np.bool_]:
+    """True where segment ``p0[i] -> p1[i]`` (n, 3) certainly passes through a building:
+    some sample strictly inside the segment (0.5 m clear of both ends) lies below the
+    roof of a raster cell that a building covers entirely (samples every ``step_m``,
+    default one cell). False means "not known"."""
+    a = np.asarray(p0, dtype=float).reshape(-1, 3)
+    b = np.asarray(p1, dtype=float).reshape(-1, 3)
+    out = np.zeros(len(a), dtype=bool)
+    if len(a) == 0 or not raster.grid.any():
+        return out
+    g = raster.cell
+    step = g if step_m is None else float(step_m)
+    length = np.linalg.norm(b - a, axis=1)
+    ns = np.maximum(np.floor((length - 1.0) / step).astype(np.intp), 0) + 1
+    nx, ny = raster.grid.shape
+    ends = np.cumsum(ns)
+    i0 = 0
+    while i0 < len(a):
+        i1 = int(np.searchsorted(ends, (ends[i0 - 1] if i0 else 0) + chunk, side="right"))
+        i1 = max(i1, i0 + 1)
+        n = ns[i0:i1]
+        seg = np.repeat(np.arange(i0, i1), n)
+        k = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+        # samples at 0.5 m + k * g along the segment, never beyond length - 0.5 m
+        t = np.minimum(0.5 + k * step, np.maximum(length[seg] - 0.5, 0.0)) / np.maximum(
+            length[seg], 1e-9
+        )
+        pts = a[seg] + t[:, None] * (b[seg] - a[seg])
+        ix = np.floor((pts[:, 0] - raster.origin[0]) / g).astype(np.intp)
+        iy = np.floor((pts[:, 1] - raster.origin[1]) / g).astype(np.intp)
+        ok = (ix >= 0) & (ix < nx) & (iy >= 0) & (iy < ny)
+        h = np.where(ok, raster.grid[ix.clip(0, nx - 1), iy.clip(0, ny - 1)], 0.0)
+        hit = seg[pts[:, 2] < h]
+        out[hit] = True
+        i0 = i1
+    return out
