@@ -19,6 +19,8 @@ def _print_report(report: dict[str, Any]) -> None:
     from rich.table import Table
 
     console = Console()
+    if not console.is_terminal:
+        console = Console(width=200)  # piped: do not truncate the columns
     runs = [k for k, v in report.items() if isinstance(v, dict) and "clean_test" in v]
     t = Table(
         title=f"Grouped CV ({report['scheme']}); threshold {report['threshold']:.4f}: "
