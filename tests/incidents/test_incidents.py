@@ -457,6 +457,7 @@ def test_scattered_burst_with_bad_origin_times_is_not_firecrackers() -> None:
         ]
     )
     s = make_shots(t, GROUND + off, sigma_m=1.5, noise=False, score=math.nan)
+    assert only(group_incidents(s, spot_radius_m=1e3)).kind == "firecracker"  # old behaviour
     g = only(group_incidents(s))
     assert g.kind != "firecracker"
     assert g.classification == PROBABLE_GUNFIRE
