@@ -208,6 +208,28 @@ def test_mobile_shooter_and_static_shooter_returning_fire() -> None:
     assert g.summary.startswith("Possible multiple shooters, Possible mobile shooter, 9 rounds")
 
 
+def test_two_moving_shooters() -> None:
+    t1 = np.array([0.0, 0.8, 1.7, 2.6, 3.4, 4.3])
+    t2 = t1 + 0.4
+    p1 = GROUND + t1[:, None] * np.array([12.0, 0.0, 0.0])
+    p2 = GROUND + np.array([20.0, 80.0, 0.0]) + t2[:, None] * np.array([0.0, -10.0, 0.0])
+    g = only(group_incidents(make_shots(np.concatenate([t1, t2]), np.concatenate([p1, p2]))))
+    assert g.mobile and g.shooters == 2
+    assert g.shooter.tolist() == [0, 1] * 6
+    assert g.heading_deg is not None
+    assert min(abs(g.heading_deg - 90.0), abs(g.heading_deg - 180.0)) < 15.0
+
+
+def test_very_large_incident_uses_a_coarse_grid() -> None:
+    """Above ``max_shooter_analysis_shots`` shots the shooter analysis links places
+    within 30 m (near-linear memory): two spots 200 m apart are two shooters, never a
+    track (the spot at 300 m east sits on what would be a 30 m grid line)."""
+    t = np.arange(12) * 0.5
+    p = np.where((np.arange(12) % 2)[:, None] == 0, GROUND, GROUND + np.array([200.0, 0, 0]))
+    g = only(group_incidents(make_shots(t, p), max_shooter_analysis_shots=5))
+    assert g.rounds == 12 and g.shooters == 2 and not g.mobile
+
+
 def test_automatic_burst_is_one_shooter() -> None:
     t = np.arange(10) * 0.08
     for seed in range(10):

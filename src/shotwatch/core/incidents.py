@@ -123,8 +123,11 @@ class ShotArrays:
         cov = arr("cov", np.float64)
         h = arr("height_agl", np.float64)
         s = arr("score", np.float64)
-        ns_raw = np.asarray(self.n_sensors)
-        if ns_raw.size and not np.all(np.isfinite(ns_raw.astype(np.float64))):
+        try:
+            ns_f = np.asarray(self.n_sensors, dtype=np.float64)
+        except (TypeError, ValueError) as e:
+            raise InputError(f"ShotArrays.n_sensors: not numeric ({e})") from None
+        if ns_f.size and (~np.isfinite(ns_f) | (ns_f != np.round(ns_f))).any():
             raise InputError("ShotArrays.n_sensors: must be finite integers")
         ns = arr("n_sensors", np.int64)
         if t.ndim != 1:
@@ -687,6 +690,19 @@ def _launch_flags(
     return flags
 
 
+def _radius_components(xy: F64, radius_m: float) -> I64:
+    """Connected components of points linked when within ``radius_m`` metres."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
+
+    n = xy.shape[0]
+    pairs = cKDTree(xy).query_pairs(radius_m, output_type="ndarray")
+    graph = coo_matrix((np.ones(pairs.shape[0]), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    _, lab = connected_components(graph, directed=False)
+    return np.asarray(lab, dtype=np.int64)
+
+
 def _one_spot(pos: F64, cov: F64, radius_m: float) -> bool:
     """Whether shots come from one spot: their median horizontal distance to the median
     position is within ``radius_m`` metres or 3 times the median horizontal error."""
@@ -821,7 +837,7 @@ def group_incidents(
     max_track_candidates: int = 20,
     max_hypothesis_shots: int = 80,
     max_shooter_analysis_shots: int = 400,
-    large_incident_cell_m: float = 30.0,
+    large_incident_link_m: float = 30.0,
     launch_window_s: tuple[float, float] = (0.5, 8.0),
     launch_dist_m: float = 150.0,
     aerial_height_m: float = 30.0,
@@ -849,7 +865,8 @@ def group_incidents(
     must beat one or two static places by ``two_place_margin`` (chi-square units; the
     ``max_track_candidates`` best distinct seeds are tried); at most ``max_tracks``
     tracks per incident; incidents above ``max_shooter_analysis_shots`` shots skip the
-    track search and group shooters on a ``large_incident_cell_m`` grid. Classification:
+    track search and take as shooters the places linked within ``large_incident_link_m``
+    m. Classification:
     ``aerial_height_m`` m above ground is fireworks (never a track; confidence at most
     ``aerial_max_confidence``), a chain with a shot more than ``below_ground_m`` m below
     ground is not split by height, sources above ``elevated_height_m``
@@ -951,9 +968,8 @@ def group_incidents(
                 idx = np.flatnonzero(rest_mask)
                 sl = _cluster_static(tg[idx], pg[idx], cg[idx], **cluster_kw)
                 labels[idx] = sl + len(tracks)
-        else:  # very large incident: a coarse grid keeps memory linear
-            cell = np.floor(pg[:, :2] / large_incident_cell_m).astype(np.int64)
-            labels = np.unique(cell, axis=0, return_inverse=True)[1].reshape(-1).astype(np.int64)
+        else:  # very large incident: places linked within a radius keep memory near-linear
+            labels = _radius_components(pg[:, :2], large_incident_link_m)
         # renumber shooters by first shot
         _, first = np.unique(labels, return_index=True)
         remap = {int(labels[f]): r for r, f in enumerate(sorted(first))}
