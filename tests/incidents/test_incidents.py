@@ -21,6 +21,7 @@ from shotwatch.core.incidents import (
     group_incidents,
     incident_summary,
     synthetic_incident,
+    synthetic_suite,
 )
 from shotwatch.errors import InputError
 
@@ -308,6 +309,25 @@ def test_every_shot_in_exactly_one_incident(seed: int, n: int) -> None:
         assert 0.0 <= g.confidence <= 1.0
         assert g.classification in (GUNFIRE, PROBABLE_GUNFIRE, NON_GUNFIRE)
         assert g.mobile == (g.speed_mps is not None)
+
+
+@settings(max_examples=15, deadline=None, derandomize=True)
+@given(st.integers(0, 2**31))
+def test_input_order_does_not_matter(seed: int) -> None:
+    """Shots may come in any order: a shuffled suite gives the same incidents."""
+    s, _ = synthetic_suite(seed, 12)
+    perm = np.random.default_rng(seed).permutation(len(s))
+    shuffled = ShotArrays(
+        s.t[perm], s.pos[perm], s.cov[perm], s.height_agl[perm], s.score[perm], s.n_sensors[perm]
+    )
+
+    def key(groups: list[IncidentGroup], index: np.ndarray) -> list[tuple[object, ...]]:
+        return sorted(
+            (tuple(sorted(index[g.shot_index].tolist())), g.summary, g.classification)
+            for g in groups
+        )
+
+    assert key(group_incidents(s), np.arange(len(s))) == key(group_incidents(shuffled), perm)
 
 
 # ----------------------------------------------------------------- classification
