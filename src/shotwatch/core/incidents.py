@@ -30,21 +30,20 @@ Method
    error floor, metres). Timing is used as a cannot-link constraint: two shots closer in
    time than a weapon can cycle (``min_cycle_s``) whose places differ significantly
    (pair statistic above ``distinct_place_chi2``) come from two weapons and never share
-   a shooter. Automatic fire (600-900 rounds/min, 0.066-0.1 s) from one place stays one
-   shooter.
+   a shooter (constrained clustering in the manner of Wagstaff et al., ICML 2001).
+   Automatic fire (600-900 rounds/min, 0.066-0.1 s) from one place stays one shooter.
 3. **Mobile shooter.** Track hypotheses x(t) = x0 + v (t - t0) are drawn from pairs of
-   shots (a RANSAC-style exhaustive search over pairs whose implied horizontal speed is
-   plausible), their inliers gated by chi-square, then refined by weighted least squares
-   with each shot's covariance. A track is accepted when it holds at least
+   shots (RANSAC, Fischler & Bolles 1981, made exhaustive over pairs whose implied
+   horizontal speed is plausible), their inliers gated by chi-square, then refined by
+   weighted least squares with each shot's covariance. A track is accepted when it holds at least
    ``min_track_shots`` shots, its horizontal speed exceeds both ``min_speed_mps`` and
    ``speed_sigma_factor`` times its standard error, its own shots are better explained
    by the track than by static places (by BIC; against one or two places, which need no
    more parameters than a track, it must also win by ``two_place_margin``: alternating
    shooters jump back and forth and never fit a track, while two shooters firing one
    after the other are told from a moving one by the shots within each group staying
-   put), and the
-   Bayesian information criterion (Schwarz 1978) of "track + static rest" is lower than
-   that of the all-static model, BIC = chi^2 + k ln(3 n). Speed (m/s) and heading
+   put), and the Bayesian information criterion (Schwarz 1978) of "track + static rest"
+   is lower than that of the all-static model, BIC = chi^2 + k ln(3 n). Speed (m/s) and heading
    (degrees clockwise from north) come with 1-sigma errors propagated from the
    least-squares covariance (scaled by the reduced chi-square when it exceeds 1).
 4. **Classification.** A logistic score (log-odds that the incident is gunfire) adds
