@@ -4,19 +4,19 @@ Each physical arrival is the closed-form spectrum of a Friedlander wave (see
 :func:`shotwatch.sim.propagation.friedlander_spectrum`) times the transfer function of
 its path: spherical spreading ``1/r``, ISO 9613-1 air absorption ``10^(-alpha(f) r/20)``
 (the low-pass that grows with distance), the ISO 9613-2 screening loss ``Dz(f)`` of a
-diffracted path (higher frequencies lose more), and a fractional-sample delay
-``exp(-2 pi i f tau)``; a raised-cosine taper above 0.8 x Nyquist keeps it free of
-aliasing. The onset of an arrival lands at sample ``(t_arrival + clock_error) * fs``
-of the clip whose first sample is stamped ``start`` by the sensor's clock (the picking
-error is not in the waveform: it belongs to the picker).
+diffracted path (higher frequencies lose more) and a raised-cosine taper above 0.8 x
+Nyquist against aliasing -- together made minimum-phase, hence causal -- and a
+fractional-sample delay ``exp(-2 pi i f tau)``. The onset of an arrival lands at sample
+``(t_arrival + clock_error) * fs`` of the clip whose first sample is stamped ``start`` by
+the sensor's clock (the picking error is not in the waveform: it belongs to the picker).
 
 Supersonic rifle rounds add Whitham's N-wave at sensors the bullet passes (miss distance
 ``b``): emitted where the Mach cone's ray towards the sensor leaves the trajectory,
 it arrives before the muzzle blast downrange.
 
-Background: Gaussian noise with a pink (1/f) spectrum above 30 Hz at the sensor's
-background level. Samples are pressure divided by the converter's full scale
-(``noise.full_scale_db_spl``), clipped to -1..1.
+Background: Gaussian noise at the sensor's background level, pink (1/f) from 30 to
+300 Hz and falling as 1/f^3 above (see :func:`urban_noise`). Samples are pressure
+divided by the converter's full scale (``noise.full_scale_db_spl``), clipped to -1..1.
 """
 
 from __future__ import annotations
@@ -52,16 +52,34 @@ def _taper(f: F64, sr: int) -> F64:
     return np.asarray(0.5 * (1.0 + np.cos(np.pi * x)))
 
 
-def pink_noise(n: int, rms: float, sr: int, rng: np.random.Generator) -> F64:
-    """Gaussian noise with a 1/f power spectrum above 30 Hz, ``n`` samples of RMS ``rms``."""
+def urban_noise(n: int, rms: float, sr: int, rng: np.random.Generator) -> F64:
+    """Gaussian urban background, ``n`` samples of RMS ``rms``: a 1/f (pink) power
+    spectrum from 30 Hz to 300 Hz falling as 1/f^3 above (traffic noise is dominated by
+    low frequencies; its spectrum drops some 6-9 dB per octave above a few hundred Hz)."""
     if n == 0:
         return np.zeros(0)
     spec = rng.normal(size=n // 2 + 1) + 1j * rng.normal(size=n // 2 + 1)
     f = np.fft.rfftfreq(n, 1.0 / sr)
-    shape = np.where(f >= 30.0, 1.0 / np.sqrt(np.maximum(f, 30.0)), 0.0)
+    fk = 300.0
+    fc = np.maximum(f, 30.0)
+    shape = np.where(f >= 30.0, np.where(fc <= fk, fc**-0.5, fk**-0.5 * (fk / fc) ** 1.5), 0.0)
     x = np.fft.irfft(spec * shape, n)
     s = float(np.std(x))
     return np.asarray(x * (rms / s if s > 0 else 0.0))
+
+
+def minimum_phase(magnitude: F64) -> NDArray[np.complex128]:
+    """The minimum-phase (causal) frequency response with the given magnitude on an rfft
+    grid, by the folded real cepstrum (Oppenheim & Schafer, *Discrete-Time Signal
+    Processing*, 3rd ed., sec. 13.8). Absorption and screening then delay and smear a
+    pulse but never move energy ahead of its onset, as a zero-phase filter would."""
+    n = 2 * (len(magnitude) - 1)
+    cep = np.fft.irfft(np.log(np.maximum(magnitude, 1e-9)), n)
+    fold = np.zeros(n)
+    fold[0] = cep[0]
+    fold[1 : n // 2] = 2.0 * cep[1 : n // 2]
+    fold[n // 2] = cep[n // 2]
+    return np.asarray(np.exp(np.fft.rfft(fold)))
 
 
 def add_pulse(
@@ -107,7 +125,7 @@ def render_clips(
             f"exceeds {MAX_SAMPLES} samples"
         )
     p_fs = float(prop.db_to_pa(scenario.noise.full_scale_db_spl))
-    data = [pink_noise(n, float(prop.db_to_pa(noise_db[s])), sr, rng) for s in range(n_s)]
+    data = [urban_noise(n, float(prop.db_to_pa(noise_db[s])), sr, rng) for s in range(n_s)]
     cache: dict[int, F64] = {}
     for i in range(len(arrivals["event"])):
         ev = events[int(arrivals["event"][i])]
@@ -128,7 +146,7 @@ def render_clips(
             g_db = g_db - prop.barrier_attenuation_db(
                 arrivals["delta"][i], lam, arrivals["span"][i]
             )
-        h = h * 10.0 ** (g_db / 20.0) * _taper(f, sr)
+        h = h * minimum_phase(10.0 ** (g_db / 20.0) * _taper(f, sr))
         pos = (float(t_true[i]) + float(clock[s])) * sr
         add_pulse(data[s], pos, h, f, sr)
     _add_nwaves(data, world=world, events=events, medium=medium, clock=clock, sr=sr)

@@ -43,6 +43,8 @@ errors, so a typo never passes silently. Schema (defaults in brackets)::
       background_db_spl: dB            [55]  urban background (RMS) at a sensor
       sensor_sigma_db: dB              [3]   spread of the background between sites
       detection_snr_db: dB             [10]  a sensor reports arrivals above this SNR
+      snr_window_s: s                  [0.002] SNR = mean pulse power over this window
+                                              after the onset / background power
       fluctuation_db: dB               [2]   random level scatter per arrival
       full_scale_db_spl: dB            [130] 0 dBFS of the sensor's converter
       spurious_per_sensor_hour: 1/h    [0]   picks of noise bursts that are no event
@@ -187,6 +189,7 @@ class Noise(_Model):
     background_db_spl: float = Field(default=55.0, ge=0.0, le=120.0)
     sensor_sigma_db: float = Field(default=3.0, ge=0.0, le=20.0)
     detection_snr_db: float = Field(default=10.0, ge=0.0, le=60.0)
+    snr_window_s: float = Field(default=0.002, gt=0.0, le=1.0)
     fluctuation_db: float = Field(default=2.0, ge=0.0, le=20.0)
     full_scale_db_spl: float = Field(default=130.0, ge=80.0, le=194.0)
     spurious_per_sensor_hour: float = Field(default=0.0, ge=0.0, le=10_000.0)

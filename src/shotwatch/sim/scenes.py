@@ -87,7 +87,7 @@ def _base(
             "wind_speed_mps": round(float(rng.uniform(0.0, 8.0)), 1),
             "wind_from_deg": round(float(rng.uniform(0.0, 360.0)), 1),
         },
-        "noise": {"background_db_spl": 58.0, "sensor_sigma_db": 3.0},
+        "noise": {"background_db_spl": 52.0, "sensor_sigma_db": 3.0},
         "timing": {"clock_sigma_s": 5e-5, "pick_sigma_s": 1e-4},
     }
 
