@@ -22,7 +22,7 @@ from shotwatch.core.associate import AssociationConfig, LocatedShot, associate
 from shotwatch.core.incidents import ShotArrays, group_incidents
 from shotwatch.core.locate import refine_batch
 from shotwatch.core.picking import pick_onsets
-from shotwatch.errors import InputError
+from shotwatch.errors import InputError, ShotwatchError
 from shotwatch.formats import Clip, InputSet
 from shotwatch.geo import LocalFrame
 from shotwatch.models import Classification, Incident, Pulse, Sensor, Shot, Weather
@@ -78,7 +78,7 @@ def pulses_from_clips(clips: Iterable[Clip], *, score: bool = True) -> list[Puls
             from shotwatch.core.classify import GunshotClassifier
 
             clf = GunshotClassifier.load_default()
-        except (ImportError, OSError, ValueError) as e:  # no model shipped: no score
+        except (ImportError, OSError, ValueError, ShotwatchError) as e:  # no model: no score
             log.warning("gunshot classifier unavailable (%s); pulses carry no score", e)
     out: list[Pulse] = []
     for clip in clips:
@@ -133,14 +133,17 @@ def locate_shots(
         array.pos, ps, pt, c, pulse_sigma=sig, pulse_snr=snr, wind=wind, config=config
     )
     shots: list[Shot] = []
-    heights = []
-    scores = []
+    heights: list[float] = []
+    height_sigmas: list[float] = []
+    scores: list[float] = []
     for ls in located:
         lat, lon, h = array.frame.to_geodetic(ls.pos)
         ids = [array.ids[int(ps[i])] for i in ls.pulses]
         sc = [pulses[i].gunshot_score for i in ls.pulses if pulses[i].gunshot_score is not None]
         score = float(np.mean(sc)) if sc else None
-        heights.append(_height_agl(array, ls, ps, pt, sig, c, wind))
+        h_agl, h_sig = _height_agl(array, ls, ps, pt, sig, c, wind)
+        heights.append(h_agl)
+        height_sigmas.append(h_sig)
         scores.append(np.nan if score is None else score)
         shots.append(
             Shot(
@@ -156,7 +159,7 @@ def locate_shots(
                 residual_rms_s=ls.scale,
                 pulse_ids=[int(i) for i in ls.pulses],
                 gunshot_score=score,
-                height_above_sensors_m=heights[-1],
+                height_above_sensors_m=h_agl,
             )
         )
     arrays = ShotArrays(
@@ -164,6 +167,7 @@ def locate_shots(
         pos=np.array([ls.pos for ls in located]).reshape(-1, 3),
         cov=np.array([ls.cov[:3, :3] for ls in located]).reshape(-1, 3, 3),
         height_agl=np.array(heights, dtype=float),
+        height_sigma=np.array(height_sigmas, dtype=float),
         score=np.array(scores, dtype=float),
         n_sensors=np.array([len(ls.pulses) for ls in located], dtype=np.int64),
     )
@@ -178,12 +182,13 @@ def _height_agl(
     sig: NDArray[np.float64],
     c: float,
     wind: NDArray[np.float64] | None,
-) -> float:
-    """Height of the source above the local ground, from a fit with the height free
-    (the association's fit holds it near the array); NaN when the geometry cannot
-    resolve it (1-sigma > 15 m) or fewer than 5 sensors heard it."""
+) -> tuple[float, float]:
+    """Height of the source above the local ground and its 1-sigma, m, from a fit with
+    the height free (the association's fit holds it near the array); NaN when the
+    geometry cannot resolve it (1-sigma > 15 m) or fewer than 5 sensors heard it."""
+    nan = float("nan")
     if len(ls.pulses) < 5:
-        return float("nan")
+        return nan, nan
     idx = ls.pulses
     fix = refine_batch(
         array.pos[ps[idx]][None],
@@ -196,9 +201,10 @@ def _height_agl(
         sigma=np.maximum(sig[idx], 5e-4)[None],
         z_sigma=None,
     )
-    if not fix.ok[0] or np.sqrt(fix.cov[0, 2, 2]) > 15.0:
-        return float("nan")
-    return float(fix.pos[0, 2]) - array.ground_height(fix.pos[0])
+    sz = float(np.sqrt(fix.cov[0, 2, 2]))
+    if not fix.ok[0] or sz > 15.0:
+        return nan, nan
+    return float(fix.pos[0, 2]) - array.ground_height(fix.pos[0]), sz
 
 
 def _incident_id(first: Shot) -> str:

@@ -55,10 +55,15 @@ class AssociationConfig:
     accept_tol_s: float = 0.012
     echo_window_s: float = 0.1
     late_window_s: float = 0.08
-    ghost_window_s: float = 1.0
+    ghost_window_s: float = 1.5
+    ghost_drop_db: float = 6.0
     echo_drop_db: float = 3.0
     duplicate_s: float = 0.004
     seed_radius_m: float = 700.0
+    coda_window_s: float = 0.5
+    max_rounds_per_pass: int = 4
+    coda_drop_db: float = 6.0
+    max_dominated_share: float = 0.25
     fine_candidates: int = 4
     min_near_ratio: float = 0.6
     min_near_ratio_few: float = 0.8
@@ -66,7 +71,7 @@ class AssociationConfig:
     max_height_few_m: float = 40.0
     min_median_snr_db: float = 6.0
     z_sigma_m: float = 15.0
-    max_scale_s: float = 0.006
+    max_scale_s: float = 0.012
     min_pulse_sigma_s: float = 5e-4
 
 
@@ -171,71 +176,126 @@ def associate(
         dist0 = np.linalg.norm(spos[psens[cand]] - spos[s0], axis=1)
         return np.asarray(cand[np.abs(pt[cand] - pt[p0]) <= dist0 / c + 0.02], dtype=np.int64)
 
-    # 1. Candidates, seeded strongest first; a pulse already inside a candidate seeds no
-    #    other (the candidate stands for it).
-    seeds = np.lexsort((pt, -psnr))
-    covered = np.zeros(n_p, dtype=bool)
-    everything = np.ones(n_p, dtype=bool)
-    pool: list[LocatedShot] = []
-    for p0 in seeds:
-        if covered[p0]:
-            continue
-        if psnr[p0] != 0 and psnr[p0] < cfg.min_median_snr_db:
-            continue  # a shot whose strongest pulse is this weak fails the SNR test anyway
-        cand = candidates_for(int(p0), everything)
-        if np.unique(psens[cand]).size < cfg.min_sensors:
-            continue
-        shot = _search(
-            spos, psens, pt, psig, cand, int(psens[p0]), float(pt[p0]), c, wind, coarse, fine, cfg
-        )
-        if shot is None:
-            continue
-        covered[shot.pulses] = True
-        # Its echoes and late arrivals are explained too: they seed nothing new.
-        _absorb(shot, spos, psens, pt, psnr, covered, c, cfg)
-        pool.append(shot)
-    # 2. Greedy best-first acceptance: most sensors first; a candidate that shares pulses
-    #    with accepted shots is re-solved on its free pulses and queued again.
     assigned = np.zeros(n_p, dtype=bool)
     shots: list[LocatedShot] = []
-    while pool:
-        pool.sort(key=lambda s: (len(s.pulses), -s.scale))
-        shot = pool.pop()
-        if np.any(assigned[shot.pulses]):
-            free = ~assigned
-            keep = shot.pulses[free[shot.pulses]]
-            if keep.size < cfg.min_sensors:
+    dominated = _dominated(psens, pt, psnr, cfg)
+    covered = np.zeros(n_p, dtype=bool)  # inside (or explained by) some candidate
+
+    def run_pass(eligible: NDArray[np.bool_]) -> int:
+        """One round of candidates and greedy acceptance; returns shots accepted."""
+        accepted = len(shots)
+        # 1. Candidates, seeded strongest first; a pulse already inside a candidate seeds no
+        #    other (the candidate stands for it).
+        seeds = np.lexsort((pt, -psnr))
+        pool: list[LocatedShot] = []
+        for p0 in seeds:
+            if covered[p0] or not eligible[p0] or assigned[p0]:
                 continue
-            cand = candidates_for(int(keep[0]), free)
-            p_ref = int(cand[np.argmax(psnr[cand])]) if cand.size else -1
-            if p_ref < 0 or np.unique(psens[cand]).size < cfg.min_sensors:
+            if psnr[p0] != 0 and psnr[p0] < cfg.min_median_snr_db:
+                continue  # a shot whose strongest pulse is this weak fails the SNR test anyway
+            cand = candidates_for(int(p0), eligible & ~assigned)
+            if np.unique(psens[cand]).size < cfg.min_sensors:
                 continue
-            again = _search(
+            shot = _search(
                 spos,
                 psens,
                 pt,
                 psig,
                 cand,
-                int(psens[p_ref]),
-                float(pt[p_ref]),
+                int(psens[p0]),
+                float(pt[p0]),
                 c,
                 wind,
                 coarse,
                 fine,
                 cfg,
             )
-            if again is not None and not np.any(assigned[again.pulses]):
-                pool.append(again)
-            continue
-        if not _plausible(shot, spos, psens, pt, psnr, online, c, cfg):
-            continue
-        if _is_echo_ghost(shot, shots, psens, pt, psnr, cfg):
-            continue
-        assigned[shot.pulses] = True
-        shot.echoes.extend(_absorb(shot, spos, psens, pt, psnr, assigned, c, cfg))
-        shots.append(shot)
+            if shot is None:
+                continue
+            covered[shot.pulses] = True
+            # Its echoes and late arrivals are explained too: they seed nothing new.
+            _absorb(shot, spos, psens, pt, psnr, covered, c, cfg)
+            pool.append(shot)
+        # 2. Greedy best-first acceptance: most sensors first; a candidate that shares pulses
+        #    with accepted shots is re-solved on its free pulses and queued again.
+        while pool:
+            pool.sort(key=lambda s: (len(s.pulses), -s.scale))
+            shot = pool.pop()
+            if np.any(assigned[shot.pulses]):
+                free = eligible & ~assigned
+                keep = shot.pulses[free[shot.pulses]]
+                if keep.size < cfg.min_sensors:
+                    continue
+                cand = candidates_for(int(keep[0]), free)
+                p_ref = int(cand[np.argmax(psnr[cand])]) if cand.size else -1
+                if p_ref < 0 or np.unique(psens[cand]).size < cfg.min_sensors:
+                    continue
+                again = _search(
+                    spos,
+                    psens,
+                    pt,
+                    psig,
+                    cand,
+                    int(psens[p_ref]),
+                    float(pt[p_ref]),
+                    c,
+                    wind,
+                    coarse,
+                    fine,
+                    cfg,
+                )
+                if again is not None and not np.any(assigned[again.pulses]):
+                    pool.append(again)
+                continue
+            if not _plausible(shot, spos, psens, pt, psnr, online, c, cfg):
+                continue
+            if np.mean(dominated[shot.pulses]) > cfg.max_dominated_share:
+                continue  # built of reflections of louder impulses
+            if _is_echo_ghost(shot, shots, psens, pt, psnr, cfg):
+                continue
+            assigned[shot.pulses] = True
+            shot.echoes.extend(_absorb(shot, spos, psens, pt, psnr, assigned, c, cfg))
+            shots.append(shot)
+        return len(shots) - accepted
+
+    # Pass 1 on the pulses that open a burst at their sensor (direct arrivals are the
+    # first and loudest; a pulse trailing a much louder one is a reflection), pass 2 on
+    # everything left (second rounds inside a loud coda, weak shots).
+    # Each pass repeats while it finds shots: pulses covered only by rejected
+    # candidates (mixtures of two rounds, say) may seed again once those are gone.
+    for eligible in (~dominated, np.ones(n_p, dtype=bool)):
+        for _ in range(cfg.max_rounds_per_pass):
+            found = run_pass(eligible)
+            covered[:] = assigned
+            if not found:
+                break
     shots.sort(key=lambda s: s.t0)
     return shots
+
+
+def _dominated(
+    psens: NDArray[np.int64],
+    pt: NDArray[np.float64],
+    psnr: NDArray[np.float64],
+    cfg: AssociationConfig,
+) -> NDArray[np.bool_]:
+    """Pulses that trail, at the same sensor and within ``coda_window_s``, a pulse at
+    least ``coda_drop_db`` stronger (the reverberant coda of a loud impulse)."""
+    out = np.zeros(pt.shape[0], dtype=bool)
+    if not np.any(psnr):
+        return out
+    order = np.lexsort((pt, psens))
+    s_o, t_o, q_o = psens[order], pt[order], psnr[order]
+    start = 0
+    for k in range(1, order.size + 1):
+        if k == order.size or s_o[k] != s_o[start]:
+            ts, qs = t_o[start:k], q_o[start:k]
+            dt = ts[:, None] - ts[None, :]  # (i, j): t_i - t_j
+            louder = qs[None, :] >= qs[:, None] + cfg.coda_drop_db
+            dom = np.any((dt > 0) & (dt <= cfg.coda_window_s) & louder, axis=1)
+            out[order[start:k]] = dom
+            start = k
+    return out
 
 
 def _plausible(
@@ -446,7 +506,7 @@ def _is_echo_ghost(
             if abs(dt0) < 0.03:
                 return True
             continue  # another round from the same spot: real, whatever its level
-        if not 0 <= dt0 <= cfg.ghost_window_s or len(shot.pulses) >= len(other.pulses):
+        if abs(dt0) > cfg.ghost_window_s or len(shot.pulses) >= len(other.pulses):
             continue
         by_sensor = {int(psens[i]): int(i) for i in other.pulses}
         trail, drop = 0, []
@@ -455,6 +515,6 @@ def _is_echo_ghost(
             if j is not None and 0 < pt[i] - pt[j] <= cfg.ghost_window_s:
                 trail += 1
                 drop.append(psnr[j] - psnr[i])
-        if trail >= 0.75 * len(shot.pulses) and float(np.mean(drop)) > 0:
+        if trail >= 0.6 * len(shot.pulses) and float(np.mean(drop)) >= cfg.ghost_drop_db:
             return True
     return False

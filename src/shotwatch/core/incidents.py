@@ -763,6 +763,9 @@ def _classify(
     firecracker_min_cv: float,
     gunfire_threshold: float,
     probable_threshold: float,
+    reach_max_logit: float = 2.2,
+    reach_from: float = 5.0,
+    reach_full: float = 10.0,
 ) -> _Verdict:
     """Logistic evidence combination; see the module docstring for the terms."""
     n = t.shape[0]
@@ -789,6 +792,12 @@ def _classify(
     elif not aerial and n >= 8 and med_dt >= 0.25 and cv < 0.04:
         kind = "cadence"
         z -= 2.0
+    if not aerial and (h_med is None or h_med <= elevated_height_m):
+        # Reach: a ground-level impulse heard by many sensors of an array spaced a few
+        # hundred metres apart is very loud at the source (a muzzle blast is 150-165 dB
+        # at 1 m; door slams and backfires reach few sensors).
+        n_med = float(np.median(n_sensors))
+        z += reach_max_logit * min(max((n_med - reach_from) / (reach_full - reach_from), 0.0), 1.0)
     if n == 1:  # an isolated impulse is weak evidence, more so when few sensors heard it
         z -= 0.3
         if int(n_sensors[0]) <= 3:

@@ -112,7 +112,8 @@ def closed_form_2d(
     a = np.empty((m, s.shape[1] - 1, 3))
     a[..., 0] = 2 * ds[..., 0]
     a[..., 1] = 2 * ds[..., 1]
-    a[..., 2] = -2 * c * c * (tr[:, 1:] - tr[:, :1])
+    # Third unknown: c*T in metres, so that the columns are of one scale.
+    a[..., 2] = -2 * c * (tr[:, 1:] - tr[:, :1])
     b = (
         np.sum(s[:, 1:, :] ** 2, axis=-1)
         - np.sum(s0**2, axis=-1)
@@ -123,14 +124,14 @@ def closed_form_2d(
     atb = np.einsum("mki,mk->mi", a, b)
     pos = np.full((m, 3), np.nan)
     t0 = np.full(m, np.nan)
-    det = np.linalg.det(ata)
-    good = np.abs(det) > 1e-9 * np.maximum(np.einsum("mii->m", ata) ** 3, 1e-300)
+    with np.errstate(all="ignore"):
+        good = np.linalg.cond(ata) < 1e10
     if np.any(good):
         sol = np.linalg.solve(ata[good], atb[good][..., None])[..., 0]
         pos[good, 0] = sol[:, 0]
         pos[good, 1] = sol[:, 1]
         pos[good, 2] = zz[good]
-        t0[good] = sol[:, 2] + tref[good, 0]
+        t0[good] = sol[:, 2] / c + tref[good, 0]
     return pos, t0
 
 
@@ -222,6 +223,12 @@ def refine_batch(
                     break
         return pp
 
+    # Origin time from the start position: the median of the implied origin times (a
+    # closed-form or grid start can be off by tens of ms in time, not in place).
+    tau0, _ = model(np.concatenate([p[:, :3], np.zeros((m, 1))], axis=1))
+    implied = np.where(msk, tt_safe - tau0, np.nan)
+    med = _masked_median(implied)
+    p[:, 3] = np.where(np.isfinite(med), med, p[:, 3])
     wts = msk.astype(float)
     if robust:
         # Graduated robust scale: generous first (the start may be tens of metres off),
@@ -233,9 +240,7 @@ def refine_batch(
             if it == 0:
                 scale = np.maximum(floor, 0.01)
             else:
-                a = np.abs(np.where(msk & (wts > 0), r, np.nan))
-                with np.errstate(all="ignore"):
-                    mad = 1.4826 * np.nanmedian(a, axis=1)
+                mad = 1.4826 * _masked_median(np.abs(np.where(msk & (wts > 0), r, np.nan)))
                 mad = np.where(np.isfinite(mad), mad, scale)
                 scale = np.maximum(np.minimum(mad, scale), floor)
             wts = np.where(msk, _robust_weights(r / scale[:, None]), 0.0)
@@ -243,8 +248,7 @@ def refine_batch(
     else:
         p = lm_steps(p, wts / (sig * sig), iterations)
     inl = msk & (wts > 0.05) if robust else msk.copy()
-    if robust:
-        p = lm_steps(p, np.where(inl, 1.0 / (sig * sig), 0.0), 3)
+    p = lm_steps(p, np.where(inl, 1.0 / (sig * sig), 0.0), 6)
 
     pred, g = model(p)
     r = np.where(msk, tt_safe - pred, np.nan)
@@ -265,6 +269,15 @@ def refine_batch(
     radius = np.sqrt(CHI2_2DOF_95 * np.maximum(lam_max, 0.0))
     ok = (k >= 4) & np.all(np.isfinite(p), axis=1)
     return BatchFix(p[:, :3], p[:, 3], cov, r, inl, scale, radius, ok)
+
+
+def _masked_median(a: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Row medians ignoring NaN; NaN for an all-NaN row (without a warning)."""
+    out = np.full(a.shape[0], np.nan)
+    ok = np.any(np.isfinite(a), axis=1)
+    if np.any(ok):
+        out[ok] = np.nanmedian(a[ok], axis=1)
+    return out
 
 
 def _solve_batch(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -379,17 +392,25 @@ def _ransac_start(
     else:
         rng = np.random.default_rng(seed)
         combos_all = np.array([rng.choice(n, 4, replace=False) for _ in range(max_subsets)])
-    pos, t0 = closed_form_2d(s[combos_all], tr[combos_all], c, z)
+    # Several start heights: near a plane of sensors the height is weakly observable and
+    # the descent from the wrong side of that plane is slow; the subsets decide.
+    k = combos_all.shape[0]
+    heights = z + np.array([0.0, -10.0, 10.0, -25.0])
+    combos_all = np.tile(combos_all, (heights.size, 1))
+    pos, t0 = closed_form_2d(s[combos_all], tr[combos_all], c, np.repeat(heights, k))
     good = np.all(np.isfinite(pos), axis=1)
     if not np.any(good):
         centre = s.mean(axis=0)
         centre[2] = z
         return centre, float(np.min(tr - np.linalg.norm(s - centre, axis=1) / c))
     pos, t0 = pos[good], t0[good]
-    pred = t0[:, None] + np.linalg.norm(s[None] - pos[:, None, :], axis=-1) / c
-    r = tr[None] - pred
+    tau = np.linalg.norm(s[None] - pos[:, None, :], axis=-1) / c
+    # Origin time re-estimated from each start (the median implied origin time).
+    t0 = np.median(tr[None] - tau, axis=1)
+    r = tr[None] - t0[:, None] - tau
     hits = (r > -tol) & (r < 2 * tol)
-    score = hits.sum(axis=1) - 1e-3 * np.sqrt(np.mean(np.where(hits, r, 0.0) ** 2, axis=1)) / tol
+    rms = np.sqrt(np.sum(np.where(hits, r, 0.0) ** 2, axis=1) / np.maximum(hits.sum(axis=1), 1))
+    score = hits.sum(axis=1) - np.minimum(rms / tol, 0.999)
     j = int(np.argmax(score))
     return pos[j], float(t0[j])
 
