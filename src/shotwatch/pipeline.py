@@ -29,9 +29,6 @@ from shotwatch.models import Classification, Incident, Pulse, Sensor, Shot, Weat
 
 log = logging.getLogger(__name__)
 
-SENSOR_MOUNT_HEIGHT_M = 6.0
-"""Typical height of a sensor above the ground it stands on (rooftops, poles), m."""
-
 
 @dataclass
 class Array:
@@ -54,10 +51,13 @@ class Array:
         return cls(ids, frame, frame.to_enu(lat, lon, el), {k: j for j, k in enumerate(ids)})
 
     def ground_height(self, pos: NDArray[np.float64], k: int = 4) -> float:
-        """Ground height under ``pos`` estimated from the nearest sensors, m (local frame)."""
+        """Reference height for "above the ground" under ``pos``, m (local frame): the
+        highest of the ``k`` nearest sensors. Conservative on purpose: in hilly terrain
+        a sensor may stand well below or above the ground where a gun is fired, while
+        aerial fireworks burst 40-200 m above every nearby roof."""
         d = np.hypot(self.pos[:, 0] - pos[0], self.pos[:, 1] - pos[1])
         near = np.argsort(d)[:k]
-        return float(np.median(self.pos[near, 2])) - SENSOR_MOUNT_HEIGHT_M
+        return float(np.max(self.pos[near, 2]))
 
 
 def sound_speed(weather: Weather | None) -> tuple[float, NDArray[np.float64] | None]:
