@@ -187,3 +187,17 @@ def test_cli_accepts_a_bundled_example_name(
     assert r.exit_code == 0, r.output
     truth = json.loads((tmp_path / "out" / "truth.json").read_text(encoding="utf-8"))
     assert truth["incidents"][0]["rounds"] == 3
+
+
+def test_cli_builtin_scenes(tmp_path: Path) -> None:
+    r = CliRunner().invoke(
+        app, ["simulate", "urban:backfire", "-o", str(tmp_path / "u"), "--seed", "2"]
+    )
+    assert r.exit_code == 0, r.output
+    truth = json.loads((tmp_path / "u" / "truth.json").read_text(encoding="utf-8"))
+    assert truth["incidents"][0]["kind"] == "backfire"
+    r = CliRunner().invoke(app, ["simulate", "city:30:0.02", "-o", str(tmp_path / "c")])
+    assert r.exit_code == 0, r.output
+    assert len(read_sensors(tmp_path / "c" / "sensors.csv")) == 30
+    r = CliRunner().invoke(app, ["simulate", "urban:meteor", "-o", str(tmp_path / "x")])
+    assert isinstance(r.exception, InputError)
