@@ -100,6 +100,20 @@ def _sta_lta_py(cf: NDArray[np.float64], n_sta: int, n_lta: int) -> NDArray[np.f
     return out
 
 
+def _zero_runs(x: NDArray[np.float64], min_len: int) -> NDArray[np.bool_]:
+    """Mask of samples inside runs of at least ``min_len`` exact zeros."""
+    z = x == 0.0
+    if not np.any(z):
+        return z
+    edges = np.diff(np.concatenate([[0], z.astype(np.int8), [0]]))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    out = np.zeros(x.shape[0], dtype=bool)
+    for a, b in zip(starts, ends, strict=True):
+        if b - a >= min_len:
+            out[a:b] = True
+    return out
+
+
 def aic_onset(x: NDArray[np.float64]) -> float:
     """Maeda's AIC onset of a window ``x`` (sub-sample index within the window)."""
     n = x.shape[0]
@@ -168,6 +182,11 @@ def pick_onsets(
     for st in starts:
         if not chosen or st - chosen[-1] >= dead:
             chosen.append(int(st))
+    # Recorder dropouts (runs of exact zeros): the return of the signal after one is a
+    # step, not an impulse in the air; picks whose noise window is mostly dropout are
+    # discarded.
+    dropout = _zero_runs(x, max(8, round(0.001 * sample_rate)))
+    dcum = np.concatenate([[0], np.cumsum(dropout)])
     pre = round(0.010 * sample_rate)
     post = round(0.004 * sample_rate)
     peak_win = round(0.05 * sample_rate)
@@ -178,6 +197,9 @@ def pick_onsets(
         a, b = max(0, s0 - pre), min(n, s0 + n_sta + post)
         k = a + aic_onset(yc[a:b])
         ki = round(k)
+        lo_n = max(0, ki - n_lta)
+        if ki > lo_n and (dcum[ki] - dcum[lo_n]) > 0.1 * (ki - lo_n):
+            continue
         noise = float(np.mean(cf[max(0, ki - n_lta) : max(1, ki - 2)])) if ki > 2 else 0.0
         seg = cf[ki : min(n, ki + peak_win)]
         if seg.size == 0 or noise <= 0:
