@@ -183,7 +183,8 @@ def metrics(
     examples: Sequence[Example], p: NDArray[np.float64], threshold: float
 ) -> dict[str, Any]:
     """ROC AUC, precision/recall/accuracy at ``threshold``, FPR per non-gunshot class,
-    recall per gunshot source, confusion matrix."""
+    recall and ROC AUC (that source's gunshots vs every non-gunshot) per gunshot source,
+    confusion matrix."""
     from sklearn.metrics import roc_auc_score
 
     y = np.array([e.label for e in examples])
@@ -205,6 +206,12 @@ def metrics(
     src = np.array([e.source for e in examples])
     out["fpr_by_class"] = {
         c: float(np.mean(pred[(cls == c)])) for c in sorted(set(cls[y == 0].tolist()))
+    }
+    neg = y == 0
+    out["roc_auc_by_source"] = {
+        s: float(roc_auc_score(y[sel], p[sel]))
+        for s in sorted(set(src[y == 1].tolist()))
+        if (sel := ((src == s) & (y == 1)) | neg).any() and neg.any()
     }
     out["recall_by_source"] = {
         s: float(np.mean(pred[(src == s) & (y == 1)])) for s in sorted(set(src[y == 1].tolist()))

@@ -33,6 +33,8 @@ def _print_report(report: dict[str, Any]) -> None:
         t.add_column(col)
     for s in sources:
         t.add_column(f"recall {s}")
+    for s in sources:
+        t.add_column(f"AUC {s}")
     for r in runs:
         for cond in ("clean_test", "augmented_test"):
             m = report[r][cond]
@@ -41,6 +43,7 @@ def _print_report(report: dict[str, Any]) -> None:
                 cond.replace("_test", ""),
                 *(_fmt(m[k]) for k in ("roc_auc", "precision", "recall", "fpr")),
                 *(_fmt(m["recall_by_source"].get(s)) for s in sources),
+                *(_fmt(m["roc_auc_by_source"].get(s)) for s in sources),
             )
     console.print(t)
     t2 = Table(title="False-positive rate per non-gunshot class (clean test, shipped threshold)")
