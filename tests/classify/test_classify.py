@@ -38,6 +38,7 @@ def test_scores_are_probabilities(clf: GunshotClassifier) -> None:
     assert clf.score_many(x, 16000, np.zeros(0, dtype=np.int64)).shape == (0,)
 
 
+@pytest.mark.livefire
 def test_score_is_rate_independent(clf: GunshotClassifier, data_dir: Path) -> None:
     from scipy.signal import resample_poly
 

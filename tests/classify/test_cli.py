@@ -6,10 +6,14 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile as sf
 from typer.testing import CliRunner
 
 from shotwatch.cli import app
+
+# every test here reads real clips from ../shared/data (present in CI)
+pytestmark = pytest.mark.livefire
 
 
 def _bad_files(tmp: Path) -> list[Path]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from shotwatch.classifier import train
 from shotwatch.classifier.data import (
@@ -31,6 +32,7 @@ def _train_once(examples: list[Example]) -> str:
     return str(booster.model_to_string())
 
 
+@pytest.mark.livefire
 def test_training_is_deterministic_on_a_tiny_subset(data_dir: Path) -> None:
     ex = _tiny(data_dir)
     assert len({e.label for e in ex}) == 2
@@ -56,6 +58,7 @@ def test_groups_follow_the_split_rules() -> None:
     assert manifest_group(row)[0] == "karx"
 
 
+@pytest.mark.livefire
 def test_folds_never_split_a_group(data_dir: Path) -> None:
     ex = _tiny(data_dir)
     folds = train.folds(ex, n_splits=3)
