@@ -153,3 +153,27 @@ def test_clock_and_pick_errors_are_in_the_reported_time(make_scenario, shot):  #
     errs = [a["clock_error_s"] for a in res.truth["events"][0]["arrivals"]]
     assert any(e != 0.0 for e in errs)
     assert all(abs(e) < 6 * sc.timing.clock_sigma_s for e in errs)
+
+
+def test_wall_behind_the_sensor_echoes_the_direct_sound(make_scenario, shot):  # type: ignore[no-untyped-def]
+    # a wall 10 m behind the sensor (east of it), far from the source: a sensor-side echo
+    sites = [{"id": "S", "east_m": 150.0, "north_m": 0.0, "height_m": 5.0}]
+    box = {
+        "east_min": 160.0,
+        "east_max": 190.0,
+        "north_min": -30.0,
+        "north_max": 30.0,
+        "height_m": 15.0,
+    }
+    res = simulate(make_scenario(sites, [shot], boxes=[box]), seed=8)
+    arr = sorted(res.truth["events"][0]["arrivals"], key=lambda a: a["t_utc"])
+    assert arr[0]["path"] == "direct"
+    echoes = [a for a in arr if a["path"] == "echo"]
+    assert len(echoes) == 1
+    c = float(speed_of_sound(20.0, 50.0))
+    direct = math.dist((0, 0, 1.5), (150, 0, 5))
+    image = math.dist((320, 0, 1.5), (150, 0, 5))
+    assert echoes[0]["true_travel_s"] == pytest.approx(image / c, abs=1e-7)
+    assert echoes[0]["true_travel_s"] - arr[0]["true_travel_s"] == pytest.approx(
+        (image - direct) / c, abs=1e-7
+    )

@@ -31,7 +31,7 @@ from shotwatch.core.acoustics import travel_time
 from shotwatch.errors import InputError
 from shotwatch.formats import Clip
 from shotwatch.sim import propagation as prop
-from shotwatch.sim.engine import PATH_DIFFRACTED, Medium
+from shotwatch.sim.engine import Medium
 from shotwatch.sim.events import RIFLE_BULLET, Event
 from shotwatch.sim.scenario import Scenario
 from shotwatch.sim.world import World
@@ -141,7 +141,7 @@ def render_clips(
         h = prop.friedlander_spectrum(f, ps, ev.t_star) / max(length, 1.0)
         alpha = prop.air_absorption_db_per_m(f, medium.temperature_c, medium.relative_humidity)
         g_db = -alpha * length
-        if arrivals["path"][i] == PATH_DIFFRACTED:
+        if arrivals["delta"][i] > 0:  # diffracted (or an echo of a diffracted arrival)
             lam = medium.c / np.maximum(f, 1.0)
             g_db = g_db - prop.barrier_attenuation_db(
                 arrivals["delta"][i], lam, arrivals["span"][i]

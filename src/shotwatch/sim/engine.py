@@ -21,7 +21,9 @@ Per event and sensor (positions in the local ENU frame, metres):
    dense-urban ranges a few hundred metres, as deployed systems see.
 4. **Facade echoes**: image sources of the walls of buildings within ``echoes.radius_m``
    of the source, pressure reflection coefficient ``facade_reflection`` and 0-4 dB of
-   diffuse loss; both legs must be open.
+   diffuse loss; both legs must be open. Likewise the last leg of every direct or
+   diffracted arrival (from the source or the last edge) is mirrored in the walls within
+   ``echoes.sensor_radius_m`` of the sensor, keeping the screening of its path.
 5. **Sensor**: each site has a background level (``background_db_spl`` + N(0,
    ``sensor_sigma_db``)) and a constant GPS clock error N(0, ``clock_sigma_s``); an
    arrival gets a random level scatter N(0, ``fluctuation_db``) (turbulence) and is
@@ -280,6 +282,10 @@ def propagate_all(
     blocked = np.zeros(n_p, dtype=bool)
     blocked[seg_i] = True
 
+    # last legs of the first arrivals, for the echoes off walls near the sensors:
+    # (event, sensor, last vertex, time and length up to it, source level, screening)
+    last: list[tuple[NDArray[Any], ...]] = []
+
     # 1. direct and 2. ground reflection, for open pairs
     op = np.flatnonzero(~blocked)
     if len(op):
@@ -288,6 +294,8 @@ def propagate_all(
         sdb = L[pe[op]] + _directivity_pairs(dir_e[pe[op]], aim_e[pe[op]], src[op], rcv[op])
         lvl = sdb - 20 * np.log10(np.maximum(d, 1.0)) - alpha_e[pe[op]] * d
         out.add_pairs(pe[op], ps[op], travel=tt, level=lvl, path=PATH_DIRECT, length=d, src_db=sdb)
+        z = np.zeros(len(op))
+        last.append((pe[op], ps[op], src[op], z, z, sdb, z, z, z, z.astype(np.intp)))
         img = src[op] * np.array([1.0, 1.0, -1.0])
         rg = np.linalg.norm(rcv[op] - img, axis=1)
         tg = travel_time(np.zeros(3), rcv[op] - img, medium.c, medium.wind)
@@ -364,10 +372,28 @@ def propagate_all(
                 legs = [np.diff(paths[j][1], axis=0) for j in sel.tolist()]
                 lt = travel_time(np.zeros(3), np.concatenate(legs), medium.c, medium.wind)
                 first = np.concatenate([[0], np.cumsum([len(x) for x in legs])[:-1]])
+                total_t = np.add.reduceat(lt, first)
+                q = np.asarray([paths[j][1][-2] for j in sel.tolist()])
+                last_len = np.linalg.norm(rcv[rows[sel]] - q, axis=1)
+                last_t = lt[first + np.asarray([len(x) for x in legs]) - 1]
+                last.append(
+                    (
+                        pe[rows[sel]],
+                        ps[rows[sel]],
+                        q,
+                        total_t - last_t,
+                        length[sel] - last_len,
+                        sdb_c[sel],
+                        dz[sel],
+                        delta[sel],
+                        sp_[sel],
+                        ne[sel],
+                    )
+                )
                 out.add_pairs(
                     pe[rows[sel]],
                     ps[rows[sel]],
-                    travel=np.add.reduceat(lt, first),
+                    travel=total_t,
                     level=lvl_c[sel],
                     path=PATH_DIFFRACTED,
                     length=length[sel],
@@ -377,8 +403,23 @@ def propagate_all(
                     edges=ne[sel],
                 )
 
-    # 4. facade echoes off the walls of buildings near each source
+    # 4. facade echoes off the walls of buildings near each source, and 5. off the walls
+    # near each sensor (the last leg of the direct or diffracted sound reflected)
     ech = scenario.echoes
+    if ech.enabled and len(boxes) and last and ech.sensor_radius_m > 0:
+        rec = [np.concatenate(parts) for parts in zip(*last, strict=True)]
+        _sensor_echoes(
+            rec,
+            S,
+            world=world,
+            medium=medium,
+            scenario=scenario,
+            alpha_e=alpha_e,
+            corr=corr,
+            floor_s=floor_s,
+            rng=rng,
+            out=out,
+        )
     if ech.enabled and len(boxes) and n_p:
         # an echo path is never shorter than the direct one (triangle inequality), so
         # only pairs whose direct level after a reflection could be heard are tried
@@ -404,6 +445,132 @@ def propagate_all(
                 out=out,
             )
     return out
+
+
+def _near_box_pairs(
+    world: World, points: F64, radius: float
+) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """(point index, box index) of the boxes whose footprint comes within ``radius`` of
+    each horizontal point (n, 2+), through the cells of the box index."""
+    index = world.index
+    boxes = index.boxes
+    g = index.cell
+    nx, ny = index.shape
+    top = [nx - 1, ny - 1]
+    lo = np.floor((points[:, :2] - radius - index.origin) / g).astype(np.intp).clip(0, top)
+    hi = np.floor((points[:, :2] + radius - index.origin) / g).astype(np.intp).clip(0, top)
+    wx, wy = hi[:, 0] - lo[:, 0] + 1, hi[:, 1] - lo[:, 1] + 1
+    ncell = wx * wy
+    e_rep = np.repeat(np.arange(len(points)), ncell)
+    local = np.arange(ncell.sum()) - np.repeat(np.cumsum(ncell) - ncell, ncell)
+    cell = (lo[e_rep, 0] + local // wy[e_rep]) * ny + lo[e_rep, 1] + local % wy[e_rep]
+    cnt = index.start[cell + 1] - index.start[cell]
+    e_box = np.repeat(e_rep, cnt)
+    offs = np.repeat(index.start[cell], cnt) + (
+        np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    )
+    key = np.unique(e_box * len(boxes) + index.ids[offs])
+    pi, bi = key // len(boxes), key % len(boxes)
+    b = boxes[bi]
+    ctr = (b[:, :2] + b[:, 3:5]) / 2
+    halfdiag = np.hypot(b[:, 3] - b[:, 0], b[:, 4] - b[:, 1]) / 2
+    near = np.hypot(*(ctr - points[pi, :2]).T) - halfdiag <= radius
+    return pi[near], bi[near]
+
+
+def _sensor_echoes(
+    rec: list[NDArray[Any]],
+    S: F64,
+    *,
+    world: World,
+    medium: Medium,
+    scenario: Scenario,
+    alpha_e: F64,
+    corr: F64,
+    floor_s: F64,
+    rng: np.random.Generator,
+    out: Arrivals,
+) -> None:
+    """Echoes of the arrivals ``rec`` off the walls of the buildings near their sensors:
+    the last leg (from the source, or from the last diffracting edge) is mirrored in each
+    wall; the screening of the original path is kept."""
+    k, s, q, t_pre, len_pre, sdb_o, dz_o, delta_o, span_o, edges_o = rec
+    pos = world.sensor_pos
+    index = world.index
+    boxes = index.boxes
+    ech = scenario.echoes
+    refl_db = 20 * np.log10(max(scenario.buildings.facade_reflection, 1e-6))
+    # the echo is weaker than its arrival by at least the wall's reflection loss
+    len_o = len_pre + np.linalg.norm(pos[s] - q, axis=1)
+    lvl_o = sdb_o - 20 * np.log10(np.maximum(len_o, 1.0)) - alpha_e[k] * len_o - dz_o
+    cand = np.flatnonzero(lvl_o + refl_db + corr[k] >= floor_s[s])
+    if len(cand) == 0:
+        return
+    sens = np.unique(s[cand])
+    sp_i, sb = _near_box_pairs(world, pos[sens], ech.sensor_radius_m)
+    # join candidates with the boxes near their sensor
+    order = np.argsort(sp_i, kind="stable")
+    sp_i, sb = sp_i[order], sb[order]
+    start = np.searchsorted(sp_i, np.arange(len(sens)))
+    cnt = np.bincount(sp_i, minlength=len(sens))
+    which = np.searchsorted(sens, s[cand])
+    reps = cnt[which]
+    row = np.repeat(cand, reps)
+    boff = np.repeat(start[which], reps) + (
+        np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
+    )
+    box_id = sb[boff]
+    if len(row) == 0:
+        return
+    # walls near the source already echo the direct sound (step 4): not twice
+    b = boxes[box_id]
+    ctr = (b[:, :2] + b[:, 3:5]) / 2
+    halfdiag = np.hypot(b[:, 3] - b[:, 0], b[:, 4] - b[:, 1]) / 2
+    dup = (len_pre[row] == 0) & (np.hypot(*(ctr - S[k[row], :2]).T) - halfdiag <= ech.radius_m)
+    row, box_id = row[~dup], box_id[~dup]
+    R = pos[s[row]]
+    ri, P, img = prop.wall_reflections_rows(q[row], R, boxes[box_id])
+    if len(ri) == 0:
+        return
+    row, box_id, R = row[ri], box_id[ri], R[ri]
+    length = len_pre[row] + np.linalg.norm(R - img, axis=1)
+    diffuse = rng.uniform(0.0, 4.0, size=len(row))
+    sdb = sdb_o[row] + refl_db - diffuse
+    lvl = sdb - 20 * np.log10(np.maximum(length, 1.0)) - alpha_e[k[row]] * length - dz_o[row]
+    keep = np.flatnonzero(lvl + corr[k[row]] >= floor_s[s[row]])
+    row, box_id, R, P, length, sdb, lvl = (
+        row[keep],
+        box_id[keep],
+        R[keep],
+        P[keep],
+        length[keep],
+        sdb[keep],
+        lvl[keep],
+    )
+    ok = np.ones(len(row), dtype=bool)
+    for a_, b_ in ((q[row], P), (P, R)):
+        ok &= ~prop.raster_blocked(world.raster, a_, b_)
+        rest = np.flatnonzero(ok)
+        s_, bx_ = index.hits(a_[rest], b_[rest])
+        foreign = bx_ != box_id[rest][s_]
+        ok[rest[s_[foreign]]] = False
+    if not ok.any():
+        return
+    row, P, R = row[ok], P[ok], R[ok]
+    t1 = travel_time(np.zeros(3), P - q[row], medium.c, medium.wind)
+    t2 = travel_time(np.zeros(3), R - P, medium.c, medium.wind)
+    out.add_pairs(
+        k[row],
+        s[row],
+        travel=t_pre[row] + t1 + t2,
+        level=lvl[ok],
+        path=PATH_ECHO,
+        length=length[ok],
+        src_db=sdb[ok],
+        delta=delta_o[row],
+        span=span_o[row],
+        edges=edges_o[row],
+    )
 
 
 def _echoes_all(

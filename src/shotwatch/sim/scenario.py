@@ -53,7 +53,8 @@ errors, so a typo never passes silently. Schema (defaults in brackets)::
       pick_sigma_s: s                  [1e-4] onset picking error at high SNR (1 sigma)
       merge_window_s: s                [0.002] arrivals closer than this at one sensor
                                               are reported as one pulse
-    echoes: {enabled [true], radius_m [120]}   facade echoes from walls near the source
+    echoes: {enabled [true], radius_m [120], sensor_radius_m [60]}   facade echoes off
+                                       the walls near the source and near each sensor
     sources: list of incidents, each one of (``kind`` selects):
       - kind: gunfire                  one or more shooters in one incident
         t_s: s (required)
@@ -204,6 +205,7 @@ class Timing(_Model):
 class Echoes(_Model):
     enabled: bool = True
     radius_m: float = Field(default=120.0, ge=0.0, le=2000.0)
+    sensor_radius_m: float = Field(default=60.0, ge=0.0, le=2000.0)
 
 
 Weapon = Literal["handgun", "rifle", "shotgun"]
