@@ -6,6 +6,11 @@ Stable API (the bench and the demo use it)::
     result = simulate(load_scenario("downtown.yaml"), seed=1, audio=False)
     write_outputs(result, "out/")
 
+Command line: ``shotwatch simulate SCENARIO -o DIR [--seed N] [--audio] [--sample-rate HZ]``
+where SCENARIO is a YAML/JSON file (schema in :mod:`shotwatch.sim.scenario`), a bundled
+example (``downtown_multi``, ``confusers``, ``open_field``), ``urban:KIND`` or
+``city:N_SENSORS:HOURS``.
+
 Names are imported lazily so that ``shotwatch --help`` stays fast.
 """
 

@@ -35,7 +35,15 @@ Per event and sensor (positions in the local ENU frame, metres):
    N(0, s) with ``s = pick_sigma_s * sqrt(1 + 10^((20 - SNR)/10))`` (grows at low SNR).
 
 Truth arrivals are exactly the reported pulses; their ``t_utc`` equals the pulse time
-(true arrival + clock error + pick error).
+(true arrival + clock error + pick error). Beyond the contract, each truth arrival also
+has ``pick_sigma_s`` (the sigma its pick error was drawn with) and the truth has a
+``timing`` object (``pick_sigma_s``, ``clock_sigma_s``, ``speed_of_sound_mps``).
+
+Speed: all (event, sensor) pairs are handled as arrays; a pair is dropped early when an
+upper bound of its level (no screening for open paths; a lower bound of the detour for
+blocked ones, :func:`shotwatch.sim.propagation.detour_lower_bound`) stays below the
+sensor's floor, or when a conservative roof-height raster proves its line of sight
+blocked. Only the rubber bands of the remaining blocked pairs are built one by one.
 """
 
 from __future__ import annotations
