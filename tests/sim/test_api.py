@@ -201,3 +201,22 @@ def test_cli_builtin_scenes(tmp_path: Path) -> None:
     assert len(read_sensors(tmp_path / "c" / "sensors.csv")) == 30
     r = CliRunner().invoke(app, ["simulate", "urban:meteor", "-o", str(tmp_path / "x")])
     assert isinstance(r.exception, InputError)
+
+
+def test_oversized_layouts_are_refused() -> None:
+    from shotwatch.sim.scenario import scenario_from_dict
+
+    big = {"area": {"lat": 40, "lon": -80, "size_m": [50000, 50000]}}
+    with pytest.raises(InputError, match="100000 sites"):
+        simulate(scenario_from_dict({**big, "sensors": {"spacing_m": 50}}), seed=0)
+    with pytest.raises(InputError, match="million city blocks"):
+        simulate(
+            scenario_from_dict(
+                {
+                    **big,
+                    "sensors": {"spacing_m": 5000},
+                    "buildings": {"mode": "random", "block_m": 30},
+                }
+            ),
+            seed=0,
+        )

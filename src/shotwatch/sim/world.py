@@ -79,6 +79,8 @@ def random_city(scenario: Scenario, clear: list[tuple[float, float]]) -> F64:
     rng = np.random.default_rng(b.seed)
     w, h = scenario.area.size_m
     pitch, street = b.block_m, b.street_m
+    if (w / pitch) * (h / pitch) > 1_000_000:
+        raise InputError("buildings: more than a million city blocks; use a larger block_m")
     xs = np.arange(-w / 2, w / 2, pitch)
     ys = np.arange(-h / 2, h / 2, pitch)
     gx, gy = np.meshgrid(xs, ys, indexing="ij")
@@ -164,6 +166,8 @@ def sensor_sites(scenario: Scenario, boxes: F64) -> tuple[list[str], F64]:
         explicit_h = np.asarray([s.height_m is not None for s in lay.sites])
     else:
         if lay.layout == "grid":
+            if (w / lay.spacing_m) * (h / lay.spacing_m) > 100_000:
+                raise InputError("sensors: the grid would hold more than 100000 sites")
             xs = np.arange(-w / 2 + lay.spacing_m / 2, w / 2, lay.spacing_m)
             ys = np.arange(-h / 2 + lay.spacing_m / 2, h / 2, lay.spacing_m)
             gx, gy = np.meshgrid(xs, ys, indexing="ij")
