@@ -63,7 +63,7 @@ class AssociationConfig:
     coda_window_s: float = 0.5
     max_rounds_per_pass: int = 4
     coda_drop_db: float = 6.0
-    max_dominated_share: float = 0.25
+    max_dominated_share: float = 0.15
     fine_candidates: int = 4
     min_near_ratio: float = 0.6
     min_near_ratio_few: float = 0.8
@@ -219,7 +219,16 @@ def associate(
         # 2. Greedy best-first acceptance: most sensors first; a candidate that shares pulses
         #    with accepted shots is re-solved on its free pulses and queued again.
         while pool:
-            pool.sort(key=lambda s: (len(s.pulses), -s.scale))
+            # Rank by support: sensors with a free pulse on time or a little late (a
+            # blocked path) for the candidate, then sensors in the fit, then fit quality.
+            # Mixtures of two rounds fit their own pulses but find no support elsewhere.
+            pool.sort(
+                key=lambda s: (
+                    _support(s, spos, psens, pt, ~assigned, c, cfg),
+                    len(s.pulses),
+                    -s.scale,
+                )
+            )
             shot = pool.pop()
             if np.any(assigned[shot.pulses]):
                 free = eligible & ~assigned
@@ -271,6 +280,24 @@ def associate(
                 break
     shots.sort(key=lambda s: s.t0)
     return shots
+
+
+def _support(
+    shot: LocatedShot,
+    spos: NDArray[np.float64],
+    psens: NDArray[np.int64],
+    pt: NDArray[np.float64],
+    free: NDArray[np.bool_],
+    c: float,
+    cfg: AssociationConfig,
+) -> int:
+    """Distinct sensors holding a free pulse within [-accept_tol, +late_window] of the
+    arrival predicted for ``shot`` (its own pulses included)."""
+    idx = np.flatnonzero(free)
+    idx = np.union1d(idx, shot.pulses)
+    r = pt[idx] - shot.t0 - np.linalg.norm(spos[psens[idx]] - shot.pos, axis=1) / c
+    ok = (r > -cfg.accept_tol_s) & (r < cfg.late_window_s)
+    return int(np.unique(psens[idx[ok]]).size)
 
 
 def _dominated(
