@@ -190,12 +190,12 @@ def picking_suite(seed: int, scenes: int, sample_rate: int = 16000) -> dict[str,
                     diffs.append(d)
     if not diffs:
         return {"arrivals": 0}
-    d = np.array(diffs) * 1e3
+    ms = np.array(diffs) * 1e3
     return {
-        "arrivals": int(d.size),
+        "arrivals": int(ms.size),
         "sample_rate_hz": sample_rate,
-        "median_abs_ms": round(float(np.median(d)), 4),
-        "p90_abs_ms": round(float(np.percentile(d, 90)), 4),
+        "median_abs_ms": round(float(np.median(ms)), 4),
+        "p90_abs_ms": round(float(np.percentile(ms, 90)), 4),
     }
 
 

@@ -102,7 +102,7 @@ def _sta_lta_py(cf: NDArray[np.float64], n_sta: int, n_lta: int) -> NDArray[np.f
 
 def _zero_runs(x: NDArray[np.float64], min_len: int) -> NDArray[np.bool_]:
     """Mask of samples inside runs of at least ``min_len`` exact zeros."""
-    z = x == 0.0
+    z = np.asarray(x == 0.0, dtype=bool)
     if not np.any(z):
         return z
     edges = np.diff(np.concatenate([[0], z.astype(np.int8), [0]]))
