@@ -4,7 +4,12 @@ Pulses are buffered with their arrival time at the server. Once arrivals pause f
 ``quiet_s`` (a shot's reports from the sensors that heard it arrive within a second or
 two, spread by the travel time across the array), the pulses of the last ``horizon_s``
 seconds are located together with :func:`shotwatch.pipeline.locate_pulses`, so a
-multi-round incident grows as its later rounds arrive. Incident ids stay stable across
+multi-round incident grows as its later rounds arrive. So that the first alert does not
+wait for the last straggler, the window is also located early, at most every
+``min_interval_s``, as soon as ``early_sensors`` new sensors have reported since the
+last run (over the reports of the last ``early_window_s`` only, so a busy array does
+not re-locate its whole horizon several times a second); the incident is then
+re-emitted (same id) as it grows. Incident ids stay stable across
 re-runs: a result whose first shot lies within ``match_s`` / ``match_m`` of an incident
 already emitted keeps that incident's id; an incident is never re-emitted smaller.
 """
@@ -46,6 +51,9 @@ class WindowedLocator:
         locate: BatchLocate | None = None,
         quiet_s: float = 0.6,
         horizon_s: float = 20.0,
+        min_interval_s: float = 0.25,
+        early_sensors: int = 4,
+        early_window_s: float = 5.0,
         match_s: float = 3.0,
         match_m: float = 60.0,
     ) -> None:
@@ -58,6 +66,11 @@ class WindowedLocator:
         self._locate = locate
         self.quiet_s = quiet_s
         self.horizon_s = horizon_s
+        self.min_interval_s = min_interval_s
+        self.early_sensors = early_sensors
+        self.early_window_s = early_window_s
+        self._last_run = -math.inf
+        self._new_sensors: set[str] = set()
         self.match_s = match_s
         self.match_m = match_m
         self._buf: list[tuple[float, Pulse]] = []
@@ -70,15 +83,26 @@ class WindowedLocator:
             self._buf.append((now, pulse))
             self._last_add = now
             self._dirty = True
+            self._new_sensors.add(pulse.sensor_id)
         return []
 
     def flush(self, now: float) -> list[Incident]:
-        if not self._dirty or now - self._last_add < self.quiet_s:
+        if not self._dirty:
+            return []
+        quiet = now - self._last_add >= self.quiet_s
+        early = (
+            len(self._new_sensors) >= self.early_sensors
+            and now - self._last_run >= self.min_interval_s
+        )
+        if not (quiet or early):
             return []
         self._dirty = False
+        self._last_run = now
+        self._new_sensors.clear()
         self._buf = [(a, p) for a, p in self._buf if now - a <= self.horizon_s]
         self._known = [k for k in self._known if now - k.seen <= 3 * self.horizon_s]
-        pulses = sorted((p for _, p in self._buf), key=lambda p: p.t)
+        span = self.horizon_s if quiet else self.early_window_s
+        pulses = sorted((p for a, p in self._buf if now - a <= span), key=lambda p: p.t)
         if len({p.sensor_id for p in pulses}) < 4:
             return []
         out: list[Incident] = []

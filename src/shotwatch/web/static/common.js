@@ -13,8 +13,11 @@ const SW = (() => {
     if (!r.ok) throw new Error((data && data.detail) ? JSON.stringify(data.detail) : ("HTTP " + r.status));
     return data;
   }
+  const connEl = document.getElementById("conn");
+  if (connEl) connEl.style.display = "none";  // shown by pages that use the live stream
   function live(onMessage) {
     const conn = document.getElementById("conn");
+    if (conn) conn.style.display = "";
     let delay = 500;
     function open() {
       const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/api/v1/alerts");

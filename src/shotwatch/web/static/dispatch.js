@@ -85,6 +85,7 @@
   map.load().then(async () => {
     const d = await api("GET", "/alerts?limit=100");
     for (const a of d.alerts.slice().reverse()) onAlert(a, false);
+    if (d.alerts.length && !selected) select(d.alerts[0].incident.id);
     SW.live((m) => {
       if (m.type === "alert") onAlert(m, true);
       else if (m.type === "cad") update(m.cad_call);

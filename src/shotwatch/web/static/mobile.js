@@ -23,7 +23,7 @@
   function onAlert(a, fresh) {
     const prev = alerts.get(a.incident.id); if (prev && prev.version > a.version) return;
     alerts.set(a.incident.id, a); map.upsert(a.incident);
-    if (fresh || !current) show(a.incident.id); else renderList();
+    if (fresh) show(a.incident.id); else renderList();
   }
   async function status(s) {
     if (!unit) { alert("No unit linked to this user"); return; }
@@ -41,6 +41,7 @@
   map.load().then(async () => {
     const d = await api("GET", "/alerts?limit=20");
     for (const a of d.alerts.slice().reverse()) onAlert(a, false);
+    if (d.alerts.length) show(d.alerts[0].incident.id);
     SW.live((m) => { if (m.type === "alert") onAlert(m, true); });
   });
 })();
