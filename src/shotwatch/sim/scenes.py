@@ -223,17 +223,18 @@ def city_scene(
     hours: float = 1.0,
     *,
     spacing_m: float = 300.0,
-    local_per_sensor_hour: float = 1.5,
+    local_per_sensor_hour: float = 0.8,
     gunfire_per_hour: float | None = None,
     fireworks_per_hour: float | None = None,
     spurious_per_sensor_hour: float = 2.0,
 ) -> Scenario:
     """A city of ``n_sensors`` sensors (square grid, ``spacing_m`` apart) over ``hours``.
 
-    Background: ``local_per_sensor_hour`` unrelated local impulses per sensor per hour
-    (door slams 55 %, backfires 30 %, short firecracker strings 15 %) within 60 m of a
-    sensor's grid site (each is heard by one to a few sensors, so a sensor reports a few
-    per hour), plus ``spurious_per_sensor_hour`` noise picks; incidents: gunfire
+    Background: ``local_per_sensor_hour`` unrelated local impulse sources started per
+    sensor per hour (door slams 55 %, backfires 30 %, short firecracker strings 15 %)
+    within 60 m of a sensor's grid site; each is heard by one to several sensors, so at
+    the default a sensor hears about four of them per hour. Plus
+    ``spurious_per_sensor_hour`` noise picks per sensor; incidents: gunfire
     (default 4 per hour per 1000 sensors) and fireworks (default 2 per hour per 1000).
     """
     if n_sensors < 1 or hours <= 0:
