@@ -201,6 +201,7 @@ def associate(
                 psens,
                 pt,
                 psig,
+                psnr,
                 cand,
                 int(psens[p0]),
                 float(pt[p0]),
@@ -226,7 +227,7 @@ def associate(
                 key=lambda s: (
                     _support(s, spos, psens, pt, ~assigned, c, cfg),
                     len(s.pulses),
-                    -s.scale,
+                    float(np.sum(psnr[s.pulses])),
                 )
             )
             shot = pool.pop()
@@ -244,6 +245,7 @@ def associate(
                     psens,
                     pt,
                     psig,
+                    psnr,
                     cand,
                     int(psens[p_ref]),
                     float(pt[p_ref]),
@@ -366,6 +368,7 @@ def _search(
     psens: NDArray[np.int64],
     pt: NDArray[np.float64],
     psig: NDArray[np.float64],
+    psnr: NDArray[np.float64],
     cand: NDArray[np.int64],
     s0: int,
     t_seed: float,
@@ -399,7 +402,7 @@ def _search(
     best_pt: tuple[NDArray[np.float64], float] | None = None
     for gi in top:
         qm = np.abs(r[gi]) < tol_c  # only the pulses this coarse point gathered
-        qs, qt = cs[qm], ct[qm]
+        qs, qt, qsnr = cs[qm], ct[qm], psnr[cand[qm]]
         fg = np.column_stack([fine + g[gi, :2], np.full(fine.shape[0], z_ref)])
         ftt = _dist(fg, spos[qs]) / c  # (F, Q)
         tau = qt[None, :] - ftt  # implied origin times (F, Q)
@@ -414,9 +417,14 @@ def _search(
         spread = np.sum(np.where(hs, d[sel[:, 0], sel[:, 1]], 0.0), axis=1) / np.maximum(
             hs.sum(axis=1), 1
         )
-        j = int(np.argmin(spread))
+        # Among equally many sensors: the loudest set (direct sound is the strongest
+        # arrival at a sensor; a set of equal size built of echoes is weaker), then
+        # the tightest.
+        starts = np.flatnonzero(np.r_[True, qs[1:] != qs[:-1]])
+        strength = np.maximum.reduceat(np.where(hs, qsnr[None, :], 0.0), starts, axis=1).sum(1)
+        j = int(np.lexsort((spread, -strength))[0])
         fi, ai = sel[j]
-        sc = (k, float(spread[j]))
+        sc = (k, -float(strength[j]))
         if sc[0] > best_score[0] or (sc[0] == best_score[0] and sc[1] < best_score[1]):
             best_score = sc
             best_pt = (fg[fi], float(tau[fi, ai]))
