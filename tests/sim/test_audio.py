@@ -65,3 +65,24 @@ def test_audio_refuses_a_huge_scene(make_scenario, shot):  # type: ignore[no-unt
     big = scenario_from_dict({**sc.model_dump(), "duration_s": 400_000.0})
     with pytest.raises(InputError, match="small scenes"):
         simulate(big, seed=1, audio=True, sample_rate=48000)
+
+
+def test_rifle_shock_wave_precedes_the_blast_downrange_only() -> None:
+    from pathlib import Path
+
+    from shotwatch.sim import load_scenario
+
+    examples = Path(__file__).resolve().parents[2] / "src" / "shotwatch" / "sim" / "examples"
+    sc = load_scenario(examples / "open_field.yaml")  # rifle aimed north-east (45 deg)
+    sr = 16000
+    res = simulate(sc, seed=1, audio=True, sample_rate=sr)
+    before = {}
+    for a in res.truth["events"][0]["arrivals"]:
+        if a["path"] != "direct":
+            continue
+        clip = res.clips[a["sensor_id"]]
+        n = int((parse_utc(a["t_utc"]) - a["pick_error_s"] - clip.start) * sr)
+        blast = float(np.max(np.abs(clip.samples[n : n + 100])))
+        before[a["sensor_id"]] = float(np.max(np.abs(clip.samples[n - 3000 : n - 5]))) / blast
+    assert before["N2"] > 1.0  # downrange (north-east): the N-wave comes first, and louder
+    assert before["N4"] < 0.05 and before["N1"] < 0.05  # behind / beside the shooter

@@ -200,8 +200,7 @@ def _add_nwaves(
         ok &= b <= 150.0
         if len(world.boxes) and ok.any():
             idx = np.flatnonzero(ok)
-            hit = prop.segment_box_hits(emit[idx], world.sensor_pos[idx], world.boxes)
-            ok[idx[hit.any(axis=1)]] = False
+            ok[idx[world.index.blocked(emit[idx], world.sensor_pos[idx])]] = False
         for s in np.flatnonzero(ok):
             dp, dur = prop.whitham_nwave(
                 b[s], speed / medium.c, RIFLE_BULLET["diameter"], RIFLE_BULLET["length"], medium.c

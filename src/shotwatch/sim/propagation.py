@@ -206,7 +206,8 @@ def upper_hull(points: F64) -> F64:
 
 
 def over_roof_path(src: ArrayLike, rcv: ArrayLike, boxes: ArrayLike) -> tuple[F64, int, float, int]:
-    """Shortest path from ``src`` to ``rcv`` (3,) over the roofs in their vertical plane.
+    """Shortest path from ``src`` to ``rcv`` (3,) over the roofs in their vertical plane
+    (the plain reference of the batched :func:`over_roof_paths`).
 
     ``boxes`` (m, 6) are the buildings to consider (those whose footprint the horizontal
     projection crosses are used). Returns the path vertices (k, 3) from source to
@@ -304,20 +305,6 @@ def around_paths(src: ArrayLike, rcv: ArrayLike, boxes: ArrayLike) -> list[F64]:
     return out
 
 
-def boxes_near(boxes: F64, verts: ArrayLike, margin: float = 0.0) -> NDArray[np.intp]:
-    """Indices of the boxes (m, 6) whose footprint overlaps the horizontal bounding box of
-    the points ``verts`` (k, 2+) grown by ``margin`` metres."""
-    v = np.asarray(verts, dtype=float)
-    lo = v[:, :2].min(axis=0) - margin
-    hi = v[:, :2].max(axis=0) + margin
-    return np.flatnonzero(
-        (boxes[:, 3] >= lo[0])
-        & (boxes[:, 0] <= hi[0])
-        & (boxes[:, 4] >= lo[1])
-        & (boxes[:, 1] <= hi[1])
-    )
-
-
 def path_length(verts: ArrayLike) -> float:
     """Length of a polyline (k, 3), metres."""
     v = np.asarray(verts, dtype=float)
@@ -327,7 +314,8 @@ def path_length(verts: ArrayLike) -> float:
 def wall_reflections(
     src: ArrayLike, rcv: ArrayLike, boxes: ArrayLike
 ) -> tuple[NDArray[np.intp], NDArray[np.intp], F64, F64]:
-    """First-order specular reflections of ``src`` (3,) off the vertical walls of ``boxes``.
+    """First-order specular reflections of ``src`` (3,) off the vertical walls of ``boxes``
+    (the plain reference of the row-wise :func:`wall_reflections_rows`).
 
     Image-source method (Allen & Berkley 1979) for the four walls of each box, towards
     every receiver ``rcv`` (n, 3). A reflection is valid when source and receiver are
