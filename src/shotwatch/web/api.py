@@ -836,6 +836,86 @@ def sensors_revoke(
     return {"sensor_id": sensor_id, "revoked": True}
 
 
+@router.get("/stats", tags=["stats"])
+def stats(
+    svc: ServiceDep,
+    user: User = require(Perm.STATS),
+    since: str | None = None,
+    until: str | None = None,
+    bbox: Annotated[str | None, Query(description="south,west,north,east degrees")] = None,
+) -> dict[str, Any]:
+    """The project supervisor's figures for an area and period (§A.5): incidents by
+    status and class, rounds, review and response times, outcomes, sensor health."""
+    from shotwatch.store.tables import CadEntryRow, ReviewDecisionRow
+
+    t0 = _parse_time(since, "since")
+    t1 = _parse_time(until, "until")
+    box = None
+    if bbox:
+        try:
+            b = [float(x) for x in bbox.split(",")]
+            box = (b[0], b[1], b[2], b[3])
+        except (ValueError, IndexError):
+            raise HTTPException(422, "bbox must be four numbers south,west,north,east") from None
+    now = svc.clock()
+    with svc.db.session() as s:
+        rows = repo.search_incidents(s, since=t0, until=t1, bbox=box, limit=1000)
+        ids = [r.id for r in rows]
+        by_status: dict[str, int] = {}
+        by_class: dict[str, int] = {}
+        for r in rows:
+            by_status[r.review_status] = by_status.get(r.review_status, 0) + 1
+            by_class[r.classification] = by_class.get(r.classification, 0) + 1
+        decisions = list(
+            s.execute(
+                select(ReviewDecisionRow).where(ReviewDecisionRow.incident_id.in_(ids))
+            ).scalars()
+        )
+        manual = [d.seconds_in_queue for d in decisions if d.action != "auto_publish"]
+        cads = list(s.execute(select(CadCallRow).where(CadCallRow.incident_id.in_(ids))).scalars())
+        entries = list(
+            s.execute(
+                select(CadEntryRow).where(CadEntryRow.cad_call_id.in_([c.id for c in cads]))
+            ).scalars()
+        )
+        first: dict[tuple[int, str], float] = {}
+        for e in entries:
+            key = (e.cad_call_id, e.kind)
+            first[key] = min(first.get(key, e.at), e.at)
+        enroute = [
+            first[(c.id, "unit:en_route")] - c.created_at
+            for c in cads
+            if (c.id, "unit:en_route") in first
+        ]
+        onscene = [
+            first[(c.id, "unit:on_scene")] - c.created_at
+            for c in cads
+            if (c.id, "unit:on_scene") in first
+        ]
+        sensors = list(s.execute(select(SensorRow)).scalars())
+
+    def mean(xs: list[float]) -> float | None:
+        return round(sum(xs) / len(xs), 1) if xs else None
+
+    return {
+        "incidents": len(rows),
+        "by_status": by_status,
+        "by_classification": by_class,
+        "rounds": sum(r.rounds for r in rows),
+        "review_manual_mean_s": mean(manual),
+        "review_within_target": sum(1 for x in manual if x <= svc.settings.review_target_s),
+        "cad_calls": len(cads),
+        "confirmed_shootings": sum(1 for c in cads if c.confirmed_shooting),
+        "mean_s_to_en_route": mean(enroute),
+        "mean_s_to_on_scene": mean(onscene),
+        "sensors": len(sensors),
+        "sensors_heard_last_10_min": sum(
+            1 for x in sensors if x.last_seen is not None and now - x.last_seen < 600
+        ),
+        "sensors_revoked": sum(1 for x in sensors if x.revoked),
+    }
+
+
 @router.get("/status", tags=["admin"])
 def service_status(svc: ServiceDep, user: User = require(Perm.STATS)) -> dict[str, Any]:
     return {

@@ -1,0 +1,70 @@
+"""Settings, the command line, supervisor figures, pages served from the package."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from shotwatch.errors import ConfigError
+from shotwatch.settings import Settings
+
+from .conftest import Env
+from .helpers import report, wait_for
+
+
+def test_default_secret_refused_outside_local() -> None:
+    with pytest.raises(ConfigError):
+        Settings(environment="production")
+    assert Settings(environment="production", secret_key="s3cret-value").environment == "production"
+    assert Settings(environment="demo").secret_key
+
+
+def test_serve_with_unsafe_settings_is_one_line_exit_2(tmp_path: Path) -> None:
+    env = dict(os.environ, SHOTWATCH_ENVIRONMENT="production", SHOTWATCH_DATA_DIR=str(tmp_path))
+    env.pop("SHOTWATCH_SECRET_KEY", None)
+    r = subprocess.run(
+        [sys.executable, "-c", "from shotwatch.cli import main; main()", "serve", "--port", "1"],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.startswith("error:") and "SECRET_KEY" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_supervisor_figures(env: Env) -> None:
+    t = time.time() - 1
+    for k, sid in enumerate(list(env.sensors)[:5]):
+        env.client.post("/api/v1/pulses", json=report(sid, t + 0.03 * k), headers=env.sensor(sid))
+    disp = env.as_("dispatcher")
+    alert = wait_for(lambda: env.client.get("/api/v1/alerts", headers=disp).json()["alerts"])[0]
+    patrol = env.as_("patrol")
+    env.client.post(
+        "/api/v1/units/1A12/status",
+        json={"status": "en_route", "incident_id": alert["incident"]["id"]},
+        headers=patrol,
+    )
+    sup = env.as_("supervisor")
+    st = env.client.get("/api/v1/stats", headers=sup).json()
+    assert st["incidents"] == 1 and st["by_status"] == {"published": 1}
+    assert st["rounds"] == 1 and st["cad_calls"] == 1
+    assert st["mean_s_to_en_route"] is not None and st["mean_s_to_en_route"] >= 0
+    assert st["sensors"] == len(env.sensors)
+    assert env.client.get("/api/v1/stats", headers=disp).status_code == 403
+
+
+def test_assets_come_from_the_package_no_cdn(env: Env) -> None:
+    env.as_("dispatcher")
+    page = env.client.get("/dispatch").text
+    assert "https://" not in page and "http://" not in page
+    for asset in ("/static/app.css", "/static/common.js", "/static/map.js", "/static/dispatch.js"):
+        r = env.client.get(asset)
+        assert r.status_code == 200 and "https://" not in r.text
