@@ -98,3 +98,43 @@ def test_service_flow_on_postgres(pg_env: Env) -> None:
     assert alerts[0]["cad_call"]["type_code"] == "SHOTS"
     cap = env.as_("captain")
     assert env.client.get("/api/v1/audit", headers=cap).json()["chain_ok"] is True
+
+
+@pytest.fixture(params=["nats", "mqtt"])
+def bus_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Env]:
+    import uuid
+
+    tag = uuid.uuid4().hex[:8]
+    url = (
+        f"nats://127.0.0.1:4222?stream=SWT{tag}&prefix=swt{tag}"
+        if request.param == "nats"
+        else f"mqtt://127.0.0.1:1883?prefix=swt{tag}&client_id=swt{tag}"
+    )
+    yield from make_env(tmp_path, bus_url=url)
+    if request.param == "nats":
+        import asyncio
+
+        import nats
+
+        async def drop() -> None:
+            nc = await nats.connect("nats://127.0.0.1:4222")
+            try:
+                await nc.jetstream().delete_stream(f"SWT{tag}")
+            finally:
+                await nc.close()
+
+        asyncio.run(drop())
+
+
+@pytest.mark.services
+def test_service_flow_over_a_real_bus(bus_env: Env) -> None:
+    env = bus_env
+    t = time.time() - 1
+    for k, sid in enumerate(list(env.sensors)[:5]):
+        r = env.client.post(
+            "/api/v1/pulses", json=report(sid, t + 0.03 * k), headers=env.sensor(sid)
+        )
+        assert r.status_code == 202
+    h = env.as_("dispatcher")
+    alerts = wait_for(lambda: env.client.get("/api/v1/alerts", headers=h).json()["alerts"])
+    assert alerts[0]["cad_call"]["priority"] == 2
