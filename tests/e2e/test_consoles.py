@@ -116,3 +116,45 @@ def test_simulated_shot_on_dispatch_and_mobile_consoles(
     assert errors == []
     ctx_d.close()
     ctx_m.close()
+
+
+@pytest.fixture
+def live_review(tmp_path: Path) -> Iterator[tuple[LiveServer, Any]]:
+    from .scenario import simulated_shot
+
+    sensors, weather, reports = simulated_shot()
+    yield from (
+        (srv, reports)
+        for srv in start_server(
+            tmp_path / "srv", sensors, weather=weather, auto_publish_threshold=1.01
+        )
+    )
+
+
+def test_reviewer_confirms_with_timer_then_dispatch_sees_it(
+    live_review: tuple[LiveServer, Any], browser: Any, tmp_path: Path
+) -> None:
+    srv, reports = live_review
+    base = srv.url
+    rev = browser.new_context(viewport={"width": 1300, "height": 700}).new_page()
+    disp = browser.new_context(viewport={"width": 1400, "height": 860}).new_page()
+    login(rev, base, "reviewer")
+    rev.wait_for_url(f"{base}/review")
+    login(disp, base, "dispatcher")
+    for p in (rev, disp):
+        p.wait_for_selector("#conn.live", timeout=10_000)
+    t0 = time.time() - 0.5
+    with httpx.Client() as c:
+        for _rel_t, rep in reports(t0):
+            h = {"authorization": f"Bearer {srv.tokens[rep['sensor_id']]}"}
+            assert c.post(f"{base}/api/v1/pulses", json=rep, headers=h).status_code == 202
+    rev.wait_for_selector("#queue tr[data-incident]", timeout=20_000)
+    rev.wait_for_function(
+        "() => /\\d+ s/.test(document.querySelector('#queue .timer').textContent)"
+    )
+    snap(rev, tmp_path, "review")
+    assert disp.locator("ul#alerts li").count() == 0  # nothing before the decision
+    rev.click("#queue tr[data-incident] button.primary")  # Confirm
+    rev.wait_for_selector("#queue tr[data-incident]", state="detached", timeout=10_000)
+    disp.wait_for_selector("ul#alerts li", timeout=10_000)
+    assert disp.inner_text("[data-testid=cad-type]") == "SHOTS"
