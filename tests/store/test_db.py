@@ -138,3 +138,61 @@ def test_service_flow_over_a_real_bus(bus_env: Env) -> None:
     h = env.as_("dispatcher")
     alerts = wait_for(lambda: env.client.get("/api/v1/alerts", headers=h).json()["alerts"])
     assert alerts[0]["cad_call"]["priority"] == 2
+
+
+def test_migrations_match_the_tables(tmp_path: Path) -> None:
+    """Regression: a table changed without a new Alembic revision."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from shotwatch.store.tables import Base
+
+    db = Database(f"sqlite:///{tmp_path / 'm.sqlite3'}")
+    with db.engine.connect() as c:
+        diff = compare_metadata(MigrationContext.configure(c), Base.metadata)
+    db.dispose()
+    assert diff == []
+
+
+class _Silent:
+    """A locator that never emits (the service stops before it would)."""
+
+    def __init__(self, sensors: object, weather: object) -> None:
+        pass
+
+    def add(self, pulse: object, now: float) -> list[object]:
+        return []
+
+    def flush(self, now: float) -> list[object]:
+        return []
+
+
+def test_accepted_pulses_survive_a_restart(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from shotwatch.web.app import create_app
+    from shotwatch.web.provision import provision_sensors
+    from web.helpers import GroupingLocator, grid_sensors, settings_for
+
+    settings = settings_for(tmp_path)
+    app = create_app(settings, locator_factory=_Silent)  # type: ignore[arg-type]
+    tokens = provision_sensors(settings, grid_sensors(), db=app.state.service.db)
+    t = time.time() - 1
+    with TestClient(app) as c:
+        for k, sid in enumerate(list(tokens)[:5]):
+            r = c.post(
+                "/api/v1/pulses",
+                json=report(sid, t + 0.03 * k),
+                headers={"authorization": f"Bearer {tokens[sid]}"},
+            )
+            assert r.status_code == 202
+    app2 = create_app(settings, locator_factory=GroupingLocator)
+    with TestClient(app2) as c:
+        h = {
+            "authorization": "Bearer "
+            + c.post(
+                "/api/v1/auth/login", json={"username": "dispatcher", "password": "dispatcher"}
+            ).json()["token"]
+        }
+        alerts = wait_for(lambda: c.get("/api/v1/alerts", headers=h).json()["alerts"])
+        assert alerts[0]["incident"]["rounds"] == 1
