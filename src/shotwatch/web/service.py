@@ -102,6 +102,7 @@ class Service:
         self._tokens_lock = threading.Lock()
         self.bus: Bus | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._webhook_tasks: set[asyncio.Task[None]] = set()
         self._http: httpx.AsyncClient | None = None
         self._pulse_queue: asyncio.Queue[tuple[repo.NewPulse, asyncio.Future[int | None]]] = (
             asyncio.Queue()
@@ -369,12 +370,9 @@ class Service:
         self.stats[f"alerts_{kind}"] += 1
         if self.settings.webhook_urls and self._http is not None:
             body = json.dumps(alert).encode()
-            self._tasks.append(
-                asyncio.create_task(
-                    self._webhooks(body),
-                    name=f"webhook-{incident_id}",
-                )
-            )
+            task = asyncio.create_task(self._webhooks(body), name=f"webhook-{incident_id}")
+            self._webhook_tasks.add(task)
+            task.add_done_callback(self._webhook_tasks.discard)
         return alert
 
     async def _webhooks(self, body: bytes) -> None:
