@@ -69,9 +69,6 @@ def register(app: typer.Typer) -> None:
         data_dir: Annotated[
             Path | None, typer.Option(help="Where the demo keeps its database (default: temp).")
         ] = None,
-        speed: Annotated[
-            float, typer.Option(help="Scenario time factor (2 = twice as fast).")
-        ] = 1.0,
         pause_s: Annotated[float, typer.Option(help="Seconds between scenario cases.")] = 8.0,
         loops: Annotated[int, typer.Option(help="Scenario loops (0 = forever).")] = 0,
         seed: int = 1,
@@ -84,7 +81,6 @@ def register(app: typer.Typer) -> None:
             host=host,
             port=port,
             data_dir=data_dir,
-            speed=speed,
             pause_s=pause_s,
             loops=loops,
             seed=seed,

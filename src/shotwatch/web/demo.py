@@ -233,19 +233,25 @@ def run_demo(
     host: str = "127.0.0.1",
     port: int = 8000,
     data_dir: Path | None = None,
-    speed: float = 1.0,
     pause_s: float = 8.0,
     loops: int = 0,
     seed: int = 1,
 ) -> None:
     """Build the city, start the service and the scenario loop; print URL and logins."""
+    import socket
+
     import uvicorn
 
+    from shotwatch.errors import ConfigError
     from shotwatch.settings import load_settings
     from shotwatch.web.app import DEMO_USERS, create_app
     from shotwatch.web.provision import provision_sensors
 
-    del speed  # pacing is real time: physical arrival times cannot be compressed
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as e:
+            raise ConfigError(f"cannot listen on {host}:{port}: {e.strerror}") from None
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     tmp = None
     if data_dir is None:
