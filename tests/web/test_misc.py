@@ -68,3 +68,46 @@ def test_assets_come_from_the_package_no_cdn(env: Env) -> None:
     for asset in ("/static/app.css", "/static/common.js", "/static/map.js", "/static/dispatch.js"):
         r = env.client.get(asset)
         assert r.status_code == 200 and "https://" not in r.text
+
+
+def test_department_loads_its_street_layer(env: Env) -> None:
+    gj = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "LineString",
+                    "coordinates": [[-121.51, 38.57], [-121.47, 38.57]],
+                },
+                "properties": {"name": "Broadway", "addr_from": 100, "addr_to": 4099},
+            },
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "LineString",
+                    "coordinates": [[-121.49, 38.56], [-121.49, 38.59]],
+                },
+                "properties": {"name": "Main St"},
+            },
+        ],
+    }
+    admin = env.as_("admin")
+    r = env.client.put("/api/v1/street-layer", json=gj, headers=admin)
+    assert r.status_code == 200 and r.json()["intersections"] == 1
+    bad = env.client.put("/api/v1/street-layer", content=b"{}", headers=admin)
+    assert bad.status_code == 422
+    disp = env.as_("dispatcher")
+    assert env.client.put("/api/v1/street-layer", json=gj, headers=disp).status_code == 403
+    call = env.client.post(
+        "/api/v1/citizen-calls", json={"lat": 38.5701, "lon": -121.4901}, headers=disp
+    ).json()
+    assert call["address"] == "Main St & Broadway" or call["address"] == "Broadway & Main St"
+
+
+def test_tile_url_reaches_the_page_config(tmp_path: Path) -> None:
+    from .conftest import make_env
+
+    for e in make_env(tmp_path, tile_url="/tiles/{z}/{x}/{y}.png"):
+        e.as_("dispatcher")
+        assert '"tile_url": "/tiles/{z}/{x}/{y}.png"' in e.client.get("/dispatch").text

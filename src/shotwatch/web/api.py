@@ -925,6 +925,35 @@ def service_status(svc: ServiceDep, user: User = require(Perm.STATS)) -> dict[st
     }
 
 
+@router.put("/street-layer", tags=["admin"])
+async def street_layer_upload(
+    request: Request, svc: ServiceDep, user: User = require(Perm.USERS)
+) -> dict[str, Any]:
+    """Load the department's street layer (GeoJSON: named LineStrings with optional
+    ``addr_from``/``addr_to``, Points with ``address``); used for every new location."""
+    from shotwatch.alerts.streets import StreetLayer
+
+    body = await request.body()
+    if len(body) > 50 * 1024 * 1024:
+        raise HTTPException(413, "street layer larger than 50 MB")
+    try:
+        layer = await asyncio.to_thread(StreetLayer, json.loads(body), "uploaded street layer")
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise HTTPException(422, f"not valid JSON: {e}") from None
+    except InputError as e:
+        raise HTTPException(422, str(e)) from None
+    path = svc.settings.data_dir / "street_layer.geojson"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(body)
+    svc.streets = layer
+    audit.append(svc.db, user.username, "street_layer_load", "street_layer", f"{len(body)} bytes")
+    return {
+        "segments": len(layer.segments),
+        "intersections": len(layer.intersections),
+        "address_points": len(layer.address_points),
+    }
+
+
 # -------------------------------------------------------------------------- users
 
 

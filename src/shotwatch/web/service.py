@@ -91,7 +91,10 @@ class Service:
         self.clock = clock
         self.db = Database(settings.sqlalchemy_url)
         self.evidence = FileEvidenceStore(settings.evidence_dir)
-        self.streets = StreetLayer.load(settings.street_layer)
+        uploaded = settings.data_dir / "street_layer.geojson"
+        self.streets = StreetLayer.load(
+            settings.street_layer or (uploaded if uploaded.is_file() else None)
+        )
         self.hub = AlertHub()
         self.weather = weather
         self._locator_factory = locator_factory or default_locator_factory
