@@ -46,6 +46,11 @@ def live(tmp_path: Path) -> Iterator[tuple[LiveServer, Any]]:
     )
 
 
+def login_token(base: str, user: str) -> str:
+    r = httpx.post(f"{base}/api/v1/auth/login", json={"username": user, "password": user})
+    return str(r.json()["token"])
+
+
 def login(page: Any, base: str, user: str) -> None:
     page.goto(f"{base}/login")
     page.fill("input[name=username]", user)
@@ -113,6 +118,20 @@ def test_simulated_shot_on_dispatch_and_mobile_consoles(
 
     # the unit shows up on the dispatcher's CAD call as self-dispatched (§B.5)
     disp.wait_for_selector("text=self-dispatched", timeout=5_000)
+
+    # a citizen's call nearby is proposed as a duplicate and attached (§B.4, §B.6)
+    inc = httpx.get(
+        f"{base}/api/v1/alerts",
+        headers={"authorization": "Bearer " + login_token(base, "dispatcher")},
+    ).json()["alerts"][0]["incident"]
+    disp.fill("#citizen-form input[name=lat]", f"{inc['lat'] + 0.0004:.6f}")
+    disp.fill("#citizen-form input[name=lon]", f"{inc['lon']:.6f}")
+    disp.fill("#citizen-form input[name=subject]", "two males in dark jackets")
+    disp.fill("#citizen-form textarea[name=narrative]", "heard a bang")
+    disp.click("#citizen-form button[type=submit]")
+    disp.click("text=Attach to original incident", timeout=10_000)
+    disp.wait_for_selector("text=Subject description: two males", timeout=10_000)
+    snap(disp, tmp_path, "dispatch_attached")
     assert errors == []
     ctx_d.close()
     ctx_m.close()
