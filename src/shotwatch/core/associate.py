@@ -64,7 +64,10 @@ class AssociationConfig:
     max_rounds_per_pass: int = 4
     coda_drop_db: float = 6.0
     max_dominated_share: float = 0.15
-    fine_candidates: int = 4
+    fine_candidates: int = 6
+    ambiguous_max_sensors: int = 5
+    burst_window_s: float = 10.0
+    same_place_m: float = 30.0
     min_near_ratio: float = 0.6
     min_near_ratio_few: float = 0.8
     strong_sensors: int = 6
@@ -281,7 +284,89 @@ def associate(
             if not found:
                 break
     shots.sort(key=lambda s: s.t0)
+    _resolve_ambiguous(shots, spos, psens, pt, psig, psnr, assigned, c, wind, cfg)
     return shots
+
+
+def _resolve_ambiguous(
+    shots: list[LocatedShot],
+    spos: NDArray[np.float64],
+    psens: NDArray[np.int64],
+    pt: NDArray[np.float64],
+    psig: NDArray[np.float64],
+    psnr: NDArray[np.float64],
+    assigned: NDArray[np.bool_],
+    c: float,
+    wind: NDArray[np.float64] | None,
+    cfg: AssociationConfig,
+) -> None:
+    """A shot heard by few sensors (<= ``ambiguous_max_sensors``) fits any consistent
+    set of one pulse per sensor, and a loud reflection can stand in for a blocked direct
+    sound. When such a shot lies away from a more credible shot of the same burst
+    (within ``burst_window_s``; more sensors, or as many and louder), look for a set of pulses just
+    as large (free ones and its own) that agrees on an origin time for a source at the
+    neighbour's place; if the robust fit there keeps every pulse with a residual scale
+    no worse, take it: consecutive rounds come from about the same place (a moving
+    shooter covers metres between rounds)."""
+    for shot in shots:
+        n = len(shot.pulses)
+        if n > cfg.ambiguous_max_sensors:
+            continue
+        weight = (n, float(np.sum(psnr[shot.pulses])))
+        for other in sorted(shots, key=lambda o: -len(o.pulses)):
+            if other is shot or (len(other.pulses), float(np.sum(psnr[other.pulses]))) <= weight:
+                continue
+            if abs(other.t0 - shot.t0) > cfg.burst_window_s:
+                continue
+            if float(np.linalg.norm(other.pos[:2] - shot.pos[:2])) < cfg.same_place_m:
+                break  # already beside its neighbour
+            pool = np.flatnonzero(~assigned | np.isin(np.arange(pt.size), shot.pulses))
+            tau = pt[pool] - np.linalg.norm(spos[psens[pool]] - other.pos, axis=1) / c
+            near_t = np.abs(tau - shot.t0) < 2.0
+            pool, tau = pool[near_t], tau[near_t]
+            if pool.size < n:
+                continue
+            hits = np.abs(tau[:, None] - tau[None, :]) < cfg.fine_tol_s
+            order = np.argsort(psens[pool], kind="stable")
+            cnt = _count_distinct(hits[:, order], psens[pool][order])
+            a = int(np.argmax(cnt))
+            if cnt[a] < n:
+                continue
+            chosen = _nearest_per_sensor(
+                spos, psens[pool], pt[pool], pool.astype(np.int64), other.pos,
+                float(tau[a]), c, cfg.fine_tol_s,
+            )  # fmt: skip
+            if chosen.size < n:
+                continue
+            fix = refine_batch(
+                spos[psens[chosen]][None],
+                (pt[chosen] - tau[a])[None],
+                np.ones((1, chosen.size), dtype=bool),
+                other.pos[None],
+                np.zeros(1),
+                c,
+                wind=wind,
+                sigma=psig[chosen][None],
+                z_prior=np.array([other.pos[2]]),
+                z_sigma=cfg.z_sigma_m,
+            )
+            near = float(np.linalg.norm(fix.pos[0, :2] - other.pos[:2])) < cfg.same_place_m
+            inl = fix.inlier[0]
+            if not (fix.ok[0] and near and int(np.count_nonzero(inl)) >= n):
+                continue
+            if float(fix.scale[0]) > max(1.5 * shot.scale + 1e-3, cfg.max_scale_s / 2):
+                continue
+            assigned[shot.pulses] = False
+            shot.pulses = np.asarray(chosen[inl], dtype=np.int64)
+            assigned[shot.pulses] = True
+            shot.pos = fix.pos[0]
+            shot.t0 = float(fix.t0[0]) + float(tau[a])
+            shot.cov = fix.cov[0]
+            shot.error_radius = float(fix.error_radius[0])
+            shot.scale = float(fix.scale[0])
+            shot.residual = fix.residual[0][inl]
+            break
+    shots.sort(key=lambda s: s.t0)
 
 
 def _support(
@@ -391,13 +476,18 @@ def _search(
     tt_seed = _dist(g, spos[s0 : s0 + 1])[:, 0] / c
     r = ct[None, :] - (t_seed - tt_seed)[:, None] - tt_s[:, col]
     tol_c = 1.5 * cfg.coarse_step_m / c
-    counts = _count_distinct(np.abs(r) < tol_c, cs)
+    hit_c = np.abs(r) < tol_c
+    counts = _count_distinct(hit_c, cs)
     best = int(counts.max())
     if best < cfg.min_sensors:
         return None
-    # Fine: the best coarse points, origin time from each gathered pulse in turn.
+    # Fine: the best coarse points (most sensors, then the loudest set: with few
+    # sensors many points tie on the count), origin time from each gathered pulse.
+    starts = np.flatnonzero(np.r_[True, cs[1:] != cs[:-1]])
+    csnr = psnr[cand]
+    strength = np.maximum.reduceat(np.where(hit_c, csnr[None, :], 0.0), starts, axis=1).sum(1)
     top = np.flatnonzero(counts >= best - 1)
-    top = top[np.argsort(-counts[top], kind="stable")][: cfg.fine_candidates]
+    top = top[np.lexsort((-strength[top], -counts[top]))][: cfg.fine_candidates]
     best_score = (-1, np.inf)
     best_pt: tuple[NDArray[np.float64], float] | None = None
     for gi in top:
