@@ -131,6 +131,8 @@ def test_only_captain_authorizes_release(env: Env) -> None:
     )
     assert r.status_code == 201
     rid = r.json()["id"]
+    pending = env.client.get(f"/api/v1/release-requests/{rid}/report.pdf", headers=inv)
+    assert pending.status_code == 403
     cap = env.as_("captain")
     d = env.client.post(
         f"/api/v1/release-requests/{rid}/decision", json={"decision": "authorized"}, headers=cap
@@ -140,6 +142,10 @@ def test_only_captain_authorizes_release(env: Env) -> None:
         f"/api/v1/release-requests/{rid}/decision", json={"decision": "denied"}, headers=cap
     )
     assert again.status_code == 409
+    pkg = env.client.get(f"/api/v1/release-requests/{rid}/report.pdf", headers=inv)
+    assert pkg.status_code == 200 and pkg.content.startswith(b"%PDF")
+    det = env.client.get(f"/api/v1/incidents/{iid}", headers=inv).json()
+    assert det["alerts"][0]["kind"] == "publish"
 
 
 def test_wrong_password_and_bad_token(env: Env) -> None:

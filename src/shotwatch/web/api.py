@@ -23,6 +23,7 @@ from shotwatch.errors import InputError, NotFoundError
 from shotwatch.models import Sensor
 from shotwatch.store import audit, repo
 from shotwatch.store.tables import (
+    AlertRow,
     CadCallRow,
     CitizenCallRow,
     ReleaseRequestRow,
@@ -354,6 +355,12 @@ def incident_detail(
             select(CitizenCallRow).where(CitizenCallRow.attached_incident_id == incident_id)
         ).scalars()
         out["citizen_calls"] = [repo.citizen_json(c) for c in cc]
+        out["alerts"] = [
+            {"version": a.version, "kind": a.kind, "published_utc": format_utc(a.published_at)}
+            for a in s.execute(
+                select(AlertRow).where(AlertRow.incident_id == incident_id).order_by(AlertRow.id)
+            ).scalars()
+        ]
     audit.append(svc.db, user.username, "view_incident", f"incident:{incident_id}")
     return out
 
@@ -1034,6 +1041,36 @@ def release_decide(
         svc.db, user.username, f"release_{body.decision}", f"release:{req_id}", out["incident_id"]
     )
     return out
+
+
+@router.get("/release-requests/{req_id}/report.pdf", tags=["release"])
+def release_package(
+    req_id: int, svc: ServiceDep, user: User = require(Perm.REQUEST_RELEASE)
+) -> Response:
+    """The report to hand outside the department: only once a captain authorized it."""
+    from shotwatch.web.report import forensic_report
+
+    with svc.db.session() as s:
+        req = s.get(ReleaseRequestRow, req_id)
+        if req is None:
+            raise HTTPException(404, f"release request {req_id} not found")
+        if req.status != "authorized":
+            raise HTTPException(403, f"release request {req_id} is {req.status}, not authorized")
+        row = repo.get_incident(s, req.incident_id)
+        inc = repo.incident_json(row)
+        cad = repo.cad_for_incident(s, req.incident_id)
+        cad_d = repo.cad_json(s, cad) if cad is not None else None
+        decisions = repo.decisions_of(s, req.incident_id)
+        clips = [
+            {"t_utc": format_utc(c.t), "sha256": c.clip_sha256}
+            for c in repo.clips_of(s, req.incident_id)
+        ]
+        recipient, iid = req.recipient, req.incident_id
+    digest = audit.append(
+        svc.db, user.username, "release_export", f"incident:{iid}", f"to {recipient}"
+    )
+    pdf = forensic_report(inc, cad_d, decisions, clips, f"{user.username} for {recipient}", digest)
+    return Response(pdf, media_type="application/pdf")
 
 
 # -------------------------------------------------------------------------- audit
