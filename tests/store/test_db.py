@@ -196,3 +196,43 @@ def test_accepted_pulses_survive_a_restart(tmp_path: Path) -> None:
         }
         alerts = wait_for(lambda: c.get("/api/v1/alerts", headers=h).json()["alerts"])
         assert alerts[0]["incident"]["rounds"] == 1
+
+
+def test_retention_purge_after_seven_years(tmp_path: Path) -> None:
+    from sqlalchemy import func, select, update
+    from typer.testing import CliRunner
+
+    from shotwatch.cli import app
+    from shotwatch.store.tables import AuditRow, IncidentRow, PulseRow
+    from web.helpers import wav_b64
+
+    for env in make_env(tmp_path):
+        t = time.time() - 1
+        for k, sid in enumerate(list(env.sensors)[:5]):
+            clip = wav_b64() if k == 0 else None
+            env.client.post(
+                "/api/v1/pulses", json=report(sid, t + 0.03 * k, clip=clip), headers=env.sensor(sid)
+            )
+        h = env.as_("dispatcher")
+        wait_for(lambda: env.client.get("/api/v1/alerts", headers=h).json()["alerts"])  # noqa: B023
+        db = env.client.app.state.service.db  # type: ignore[attr-defined]
+        with db.session() as s:
+            inc = s.execute(select(IncidentRow)).scalar_one()
+            assert inc.retain_until - inc.created_at > 7 * 365 * 86400
+    runner = CliRunner()
+    r = runner.invoke(app, ["retention", "--data-dir", str(tmp_path)])
+    assert r.exit_code == 0 and "expired: 0 incidents, 0 pulses" in r.output
+    db = Database(f"sqlite:///{(tmp_path / 'shotwatch.sqlite3').resolve()}")
+    with db.session() as s:
+        s.execute(update(IncidentRow).values(retain_until=time.time() - 1))
+        s.execute(update(PulseRow).values(retain_until=time.time() - 1))
+    clips = list((tmp_path / "evidence").rglob("*.wav"))
+    assert len(clips) == 1
+    r = runner.invoke(app, ["retention", "--data-dir", str(tmp_path), "--purge"])
+    assert r.exit_code == 0 and "purged 1 incidents, 5 pulses, 1 audio clips" in r.output
+    assert not clips[0].exists()
+    with db.session() as s:
+        assert s.execute(select(func.count(IncidentRow.id))).scalar_one() == 0
+        assert s.execute(select(func.count(AuditRow.id))).scalar_one() > 0
+        assert audit.verify_chain(s) == (True, None)
+    db.dispose()

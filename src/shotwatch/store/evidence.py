@@ -49,6 +49,10 @@ class FileEvidenceStore:
             os.replace(tmp, path)
         return key, digest
 
+    def delete(self, key: str) -> None:
+        """Remove a clip whose retention period ended (missing is fine)."""
+        self._path(key).unlink(missing_ok=True)
+
     def get(self, key: str) -> bytes:
         path = self._path(key)
         try:

@@ -714,3 +714,40 @@ def release_json(r: ReleaseRequestRow) -> dict[str, Any]:
         "decided_utc": _utc(r.decided_at),
         "created_utc": format_utc(r.created_at),
     }
+
+
+# ------------------------------------------------------------------------- retention
+
+
+def expired(s: Session, now: float) -> dict[str, list[Any]]:
+    """Incident ids and pulse rows whose retention period (``retain_until``) has ended."""
+    incs = list(s.execute(select(IncidentRow.id).where(IncidentRow.retain_until < now)).scalars())
+    pulses = list(s.execute(select(PulseRow).where(PulseRow.retain_until < now)).scalars())
+    return {"incidents": incs, "pulses": pulses}
+
+
+def purge_expired(s: Session, now: float) -> tuple[int, int, list[str]]:
+    """Delete expired incidents (with their review, CAD and alert records) and pulses.
+
+    Returns ``(incidents, pulses, evidence keys no longer referenced)``; the caller
+    removes those files. The audit log is never purged.
+    """
+    from sqlalchemy import delete
+
+    exp = expired(s, now)
+    ids = exp["incidents"]
+    cad_ids = list(
+        s.execute(select(CadCallRow.id).where(CadCallRow.incident_id.in_(ids))).scalars()
+    )
+    s.execute(delete(CadEntryRow).where(CadEntryRow.cad_call_id.in_(cad_ids)))
+    s.execute(update(UnitRow).where(UnitRow.cad_call_id.in_(cad_ids)).values(cad_call_id=None))
+    s.execute(delete(CadCallRow).where(CadCallRow.id.in_(cad_ids)))
+    s.execute(delete(ReviewDecisionRow).where(ReviewDecisionRow.incident_id.in_(ids)))
+    s.execute(delete(AlertRow).where(AlertRow.incident_id.in_(ids)))
+    s.execute(delete(ReleaseRequestRow).where(ReleaseRequestRow.incident_id.in_(ids)))
+    s.execute(delete(IncidentRow).where(IncidentRow.id.in_(ids)))
+    keys = {p.clip_key for p in exp["pulses"] if p.clip_key}
+    s.execute(delete(PulseRow).where(PulseRow.id.in_([p.id for p in exp["pulses"]])))
+    s.flush()
+    still = set(s.execute(select(PulseRow.clip_key).where(PulseRow.clip_key.in_(keys))).scalars())
+    return len(ids), len(exp["pulses"]), sorted(keys - still)

@@ -63,6 +63,42 @@ def register(app: typer.Typer) -> None:
             typer.echo("\n".join(lines))
 
     @app.command()
+    def retention(
+        purge: Annotated[bool, typer.Option(help="Delete what has expired.")] = False,
+        database_url: Annotated[str | None, typer.Option()] = None,
+        data_dir: Annotated[Path | None, typer.Option()] = None,
+    ) -> None:
+        """Report (or with --purge delete) incidents, pulses and audio past their
+        retention period (7 years by default); the audit log is kept."""
+        import time
+
+        from shotwatch.settings import load_settings
+        from shotwatch.store import audit, repo
+        from shotwatch.store.db import Database
+        from shotwatch.store.evidence import FileEvidenceStore
+
+        settings = load_settings(database_url=database_url, data_dir=data_dir)
+        db = Database(settings.sqlalchemy_url)
+        try:
+            now = time.time()
+            with db.session() as s:
+                if not purge:
+                    exp = repo.expired(s, now)
+                    typer.echo(
+                        f"expired: {len(exp['incidents'])} incidents, {len(exp['pulses'])} "
+                        "pulses (use --purge to delete)"
+                    )
+                    return
+                n_inc, n_pulses, keys = repo.purge_expired(s, now)
+            store = FileEvidenceStore(settings.evidence_dir)
+            for k in keys:
+                store.delete(k)
+            audit.append(db, "retention", "purge", "store", f"{n_inc} incidents, {n_pulses} pulses")
+            typer.echo(f"purged {n_inc} incidents, {n_pulses} pulses, {len(keys)} audio clips")
+        finally:
+            db.dispose()
+
+    @app.command()
     def demo(
         port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
         host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
