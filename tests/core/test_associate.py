@@ -55,10 +55,12 @@ def test_two_shooters_interleaved_with_echoes_and_noise() -> None:
 
 
 def test_noise_alone_gives_no_shot() -> None:
+    # 200 unrelated impulses in 200 s on 25 sensors: 0.04 per sensor-second, about seven
+    # times the local-impulse rate of a busy city (~20 per sensor-hour).
     spos = _array(3)
     rng = np.random.default_rng(4)
     n = 200
     shots = associate(
-        spos, rng.integers(0, 25, n), rng.uniform(0, 20, n), C, pulse_snr=rng.uniform(3, 15, n)
+        spos, rng.integers(0, 25, n), rng.uniform(0, 200, n), C, pulse_snr=rng.uniform(3, 15, n)
     )
     assert shots == []

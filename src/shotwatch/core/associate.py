@@ -230,7 +230,7 @@ def associate(
                 key=lambda s: (
                     _support(s, spos, psens, pt, ~assigned, c, cfg),
                     len(s.pulses),
-                    float(np.sum(psnr[s.pulses])),
+                    float(np.sum(psnr[s.pulses])) - s.scale / 1e-3,
                 )
             )
             shot = pool.pop()
@@ -488,7 +488,7 @@ def _search(
     strength = np.maximum.reduceat(np.where(hit_c, csnr[None, :], 0.0), starts, axis=1).sum(1)
     top = np.flatnonzero(counts >= best - 1)
     top = top[np.lexsort((-strength[top], -counts[top]))][: cfg.fine_candidates]
-    best_score = (-1, np.inf)
+    best_score: tuple[int, float, float] | None = None
     best_pt: tuple[NDArray[np.float64], float] | None = None
     for gi in top:
         qm = np.abs(r[gi]) < tol_c  # only the pulses this coarse point gathered
@@ -512,13 +512,18 @@ def _search(
         # the tightest.
         starts = np.flatnonzero(np.r_[True, qs[1:] != qs[:-1]])
         strength = np.maximum.reduceat(np.where(hs, qsnr[None, :], 0.0), starts, axis=1).sum(1)
-        j = int(np.lexsort((spread, -strength))[0])
+        loud = np.round(strength / (3.0 * k))  # mean level per sensor, 3 dB steps
+        j = int(np.lexsort((spread, -loud))[0])
         fi, ai = sel[j]
-        sc = (k, -float(strength[j]))
-        if sc[0] > best_score[0] or (sc[0] == best_score[0] and sc[1] < best_score[1]):
+        sc = (k, -float(loud[j]), float(spread[j]))
+        if best_score is None or (-sc[0], sc[1], sc[2]) < (
+            -best_score[0],
+            best_score[1],
+            best_score[2],
+        ):
             best_score = sc
             best_pt = (fg[fi], float(tau[fi, ai]))
-    if best_pt is None or best_score[0] < cfg.min_sensors:
+    if best_pt is None or best_score is None or best_score[0] < cfg.min_sensors:
         return None
     x0, t0 = best_pt
     tref = t0
