@@ -183,6 +183,9 @@ def associate(
     shots: list[LocatedShot] = []
     dominated = _dominated(psens, pt, psnr, cfg)
     covered = np.zeros(n_p, dtype=bool)  # inside (or explained by) some candidate
+    # Seeds whose search found nothing: the free pulses only ever shrink, so a failed
+    # search fails again (per eligibility pass).
+    barren = np.zeros(n_p, dtype=bool)
 
     def run_pass(eligible: NDArray[np.bool_]) -> int:
         """One round of candidates and greedy acceptance; returns shots accepted."""
@@ -192,7 +195,7 @@ def associate(
         seeds = np.lexsort((pt, -psnr))
         pool: list[LocatedShot] = []
         for p0 in seeds:
-            if covered[p0] or not eligible[p0] or assigned[p0]:
+            if covered[p0] or barren[p0] or not eligible[p0] or assigned[p0]:
                 continue
             if psnr[p0] != 0 and psnr[p0] < cfg.min_median_snr_db:
                 continue  # a shot whose strongest pulse is this weak fails the SNR test anyway
@@ -213,8 +216,10 @@ def associate(
                 coarse,
                 fine,
                 cfg,
+                online,
             )
             if shot is None:
+                barren[p0] = True
                 continue
             covered[shot.pulses] = True
             # Its echoes and late arrivals are explained too: they seed nothing new.
@@ -278,6 +283,7 @@ def associate(
     # Each pass repeats while it finds shots: pulses covered only by rejected
     # candidates (mixtures of two rounds, say) may seed again once those are gone.
     for eligible in (~dominated, np.ones(n_p, dtype=bool)):
+        barren[:] = False
         for _ in range(cfg.max_rounds_per_pass):
             found = run_pass(eligible)
             covered[:] = assigned
@@ -412,6 +418,29 @@ def _dominated(
     return out
 
 
+def _near_heard(
+    pos: NDArray[np.float64],
+    t0: float,
+    n: int,
+    spos: NDArray[np.float64],
+    psens: NDArray[np.int64],
+    pt: NDArray[np.float64],
+    online: NDArray[np.int64],
+    c: float,
+    cfg: AssociationConfig,
+) -> bool:
+    """Among the ``n`` online sensors nearest to ``pos``, enough hold a pulse within
+    [-10 ms, +150 ms] of the arrival predicted for a source at (``pos``, ``t0``)."""
+    d = np.linalg.norm(spos[online] - pos, axis=1)
+    nearest = online[np.argsort(d)][:n]
+    lo, hi = t0 - 0.01, t0 + (float(d.max()) if d.size else 0.0) / c + 0.15
+    w = (pt > lo) & (pt < hi) & np.isin(psens, nearest)
+    r = pt[w] - t0 - np.linalg.norm(spos[psens[w]] - pos, axis=1) / c
+    heard = np.unique(psens[w][(r > -0.01) & (r < 0.15)])
+    ratio = float(np.isin(nearest, heard).mean()) if n else 0.0
+    return ratio >= (cfg.min_near_ratio_few if n < cfg.strong_sensors else cfg.min_near_ratio)
+
+
 def _plausible(
     shot: LocatedShot,
     spos: NDArray[np.float64],
@@ -432,14 +461,11 @@ def _plausible(
     that heard it. With SNRs known, the median inlier SNR must reach ``min_median_snr_db``.
     """
     n = len(shot.pulses)
+    if not _near_heard(shot.pos, shot.t0, n, spos, psens, pt, online, c, cfg):
+        return False
     d = np.linalg.norm(spos[online] - shot.pos, axis=1)
     nearest = online[np.argsort(d)][:n]
-    r = pt - shot.t0 - np.linalg.norm(spos[psens] - shot.pos, axis=1) / c
-    heard = np.unique(psens[(r > -0.01) & (r < 0.15)])
-    ratio = float(np.isin(nearest, heard).mean())
     few = n < cfg.strong_sensors
-    if ratio < (cfg.min_near_ratio_few if few else cfg.min_near_ratio):
-        return False
     # Few sensors cannot vouch for a source far above or below the array.
     z_ref = float(np.median(spos[nearest, 2]))
     if few and abs(float(shot.pos[2]) - z_ref) > cfg.max_height_few_m:
@@ -462,6 +488,7 @@ def _search(
     coarse: NDArray[np.float64],
     fine: NDArray[np.float64],
     cfg: AssociationConfig,
+    online: NDArray[np.int64] | None = None,
 ) -> LocatedShot | None:
     cand = cand[np.argsort(psens[cand], kind="stable")]
     cs = psens[cand]
@@ -526,6 +553,10 @@ def _search(
     if best_pt is None or best_score is None or best_score[0] < cfg.min_sensors:
         return None
     x0, t0 = best_pt
+    if online is not None and not _near_heard(
+        x0, t0, best_score[0], spos, psens, pt, online, c, cfg
+    ):
+        return None  # cheap early rejection, before any fit (see _plausible)
     tref = t0
     for tol in (cfg.fine_tol_s, cfg.accept_tol_s):
         chosen = _nearest_per_sensor(spos, cs, ct, cand, x0, t0, c, tol)
