@@ -4,7 +4,7 @@ The simulator (:mod:`shotwatch.sim`) renders one short recording per sensor for 
 scripted case (General Order 510.05 §B.3 a-d, plus fireworks as a confuser) in a
 fictional 2 km x 2 km city whose streets are the demo street layer. Each sensor's
 recording goes through the real edge agent (:class:`shotwatch.sensor.agent.SensorAgent`:
-onset picking, gunshot score, FLAC clip), and the resulting pulse reports are POSTed to
+onset picking, FLAC clip; no audio classifier, see :func:`build_cases`), and the resulting pulse reports are POSTed to
 ``/api/v1/pulses`` with that sensor's own credential, paced in real time (each report
 leaves when its sound would have reached the sensor plus the agent's latency), in a loop.
 """
@@ -136,7 +136,11 @@ def build_cases(seed: int = 1) -> tuple[dict[str, Sensor], Weather, list[DemoCas
     sensors: dict[str, Sensor] = {}
     weather = Weather()
     cases: list[DemoCase] = []
-    scorer: Any = "auto"
+    # The shipped gunshot classifier was trained on real recordings and scores the
+    # simulator's synthetic muzzle blasts near 0 (a domain gap, measured 0.01-0.02 mean
+    # on these cases), so the demo sensors report unscored pulses and the incident
+    # classification rests on the acoustics (rounds, cadence, height, spread).
+    scorer: Any = None
     for name, label, src in CASES:
         sc = scenario_from_dict(demo_scenario_doc(src, seed), f"demo case {name}")
         res = simulate(sc, seed, audio=True)
@@ -150,7 +154,6 @@ def build_cases(seed: int = 1) -> tuple[dict[str, Sensor], Weather, list[DemoCas
                 start_utc=clip.start,
                 classifier=scorer,
             )
-            scorer = agent.classifier  # load the classifier once
             pulses = agent.process(clip.samples) + agent.finish()
             for p in pulses:
                 d = p.to_json()
