@@ -36,9 +36,11 @@ class Env:
         return {"authorization": f"Bearer {self.tokens[sid]}"}
 
 
-def make_env(tmp_path: Path, database_url: str = "", **kw: Any) -> Iterator[Env]:
+def make_env(
+    tmp_path: Path, database_url: str = "", locator: Any = GroupingLocator, **kw: Any
+) -> Iterator[Env]:
     settings = settings_for(tmp_path, database_url, **kw)
-    app = create_app(settings, locator_factory=GroupingLocator)
+    app = create_app(settings, locator_factory=locator)
     tokens = provision_sensors(settings, grid_sensors(), db=app.state.service.db)
     with TestClient(app) as client:
         yield Env(client, tokens)

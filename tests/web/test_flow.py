@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import time
+from pathlib import Path
 
-from .conftest import Env
-from .helpers import report, wait_for, wav_b64
+from shotwatch.models import Classification, Incident
+
+from .conftest import Env, make_env
+from .helpers import GroupingLocator, report, wait_for, wav_b64
 
 
 def fire(env: Env, t0: float, score: float = 0.95, n: int = 6, clip: bool = True) -> None:
@@ -72,3 +76,41 @@ def test_dismissed_incident_never_alerts(env: Env) -> None:
     time.sleep(0.2)
     assert env.client.get("/api/v1/alerts", headers=disp).json()["alerts"] == []
     assert env.client.get("/api/v1/cad-calls", headers=disp).json()["cad_calls"] == []
+
+
+class _Reclassifying(GroupingLocator):
+    """Emits its incident as gunfire first, then (next flush) as non-gunfire: a fireworks
+    burst whose first bang looked like a shot."""
+
+    def flush(self, now: float) -> list[Incident]:
+        out = super().flush(now)
+        if out:
+            self.first = out[0]
+            return out
+        first = getattr(self, "first", None)
+        if first is not None and first.classification == Classification.GUNFIRE:
+            again = copy.deepcopy(first)
+            again.classification = Classification.NON_GUNFIRE
+            again.confidence = 0.0
+            again.summary = "Probable fireworks (aerial), 3 bursts"
+            self.first = again
+            return [again]
+        return []
+
+
+def test_automatic_alert_cancelled_when_reclassified(tmp_path: Path) -> None:
+    for env in make_env(tmp_path, locator=_Reclassifying):
+        fire(env, time.time() - 1.0)
+        h = env.as_("dispatcher")
+        alerts = wait_for(
+            lambda: [
+                a
+                for a in env.client.get("/api/v1/alerts", headers=h).json()["alerts"]  # noqa: B023
+                if a["kind"] == "cancel"
+            ]
+        )
+        cad = alerts[0]["cad_call"]
+        assert cad["status"] == "cancelled"
+        assert any(e["kind"] == "shotwatch_cancel" for e in cad["timeline"])
+        cap = env.client.get("/api/v1/alerts/cap.xml", headers=h).text
+        assert "<msgType>Cancel</msgType>" in cap and "<msgType>Alert</msgType>" in cap

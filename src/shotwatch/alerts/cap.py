@@ -1,7 +1,7 @@
 """CAP 1.2 (OASIS Common Alerting Protocol) feed of published alerts.
 
 One ``<alert>`` per published incident version, in an Atom-free plain list
-(``<alerts>``); each alert has ``status=Actual``, ``msgType`` Alert/Update,
+(``<alerts>``); each alert has ``status=Actual``, ``msgType`` Alert/Update/Cancel,
 ``scope=Restricted`` (police only), category ``Security``, event ``Gunfire``, urgency
 ``Immediate``, and an ``<area>`` with a ``<circle>`` "lat,lon radius_km". Sensor data is
 never included.
@@ -33,7 +33,8 @@ def alert_element(alert: dict[str, Any], sender: str) -> ET.Element:
     sub(a, "sender", sender)
     sub(a, "sent", _cap_time(alert["published_utc"]))
     sub(a, "status", "Actual")
-    sub(a, "msgType", "Alert" if alert["kind"] == "publish" else "Update")
+    msg_type = {"publish": "Alert", "cancel": "Cancel"}.get(alert["kind"], "Update")
+    sub(a, "msgType", msg_type)
     sub(a, "scope", "Restricted")
     sub(a, "restriction", "Law enforcement only; release requires captain authorization")
     info = ET.SubElement(a, f"{{{CAP_NS}}}info")

@@ -506,6 +506,24 @@ def add_cad_entry(
     cad.updated_at = now
 
 
+def cancel_cad(s: Session, inc: dict[str, Any], actor: str, now: float) -> CadCallRow | None:
+    """The incident was reclassified as not gunfire after its automatic publication."""
+    row = cad_for_incident(s, inc["id"])
+    if row is None or row.status == "cancelled":
+        return row
+    row.status = "cancelled"
+    add_cad_entry(
+        s,
+        row,
+        "shotwatch_cancel",
+        f"ShotWatch reclassified the incident as not gunfire: {inc['summary']}",
+        actor,
+        now,
+    )
+    s.flush()
+    return row
+
+
 def create_or_update_cad(s: Session, inc: dict[str, Any], actor: str, now: float) -> CadCallRow:
     """§B.2-3: one SHOTS / P2 call per published gunfire incident, kept up to date."""
     draft = draft_call(inc, inc["location"])
@@ -526,6 +544,10 @@ def create_or_update_cad(s: Session, inc: dict[str, Any], actor: str, now: float
         s.add(row)
         s.flush()
         add_cad_entry(s, row, "created", draft.narrative, actor, now)
+    elif row.status == "cancelled":
+        row.status = "open"
+        row.narrative = draft.narrative
+        add_cad_entry(s, row, "shotwatch_update", "Reinstated: " + draft.narrative, actor, now)
     elif row.narrative != draft.narrative:
         row.narrative = draft.narrative
         row.location, row.lat, row.lon = draft.location, draft.lat, draft.lon

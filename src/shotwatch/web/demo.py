@@ -4,9 +4,10 @@ The simulator (:mod:`shotwatch.sim`) renders one short recording per sensor for 
 scripted case (General Order 510.05 §B.3 a-d, plus fireworks as a confuser) in a
 fictional 2 km x 2 km city whose streets are the demo street layer. Each sensor's
 recording goes through the real edge agent (:class:`shotwatch.sensor.agent.SensorAgent`:
-onset picking, FLAC clip; no audio classifier, see :func:`build_cases`), and the resulting pulse reports are POSTed to
-``/api/v1/pulses`` with that sensor's own credential, paced in real time (each report
-leaves when its sound would have reached the sensor plus the agent's latency), in a loop.
+onset picking, FLAC clip; no audio classifier, see :func:`build_cases`), and the
+resulting pulse reports are POSTed to ``/api/v1/pulses`` with that sensor's own
+credential, paced in real time (each report leaves when its sound would have reached
+the sensor plus the agent's latency), in a loop.
 """
 
 from __future__ import annotations

@@ -312,7 +312,12 @@ class Service:
                     )
                     return repo.incident_json(row), "publish"
                 if row.review_status == "published":
-                    return repo.incident_json(row), "update"
+                    # An automatic publication the locator now calls non-gunfire (a
+                    # fireworks burst whose first bang looked like a shot): cancel it.
+                    cancel = (
+                        row.evaluation_mode == "automatic" and row.classification == "non_gunfire"
+                    )
+                    return repo.incident_json(row), "cancel" if cancel else "update"
                 return repo.incident_json(row), None
 
         inc, kind = await asyncio.to_thread(work)
@@ -354,7 +359,10 @@ class Service:
                 row = repo.get_incident(s, incident_id)
                 inc = repo.incident_json(row, has_audio=repo.best_clip(s, incident_id) is not None)
                 cad = None
-                if row.classification in ("gunfire", "probable_gunfire"):
+                if kind == "cancel":
+                    c = repo.cancel_cad(s, inc, actor, now)
+                    cad = repo.cad_json(s, c) if c is not None else None
+                elif row.classification in ("gunfire", "probable_gunfire"):
                     cad = repo.cad_json(s, repo.create_or_update_cad(s, inc, actor, now))
                 alert = {
                     "type": "alert",

@@ -17,9 +17,10 @@
     const items = [...alerts.values()].sort((a, b) => b.incident.first_shot_utc.localeCompare(a.incident.first_shot_utc));
     for (const a of items) {
       const inc = a.incident;
-      const li = el("li", { "data-incident": inc.id, class: (inc.id === selected ? "sel " : "") + (a._new ? "new" : ""), onclick: () => select(inc.id) },
+      const cls = (inc.id === selected ? "sel " : "") + (a._new ? "new " : "") + (a.kind === "cancel" ? "cancelled" : "");
+      const li = el("li", { "data-incident": inc.id, class: cls, onclick: () => select(inc.id) },
         el("div", {}, el("b", {}, inc.location)),
-        el("div", {}, inc.heard),
+        el("div", {}, a.kind === "cancel" ? "CANCELLED: " + inc.summary : inc.heard),
         el("div", { class: "t" }, `${time(inc.first_shot_utc)} · ${inc.classification} · CAD ${a.cad_call ? a.cad_call.type_code + " P" + a.cad_call.priority : "-"}`));
       list.append(li); a._new = false;
     }

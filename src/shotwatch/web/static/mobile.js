@@ -10,8 +10,8 @@
   const map = new SWMap(document.getElementById("map"), { onSelect: (id) => show(id) });
   function show(id) {
     const a = alerts.get(id); if (!a) return; current = a; const inc = a.incident;
-    banner.className = "banner active"; banner.setAttribute("data-incident", inc.id);
-    banner.textContent = `SHOTS · ${inc.location}`;
+    banner.className = a.kind === "cancel" ? "banner idle" : "banner active"; banner.setAttribute("data-incident", inc.id);
+    banner.textContent = a.kind === "cancel" ? `Cancelled (not gunfire) · ${inc.location}` : `SHOTS · ${inc.location}`;
     det.replaceChildren(incidentFacts(inc), el("div", { class: "muted", "data-testid": "mac-cad" }, a.cad_call ? `CAD #${a.cad_call.id} ${a.cad_call.type_code} P${a.cad_call.priority}` : ""));
     audio.src = inc.audio_url || ""; bPlay.disabled = !inc.audio_url; bEn.disabled = false; bOn.disabled = false;
     map.select(inc.id); map.center(inc.lon, inc.lat, 500); renderList();
