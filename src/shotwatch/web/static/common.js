@@ -53,7 +53,7 @@ const SW = (() => {
     return el("div", { class: "cad", id: "cad-" + cad.id },
       el("div", {}, el("span", { class: "code", "data-testid": "cad-type" }, cad.type_code),
         " · ", el("span", { class: "code", "data-testid": "cad-priority" }, "Priority " + cad.priority),
-        " · CAD #" + cad.id, cad.confirmed_shooting ? " · CONFIRMED SHOOTING" : "", cad.medical_requested ? " · MEDICAL" : ""),
+        " · CAD #" + cad.id, cad.status === "cancelled" ? " · CANCELLED" : "", cad.confirmed_shooting ? " · CONFIRMED SHOOTING" : "", cad.medical_requested ? " · MEDICAL" : ""),
       el("div", { "data-testid": "cad-location" }, cad.location),
       el("p", { "data-testid": "cad-narrative" }, cad.narrative),
       el("div", {}, "Units: ", units), tl);
