@@ -60,6 +60,11 @@ class Array:
         return float(np.max(self.pos[near, 2]))
 
 
+UNDERGROUND_M = 30.0
+"""A fitted source this far below the highest nearby sensor is taken for the mirror
+image of one above the array (see :func:`_height_agl`)."""
+
+
 def sound_speed(weather: Weather | None) -> tuple[float, NDArray[np.float64] | None]:
     """Speed of sound (m/s) and wind vector (m/s, or None) for the weather (15 degC,
     50 % RH, calm when unknown)."""
@@ -185,26 +190,48 @@ def _height_agl(
 ) -> tuple[float, float]:
     """Height of the source above the local ground and its 1-sigma, m, from a fit with
     the height free (the association's fit holds it near the array); NaN when the
-    geometry cannot resolve it (1-sigma > 15 m) or fewer than 5 sensors heard it."""
+    geometry cannot resolve it (1-sigma > 15 m) or fewer than 5 sensors heard it.
+
+    A nearly flat array cannot tell a source above it from its mirror image below it:
+    the fit starts from both (the association's height and its reflection, 60 m up);
+    when the first lands more than ``UNDERGROUND_M`` below the nearby roofs, the
+    above-ground solution wins unless it fits clearly worse — nothing fires from tens
+    of metres under the street."""
     nan = float("nan")
     if len(ls.pulses) < 5:
         return nan, nan
     idx = ls.pulses
+    k = idx.size
+    ref = array.ground_height(ls.pos)
+    starts = np.array([ls.pos, [ls.pos[0], ls.pos[1], ref + abs(ls.pos[2] - ref) + 60.0]])
     fix = refine_batch(
-        array.pos[ps[idx]][None],
-        (pt[idx] - ls.t0)[None],
-        np.ones((1, idx.size), dtype=bool),
-        ls.pos[None],
-        np.zeros(1),
+        np.broadcast_to(array.pos[ps[idx]], (2, k, 3)),
+        np.broadcast_to(pt[idx] - ls.t0, (2, k)),
+        np.ones((2, k), dtype=bool),
+        starts,
+        np.zeros(2),
         c,
         wind=wind,
-        sigma=np.maximum(sig[idx], 5e-4)[None],
+        sigma=np.broadcast_to(np.maximum(sig[idx], 5e-4), (2, k)),
         z_sigma=None,
     )
-    sz = float(np.sqrt(fix.cov[0, 2, 2]))
-    if not fix.ok[0] or sz > 15.0:
+    h = fix.pos[:, 2] - np.array([array.ground_height(p) for p in fix.pos])
+    cost = np.nansum(np.where(fix.inlier, fix.residual**2, 0.0), axis=1)
+    n_in = fix.inlier.sum(axis=1)
+    best = 0
+    underground = h[0] < -UNDERGROUND_M
+    if (
+        underground
+        and fix.ok[1]
+        and h[1] > h[0]
+        and n_in[1] >= 0.9 * n_in[0]
+        and cost[1] <= 2.25 * cost[0] + 1e-9
+    ):
+        best = 1
+    sz = float(np.sqrt(fix.cov[best, 2, 2]))
+    if not fix.ok[best] or sz > 15.0:
         return nan, nan
-    return float(fix.pos[0, 2]) - array.ground_height(fix.pos[0]), sz
+    return float(h[best]), sz
 
 
 def _incident_id(first: Shot) -> str:
