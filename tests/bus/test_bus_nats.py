@@ -222,7 +222,11 @@ def test_nats_bus_survives_connection_loss(
         got = Recorder()
         try:
             async with (
-                NatsBus(f"nats://127.0.0.1:{proxy.port}", stream=stream, prefix=prefix) as bus,
+                # A message in flight when the link is cut is redelivered after
+                # ack_wait: keep it short so the test sees the redelivery.
+                NatsBus(
+                    f"nats://127.0.0.1:{proxy.port}", stream=stream, prefix=prefix, ack_wait=3.0
+                ) as bus,
                 _bus(names) as pub,
             ):
                 await bus.subscribe("alerts", got, durable="console")

@@ -183,10 +183,11 @@ def pick_onsets(
         if not chosen or st - chosen[-1] >= dead:
             chosen.append(int(st))
     # Recorder dropouts (runs of exact zeros): the return of the signal after one is a
-    # step, not an impulse in the air; picks whose noise window is mostly dropout are
-    # discarded.
+    # step, not an impulse in the air; a pick right at the end of a dropout (its last
+    # 20 ms mostly zeros) is discarded.
     dropout = _zero_runs(x, max(8, round(0.001 * sample_rate)))
     dcum = np.concatenate([[0], np.cumsum(dropout)])
+    n_edge = max(4, round(0.02 * sample_rate))
     pre = round(0.010 * sample_rate)
     post = round(0.004 * sample_rate)
     peak_win = round(0.05 * sample_rate)
@@ -197,9 +198,9 @@ def pick_onsets(
         a, b = max(0, s0 - pre), min(n, s0 + n_sta + post)
         k = a + aic_onset(yc[a:b])
         ki = round(k)
-        lo_n = max(0, ki - n_lta)
-        if ki > lo_n and (dcum[ki] - dcum[lo_n]) > 0.1 * (ki - lo_n):
-            continue
+        lo_n = max(0, ki - n_edge)
+        if ki > lo_n and (dcum[ki] - dcum[lo_n]) > 0.2 * (ki - lo_n):
+            continue  # the signal coming back after a dropout
         noise = float(np.mean(cf[max(0, ki - n_lta) : max(1, ki - 2)])) if ki > 2 else 0.0
         seg = cf[ki : min(n, ki + peak_win)]
         if seg.size == 0 or noise <= 0:
