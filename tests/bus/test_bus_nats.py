@@ -240,7 +240,10 @@ def test_nats_bus_survives_connection_loss(
                 assert await wait_for(lambda: len(got.got) >= 4, 5.0)
         finally:
             await proxy.stop()
-        assert [p for _, p in got.got] == [b"before", b"during", b"after", b"own"]
+        seen = [p for _, p in got.got]
+        # At-least-once: a message redelivered after the cut may come after later ones.
+        assert seen[0] == b"before" and seen[-1] == b"own"
+        assert sorted(seen[1:-1]) == [b"after", b"during"]
 
     asyncio.run(main())
     assert any("disconnected" in r.getMessage() for r in caplog.records), "proxy cut had no effect"
