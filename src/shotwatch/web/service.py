@@ -8,7 +8,7 @@ the street layer, the bus and the console hub. Data flows one way over bus subje
   where the automatic rule may publish it;
 - ``alerts``: a message for the consoles (every instance fans out to its own consoles).
 
-The locator (``shotwatch.pipeline.StreamingLocator``) is called from one task at a time
+The locator (``shotwatch.streaming.StreamingLocator``) is called from one task at a time
 in a worker thread, so it never blocks the event loop that serves the consoles.
 """
 
@@ -31,7 +31,6 @@ from shotwatch.alerts.hub import AlertHub
 from shotwatch.alerts.streets import StreetLayer
 from shotwatch.alerts.webhooks import deliver
 from shotwatch.bus import Bus, connect_url
-from shotwatch.errors import ConfigError
 from shotwatch.models import Incident, Pulse, Sensor, Weather
 from shotwatch.settings import Settings
 from shotwatch.store import audit, repo
@@ -55,21 +54,10 @@ LocatorFactory = Callable[[dict[str, Sensor], Weather | None], Locator]
 
 
 def default_locator_factory(sensors: dict[str, Sensor], weather: Weather | None) -> Locator:
-    """``pipeline.StreamingLocator`` when the pipeline has one, else the windowed batch
-    locator of :mod:`shotwatch.web.streaming` over ``pipeline.locate_pulses``."""
-    import importlib
+    """The streaming locator of :mod:`shotwatch.streaming` over the batch pipeline."""
+    from shotwatch.streaming import StreamingLocator
 
-    try:
-        pipeline = importlib.import_module("shotwatch.pipeline")
-    except ImportError as e:
-        raise ConfigError(f"the locator is not available: {e}") from None
-    factory = getattr(pipeline, "StreamingLocator", None)
-    if factory is not None:
-        loc: Locator = factory(sensors, weather)
-        return loc
-    from shotwatch.web.streaming import WindowedLocator
-
-    return WindowedLocator(sensors, weather)
+    return StreamingLocator(sensors, weather)
 
 
 def pulse_subject(sensor_id: str) -> str:

@@ -1,4 +1,4 @@
-"""A streaming front for the batch locator, used until ``pipeline.StreamingLocator`` exists.
+"""Streaming location: pulses arriving in real time (out of order by seconds) -> incidents.
 
 Pulses are buffered with their arrival time at the server. Once arrivals pause for
 ``quiet_s`` (a shot's reports from the sensors that heard it arrive within a second or
@@ -41,7 +41,7 @@ def _metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 6371008.8 * math.radians(math.hypot(lat2 - lat1, (lon2 - lon1) * k))
 
 
-class WindowedLocator:
+class StreamingLocator:
     """``add(pulse, now) -> []`` and ``flush(now) -> incidents`` over a sliding window."""
 
     def __init__(
