@@ -70,23 +70,40 @@ def bandpass(
     return np.asarray(signal.sosfiltfilt(sos, x, padlen=padlen), dtype=float)
 
 
-def sta_lta(cf: NDArray[np.float64], n_sta: int, n_lta: int) -> NDArray[np.float64]:
+def sta_lta(
+    cf: NDArray[np.float64],
+    n_sta: int,
+    n_lta: int,
+    valid: NDArray[np.bool_] | None = None,
+    min_valid: int | None = None,
+) -> NDArray[np.float64]:
     """STA/LTA ratio of a non-negative characteristic function.
 
     ``ratio[i] = mean(cf[i : i+n_sta]) / mean(cf[i-n_lta : i])``: the short window
     starts at *i*, the long one ends just before it. Zero where either window is
-    incomplete. Vectorised with cumulative sums (exact; reference: :func:`_sta_lta_py`).
+    incomplete. With a ``valid`` mask the long-term mean is taken over valid samples
+    only (recorder dropouts excluded), and the ratio is zero where fewer than
+    ``min_valid`` of them remain. Vectorised with cumulative sums (exact; reference:
+    :func:`_sta_lta_py`).
     """
     n = cf.shape[0]
     out = np.zeros(n)
     if n < n_sta + n_lta + 1:
         return out
-    c = np.concatenate([[0.0], np.cumsum(cf, dtype=float)])
     i = np.arange(n_lta, n - n_sta + 1)
+    c = np.concatenate([[0.0], np.cumsum(cf, dtype=float)])
     sta = (c[i + n_sta] - c[i]) / n_sta
-    lta = (c[i] - c[i - n_lta]) / n_lta
     tiny = np.finfo(float).tiny
-    out[i] = sta / np.maximum(lta, tiny)
+    if valid is None:
+        lta = (c[i] - c[i - n_lta]) / n_lta
+        out[i] = sta / np.maximum(lta, tiny)
+        return out
+    v = np.concatenate([[0], np.cumsum(valid, dtype=np.int64)])
+    cv = np.concatenate([[0.0], np.cumsum(np.where(valid, cf, 0.0), dtype=float)])
+    cnt = v[i] - v[i - n_lta]
+    lta = (cv[i] - cv[i - n_lta]) / np.maximum(cnt, 1)
+    ok = cnt >= (min_valid if min_valid is not None else 1)
+    out[i] = np.where(ok, sta / np.maximum(lta, tiny), 0.0)
     return out
 
 
@@ -174,7 +191,11 @@ def pick_onsets(
     nyq = 0.5 * sample_rate
     sos_c = signal.butter(2, low_hz / nyq, btype="highpass", output="sos")
     yc = np.asarray(signal.sosfilt(sos_c, x0), dtype=float)
-    ratio = sta_lta(cf, n_sta, n_lta)
+    # Recorder dropouts (runs of exact zeros) are no noise measurement: the long-term
+    # mean skips them and needs 0.1 s of real signal, so the return of the signal after
+    # a dropout does not trigger against a silent "noise" window.
+    dropout = _zero_runs(x, max(8, round(0.001 * sample_rate)))
+    ratio = sta_lta(cf, n_sta, n_lta, ~dropout, max(n_sta, round(0.1 * sample_rate)))
     above = ratio > on_ratio
     starts = np.flatnonzero(above[1:] & ~above[:-1]) + 1
     dead = max(1, round(dead_time_s * sample_rate))
@@ -182,10 +203,8 @@ def pick_onsets(
     for st in starts:
         if not chosen or st - chosen[-1] >= dead:
             chosen.append(int(st))
-    # Recorder dropouts (runs of exact zeros): the return of the signal after one is a
-    # step, not an impulse in the air; a pick right at the end of a dropout (its last
-    # 20 ms mostly zeros) is discarded.
-    dropout = _zero_runs(x, max(8, round(0.001 * sample_rate)))
+    # A pick right at the end of a dropout (its last 20 ms mostly zeros) is the step of
+    # the signal coming back, not an impulse in the air.
     dcum = np.concatenate([[0], np.cumsum(dropout)])
     n_edge = max(4, round(0.02 * sample_rate))
     pre = round(0.010 * sample_rate)
@@ -201,7 +220,9 @@ def pick_onsets(
         lo_n = max(0, ki - n_edge)
         if ki > lo_n and (dcum[ki] - dcum[lo_n]) > 0.2 * (ki - lo_n):
             continue  # the signal coming back after a dropout
-        noise = float(np.mean(cf[max(0, ki - n_lta) : max(1, ki - 2)])) if ki > 2 else 0.0
+        win = slice(max(0, ki - n_lta), max(1, ki - 2))
+        ok_n = ~dropout[win]
+        noise = float(np.mean(cf[win][ok_n])) if ki > 2 and np.any(ok_n) else 0.0
         seg = cf[ki : min(n, ki + peak_win)]
         if seg.size == 0 or noise <= 0:
             continue
