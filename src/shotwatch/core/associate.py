@@ -54,10 +54,10 @@ class AssociationConfig:
     fine_tol_s: float = 0.025
     accept_tol_s: float = 0.012
     echo_window_s: float = 0.1
-    late_window_s: float = 0.08
+    late_window_s: float = 0.035
     ghost_window_s: float = 1.5
     ghost_drop_db: float = 6.0
-    echo_drop_db: float = 3.0
+    echo_drop_db: float = 100.0
     duplicate_s: float = 0.004
     seed_radius_m: float = 700.0
     coda_window_s: float = 0.5
@@ -227,6 +227,13 @@ def associate(
             pool.append(shot)
         # 2. Greedy best-first acceptance: most sensors first; a candidate that shares pulses
         #    with accepted shots is re-solved on its free pulses and queued again.
+        # The array's own timing scale, from the well-heard candidates: a candidate
+        # fitting much worse than that is a mixture of rounds or of echoes.
+        strong = [x.scale for x in pool + shots if len(x.pulses) >= cfg.strong_sensors]
+        scale_limit = cfg.max_scale_s
+        if strong:
+            tight = float(np.percentile(strong, 25))  # the true shots are the tightest
+            scale_limit = min(scale_limit, max(2.5 * tight + 1e-3, 2e-3))
         while pool:
             # Rank by support: sensors with a free pulse on time or a little late (a
             # blocked path) for the candidate, then sensors in the fit, then fit quality.
@@ -265,6 +272,8 @@ def associate(
                 )
                 if again is not None and not np.any(assigned[again.pulses]):
                     pool.append(again)
+                continue
+            if shot.scale > scale_limit:
                 continue
             if not _plausible(shot, spos, psens, pt, psnr, online, c, cfg):
                 continue
