@@ -70,6 +70,8 @@ class AssociationConfig:
     same_place_m: float = 30.0
     min_near_ratio: float = 0.6
     min_near_ratio_few: float = 0.8
+    min_near_ratio_loud: float = 0.75
+    loud_snr_db: float = 25.0
     strong_sensors: int = 6
     max_height_few_m: float = 40.0
     min_median_snr_db: float = 6.0
@@ -437,8 +439,8 @@ def _near_heard(
     online: NDArray[np.int64],
     c: float,
     cfg: AssociationConfig,
-) -> bool:
-    """Among the ``n`` online sensors nearest to ``pos``, enough hold a pulse within
+) -> float:
+    """Share of the ``n`` online sensors nearest to ``pos`` that hold a pulse within
     [-10 ms, +150 ms] of the arrival predicted for a source at (``pos``, ``t0``)."""
     d = np.linalg.norm(spos[online] - pos, axis=1)
     nearest = online[np.argsort(d)][:n]
@@ -446,8 +448,7 @@ def _near_heard(
     w = (pt > lo) & (pt < hi) & np.isin(psens, nearest)
     r = pt[w] - t0 - np.linalg.norm(spos[psens[w]] - pos, axis=1) / c
     heard = np.unique(psens[w][(r > -0.01) & (r < 0.15)])
-    ratio = float(np.isin(nearest, heard).mean()) if n else 0.0
-    return ratio >= (cfg.min_near_ratio_few if n < cfg.strong_sensors else cfg.min_near_ratio)
+    return float(np.isin(nearest, heard).mean()) if n else 0.0
 
 
 def _plausible(
@@ -470,16 +471,22 @@ def _plausible(
     that heard it. With SNRs known, the median inlier SNR must reach ``min_median_snr_db``.
     """
     n = len(shot.pulses)
-    if not _near_heard(shot.pos, shot.t0, n, spos, psens, pt, online, c, cfg):
+    ratio = _near_heard(shot.pos, shot.t0, n, spos, psens, pt, online, c, cfg)
+    few = n < cfg.strong_sensors
+    snr = psnr[shot.pulses]
+    loud = bool(np.any(snr != 0)) and float(np.median(snr)) >= cfg.loud_snr_db
+    if few:
+        # One of the nearest few silent (behind a building) is allowed for a loud shot.
+        if ratio < (cfg.min_near_ratio_loud if loud else cfg.min_near_ratio_few):
+            return False
+    elif ratio < cfg.min_near_ratio:
         return False
     d = np.linalg.norm(spos[online] - shot.pos, axis=1)
     nearest = online[np.argsort(d)][:n]
-    few = n < cfg.strong_sensors
     # Few sensors cannot vouch for a source far above or below the array.
     z_ref = float(np.median(spos[nearest, 2]))
     if few and abs(float(shot.pos[2]) - z_ref) > cfg.max_height_few_m:
         return False
-    snr = psnr[shot.pulses]
     return not (np.any(snr != 0) and float(np.median(snr)) < cfg.min_median_snr_db)
 
 
@@ -562,10 +569,12 @@ def _search(
     if best_pt is None or best_score is None or best_score[0] < cfg.min_sensors:
         return None
     x0, t0 = best_pt
-    if online is not None and not _near_heard(
-        x0, t0, best_score[0], spos, psens, pt, online, c, cfg
-    ):
-        return None  # cheap early rejection, before any fit (see _plausible)
+    if online is not None:
+        k_fine = best_score[0]
+        ratio = _near_heard(x0, t0, k_fine, spos, psens, pt, online, c, cfg)
+        lowest = cfg.min_near_ratio_loud if k_fine < cfg.strong_sensors else cfg.min_near_ratio
+        if ratio < lowest:
+            return None  # cheap early rejection, before any fit (see _plausible)
     tref = t0
     for tol in (cfg.fine_tol_s, cfg.accept_tol_s):
         chosen = _nearest_per_sensor(spos, cs, ct, cand, x0, t0, c, tol)
