@@ -232,10 +232,13 @@ def associate(
         # The array's own timing scale, from the well-heard candidates: a candidate
         # fitting much worse than that is a mixture of rounds or of echoes.
         strong = [x.scale for x in pool + shots if len(x.pulses) >= cfg.strong_sensors]
-        scale_limit = cfg.max_scale_s
+        scale_limit = scale_limit_few = cfg.max_scale_s
         if strong:
             tight = float(np.percentile(strong, 25))  # the true shots are the tightest
             scale_limit = min(scale_limit, max(2.5 * tight + 1e-3, 2e-3))
+            # A fit with few sensors absorbs more of its noise than a fit with many:
+            # its scale above the many-sensor one means arrivals that do not belong.
+            scale_limit_few = min(scale_limit, max(1.2 * tight + 1e-3, 2e-3))
         while pool:
             # Rank by support: sensors with a free pulse on time or a little late (a
             # blocked path) for the candidate, then sensors in the fit, then fit quality.
@@ -275,7 +278,8 @@ def associate(
                 if again is not None and not np.any(assigned[again.pulses]):
                     pool.append(again)
                 continue
-            if shot.scale > scale_limit:
+            few = len(shot.pulses) < cfg.strong_sensors
+            if shot.scale > (scale_limit_few if few else scale_limit):
                 continue
             if not _plausible(shot, spos, psens, pt, psnr, online, c, cfg):
                 continue
