@@ -222,3 +222,44 @@ def locate_throughput(seed: int, shots: int = 20_000, sensors: int = 8) -> dict[
         "shots_per_s": round(shots / dt, 1),
         "median_error_m": round(float(np.median(err)), 3),
     }
+
+
+def city_bench(
+    seed: int = 1, n_sensors: int = 1000, hours: float = 0.25, window_s: float = 30.0
+) -> dict[str, Any]:
+    """A simulated city (``city_scene``) streamed through the pipeline in windows of
+    ``window_s`` (plus 10 s of overlap): pulses located per CPU second, peak RSS, and
+    gunfire alerts raised for confuser incidents (per 100 sensor-days)."""
+    import resource
+
+    from shotwatch.sim import simulate
+    from shotwatch.sim.scenes import city_scene
+
+    res = simulate(city_scene(seed, n_sensors=n_sensors, hours=hours), seed=seed)
+    pulses = sorted(res.pulses, key=lambda p: p.t)
+    times = np.array([p.t for p in pulses])
+    start = float(times[0]) if times.size else 0.0
+    incidents: list[Incident] = []
+    cpu0 = time.process_time()
+    while times.size and start < times[-1]:
+        sel = np.flatnonzero((times >= start - 10.0) & (times < start + window_s))
+        found = locate_pulses(res.sensors, [pulses[k] for k in sel], res.weather)
+        incidents += [i for i in found if i.first_shot.t >= start]
+        start += window_s
+    cpu = time.process_time() - cpu0
+    gun_truth = [i for i in res.truth["incidents"] if i["kind"] == "gunfire"]
+    alerts = [i for i in incidents if i.classification == Classification.GUNFIRE]
+    sensor_days = n_sensors * hours / 24.0
+    return {
+        "sensors": n_sensors,
+        "hours": hours,
+        "pulses": len(pulses),
+        "pulses_per_cpu_s": round(len(pulses) / max(cpu, 1e-9), 1),
+        "incidents_found": len(incidents),
+        "gunfire_incidents_true": len(gun_truth),
+        "gunfire_alerts": len(alerts),
+        "gunfire_alerts_per_100_sensor_days_upper": round(
+            100.0 * max(len(alerts) - len(gun_truth), 0) / max(sensor_days, 1e-9), 2
+        ),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }

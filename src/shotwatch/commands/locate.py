@@ -45,6 +45,10 @@ def bench_command(
     views: Annotated[str, typer.Option(help="Live-fire views: pulses,audio")] = "pulses,audio",
     scenes: Annotated[int, typer.Option(help="Simulated scenes per kind")] = 20,
     seed: Annotated[int, typer.Option(help="Seed of the simulated suite")] = 0,
+    city: Annotated[
+        bool, typer.Option("--city", help="Stream a simulated 1,000-sensor city instead")
+    ] = False,
+    hours: Annotated[float, typer.Option(help="Hours of city (with --city)")] = 0.25,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
 ) -> None:
     """Benchmarks: the seeded simulated suite, or (--livefire) the real live-fire tests."""
@@ -75,6 +79,19 @@ def bench_command(
             from shotwatch.bench.report import print_livefire
 
             print_livefire(console, result)
+        return
+    if city:
+        from shotwatch.bench.simsuite import city_bench
+
+        if not 0 < hours <= 24:
+            raise InputError(f"--hours must be in (0, 24], got {hours}")
+        result = city_bench(seed=seed or 1, hours=hours)
+        if as_json:
+            typer.echo(json.dumps(result, indent=1))
+        else:
+            from shotwatch.bench.report import print_suite
+
+            print_suite(console, result)
         return
     from shotwatch.bench.simsuite import run_suite
 
