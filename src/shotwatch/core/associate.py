@@ -57,6 +57,8 @@ class AssociationConfig:
     late_window_s: float = 0.035
     ghost_window_s: float = 1.5
     ghost_drop_db: float = 6.0
+    tail_drop_db: float = 8.0
+    tail_min_dist_m: float = 100.0
     echo_drop_db: float = 100.0
     duplicate_s: float = 0.004
     seed_radius_m: float = 700.0
@@ -691,6 +693,18 @@ def _is_echo_ghost(
             continue  # another round from the same spot: real, whatever its level
         if abs(dt0) > cfg.ghost_window_s or len(shot.pulses) >= len(other.pulses):
             continue
+        # The reverberant tail of a loud shot heard far away (a hill, a large facade):
+        # far fewer sensors, all of them faint next to the shot itself. A second gun
+        # would be loud at the sensors nearest to it.
+        if (
+            dt0 >= -0.5
+            and dist > cfg.tail_min_dist_m
+            and 2 * len(shot.pulses) <= len(other.pulses)
+            and np.any(psnr[shot.pulses] != 0)
+            and float(np.median(psnr[shot.pulses]))
+            <= float(np.median(psnr[other.pulses])) - cfg.tail_drop_db
+        ):
+            return True
         by_sensor = {int(psens[i]): int(i) for i in other.pulses}
         trail, drop = 0, []
         for i in shot.pulses:
