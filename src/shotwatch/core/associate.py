@@ -191,6 +191,13 @@ def associate(
     # search fails again (per eligibility pass).
     barren = np.zeros(n_p, dtype=bool)
 
+    def search_from(cand: NDArray[np.int64], p0: int, *, early_reject: bool) -> LocatedShot | None:
+        """The coarse-to-fine search seeded by pulse ``p0`` over candidate pulses."""
+        return _search(
+            spos, psens, pt, psig, psnr, cand, int(psens[p0]), float(pt[p0]), c, wind,
+            coarse, fine, cfg, online if early_reject else None,
+        )  # fmt: skip
+
     def run_pass(eligible: NDArray[np.bool_]) -> int:
         """One round of candidates and greedy acceptance; returns shots accepted."""
         accepted = len(shots)
@@ -206,22 +213,7 @@ def associate(
             cand = candidates_for(int(p0), eligible & ~assigned)
             if np.unique(psens[cand]).size < cfg.min_sensors:
                 continue
-            shot = _search(
-                spos,
-                psens,
-                pt,
-                psig,
-                psnr,
-                cand,
-                int(psens[p0]),
-                float(pt[p0]),
-                c,
-                wind,
-                coarse,
-                fine,
-                cfg,
-                online,
-            )
+            shot = search_from(cand, int(p0), early_reject=True)
             if shot is None:
                 barren[p0] = True
                 continue
@@ -262,21 +254,7 @@ def associate(
                 p_ref = int(cand[np.argmax(psnr[cand])]) if cand.size else -1
                 if p_ref < 0 or np.unique(psens[cand]).size < cfg.min_sensors:
                     continue
-                again = _search(
-                    spos,
-                    psens,
-                    pt,
-                    psig,
-                    psnr,
-                    cand,
-                    int(psens[p_ref]),
-                    float(pt[p_ref]),
-                    c,
-                    wind,
-                    coarse,
-                    fine,
-                    cfg,
-                )
+                again = search_from(cand, p_ref, early_reject=False)
                 if again is not None and not np.any(assigned[again.pulses]):
                     pool.append(again)
                 continue
