@@ -70,6 +70,7 @@ class AssociationConfig:
     ambiguous_max_sensors: int = 5
     burst_window_s: float = 10.0
     same_place_m: float = 30.0
+    dissolve_dist_m: float = 30.0
     min_near_ratio: float = 0.6
     min_near_ratio_few: float = 0.8
     min_near_ratio_loud: float = 0.75
@@ -301,73 +302,116 @@ def _resolve_ambiguous(
     wind: NDArray[np.float64] | None,
     cfg: AssociationConfig,
 ) -> None:
-    """A shot heard by few sensors (<= ``ambiguous_max_sensors``) fits any consistent
-    set of one pulse per sensor, and a loud reflection can stand in for a blocked direct
-    sound. When such a shot lies away from a more credible shot of the same burst
-    (within ``burst_window_s``; more sensors, or as many and louder), look for a set of pulses just
-    as large (free ones and its own) that agrees on an origin time for a source at the
-    neighbour's place; if the robust fit there keeps every pulse with a residual scale
-    no worse, take it: consecutive rounds come from about the same place (a moving
-    shooter covers metres between rounds)."""
-    for shot in shots:
-        n = len(shot.pulses)
-        if n > cfg.ambiguous_max_sensors:
+    """Shots heard by few sensors (<= ``ambiguous_max_sensors``) fit any consistent set
+    of one pulse per sensor: with rounds a fraction of a second apart, two of them can
+    trade pulses and both land far from the shooter, and a loud reflection can stand in
+    for a blocked direct sound. For each credible shot (most sensors, loudest first),
+    the few-sensor shots of the same burst (within ``burst_window_s``) lying away from it
+    are dissolved and their pulses re-associated *at its place*, origin times free; the
+    result replaces them when it explains at least as many shots, every one fitting with
+    all its pulses: consecutive rounds come from about the same place (a moving shooter
+    covers metres between rounds). Otherwise they are left as they were."""
+
+    def weight(o: LocatedShot) -> tuple[int, float]:
+        return len(o.pulses), float(np.sum(psnr[o.pulses]))
+
+    for anchor in sorted(shots, key=weight, reverse=True):
+        if not any(anchor is o for o in shots):
             continue
-        weight = (n, float(np.sum(psnr[shot.pulses])))
-        for other in sorted(shots, key=lambda o: -len(o.pulses)):
-            if other is shot or (len(other.pulses), float(np.sum(psnr[other.pulses]))) <= weight:
-                continue
-            if abs(other.t0 - shot.t0) > cfg.burst_window_s:
-                continue
-            if float(np.linalg.norm(other.pos[:2] - shot.pos[:2])) < cfg.same_place_m:
-                break  # already beside its neighbour
-            pool = np.flatnonzero(~assigned | np.isin(np.arange(pt.size), shot.pulses))
-            tau = pt[pool] - np.linalg.norm(spos[psens[pool]] - other.pos, axis=1) / c
-            near_t = np.abs(tau - shot.t0) < 2.0
-            pool, tau = pool[near_t], tau[near_t]
-            if pool.size < n:
-                continue
-            hits = np.abs(tau[:, None] - tau[None, :]) < cfg.fine_tol_s
-            order = np.argsort(psens[pool], kind="stable")
-            cnt = _count_distinct(hits[:, order], psens[pool][order])
-            a = int(np.argmax(cnt))
-            if cnt[a] < n:
-                continue
-            chosen = _nearest_per_sensor(
-                spos, psens[pool], pt[pool], pool.astype(np.int64), other.pos,
-                float(tau[a]), c, cfg.fine_tol_s,
-            )  # fmt: skip
-            if chosen.size < n:
-                continue
-            fix = refine_batch(
-                spos[psens[chosen]][None],
-                (pt[chosen] - tau[a])[None],
-                np.ones((1, chosen.size), dtype=bool),
-                other.pos[None],
-                np.zeros(1),
-                c,
-                wind=wind,
-                sigma=psig[chosen][None],
-                z_prior=np.array([other.pos[2]]),
-                z_sigma=cfg.z_sigma_m,
-            )
-            near = float(np.linalg.norm(fix.pos[0, :2] - other.pos[:2])) < cfg.same_place_m
-            inl = fix.inlier[0]
-            if not (fix.ok[0] and near and int(np.count_nonzero(inl)) >= n):
-                continue
-            if float(fix.scale[0]) > max(1.5 * shot.scale + 1e-3, cfg.max_scale_s / 2):
-                continue
-            assigned[shot.pulses] = False
-            shot.pulses = np.asarray(chosen[inl], dtype=np.int64)
+        weak = [
+            o
+            for o in shots
+            if o is not anchor
+            and len(o.pulses) <= cfg.ambiguous_max_sensors
+            and weight(o) < weight(anchor)
+            and abs(o.t0 - anchor.t0) <= cfg.burst_window_s
+            and float(np.linalg.norm(o.pos[:2] - anchor.pos[:2])) >= cfg.dissolve_dist_m
+        ]
+        if not weak:
+            continue
+        released = np.concatenate([o.pulses for o in weak])
+        assigned[released] = False
+        lo = min(o.t0 for o in weak) - 1.0
+        hi = max(o.t0 for o in weak) + 1.0
+        new: list[LocatedShot] = []
+        while True:
+            shot = _refit_at(anchor, spos, psens, pt, psig, assigned, lo, hi, c, wind, cfg)
+            if shot is None:
+                break
             assigned[shot.pulses] = True
-            shot.pos = fix.pos[0]
-            shot.t0 = float(fix.t0[0]) + float(tau[a])
-            shot.cov = fix.cov[0]
-            shot.error_radius = float(fix.error_radius[0])
-            shot.scale = float(fix.scale[0])
-            shot.residual = fix.residual[0][inl]
-            break
+            new.append(shot)
+        if len(new) >= len(weak):
+            gone = {id(o) for o in weak}
+            shots[:] = [o for o in shots if id(o) not in gone] + new
+        else:  # no better explanation: restore
+            for o in new:
+                assigned[o.pulses] = False
+            assigned[released] = True
     shots.sort(key=lambda s: s.t0)
+
+
+def _refit_at(
+    anchor: LocatedShot,
+    spos: NDArray[np.float64],
+    psens: NDArray[np.int64],
+    pt: NDArray[np.float64],
+    psig: NDArray[np.float64],
+    assigned: NDArray[np.bool_],
+    lo: float,
+    hi: float,
+    c: float,
+    wind: NDArray[np.float64] | None,
+    cfg: AssociationConfig,
+) -> LocatedShot | None:
+    """The largest set of free pulses agreeing on one origin time in [lo, hi] for a
+    source at ``anchor``'s place, robustly fitted from there; None if it is smaller than
+    ``min_sensors``, moves away, or keeps a pulse out."""
+    pool = np.flatnonzero(~assigned)
+    tau = pt[pool] - np.linalg.norm(spos[psens[pool]] - anchor.pos, axis=1) / c
+    keep = (tau >= lo) & (tau <= hi)
+    pool, tau = pool[keep], tau[keep]
+    if pool.size < cfg.min_sensors:
+        return None
+    order = np.argsort(psens[pool], kind="stable")
+    pool, tau = pool[order], tau[order]
+    hits = np.abs(tau[:, None] - tau[None, :]) < cfg.fine_tol_s
+    cnt = _count_distinct(hits, psens[pool])
+    a = int(np.argmax(cnt))
+    if cnt[a] < cfg.min_sensors:
+        return None
+    chosen = _nearest_per_sensor(
+        spos, psens[pool], pt[pool], pool.astype(np.int64), anchor.pos, float(tau[a]), c,
+        cfg.fine_tol_s,
+    )  # fmt: skip
+    if chosen.size < cfg.min_sensors:
+        return None
+    fix = refine_batch(
+        spos[psens[chosen]][None],
+        (pt[chosen] - tau[a])[None],
+        np.ones((1, chosen.size), dtype=bool),
+        anchor.pos[None],
+        np.zeros(1),
+        c,
+        wind=wind,
+        sigma=psig[chosen][None],
+        z_prior=np.array([anchor.pos[2]]),
+        z_sigma=cfg.z_sigma_m,
+    )
+    near = float(np.linalg.norm(fix.pos[0, :2] - anchor.pos[:2])) < cfg.same_place_m
+    inl = fix.inlier[0]
+    if not (fix.ok[0] and near and bool(np.all(inl))):
+        return None
+    if float(fix.scale[0]) > max(1.5 * anchor.scale + 1e-3, cfg.max_scale_s / 2):
+        return None
+    return LocatedShot(
+        pulses=np.asarray(chosen, dtype=np.int64),
+        pos=fix.pos[0],
+        t0=float(fix.t0[0]) + float(tau[a]),
+        cov=fix.cov[0],
+        error_radius=float(fix.error_radius[0]),
+        scale=float(fix.scale[0]),
+        residual=fix.residual[0],
+    )
 
 
 def _support(
