@@ -38,7 +38,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
-from shotwatch.core.locate import refine_batch
+from shotwatch.core.locate import BatchFix, refine_batch
 
 __all__ = ["AssociationConfig", "LocatedShot", "associate"]
 
@@ -385,33 +385,53 @@ def _refit_at(
     )  # fmt: skip
     if chosen.size < cfg.min_sensors:
         return None
+    shot, fix = _fit_shot(chosen, anchor.pos, float(tau[a]), spos, psens, pt, psig, c, wind, cfg)
+    near = float(np.linalg.norm(shot.pos[:2] - anchor.pos[:2])) < cfg.same_place_m
+    if not (fix.ok[0] and near and bool(np.all(fix.inlier[0]))):
+        return None
+    if shot.scale > max(1.5 * anchor.scale + 1e-3, cfg.max_scale_s / 2):
+        return None
+    return shot
+
+
+def _fit_shot(
+    chosen: NDArray[np.int64],
+    x0: NDArray[np.float64],
+    t0: float,
+    spos: NDArray[np.float64],
+    psens: NDArray[np.int64],
+    pt: NDArray[np.float64],
+    psig: NDArray[np.float64],
+    c: float,
+    wind: NDArray[np.float64] | None,
+    cfg: AssociationConfig,
+    z_prior: float | None = None,
+) -> tuple[LocatedShot, BatchFix]:
+    """Robust fit of the ``chosen`` pulses from (``x0``, ``t0``), height prior at
+    ``z_prior`` (default: the start's height); the shot keeps the inliers only."""
     fix = refine_batch(
         spos[psens[chosen]][None],
-        (pt[chosen] - tau[a])[None],
+        (pt[chosen] - t0)[None],
         np.ones((1, chosen.size), dtype=bool),
-        anchor.pos[None],
+        x0[None],
         np.zeros(1),
         c,
         wind=wind,
         sigma=psig[chosen][None],
-        z_prior=np.array([anchor.pos[2]]),
+        z_prior=np.array([x0[2] if z_prior is None else z_prior]),
         z_sigma=cfg.z_sigma_m,
     )
-    near = float(np.linalg.norm(fix.pos[0, :2] - anchor.pos[:2])) < cfg.same_place_m
     inl = fix.inlier[0]
-    if not (fix.ok[0] and near and bool(np.all(inl))):
-        return None
-    if float(fix.scale[0]) > max(1.5 * anchor.scale + 1e-3, cfg.max_scale_s / 2):
-        return None
-    return LocatedShot(
-        pulses=np.asarray(chosen, dtype=np.int64),
+    shot = LocatedShot(
+        pulses=np.asarray(chosen[inl], dtype=np.int64),
         pos=fix.pos[0],
-        t0=float(fix.t0[0]) + float(tau[a]),
+        t0=float(fix.t0[0]) + t0,
         cov=fix.cov[0],
         error_radius=float(fix.error_radius[0]),
         scale=float(fix.scale[0]),
-        residual=fix.residual[0],
+        residual=fix.residual[0][inl],
     )
+    return shot, fix
 
 
 def _support(
@@ -603,38 +623,15 @@ def _search(
         lowest = cfg.min_near_ratio_loud if k_fine < cfg.strong_sensors else cfg.min_near_ratio
         if ratio < lowest:
             return None  # cheap early rejection, before any fit (see _plausible)
-    tref = t0
     for tol in (cfg.fine_tol_s, cfg.accept_tol_s):
         chosen = _nearest_per_sensor(spos, cs, ct, cand, x0, t0, c, tol)
         if chosen.size < cfg.min_sensors:
             return None
-        fix = refine_batch(
-            spos[psens[chosen]][None],
-            (pt[chosen] - tref)[None],
-            np.ones((1, chosen.size), dtype=bool),
-            x0[None],
-            np.array([t0 - tref]),
-            c,
-            wind=wind,
-            sigma=psig[chosen][None],
-            z_prior=np.array([z_ref]),
-            z_sigma=cfg.z_sigma_m,
-        )
-        x0, t0 = fix.pos[0], float(fix.t0[0]) + tref
-    inl = fix.inlier[0]
-    if np.count_nonzero(inl) < cfg.min_sensors or not fix.ok[0]:
+        shot, fix = _fit_shot(chosen, x0, t0, spos, psens, pt, psig, c, wind, cfg, z_ref)
+        x0, t0 = shot.pos, shot.t0
+    if len(shot.pulses) < cfg.min_sensors or not fix.ok[0] or shot.scale > cfg.max_scale_s:
         return None
-    if float(fix.scale[0]) > cfg.max_scale_s:
-        return None
-    return LocatedShot(
-        pulses=np.asarray(chosen[inl], dtype=np.int64),
-        pos=fix.pos[0],
-        t0=t0,
-        cov=fix.cov[0],
-        error_radius=float(fix.error_radius[0]),
-        scale=float(fix.scale[0]),
-        residual=fix.residual[0][inl],
-    )
+    return shot
 
 
 def _nearest_per_sensor(
