@@ -38,7 +38,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
-from shotwatch.core.locate import BatchFix, refine_batch
+from shotwatch.core.locate import BatchFix, closed_form_2d, refine_batch
 
 __all__ = ["AssociationConfig", "LocatedShot", "associate"]
 
@@ -71,6 +71,7 @@ class AssociationConfig:
     burst_window_s: float = 10.0
     same_place_m: float = 30.0
     dissolve_dist_m: float = 30.0
+    min_cycle_s: float = 0.05
     min_near_ratio: float = 0.6
     min_near_ratio_few: float = 0.8
     min_near_ratio_loud: float = 0.75
@@ -227,13 +228,16 @@ def associate(
         # The array's own timing scale, from the well-heard candidates: a candidate
         # fitting much worse than that is a mixture of rounds or of echoes.
         strong = [x.scale for x in pool + shots if len(x.pulses) >= cfg.strong_sensors]
-        scale_limit = scale_limit_few = cfg.max_scale_s
+        scale_limit = cfg.max_scale_s
         if strong:
             tight = float(np.percentile(strong, 25))  # the true shots are the tightest
             scale_limit = min(scale_limit, max(2.5 * tight + 1e-3, 2e-3))
-            # A fit with few sensors absorbs more of its noise than a fit with many:
-            # its scale above the many-sensor one means arrivals that do not belong.
-            scale_limit_few = min(scale_limit, max(1.2 * tight + 1e-3, 2e-3))
+        else:  # only few-sensor candidates: their own tightest stand for the array
+            tight = float(np.percentile([x.scale for x in pool + shots] or [0.0], 25))
+        # A fit with few sensors absorbs more of its noise than a fit with many (four
+        # arrivals fit a point source exactly): its scale above the array's means
+        # arrivals that do not belong to one source.
+        scale_limit_few = min(scale_limit, max(1.2 * tight + 1e-3, 2e-3))
         while pool:
             # Rank by support: sensors with a free pulse on time or a little late (a
             # blocked path) for the candidate, then sensors in the fit, then fit quality.
@@ -287,7 +291,58 @@ def associate(
                 break
     shots.sort(key=lambda s: s.t0)
     _resolve_ambiguous(shots, spos, psens, pt, psig, psnr, assigned, c, wind, cfg)
+    _more_rounds(shots, spos, psens, pt, psig, psnr, assigned, c, wind, cfg)
     return shots
+
+
+def _more_rounds(
+    shots: list[LocatedShot],
+    spos: NDArray[np.float64],
+    psens: NDArray[np.int64],
+    pt: NDArray[np.float64],
+    psig: NDArray[np.float64],
+    psnr: NDArray[np.float64],
+    assigned: NDArray[np.bool_],
+    c: float,
+    wind: NDArray[np.float64] | None,
+    cfg: AssociationConfig,
+) -> None:
+    """Further rounds from the place of a well-heard shot (``strong_sensors`` or more).
+
+    A shooter fires a burst from one spot; a later round in the loud coda of the first
+    is heard by fewer sensors than the first (some are masked by its reverberation),
+    so the plausibility rules, made for a source of unknown place, reject it. At a
+    place already established the question is only whether the free pulses agree on
+    another origin time there (:func:`_refit_at`): reverberation does not, since its
+    delays differ from sensor to sensor. A round found so must be heard by at least
+    half as many sensors as the anchor (the same gun at the same place), and be at
+    least ``min_cycle_s`` from every shot already at that place (no weapon cycles
+    faster)."""
+    anchors = sorted(
+        (o for o in shots if len(o.pulses) >= cfg.strong_sensors),
+        key=lambda o: (len(o.pulses), float(np.sum(psnr[o.pulses]))),
+        reverse=True,
+    )
+    for anchor in anchors:
+        lo, hi = anchor.t0 - cfg.burst_window_s, anchor.t0 + cfg.burst_window_s
+        while True:
+            shot = _refit_at(anchor, spos, psens, pt, psig, assigned, lo, hi, c, wind, cfg)
+            if shot is None:
+                break
+            snr = psnr[shot.pulses]
+            too_close = any(
+                abs(shot.t0 - o.t0) < cfg.min_cycle_s
+                and float(np.linalg.norm(shot.pos[:2] - o.pos[:2])) < cfg.same_place_m
+                for o in shots
+            )
+            weak = bool(np.any(snr != 0)) and float(np.median(snr)) < cfg.min_median_snr_db
+            weak = weak or 2 * len(shot.pulses) < len(anchor.pulses)
+            assigned[shot.pulses] = True  # tried: these pulses do not seed again
+            if too_close or weak:
+                continue
+            shot.echoes.extend(_absorb(shot, spos, psens, pt, psnr, assigned, c, cfg))
+            shots.append(shot)
+    shots.sort(key=lambda s: s.t0)
 
 
 def _resolve_ambiguous(
@@ -310,7 +365,9 @@ def _resolve_ambiguous(
     are dissolved and their pulses re-associated *at its place*, origin times free; the
     result replaces them when it explains at least as many shots, every one fitting with
     all its pulses: consecutive rounds come from about the same place (a moving shooter
-    covers metres between rounds). Otherwise they are left as they were."""
+    covers metres between rounds), or when the anchor is heard by at least
+    ``strong_sensors`` and twice as many sensors as each of them. Otherwise they are
+    left as they were."""
 
     def weight(o: LocatedShot) -> tuple[int, float]:
         return len(o.pulses), float(np.sum(psnr[o.pulses]))
@@ -340,7 +397,13 @@ def _resolve_ambiguous(
                 break
             assigned[shot.pulses] = True
             new.append(shot)
-        if len(new) >= len(weak):
+        # A well-heard anchor outweighs shots heard by at most half as many sensors: a
+        # second gun near the array would be heard about as widely, while mixtures of
+        # the burst's coda pulses are heard by few.
+        outweighed = len(anchor.pulses) >= cfg.strong_sensors and all(
+            2 * len(o.pulses) <= len(anchor.pulses) for o in weak
+        )
+        if len(new) >= len(weak) or outweighed:
             gone = {id(o) for o in weak}
             shots[:] = [o for o in shots if id(o) not in gone] + new
         else:  # no better explanation: restore
@@ -408,30 +471,62 @@ def _fit_shot(
     z_prior: float | None = None,
 ) -> tuple[LocatedShot, BatchFix]:
     """Robust fit of the ``chosen`` pulses from (``x0``, ``t0``), height prior at
-    ``z_prior`` (default: the start's height); the shot keeps the inliers only."""
+    ``z_prior`` (default: the start's height); the shot keeps the inliers only.
+
+    With few sensors (fewer than ``strong_sensors``) the arrival-time surface has
+    several minima: four arrivals fit a point source exactly at two roots, and a robust
+    fit from a poor start can drop one good arrival and fit the other three anywhere.
+    So the fit then also starts from the
+    spherical-interpolation solution of the chosen arrivals at the prior height
+    (:func:`~shotwatch.core.locate.closed_form_2d`), and keeps the start whose result
+    has the lowest truncated (MSAC) cost: squared residuals capped at ``accept_tol_s``
+    (a dropped arrival costs the cap), plus the height prior in units of 1 ms
+    (Torr & Zisserman, CVIU 78, 2000)."""
+    zp = float(x0[2] if z_prior is None else z_prior)
+    starts = [np.asarray(x0, dtype=float)]
+    t_starts = [t0]
+    if 4 <= chosen.size < cfg.strong_sensors:
+        order = np.argsort(pt[chosen], kind="stable")
+        cf, cf_t = closed_form_2d(
+            spos[psens[chosen[order]]][None], (pt[chosen[order]] - t0)[None], c, zp
+        )
+        if np.all(np.isfinite(cf[0])) and float(np.linalg.norm(cf[0, :2] - x0[:2])) > 1.0:
+            starts.append(cf[0])
+            t_starts.append(float(cf_t[0]) + t0)
+    m = len(starts)
     fix = refine_batch(
-        spos[psens[chosen]][None],
-        (pt[chosen] - t0)[None],
-        np.ones((1, chosen.size), dtype=bool),
-        x0[None],
-        np.zeros(1),
+        np.broadcast_to(spos[psens[chosen]], (m, chosen.size, 3)),
+        np.broadcast_to(pt[chosen] - t0, (m, chosen.size)),
+        np.ones((m, chosen.size), dtype=bool),
+        np.array(starts),
+        np.array(t_starts) - t0,
         c,
         wind=wind,
-        sigma=psig[chosen][None],
-        z_prior=np.array([x0[2] if z_prior is None else z_prior]),
+        sigma=np.broadcast_to(psig[chosen], (m, chosen.size)),
+        z_prior=np.full(m, zp),
         z_sigma=cfg.z_sigma_m,
     )
-    inl = fix.inlier[0]
+    cap = cfg.accept_tol_s**2
+    r2 = np.where(fix.inlier, np.nan_to_num(fix.residual, nan=np.inf) ** 2, cap)
+    cost = np.minimum(r2, cap).sum(axis=1) + (1e-3 * (fix.pos[:, 2] - zp) / cfg.z_sigma_m) ** 2
+    cost = np.where(fix.ok, cost, np.inf)
+    b = int(np.argmin(cost))
+    inl = fix.inlier[b]
     shot = LocatedShot(
         pulses=np.asarray(chosen[inl], dtype=np.int64),
-        pos=fix.pos[0],
-        t0=float(fix.t0[0]) + t0,
-        cov=fix.cov[0],
-        error_radius=float(fix.error_radius[0]),
-        scale=float(fix.scale[0]),
-        residual=fix.residual[0][inl],
+        pos=fix.pos[b],
+        t0=float(fix.t0[b]) + t0,
+        cov=fix.cov[b],
+        error_radius=float(fix.error_radius[b]),
+        scale=float(fix.scale[b]),
+        residual=fix.residual[b][inl],
     )
-    return shot, fix
+    one = BatchFix(
+        fix.pos[b : b + 1], fix.t0[b : b + 1], fix.cov[b : b + 1], fix.residual[b : b + 1],
+        fix.inlier[b : b + 1], fix.scale[b : b + 1], fix.error_radius[b : b + 1],
+        fix.ok[b : b + 1],
+    )  # fmt: skip
+    return shot, one
 
 
 def _support(
@@ -487,15 +582,17 @@ def _near_heard(
     online: NDArray[np.int64],
     c: float,
     cfg: AssociationConfig,
+    early_s: float = 0.01,
 ) -> float:
     """Share of the ``n`` online sensors nearest to ``pos`` that hold a pulse within
-    [-10 ms, +150 ms] of the arrival predicted for a source at (``pos``, ``t0``)."""
+    [-``early_s``, +150 ms] of the arrival predicted for a source at (``pos``, ``t0``)
+    (``early_s``: the precision of the prediction; a blocked path is only ever late)."""
     d = np.linalg.norm(spos[online] - pos, axis=1)
     nearest = online[np.argsort(d)][:n]
-    lo, hi = t0 - 0.01, t0 + (float(d.max()) if d.size else 0.0) / c + 0.15
+    lo, hi = t0 - early_s, t0 + (float(d.max()) if d.size else 0.0) / c + 0.15
     w = (pt > lo) & (pt < hi) & np.isin(psens, nearest)
     r = pt[w] - t0 - np.linalg.norm(spos[psens[w]] - pos, axis=1) / c
-    heard = np.unique(psens[w][(r > -0.01) & (r < 0.15)])
+    heard = np.unique(psens[w][(r > -early_s) & (r < 0.15)])
     return float(np.isin(nearest, heard).mean()) if n else 0.0
 
 
@@ -531,9 +628,15 @@ def _plausible(
         return False
     d = np.linalg.norm(spos[online] - shot.pos, axis=1)
     nearest = online[np.argsort(d)][:n]
-    # Few sensors cannot vouch for a source far above or below the array.
-    z_ref = float(np.median(spos[nearest, 2]))
-    if few and abs(float(shot.pos[2]) - z_ref) > cfg.max_height_few_m:
+    # Few sensors cannot vouch for a source far above or below the sensors around it
+    # (on hilly ground those differ in height by tens of metres themselves).
+    z_near = spos[nearest, 2]
+    z = float(shot.pos[2])
+    if few and not (
+        float(z_near.min()) - cfg.max_height_few_m
+        <= z
+        <= float(z_near.max()) + cfg.max_height_few_m
+    ):
         return False
     return not (np.any(snr != 0) and float(np.median(snr)) < cfg.min_median_snr_db)
 
@@ -619,7 +722,8 @@ def _search(
     x0, t0 = best_pt
     if online is not None:
         k_fine = best_score[0]
-        ratio = _near_heard(x0, t0, k_fine, spos, psens, pt, online, c, cfg)
+        # (the grid point's origin time is good to the fine tolerance only)
+        ratio = _near_heard(x0, t0, k_fine, spos, psens, pt, online, c, cfg, cfg.fine_tol_s)
         lowest = cfg.min_near_ratio_loud if k_fine < cfg.strong_sensors else cfg.min_near_ratio
         if ratio < lowest:
             return None  # cheap early rejection, before any fit (see _plausible)
@@ -701,15 +805,18 @@ def _is_echo_ghost(
     """True for the reverberant tail of an accepted shot: a candidate heard by fewer
     sensors, within ``ghost_window_s`` after it, at least three quarters of whose pulses
     trail that shot's pulse at the same sensor by up to ``ghost_window_s`` and are weaker
-    on average; or a duplicate fix of it (same place within 15 m, origin within 30 ms —
-    one weapon cannot fire twice from one spot that fast)."""
+    on average; or a duplicate fix of it (same place, origin within 30 ms —
+    one weapon cannot fire twice from one spot that fast). A candidate within
+    ``same_place_m`` of the shot but later is another round, not a ghost."""
     for other in accepted:
         dt0 = shot.t0 - other.t0
         dist = float(np.linalg.norm(shot.pos[:2] - other.pos[:2]))
-        if dist < 15.0:
+        if dist < cfg.same_place_m:
             if abs(dt0) < 0.03:
                 return True
-            continue  # another round from the same spot: real, whatever its level
+            # Another round from the same spot: real, whatever its level (an echo's
+            # image source lies behind its reflector, tens of metres away or more).
+            continue
         if abs(dt0) > cfg.ghost_window_s or len(shot.pulses) >= len(other.pulses):
             continue
         # The reverberant tail of a loud shot heard far away (a hill, a large facade):
