@@ -158,6 +158,15 @@ class _GroupShot:
     n_sensors: int
 
 
+def partition_config(cfg: AssociationConfig) -> PartitionConfig:
+    """The partition that keeps together every pulse the association may relate."""
+    return PartitionConfig(
+        same_sensor_s=max(cfg.ghost_window_s, cfg.coda_window_s, cfg.echo_window_s),
+        burst_s=cfg.burst_window_s,
+        min_sensors=cfg.min_sensors,
+    )
+
+
 def _empty_arrays() -> ShotArrays:
     return ShotArrays(
         np.zeros(0), np.zeros((0, 3)), np.zeros((0, 3, 3)), np.zeros(0), np.zeros(0),
@@ -194,12 +203,7 @@ def locate_shots(
     sig = np.where(np.isfinite(sig), sig, 5e-4)
     snr = np.array([p.snr_db if p.snr_db is not None else 0.0 for p in pulses])
     score = np.array([np.nan if p.gunshot_score is None else p.gunshot_score for p in pulses])
-    pcfg = PartitionConfig(
-        hearing_range_m=cfg.max_range_m,
-        same_sensor_s=max(cfg.ghost_window_s, cfg.coda_window_s, cfg.echo_window_s),
-        burst_s=cfg.burst_window_s,
-        min_sensors=cfg.min_sensors,
-    )
+    pcfg = partition_config(cfg)
     tref = float(t_abs.min())
     wind_speed = 0.0 if wind is None else float(np.linalg.norm(wind))
     part = partition_pulses(array.pos, ps, t_abs - tref, c, wind_speed=wind_speed, config=pcfg)

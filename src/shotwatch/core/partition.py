@@ -41,14 +41,20 @@ __all__ = ["PartitionConfig", "PulseGroups", "partition_pulses", "partition_refe
 class PartitionConfig:
     """Tuning of :func:`partition_pulses` (distances metres, times seconds).
 
-    The defaults follow :class:`shotwatch.core.associate.AssociationConfig`:
-    ``hearing_range_m`` is its ``max_range_m``, ``same_sensor_s`` its
+    ``hearing_range_m``: how far a sensor of the deployment still hears a shot, so that
+    two sensors hearing one shot are at most twice that apart. A shot heard by sensors
+    farther apart still forms one group when sensors in between heard it too (the
+    relation chains); one heard only at the two ends of a wider gap is split. 750 m
+    keeps the groups of a busy 1,000-sensor city small (with 1.5 km, chance
+    coincidences of background impulses 3 km apart chain most of the city's pulses
+    into a few groups). The other defaults follow
+    :class:`shotwatch.core.associate.AssociationConfig`: ``same_sensor_s`` its
     ``ghost_window_s``, ``burst_s`` its ``burst_window_s``, ``min_sensors`` its
     ``min_sensors``; ``margin_s`` covers its late-arrival allowance (150 ms in the
     plausibility test) and its timing tolerances.
     """
 
-    hearing_range_m: float = 1500.0
+    hearing_range_m: float = 750.0
     margin_s: float = 0.2
     same_sensor_s: float = 1.5
     burst_s: float = 10.0
