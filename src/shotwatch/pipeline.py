@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -21,6 +22,7 @@ from shotwatch.core.acoustics import speed_of_sound, wind_vector
 from shotwatch.core.associate import AssociationConfig, LocatedShot, associate
 from shotwatch.core.incidents import ShotArrays, group_incidents
 from shotwatch.core.locate import refine_batch
+from shotwatch.core.partition import PartitionConfig, partition_pulses
 from shotwatch.core.picking import pick_onsets
 from shotwatch.errors import InputError, ShotwatchError
 from shotwatch.formats import Clip, InputSet
@@ -111,72 +113,188 @@ def pulses_from_clips(clips: Iterable[Clip], *, score: bool = True) -> list[Puls
     return out
 
 
+class ShotCache:
+    """Located shots of pulse groups already associated, keyed by the group's pulses
+    (sensor, time, sigma, SNR, score) and the sound speed, wind and configuration, so
+    that a sliding window (:mod:`shotwatch.streaming`) associates each group once, not at
+    every run. Least recently used groups are forgotten beyond ``max_groups``."""
+
+    def __init__(self, max_groups: int = 4096) -> None:
+        self.max_groups = max_groups
+        self._d: OrderedDict[tuple[object, ...], list[_GroupShot]] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: tuple[object, ...]) -> list[_GroupShot] | None:
+        v = self._d.get(key)
+        if v is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        self._d.move_to_end(key)
+        return v
+
+    def put(self, key: tuple[object, ...], value: list[_GroupShot]) -> None:
+        self._d[key] = value
+        self._d.move_to_end(key)
+        while len(self._d) > self.max_groups:
+            self._d.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._d)
+
+
+@dataclass(frozen=True)
+class _GroupShot:
+    """One shot of a group: the domain object (pulse ids local to the group) and its
+    rows of :class:`ShotArrays`."""
+
+    shot: Shot
+    pos: NDArray[np.float64]
+    cov: NDArray[np.float64]
+    height_agl: float
+    height_sigma: float
+    score: float
+    n_sensors: int
+
+
+def partition_config(cfg: AssociationConfig) -> PartitionConfig:
+    """The partition that keeps together every pulse the association may relate."""
+    return PartitionConfig(
+        same_sensor_s=max(cfg.ghost_window_s, cfg.coda_window_s, cfg.echo_window_s),
+        burst_s=cfg.burst_window_s,
+        min_sensors=cfg.min_sensors,
+    )
+
+
+def _empty_arrays() -> ShotArrays:
+    return ShotArrays(
+        np.zeros(0), np.zeros((0, 3)), np.zeros((0, 3, 3)), np.zeros(0), np.zeros(0),
+        np.zeros(0, dtype=np.int64),
+    )  # fmt: skip
+
+
 def locate_shots(
     array: Array,
     pulses: list[Pulse],
     weather: Weather | None,
     config: AssociationConfig | None = None,
+    *,
+    cache: ShotCache | None = None,
+    stats: dict[str, int] | None = None,
 ) -> tuple[list[Shot], ShotArrays]:
-    """Associate and locate: pulses -> shots (domain objects and the core's arrays)."""
+    """Associate and locate: pulses -> shots (domain objects and the core's arrays).
+
+    The pulses are first split into independent space-time groups
+    (:func:`shotwatch.core.partition.partition_pulses`); groups heard by fewer than
+    ``min_sensors`` sensors are dropped and each other group is associated on its own
+    (through ``cache`` when given). ``stats``, when given, receives the counts of
+    groups, dropped components and dropped pulses."""
+    cfg = config or AssociationConfig()
     c, wind = sound_speed(weather)
     if not pulses:
-        empty = ShotArrays(
-            np.zeros(0), np.zeros((0, 3)), np.zeros((0, 3, 3)), np.zeros(0), np.zeros(0),
-            np.zeros(0, dtype=np.int64),
-        )  # fmt: skip
-        return [], empty
-    tref = min(p.t for p in pulses)
+        return [], _empty_arrays()
     try:
         ps = np.array([array.index[p.sensor_id] for p in pulses], dtype=np.int64)
     except KeyError as e:
         raise InputError(f"pulse from unknown sensor {e.args[0]!r}") from None
-    pt = np.array([p.t - tref for p in pulses])
+    t_abs = np.array([p.t for p in pulses])
     sig = np.array([p.sigma_t if p.sigma_t is not None else np.nan for p in pulses])
     sig = np.where(np.isfinite(sig), sig, 5e-4)
     snr = np.array([p.snr_db if p.snr_db is not None else 0.0 for p in pulses])
-    located = associate(
-        array.pos, ps, pt, c, pulse_sigma=sig, pulse_snr=snr, wind=wind, config=config
+    score = np.array([np.nan if p.gunshot_score is None else p.gunshot_score for p in pulses])
+    pcfg = partition_config(cfg)
+    tref = float(t_abs.min())
+    wind_speed = 0.0 if wind is None else float(np.linalg.norm(wind))
+    part = partition_pulses(array.pos, ps, t_abs - tref, c, wind_speed=wind_speed, config=pcfg)
+    if stats is not None:
+        stats["groups"] = stats.get("groups", 0) + len(part.groups)
+        stats["dropped_components"] = stats.get("dropped_components", 0) + part.dropped_components
+        stats["dropped_pulses"] = stats.get("dropped_pulses", 0) + part.dropped_pulses
+    wkey = b"" if wind is None else np.asarray(wind, dtype=float).tobytes()
+    found: list[tuple[_GroupShot, NDArray[np.int64]]] = []
+    for idx in part.groups:
+        key: tuple[object, ...] = (
+            ps[idx].tobytes(), t_abs[idx].tobytes(), sig[idx].tobytes(), snr[idx].tobytes(),
+            score[idx].tobytes(), c, wkey, cfg,
+        )  # fmt: skip
+        got = cache.get(key) if cache is not None else None
+        if got is None:
+            got = _locate_group(array, ps[idx], t_abs[idx], sig[idx], snr[idx], score[idx],
+                                c, wind, cfg)  # fmt: skip
+            if cache is not None:
+                cache.put(key, got)
+        found += [(g, idx) for g in got]
+    found.sort(key=lambda f: f[0].shot.t)
+    shots = [
+        replace(g.shot, sensors=list(g.shot.sensors),
+                pulse_ids=[int(idx[i]) for i in g.shot.pulse_ids])
+        for g, idx in found
+    ]  # fmt: skip
+    if not shots:
+        return [], _empty_arrays()
+    arrays = ShotArrays(
+        t=np.array([s.t for s in shots]),
+        pos=np.array([g.pos for g, _ in found]).reshape(-1, 3),
+        cov=np.array([g.cov for g, _ in found]).reshape(-1, 3, 3),
+        height_agl=np.array([g.height_agl for g, _ in found], dtype=float),
+        height_sigma=np.array([g.height_sigma for g, _ in found], dtype=float),
+        score=np.array([g.score for g, _ in found], dtype=float),
+        n_sensors=np.array([g.n_sensors for g, _ in found], dtype=np.int64),
     )
-    shots: list[Shot] = []
-    heights: list[float] = []
-    height_sigmas: list[float] = []
-    scores: list[float] = []
+    return shots, arrays
+
+
+def _locate_group(
+    array: Array,
+    ps: NDArray[np.int64],
+    t_abs: NDArray[np.float64],
+    sig: NDArray[np.float64],
+    snr: NDArray[np.float64],
+    score: NDArray[np.float64],
+    c: float,
+    wind: NDArray[np.float64] | None,
+    cfg: AssociationConfig,
+) -> list[_GroupShot]:
+    """Associate and locate one group of pulses (pulse ids local to the group)."""
+    tref = float(t_abs.min())
+    pt = t_abs - tref
+    located = associate(array.pos, ps, pt, c, pulse_sigma=sig, pulse_snr=snr, wind=wind, config=cfg)
+    out: list[_GroupShot] = []
     for ls in located:
         lat, lon, h = array.frame.to_geodetic(ls.pos)
         ids = [array.ids[int(ps[i])] for i in ls.pulses]
-        sc = [pulses[i].gunshot_score for i in ls.pulses if pulses[i].gunshot_score is not None]
-        score = float(np.mean(sc)) if sc else None
+        sc = score[ls.pulses]
+        sc = sc[np.isfinite(sc)]
+        shot_score = float(np.mean(sc)) if sc.size else None
         h_agl, h_sig = _height_agl(array, ls, ps, pt, sig, c, wind)
-        heights.append(h_agl)
-        height_sigmas.append(h_sig)
-        scores.append(np.nan if score is None else score)
-        shots.append(
-            Shot(
-                t=ls.t0 + tref,
-                lat=float(lat),
-                lon=float(lon),
-                elevation_m=float(h),
-                error_radius_m=ls.error_radius,
-                sensors=sorted(ids),
-                east_m=float(ls.pos[0]),
-                north_m=float(ls.pos[1]),
-                up_m=float(ls.pos[2]),
-                residual_rms_s=ls.scale,
-                pulse_ids=[int(i) for i in ls.pulses],
-                gunshot_score=score,
-                height_above_sensors_m=h_agl,
+        shot = Shot(
+            t=ls.t0 + tref,
+            lat=float(lat),
+            lon=float(lon),
+            elevation_m=float(h),
+            error_radius_m=ls.error_radius,
+            sensors=sorted(ids),
+            east_m=float(ls.pos[0]),
+            north_m=float(ls.pos[1]),
+            up_m=float(ls.pos[2]),
+            residual_rms_s=ls.scale,
+            pulse_ids=[int(i) for i in ls.pulses],
+            gunshot_score=shot_score,
+            height_above_sensors_m=h_agl,
+        )
+        out.append(
+            _GroupShot(
+                shot=shot,
+                pos=np.asarray(ls.pos, dtype=float),
+                cov=np.asarray(ls.cov[:3, :3], dtype=float),
+                height_agl=h_agl,
+                height_sigma=h_sig,
+                score=np.nan if shot_score is None else shot_score,
+                n_sensors=len(ls.pulses),
             )
         )
-    arrays = ShotArrays(
-        t=np.array([s.t for s in shots]),
-        pos=np.array([ls.pos for ls in located]).reshape(-1, 3),
-        cov=np.array([ls.cov[:3, :3] for ls in located]).reshape(-1, 3, 3),
-        height_agl=np.array(heights, dtype=float),
-        height_sigma=np.array(height_sigmas, dtype=float),
-        score=np.array(scores, dtype=float),
-        n_sensors=np.array([len(ls.pulses) for ls in located], dtype=np.int64),
-    )
-    return shots, arrays
+    return out
 
 
 def _height_agl(

@@ -3,24 +3,37 @@
 Pulses are buffered with their arrival time at the server. Once arrivals pause for
 ``quiet_s`` (a shot's reports from the sensors that heard it arrive within a second or
 two, spread by the travel time across the array), the pulses of the last ``horizon_s``
-seconds are located together with :func:`shotwatch.pipeline.locate_pulses`, so a
-multi-round incident grows as its later rounds arrive. So that the first alert does not
-wait for the last straggler, the window is also located early, at most every
-``min_interval_s``, as soon as ``early_sensors`` new sensors have reported since the
-last run (over the reports of the last ``early_window_s`` only, so a busy array does
-not re-locate its whole horizon several times a second); the incident is then
-re-emitted (same id) as it grows. Incident ids stay stable across
-re-runs: a result whose first shot lies within ``match_s`` / ``match_m`` of an incident
-already emitted keeps that incident's id; an incident is never re-emitted smaller.
+seconds are located together, so a multi-round incident grows as its later rounds
+arrive. So that the first alert does not wait for the last straggler, the window is also
+located early, at most every ``min_interval_s``, as soon as ``early_sensors`` new
+sensors have reported since the last run; the incident is then re-emitted (same id) as
+it grows.
+
+Incremental by default: the window is split into independent space-time groups
+(:mod:`shotwatch.core.partition`) and a group is associated only when its pulses
+changed (:class:`shotwatch.pipeline.ShotCache`), so a busy city costs per new pulse, not
+per pulse in the window. The window drops whole groups (once their last report is
+``horizon_s`` old; any pulse ``3 * horizon_s`` old), so a group is never re-associated
+just because the window's edge cut it. An incident is emitted when it is new or its
+shots changed. With a custom ``locate`` callable the window is located whole (early runs
+over the reports of the last ``early_window_s`` only).
+
+Incident ids stay stable across re-runs: a result whose first shot lies within
+``match_s`` / ``match_m`` of an incident already emitted keeps that incident's id; an
+incident is never re-emitted smaller. ``last_new_shots`` lists, after each ``flush``,
+the shots emitted for the first time with the server arrival time of the last of their
+pulses (what decided them; for latency measurements).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from shotwatch.models import Incident, Pulse, Sensor, Weather
+import numpy as np
+
+from shotwatch.models import Incident, Pulse, Sensor, Shot, Weather
 
 BatchLocate = Callable[[dict[str, Sensor], list[Pulse], Weather | None], list[Incident]]
 
@@ -33,6 +46,7 @@ class _Known:
     lon: float
     rounds: int
     seen: float
+    shots: tuple[float, ...] = field(default_factory=tuple)
 
 
 def _metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -57,12 +71,34 @@ class StreamingLocator:
         match_s: float = 3.0,
         match_m: float = 60.0,
     ) -> None:
-        if locate is None:
-            from shotwatch.pipeline import locate_pulses
-
-            locate = locate_pulses
         self.sensors = sensors
         self.weather = weather
+        self._incremental = locate is None
+        if locate is None:
+            from shotwatch.core.associate import AssociationConfig
+            from shotwatch.pipeline import (
+                Array,
+                ShotCache,
+                build_incidents,
+                locate_shots,
+                partition_config,
+                sound_speed,
+            )
+
+            array = Array.from_sensors(sensors)
+            cache = ShotCache()
+            self._array = array
+            self._cache = cache
+            self._pcfg = partition_config(AssociationConfig())
+            self._c, wind = sound_speed(weather)
+            self._wind_speed = 0.0 if wind is None else float(np.linalg.norm(wind))
+
+            def incremental(
+                s: dict[str, Sensor], pulses: list[Pulse], w: Weather | None
+            ) -> list[Incident]:
+                return build_incidents(*locate_shots(array, pulses, w, cache=cache))
+
+            locate = incremental
         self._locate = locate
         self.quiet_s = quiet_s
         self.horizon_s = horizon_s
@@ -77,6 +113,7 @@ class StreamingLocator:
         self._last_add = -math.inf
         self._dirty = False
         self._known: list[_Known] = []
+        self.last_new_shots: list[tuple[Shot, float]] = []
 
     def add(self, pulse: Pulse, now: float) -> list[Incident]:
         if pulse.sensor_id in self.sensors:
@@ -99,15 +136,21 @@ class StreamingLocator:
         self._dirty = False
         self._last_run = now
         self._new_sensors.clear()
-        self._buf = [(a, p) for a, p in self._buf if now - a <= self.horizon_s]
+        self.last_new_shots = []
+        self._trim(now)
         self._known = [k for k in self._known if now - k.seen <= 3 * self.horizon_s]
-        span = self.horizon_s if quiet else self.early_window_s
-        pulses = sorted((p for a, p in self._buf if now - a <= span), key=lambda p: p.t)
+        span = self.horizon_s if (quiet or self._incremental) else self.early_window_s
+        window = sorted(
+            ((a, p) for a, p in self._buf if now - a <= span or self._incremental),
+            key=lambda ap: ap[1].t,
+        )
+        pulses = [p for _, p in window]
         if len({p.sensor_id for p in pulses}) < 4:
             return []
         out: list[Incident] = []
         for inc in self._locate(self.sensors, pulses, self.weather):
             first = inc.first_shot
+            shots = tuple(round(s.t, 4) for s in inc.shots)
             match = next(
                 (
                     k
@@ -118,13 +161,56 @@ class StreamingLocator:
                 None,
             )
             if match is None:
-                self._known.append(_Known(inc.id, first.t, first.lat, first.lon, inc.rounds, now))
+                known = _Known(inc.id, first.t, first.lat, first.lon, inc.rounds, now, shots)
+                self._known.append(known)
+                self._note_new(inc, window, ())
                 out.append(inc)
                 continue
             match.seen = now
             if inc.rounds < match.rounds:
                 continue  # part of the incident left the window: keep the fuller version
+            if shots == match.shots and self._incremental:
+                continue  # nothing new
+            before = match.shots
             match.rounds = inc.rounds
+            match.shots = shots
             inc.id = match.id
+            self._note_new(inc, window, before)
             out.append(inc)
         return out
+
+    def _note_new(
+        self, inc: Incident, window: list[tuple[float, Pulse]], before: tuple[float, ...]
+    ) -> None:
+        """Record the incident's shots not emitted before, each with the arrival time of
+        the last of its pulses."""
+        old = set(before)
+        for shot in inc.shots:
+            if round(shot.t, 4) in old or not shot.pulse_ids:
+                continue
+            decided = max(window[i][0] for i in shot.pulse_ids if i < len(window))
+            self.last_new_shots.append((shot, decided))
+
+    def _trim(self, now: float) -> None:
+        """Forget old reports: whole groups once their last report is ``horizon_s`` old
+        (incremental), single reports otherwise; anything ``3 * horizon_s`` old."""
+        if not self._incremental:
+            self._buf = [(a, p) for a, p in self._buf if now - a <= self.horizon_s]
+            return
+        self._buf = [(a, p) for a, p in self._buf if now - a <= 3 * self.horizon_s]
+        old = [now - a > self.horizon_s for a, _ in self._buf]
+        if not any(old):
+            return
+        from shotwatch.core.partition import partition_pulses
+
+        arr = self._array
+        ps = np.array([arr.index[p.sensor_id] for _, p in self._buf], dtype=np.int64)
+        t = np.array([p.t for _, p in self._buf])
+        part = partition_pulses(
+            arr.pos, ps, t - t.min(), self._c, wind_speed=self._wind_speed, config=self._pcfg
+        )
+        keep = ~np.array(old)
+        for g in part.groups:
+            if np.any(keep[g]):
+                keep[g] = True  # a group still growing keeps its old reports
+        self._buf = [b for b, k in zip(self._buf, keep, strict=True) if k]

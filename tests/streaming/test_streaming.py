@@ -60,3 +60,23 @@ def test_out_of_order_pulses_grow_one_incident_with_a_stable_id() -> None:
     assert max(i.rounds for i in emitted) == 3
     # The first alert does not wait for the last report.
     assert first_emit_at is not None and first_emit_at < end
+
+
+def test_a_group_already_located_is_not_associated_again() -> None:
+    """Incremental: reports of an unrelated, far-away impulse do not re-associate the
+    shots already in the window (their group is unchanged); an unchanged incident is
+    not re-emitted."""
+    sensors, pulses, weather = _scene()
+    loc = StreamingLocator(sensors, weather)
+    for p in sorted(pulses, key=lambda p: p.t):
+        loc.add(p, p.t + 0.2)
+    end = max(p.t for p in pulses) + 0.2
+    first = loc.flush(end + 1.0)
+    assert len(first) == 1 and first[0].rounds == 3
+    assert loc.last_new_shots and all(d <= end for _, d in loc.last_new_shots)
+    misses = loc._cache.misses
+    # a lone report too late to belong to the shots (> 1.5 km / c + margin after them):
+    # its own component, dropped (one sensor), nothing re-associated
+    loc.add(Pulse("S00", end + 6.0), end + 6.1)
+    assert loc.flush(end + 7.0) == []
+    assert loc._cache.misses == misses

@@ -224,42 +224,152 @@ def locate_throughput(seed: int, shots: int = 20_000, sensors: int = 8) -> dict[
     }
 
 
+def _rss_mb() -> float:
+    """Resident set size of this process now, MB (Linux; 0 elsewhere)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as fh:
+            pages = int(fh.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    import os
+
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
 def city_bench(
-    seed: int = 1, n_sensors: int = 1000, hours: float = 0.25, window_s: float = 30.0
+    seed: int = 1,
+    n_sensors: int = 1000,
+    hours: float = 0.25,
+    chunk_hours: float = 0.25,
+    flush_interval_s: float = 0.25,
+    progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
-    """A simulated city (``city_scene``) streamed through the pipeline in windows of
-    ``window_s`` (plus 10 s of overlap): pulses located per CPU second, peak RSS, and
-    gunfire alerts raised for confuser incidents (per 100 sensor-days)."""
+    """A simulated city (``city_scene``) streamed pulse by pulse, in server arrival
+    order, through the live service's :class:`~shotwatch.streaming.StreamingLocator`
+    (flushed every ``flush_interval_s`` of simulated time, as the service does).
+
+    The city is simulated in chunks of ``chunk_hours`` (same sensors, buildings and
+    weather; new sources each chunk) and only the streaming state is kept, so memory
+    stays flat however long the run. Reports pulses per CPU second of the locator (its
+    ``add`` and ``flush`` calls only; the simulator's time excluded), the compute time
+    from the pulse that decided a shot to the flush that emitted it (p50 / p99), peak
+    RSS and the RSS after each chunk, and gunfire alerts beyond the true gunfire
+    incidents (per 100 sensor-days). ``progress`` gets a summary after each chunk."""
+    import math
     import resource
 
     from shotwatch.sim import simulate
     from shotwatch.sim.scenes import city_scene
+    from shotwatch.streaming import StreamingLocator
+    from shotwatch.timeutil import format_utc
 
-    res = simulate(city_scene(seed, n_sensors=n_sensors, hours=hours), seed=seed)
-    pulses = sorted(res.pulses, key=lambda p: p.t)
-    times = np.array([p.t for p in pulses])
-    start = float(times[0]) if times.size else 0.0
-    incidents: list[Incident] = []
-    cpu0 = time.process_time()
-    while times.size and start < times[-1]:
-        sel = np.flatnonzero((times >= start - 10.0) & (times < start + window_s))
-        found = locate_pulses(res.sensors, [pulses[k] for k in sel], res.weather)
-        incidents += [i for i in found if i.first_shot.t >= start]
-        start += window_s
-    cpu = time.process_time() - cpu0
-    gun_truth = [i for i in res.truth["incidents"] if i["kind"] == "gunfire"]
-    alerts = [i for i in incidents if i.classification == Classification.GUNFIRE]
+    n_chunks = max(1, math.ceil(hours / chunk_hours - 1e-9))
+    base = city_scene(seed, n_sensors=n_sensors, hours=min(chunk_hours, hours))
+    rng = np.random.default_rng([seed, 99])
+    loc: StreamingLocator | None = None
+    carry: list[tuple[float, Any]] = []  # reports arriving after the chunk's end
+    n_pulses = 0
+    cpu = 0.0  # locator compute, process CPU seconds
+    latency: list[float] = []
+    clock_at: dict[float, float] = {}  # arrival time -> compute clock before its add
+    final: dict[str, Classification] = {}
+    gun_truth = 0
+    rss_by_chunk: list[float] = []
+    next_tick = -math.inf
+    for k in range(n_chunks):
+        h = min(chunk_hours, hours - k * chunk_hours)
+        scen = base
+        if k:
+            other = city_scene(seed + 7919 * k, n_sensors=n_sensors, hours=h)
+            scen = base.model_copy(
+                update={
+                    "sources": other.sources,
+                    "duration_s": other.duration_s,
+                    "start_utc": format_utc(base.start + k * chunk_hours * 3600.0),
+                }
+            )
+        res = simulate(scen, seed=seed + k)
+        gun_truth += sum(1 for i in res.truth["incidents"] if i["kind"] == "gunfire")
+        if loc is None:
+            loc = StreamingLocator(res.sensors, res.weather)
+        # Reports reach the server 0.05-1 s after the sound reached the sensor.
+        arrive = [
+            (p.t + float(d), p)
+            for p, d in zip(res.pulses, rng.uniform(0.05, 1.0, len(res.pulses)), strict=True)
+        ]
+        del res
+        end = scen.start + h * 3600.0
+        stream = sorted(carry + [ap for ap in arrive if ap[0] < end], key=lambda ap: ap[0])
+        carry = [ap for ap in arrive if ap[0] >= end]
+        if k == n_chunks - 1:
+            stream = sorted(stream + carry, key=lambda ap: ap[0])
+            carry = []
+        for now, pulse in stream:
+            if next_tick == -math.inf:
+                next_tick = now
+            c0 = time.process_time()
+            while next_tick <= now:  # the service's flush loop between reports
+                _emit(loc.flush(next_tick), loc, final, latency, clock_at, cpu, c0)
+                next_tick += flush_interval_s
+            clock_at[now] = cpu + (time.process_time() - c0)
+            loc.add(pulse, now)
+            _emit(loc.flush(now), loc, final, latency, clock_at, cpu, c0)
+            cpu += time.process_time() - c0
+            n_pulses += 1
+            if len(clock_at) > 50_000:  # bounded: only recent arrivals can decide a shot
+                horizon = now - 3 * loc.horizon_s
+                clock_at = {a: v for a, v in clock_at.items() if a >= horizon}
+        rss_by_chunk.append(round(_rss_mb(), 1))
+        if progress is not None:
+            progress({"hours_done": round((k + 1) * chunk_hours, 3), "pulses": n_pulses,
+                      "cpu_s": round(cpu, 1), "rss_mb": rss_by_chunk[-1]})  # fmt: skip
+    if loc is not None:  # drain
+        t_end = next_tick
+        for j in range(int(4 * loc.quiet_s / flush_interval_s) + 1):
+            c0 = time.process_time()
+            _emit(loc.flush(t_end + j * flush_interval_s), loc, final, latency, clock_at, cpu, c0)
+            cpu += time.process_time() - c0
+    alerts = sum(1 for v in final.values() if v == Classification.GUNFIRE)
     sensor_days = n_sensors * hours / 24.0
+    lat_ms = np.array(latency) * 1e3
     return {
         "sensors": n_sensors,
         "hours": hours,
-        "pulses": len(pulses),
-        "pulses_per_cpu_s": round(len(pulses) / max(cpu, 1e-9), 1),
-        "incidents_found": len(incidents),
-        "gunfire_incidents_true": len(gun_truth),
-        "gunfire_alerts": len(alerts),
+        "pulses": n_pulses,
+        "pulses_per_cpu_s": round(n_pulses / max(cpu, 1e-9), 1),
+        "locator_cpu_s": round(cpu, 2),
+        "shots_emitted": int(lat_ms.size),
+        "emit_latency_ms_p50": round(float(np.percentile(lat_ms, 50)), 2) if lat_ms.size else None,
+        "emit_latency_ms_p99": round(float(np.percentile(lat_ms, 99)), 2) if lat_ms.size else None,
+        "incidents_found": len(final),
+        "gunfire_incidents_true": gun_truth,
+        "gunfire_alerts": alerts,
         "gunfire_alerts_per_100_sensor_days_upper": round(
-            100.0 * max(len(alerts) - len(gun_truth), 0) / max(sensor_days, 1e-9), 2
+            100.0 * max(alerts - gun_truth, 0) / max(sensor_days, 1e-9), 2
         ),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "rss_mb_first_chunk": rss_by_chunk[0] if rss_by_chunk else None,
+        "rss_mb_last_chunk": rss_by_chunk[-1] if rss_by_chunk else None,
     }
+
+
+def _emit(
+    incidents: list[Incident],
+    loc: Any,
+    final: dict[str, Classification],
+    latency: list[float],
+    clock_at: dict[float, float],
+    cpu: float,
+    c0: float,
+) -> None:
+    """Book a flush's output: the latest classification per incident id, and for each
+    shot emitted for the first time the compute time since its deciding report."""
+    if not incidents:
+        return
+    now_clock = cpu + (time.process_time() - c0)
+    for inc in incidents:
+        final[inc.id] = inc.classification
+    for _shot, decided in loc.last_new_shots:
+        start = clock_at.get(decided)
+        if start is not None:
+            latency.append(now_clock - start)

@@ -85,7 +85,15 @@ def bench_command(
 
         if not 0 < hours <= 24:
             raise InputError(f"--hours must be in (0, 24], got {hours}")
-        result = city_bench(seed=seed or 1, hours=hours)
+        result = city_bench(
+            seed=seed or 1,
+            hours=hours,
+            progress=lambda d: typer.echo(
+                "city: {hours_done} h, {pulses} pulses, locator {cpu_s} CPU s, "
+                "RSS {rss_mb} MB".format(**d),
+                err=True,
+            ),
+        )
         if as_json:
             typer.echo(json.dumps(result, indent=1))
         else:

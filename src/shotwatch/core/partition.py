@@ -1,0 +1,249 @@
+"""Partition a pulse stream into independent space-time groups before association.
+
+Association (:mod:`shotwatch.core.associate`) costs a coarse-to-fine search per seed
+pulse over every pulse it could be grouped with, so over a whole city it is paid for
+pulses that can never share a source. Two pulses can come from one source only if
+
+* they were heard by one sensor within ``same_sensor_s`` of each other (a shot, its
+  echoes and its reverberant coda at one sensor; the association's echo-ghost window), or
+* their sensors lie within ``2 * hearing_range_m`` of each other (both within hearing
+  range of a common point) and their times differ by at most the travel time between
+  the sensors plus ``margin_s``: ``|t_i - t_j| <= |s_i - s_j| / (c - |w|) + margin``
+  (the TDOA bound, with the wind speed ``|w|`` slowing the upwind leg; the margin holds
+  picking error and a blocked, diffracted path arriving late).
+
+The connected components of that relation are independent: no shot has pulses in two of
+them. A component with fewer than ``min_sensors`` distinct sensors cannot yield a located
+shot and is dropped (its pulses are counted). The components that remain are merged
+when their time spans come within ``burst_s`` of each other and their sensors within
+``2 * hearing_range_m`` (the association re-examines the few-sensor shots of one burst
+together and tells echo ghosts from shots, so rounds of one burst belong to one call).
+
+The groups are computed by a sweep over the time-sorted pulses (pairs are only formed
+within the largest possible time difference) and
+:func:`scipy.sparse.csgraph.connected_components`. Pure numpy/scipy: arrays in, arrays
+out. :func:`partition_reference` is the direct O(P^2) definition, kept for tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+__all__ = ["PartitionConfig", "PulseGroups", "partition_pulses", "partition_reference"]
+
+
+@dataclass(frozen=True)
+class PartitionConfig:
+    """Tuning of :func:`partition_pulses` (distances metres, times seconds).
+
+    ``hearing_range_m``: how far a sensor of the deployment still hears a shot, so that
+    two sensors hearing one shot are at most twice that apart. A shot heard by sensors
+    farther apart still forms one group when sensors in between heard it too (the
+    relation chains); one heard only at the two ends of a wider gap is split. 750 m
+    keeps the groups of a busy 1,000-sensor city small (with 1.5 km, chance
+    coincidences of background impulses 3 km apart chain most of the city's pulses
+    into a few groups). The other defaults follow
+    :class:`shotwatch.core.associate.AssociationConfig`: ``same_sensor_s`` its
+    ``ghost_window_s``, ``burst_s`` its ``burst_window_s``, ``min_sensors`` its
+    ``min_sensors``; ``margin_s`` covers its late-arrival allowance (150 ms in the
+    plausibility test) and its timing tolerances.
+    """
+
+    hearing_range_m: float = 750.0
+    margin_s: float = 0.2
+    same_sensor_s: float = 1.5
+    burst_s: float = 10.0
+    min_sensors: int = 4
+
+
+@dataclass(frozen=True)
+class PulseGroups:
+    """Result of :func:`partition_pulses`.
+
+    ``groups``: pulse indices of each kept group (ascending index order), groups in order
+    of their first arrival; ``label`` (P,) the group of each pulse, -1 for a pulse in a
+    dropped component; ``components``: connected components before dropping and
+    merging; ``dropped_components`` / ``dropped_pulses``: those with fewer than
+    ``min_sensors`` distinct sensors and the pulses in them.
+    """
+
+    groups: list[NDArray[np.int64]]
+    label: NDArray[np.int64]
+    components: int
+    dropped_components: int
+    dropped_pulses: int
+
+
+def _check(
+    sensor_pos: NDArray[np.float64],
+    pulse_sensor: NDArray[np.int64],
+    pulse_t: NDArray[np.float64],
+    c: float,
+    wind_speed: float,
+) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64], float]:
+    spos = np.asarray(sensor_pos, dtype=float)
+    ps = np.asarray(pulse_sensor, dtype=np.int64)
+    pt = np.asarray(pulse_t, dtype=float)
+    if spos.ndim != 2 or spos.shape[1] != 3:
+        raise ValueError(f"sensor_pos must have shape (S, 3), got {spos.shape}")
+    if ps.shape != pt.shape or ps.ndim != 1:
+        raise ValueError("pulse_sensor and pulse_t must be 1-D and of the same length")
+    if ps.size and (ps.min() < 0 or ps.max() >= spos.shape[0]):
+        raise ValueError("pulse_sensor index out of range")
+    if not np.all(np.isfinite(pt)):
+        raise ValueError("pulse times must be finite")
+    v = c - abs(wind_speed)
+    if not v > 0:
+        raise ValueError("wind speed must be below the speed of sound")
+    return spos, ps, pt, v
+
+
+def _linked(
+    d: NDArray[np.float64], dt: NDArray[np.float64], same: NDArray[np.bool_], v: float,
+    cfg: PartitionConfig,
+) -> NDArray[np.bool_]:  # fmt: skip
+    """The pair relation for distances ``d`` (m), |time differences| ``dt`` (s)."""
+    by_sensor = same & (dt <= cfg.same_sensor_s)
+    by_tdoa = ~same & (d <= 2.0 * cfg.hearing_range_m) & (dt <= d / v + cfg.margin_s)
+    return np.asarray(by_sensor | by_tdoa, dtype=bool)
+
+
+def _finish(
+    n_comp: int,
+    comp: NDArray[np.int64],
+    spos: NDArray[np.float64],
+    ps: NDArray[np.int64],
+    pt: NDArray[np.float64],
+    cfg: PartitionConfig,
+) -> PulseGroups:
+    """Drop the components with too few sensors, merge the rest by burst, label."""
+    n = ps.size
+    # distinct sensors per component
+    pair = np.unique(comp * np.int64(spos.shape[0]) + ps)
+    n_sens = np.bincount(pair // spos.shape[0], minlength=n_comp)
+    keep = np.flatnonzero(n_sens >= cfg.min_sensors)
+    label = np.full(n, -1, dtype=np.int64)
+    dropped = n_comp - keep.size
+    dropped_pulses = int(np.count_nonzero(n_sens[comp] < cfg.min_sensors))
+    if keep.size == 0:
+        return PulseGroups([], label, n_comp, dropped, dropped_pulses)
+    # Bounding circle of each kept component's sensors and its time span.
+    t_lo = np.full(n_comp, np.inf)
+    t_hi = np.full(n_comp, -np.inf)
+    np.minimum.at(t_lo, comp, pt)
+    np.maximum.at(t_hi, comp, pt)
+    cnt = np.bincount(comp, minlength=n_comp).astype(float)
+    cx = np.bincount(comp, spos[ps, 0], minlength=n_comp) / np.maximum(cnt, 1)
+    cy = np.bincount(comp, spos[ps, 1], minlength=n_comp) / np.maximum(cnt, 1)
+    rad = np.zeros(n_comp)
+    np.maximum.at(rad, comp, np.hypot(spos[ps, 0] - cx[comp], spos[ps, 1] - cy[comp]))
+    k = keep[np.argsort(t_lo[keep], kind="stable")]
+    # Merge kept components of one burst: spans within burst_s, sensors possibly within
+    # 2 * hearing range (bounding circles: conservative, it can only merge more).
+    rows: list[int] = []
+    cols: list[int] = []
+    for a in range(k.size):
+        b = a + 1
+        while b < k.size and t_lo[k[b]] <= t_hi[k[a]] + cfg.burst_s:
+            gap = np.hypot(cx[k[a]] - cx[k[b]], cy[k[a]] - cy[k[b]]) - rad[k[a]] - rad[k[b]]
+            if gap <= 2.0 * cfg.hearing_range_m:
+                rows.append(a)
+                cols.append(b)
+            b += 1
+    m = k.size
+    g = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(m, m))
+    n_groups, merged = connected_components(g, directed=False)
+    # order groups by first arrival (k is sorted by it: first member wins)
+    first = np.full(n_groups, m)
+    np.minimum.at(first, merged, np.arange(m))
+    rank = np.empty(n_groups, dtype=np.int64)
+    rank[np.argsort(first)] = np.arange(n_groups)
+    comp_group = np.full(n_comp, -1, dtype=np.int64)
+    comp_group[k] = rank[merged]
+    label = comp_group[comp]
+    order = np.argsort(label, kind="stable")
+    bounds = np.searchsorted(label[order], np.arange(n_groups + 1))
+    groups = [np.asarray(order[bounds[j] : bounds[j + 1]], dtype=np.int64) for j in range(n_groups)]
+    return PulseGroups(groups, label, n_comp, dropped, dropped_pulses)
+
+
+def partition_pulses(
+    sensor_pos: NDArray[np.float64],
+    pulse_sensor: NDArray[np.int64],
+    pulse_t: NDArray[np.float64],
+    c: float,
+    *,
+    wind_speed: float = 0.0,
+    config: PartitionConfig | None = None,
+) -> PulseGroups:
+    """Split pulses into groups that association may treat independently.
+
+    ``sensor_pos`` (S, 3) metres; ``pulse_sensor`` (P,) sensor index of each pulse;
+    ``pulse_t`` (P,) seconds, any time base and order; ``c`` sound speed, m/s;
+    ``wind_speed`` m/s (its magnitude only). See the module docstring for the relation.
+    Cost: O(P log P + pairs within the largest possible time difference).
+    """
+    cfg = config or PartitionConfig()
+    spos, ps, pt, v = _check(sensor_pos, pulse_sensor, pulse_t, c, wind_speed)
+    n = ps.size
+    if n == 0:
+        return PulseGroups([], np.zeros(0, dtype=np.int64), 0, 0, 0)
+    order = np.argsort(pt, kind="stable")
+    ts = pt[order]
+    ss = ps[order]
+    xyz = spos[ss]
+    horizon = max(cfg.same_sensor_s, 2.0 * cfg.hearing_range_m / v + cfg.margin_s)
+    rows: list[NDArray[np.int64]] = []
+    cols: list[NDArray[np.int64]] = []
+    # Sorted sweep: pair each pulse with its k-th successor while any pair of that lag
+    # is still inside the horizon (time differences only grow with the lag).
+    active = np.arange(n - 1, dtype=np.int64)
+    lag = 1
+    while active.size:
+        j = active + lag
+        dt = ts[j] - ts[active]
+        inside = dt <= horizon
+        active, j, dt = active[inside], j[inside], dt[inside]
+        if active.size == 0:
+            break
+        d = np.sqrt(np.sum((xyz[j] - xyz[active]) ** 2, axis=1))
+        link = _linked(d, dt, ss[j] == ss[active], v, cfg)
+        rows.append(active[link])
+        cols.append(j[link])
+        lag += 1
+        active = active[active + lag < n]
+    r = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+    q = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
+    g = coo_matrix((np.ones(r.size), (r, q)), shape=(n, n))
+    n_comp, comp_sorted = connected_components(g, directed=False)
+    comp = np.empty(n, dtype=np.int64)
+    comp[order] = comp_sorted
+    return _finish(int(n_comp), comp, spos, ps, pt, cfg)
+
+
+def partition_reference(
+    sensor_pos: NDArray[np.float64],
+    pulse_sensor: NDArray[np.int64],
+    pulse_t: NDArray[np.float64],
+    c: float,
+    *,
+    wind_speed: float = 0.0,
+    config: PartitionConfig | None = None,
+) -> PulseGroups:
+    """:func:`partition_pulses` by its definition: every pair tested, O(P^2) memory."""
+    cfg = config or PartitionConfig()
+    spos, ps, pt, v = _check(sensor_pos, pulse_sensor, pulse_t, c, wind_speed)
+    n = ps.size
+    if n == 0:
+        return PulseGroups([], np.zeros(0, dtype=np.int64), 0, 0, 0)
+    xyz = spos[ps]
+    d = np.sqrt(np.sum((xyz[:, None, :] - xyz[None, :, :]) ** 2, axis=2))
+    dt = np.abs(pt[:, None] - pt[None, :])
+    adj = _linked(d, dt, ps[:, None] == ps[None, :], v, cfg)
+    n_comp, comp = connected_components(coo_matrix(adj), directed=False)
+    return _finish(int(n_comp), np.asarray(comp, dtype=np.int64), spos, ps, pt, cfg)
