@@ -240,6 +240,27 @@ def test_automatic_burst_is_one_shooter() -> None:
         assert g.summary == "Multiple rounds, 10 rounds"
 
 
+def test_rounds_from_one_spot_with_scattered_fitted_heights_are_one_shooter() -> None:
+    """Height is the weakest coordinate of a TDOA fix (flat arrays, paths diffracted
+    over roofs): rounds from one spot fitted 10-40 m apart in height, each with a
+    sub-metre formal error, are still one shooter; two places 30 m apart horizontally
+    stay two."""
+    t = np.arange(6) * 0.5
+    p = np.repeat(GROUND[None], 6, 0) + np.array([[0, 0, dz] for dz in (0, 35, 5, 40, 10, 20)])
+    nan = np.full(6, np.nan)  # height above ground unresolved (as for few sensors)
+    one = only(group_incidents(make_shots(t, p, sigma_m=0.3, noise=False, height=nan)))
+    assert one.shooters == 1
+    q = p.copy()
+    q[1::2, 0] += 30.0
+    q[:, 2] = GROUND[2]
+    two = only(group_incidents(make_shots(t, q, sigma_m=0.3, noise=False, height=nan)))
+    assert two.shooters == 2
+    # with the vertical floor switched off, the same heights split the spot
+    shots = make_shots(t, p, sigma_m=0.3, noise=False, height=nan)
+    split = only(group_incidents(shots, floor_up_m=3.0))
+    assert split.shooters > 1
+
+
 def test_simultaneous_shots_from_two_places_are_two_weapons() -> None:
     """18 m apart with 2 m errors: location alone does not separate two single shots
     (they merge), but two shots within a weapon's cycle time must be two weapons."""

@@ -357,7 +357,8 @@ def _resolve_ambiguous(
     wind: NDArray[np.float64] | None,
     cfg: AssociationConfig,
 ) -> None:
-    """Shots heard by few sensors (<= ``ambiguous_max_sensors``) fit any consistent set
+    """Shots heard by few sensors (<= ``ambiguous_max_sensors``, or at most half as many
+    as a credible shot of their burst) fit any consistent set
     of one pulse per sensor: with rounds a fraction of a second apart, two of them can
     trade pulses and both land far from the shooter, and a loud reflection can stand in
     for a blocked direct sound. For each credible shot (most sensors, loudest first),
@@ -379,7 +380,7 @@ def _resolve_ambiguous(
             o
             for o in shots
             if o is not anchor
-            and len(o.pulses) <= cfg.ambiguous_max_sensors
+            and len(o.pulses) <= max(cfg.ambiguous_max_sensors, len(anchor.pulses) // 2)
             and weight(o) < weight(anchor)
             and abs(o.t0 - anchor.t0) <= cfg.burst_window_s
             and float(np.linalg.norm(o.pos[:2] - anchor.pos[:2])) >= cfg.dissolve_dist_m

@@ -418,6 +418,11 @@ def _chain(t: F64, xy: F64, layer: I64, max_gap_s: float, max_dist_m: float) -> 
     return out
 
 
+def _floor_matrix(horizontal_m: float, up_m: float) -> F64:
+    """Model-error covariance floor, m^2: ``diag(h^2, h^2, up^2)``."""
+    return np.diag([horizontal_m**2, horizontal_m**2, up_m**2])
+
+
 def _cluster_static(
     t: F64,
     pos: F64,
@@ -427,19 +432,21 @@ def _cluster_static(
     same_place_chi2: float,
     distinct_place_chi2: float,
     min_cycle_s: float,
+    floor_up_m: float | None = None,
 ) -> I64:
     """Greedy agglomerative clustering of shot positions into static shooters.
 
     Merges the pair of clusters with the smallest mean-difference statistic
     ``T = d^T (S_a + S_b)^-1 d`` (``S`` = covariance of the weighted mean plus
-    ``floor_m^2 I``) while ``T < same_place_chi2`` and no cannot-link pair (shots less
+    ``diag(floor_m^2, floor_m^2, floor_up_m^2)``, ``floor_up_m`` defaulting to
+    ``floor_m``) while ``T < same_place_chi2`` and no cannot-link pair (shots less
     than ``min_cycle_s`` apart whose pair statistic exceeds ``distinct_place_chi2``)
     would share a cluster. Returns labels 0..K-1 numbered by first shot in input order.
     """
     n = t.shape[0]
     if n == 1:
         return np.zeros(1, dtype=np.int64)
-    floor2 = floor_m * floor_m * np.eye(3)
+    floor2 = _floor_matrix(floor_m, floor_m if floor_up_m is None else floor_up_m)
     W = _sym_inv(cov + 1e-6 * np.eye(3))  # information of each shot
     Wx = np.einsum("nij,nj->ni", W, pos)
     S = cov + floor2
@@ -831,6 +838,7 @@ def group_incidents(
     max_dist_m: float = 250.0,
     floor_m: float = 3.0,
     fit_floor_m: float = 2.0,
+    floor_up_m: float = 20.0,
     min_cycle_s: float = 0.06,
     same_place_chi2: float = CHI2_3DOF_P999,
     distinct_place_chi2: float = CHI2_3DOF_P95,
@@ -863,7 +871,11 @@ def group_incidents(
     """Group located shots into incidents and describe each for the dispatcher.
 
     Parameters (units): ``max_gap_s`` s and ``max_dist_m`` m chain shots into one
-    incident; ``floor_m`` m, a model-error floor added to location covariances;
+    incident; ``floor_m`` m, a model-error floor added to location covariances
+    (``fit_floor_m`` for the track fits), ``floor_up_m`` m its vertical counterpart
+    (height is the weakest coordinate of a TDOA fix: a nearly flat array barely
+    resolves it, and paths diffracted over roofs bias it by tens of metres, so two
+    rounds from one spot can differ in fitted height far beyond their formal errors);
     ``min_cycle_s`` s, shots closer in time than a weapon cycles from significantly
     different places (pair chi-square above ``distinct_place_chi2``) are two weapons;
     ``same_place_chi2`` merges static clusters (3 dof); ``track_gate_chi2`` gates shots
@@ -911,9 +923,10 @@ def group_incidents(
         below_ground_m=below_ground_m,
     )
     heights = shots.height_agl
-    Weff_all = _sym_inv(cov + (fit_floor_m * fit_floor_m + 1e-6) * np.eye(3))
+    Weff_all = _sym_inv(cov + _floor_matrix(fit_floor_m, floor_up_m) + 1e-6 * np.eye(3))
     cluster_kw = {
         "floor_m": floor_m,
+        "floor_up_m": floor_up_m,
         "same_place_chi2": same_place_chi2,
         "distinct_place_chi2": distinct_place_chi2,
         "min_cycle_s": min_cycle_s,
