@@ -241,9 +241,10 @@ def test_nats_bus_survives_connection_loss(
         finally:
             await proxy.stop()
         seen = [p for _, p in got.got]
-        # At-least-once: a message redelivered after the cut may come after later ones.
+        # At-least-once: a message whose ack was lost in the cut is redelivered, possibly
+        # after later ones; nothing is lost and nothing unknown appears.
         assert seen[0] == b"before" and seen[-1] == b"own"
-        assert sorted(seen[1:-1]) == [b"after", b"during"]
+        assert {b"after", b"during"} <= set(seen[1:-1]) <= {b"before", b"after", b"during"}
 
     asyncio.run(main())
     assert any("disconnected" in r.getMessage() for r in caplog.records), "proxy cut had no effect"
