@@ -275,6 +275,16 @@ def _mel_filterbank() -> NDArray[np.float64]:
     return fb
 
 
+@lru_cache(maxsize=1)
+def _mel_centres() -> NDArray[np.float64]:
+    """Centre of gravity (Hz) of each mel filter."""
+    fb = _mel_filterbank()
+    c: NDArray[np.float64] = (fb * np.fft.rfftfreq(MEL_NFFT, 1.0 / TARGET_RATE)[None, :]).sum(
+        axis=1
+    ) / (fb.sum(axis=1) + _EPS)
+    return c
+
+
 def log_mel_patch(window: NDArray[np.float64]) -> NDArray[np.float32]:
     """Log-mel spectrogram of a ``WINDOW_LEN`` window at ``TARGET_RATE``.
 
@@ -308,11 +318,28 @@ def _hann(n: int) -> NDArray[np.float64]:
     return h
 
 
-def _spectral(seg: NDArray[np.float64]) -> list[float]:
-    """Spectral shape descriptors + band energies of one segment (Hann, 1024-point FFT)."""
-    n = seg.size
-    spec = np.abs(np.fft.rfft(seg * _hann(n), _NFFT)) ** 2 + _EPS
-    f = np.fft.rfftfreq(_NFFT, 1.0 / TARGET_RATE)
+@lru_cache(maxsize=1)
+def _fft_bands() -> tuple[NDArray[np.float64], tuple[NDArray[np.bool_], ...]]:
+    """Bin frequencies of the ``_NFFT``-point spectrum and the bins of each band."""
+    f: NDArray[np.float64] = np.fft.rfftfreq(_NFFT, 1.0 / TARGET_RATE).astype(np.float64)
+    sels = tuple(
+        (f >= lo) & (f < hi) if hi < _BAND_EDGES_HZ[-1] else (f >= lo)
+        for lo, hi in itertools.pairwise(_BAND_EDGES_HZ)
+    )
+    return f, sels
+
+
+def _power(seg: NDArray[np.float64]) -> NDArray[np.float64]:
+    """|FFT|^2 of a Hann-windowed segment, ``_NFFT`` points (zero-padded)."""
+    p: NDArray[np.float64] = np.abs(np.fft.rfft(seg * _hann(seg.size), _NFFT)) ** 2
+    return p
+
+
+def _spectral(power: NDArray[np.float64]) -> list[float]:
+    """Spectral shape descriptors + band energies of one segment, from its
+    :func:`_power`."""
+    spec = power + _EPS
+    f, sels = _fft_bands()
     total = float(spec.sum())
     p = spec / total
     centroid = float((f * p).sum())
@@ -323,23 +350,16 @@ def _spectral(seg: NDArray[np.float64]) -> list[float]:
     flatness = float(np.exp(np.mean(np.log(spec))) / np.mean(spec))
     ldb = 10.0 * np.log10(spec)
     slope = _slope(f / 1000.0, ldb)  # dB per kHz
-    bands = []
-    for lo, hi in itertools.pairwise(_BAND_EDGES_HZ):
-        sel = (f >= lo) & (f < hi) if hi < _BAND_EDGES_HZ[-1] else (f >= lo)
-        bands.append(10.0 * np.log10(float(spec[sel].sum()) / total + _EPS))
+    bands = [10.0 * np.log10(float(spec[sel].sum()) / total + _EPS) for sel in sels]
     return [centroid, bandwidth, roll85, roll95, flatness, slope, *bands]
 
 
-def _band_abs(seg: NDArray[np.float64]) -> list[float]:
-    """Mean power per bin in each band, dB (Hann, 1024-point FFT): comparable across
-    segments of different lengths."""
-    spec = np.abs(np.fft.rfft(seg * _hann(seg.size), _NFFT)) ** 2 / seg.size + _EPS
-    f = np.fft.rfftfreq(_NFFT, 1.0 / TARGET_RATE)
-    out = []
-    for lo, hi in itertools.pairwise(_BAND_EDGES_HZ):
-        sel = (f >= lo) & (f < hi) if hi < _BAND_EDGES_HZ[-1] else (f >= lo)
-        out.append(10.0 * np.log10(float(spec[sel].mean())))
-    return out
+def _band_abs(power: NDArray[np.float64], n: int) -> list[float]:
+    """Mean power per bin in each band, dB, from the :func:`_power` of an ``n``-sample
+    segment: comparable across segments of different lengths."""
+    spec = power / n + _EPS
+    _, sels = _fft_bands()
+    return [10.0 * np.log10(float(spec[sel].mean())) for sel in sels]
 
 
 def _zcr(seg: NDArray[np.float64]) -> float:
@@ -434,23 +454,22 @@ def features_from_window(window: NDArray[np.float64]) -> NDArray[np.float32]:
 
     # -- spectra -------------------------------------------------------------------
     head_start = N_PRE - 24  # 2 ms before the onset
-    spec_head = _spectral(w[head_start : head_start + _HEAD])
-    spec_tail = _spectral(w[N_PRE + _HEAD :])
+    pw_head = _power(w[head_start : head_start + _HEAD])
+    pw_tail = _power(w[N_PRE + _HEAD :])
+    spec_head = _spectral(pw_head)
+    spec_tail = _spectral(pw_tail)
 
     # channel-independent contrasts (the microphone's response cancels): band levels of
     # the head re the 20 ms before the onset (clamped to -20..60 dB), and re the tail
-    head_abs = np.array(_band_abs(w[head_start : head_start + _HEAD]))
-    pre_abs = np.array(_band_abs(w[:N_PRE]))
-    tail_abs = np.array(_band_abs(w[N_PRE + _HEAD :]))
+    head_abs = np.array(_band_abs(pw_head, _HEAD))
+    pre_abs = np.array(_band_abs(_power(w[:N_PRE]), N_PRE))
+    tail_abs = np.array(_band_abs(pw_tail, WINDOW_LEN - N_PRE - _HEAD))
     onset_gain = np.clip(head_abs - pre_abs, -20.0, 60.0)
     head_tail = np.clip(head_abs - tail_abs, -40.0, 60.0)
 
     # -- log-mel -------------------------------------------------------------------
     patch = log_mel_patch(w).astype(np.float64)
-    fb = _mel_filterbank()
-    centres = (fb * np.fft.rfftfreq(MEL_NFFT, 1.0 / TARGET_RATE)[None, :]).sum(axis=1) / (
-        fb.sum(axis=1) + _EPS
-    )
+    centres = _mel_centres()
     lin = 10.0 ** (patch / 10.0)
     cen_t = (centres[:, None] * lin).sum(axis=0) / (lin.sum(axis=0) + _EPS)  # per frame
     loud = patch.max(axis=0) > -40.0
