@@ -131,3 +131,49 @@ def test_silent_signal_has_no_onset() -> None:
     assert find_onsets(np.zeros(1000), 16000).size == 0
     with pytest.raises(InputError):
         strongest_onset(np.zeros(1000), 16000)
+
+
+def test_dc_offset_and_slow_drift_do_not_change_the_features() -> None:
+    """Regression (issue 4): a DC offset or a sub-audio swing (an overloaded microphone,
+    seen in the gabemagee clips) must not move the features; the 200 Hz high-pass
+    removes them."""
+    rate = 12000
+    x = _impulse(rate)
+    ref = extract_features(x, rate, 6000)
+    t = np.arange(x.size) / rate
+    for drift in (0.3 * np.ones(x.size), 0.5 * np.sin(2 * np.pi * 3.0 * t)):
+        f = extract_features(x + drift, rate, 6000)
+        scale = np.abs(ref) + 1.0
+        assert np.median(np.abs(f - ref) / scale) < 0.02
+
+
+def test_high_pass_keeps_the_onset_and_removes_dc() -> None:
+    from shotwatch.core.features import HIGHPASS_HZ, highpass
+
+    w = window_at_target(_impulse(12000), 12000, 6000) + 0.5
+    y = highpass(w)
+    assert y.shape == w.shape
+    assert abs(float(np.mean(y[:200]))) < 1e-3  # the offset is gone from the first sample
+    assert abs(int(np.argmax(np.abs(y) > 0.2)) - 240) <= 2  # causal: the onset stays put
+    sine = np.sin(2 * np.pi * 20.0 * np.arange(WINDOW_LEN) / 12000)
+    assert float(np.std(highpass(sine)[1200:])) < 0.02 * float(np.std(sine))
+    assert HIGHPASS_HZ == 200.0
+
+
+def test_sub_band_onset_jump_tells_a_blast_from_a_slow_swell() -> None:
+    rate = 12000
+    blast = _impulse(rate)
+    rng = np.random.default_rng(5)
+    n = blast.size
+    t = np.arange(n) / rate - 0.5
+    swell = 0.001 * rng.standard_normal(n)
+    on = t >= 0
+    swell[on] += rng.standard_normal(int(on.sum())) * np.minimum(t[on] / 0.08, 1.0) * 0.5
+    names = list(FEATURE_NAMES)
+    fb = extract_features(blast, rate, 6000)
+    fs = extract_features(swell, rate, 6000)
+    for band in ("600_1500", "1500_3000"):
+        j = names.index(f"sub_{band}_onset_jump_db")
+        assert fb[j] > fs[j] + 10.0, band
+        r = names.index(f"sub_{band}_rise_ms")
+        assert fb[r] < fs[r]

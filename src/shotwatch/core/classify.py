@@ -2,9 +2,9 @@
 
 The shipped model is a LightGBM gradient-boosted tree ensemble on the features of
 :mod:`shotwatch.core.features` (window: 20 ms before the onset to 300 ms after, resampled
-to 12 kHz). It was chosen over a small CNN on the log-mel patch by source-grouped
-cross-validation (see ``shotwatch train-classifier --cv`` and the model's metadata).
-The model file ships as package data (``shotwatch/models/gunshot_lgbm.txt``, LightGBM's
+to 12 kHz and high-passed at 200 Hz). It was chosen over a small CNN on the log-mel patch
+by source-grouped cross-validation (see ``shotwatch train-classifier --cv`` and the model's
+metadata). The model file ships as package data (``shotwatch/models/gunshot_lgbm.txt``, LightGBM's
 own text format) with its metadata (``gunshot_lgbm.json``: version, threshold, data
 manifest hash, training date, CV metrics).
 

@@ -7,8 +7,13 @@ Every feature is computed on one window around a pulse onset (sample index ``ons
 resampled to ``TARGET_RATE`` = 12 kHz (``scipy.signal.resample_poly``, Kaiser-windowed
 polyphase FIR) whatever the input rate, so that a 44.1 kHz studio clip and a 12 kHz city
 sensor give the same features: the classifier never sees energy above 6 kHz, which field
-sensors do not record. Samples outside the recording are zeros. The window is scaled to
-unit peak, so features do not depend on the recording level (distance and gain vary).
+sensors do not record. Samples outside the recording are zeros. The window is then
+high-passed at ``HIGHPASS_HZ`` = 200 Hz (2nd-order Butterworth, causal, started in steady
+state on the first sample so a DC offset leaves no transient): DC offsets, wind rumble and
+the sub-audio swing of an overloaded microphone differ from one recording chain to the
+next and, measured with source-grouped cross-validation, only taught the model which
+chain a clip came from. The window is scaled to unit peak, so features do not depend on
+the recording level (distance and gain vary).
 
 Features (``FEATURE_NAMES``; all finite float32):
 
@@ -26,7 +31,14 @@ Features (``FEATURE_NAMES``; all finite float32):
   -20..60 dB) and re the 64-300 ms tail;
 * a pooled log-mel patch: 16 mel bands x 6 time blocks (dB re the patch maximum), from
   :func:`log_mel_patch` (32 mel bands 50-6000 Hz, 256-point frames, 10 ms hop, 30 frames),
-  which is also the input of the comparison CNN.
+  which is also the input of the comparison CNN;
+* sub-band envelopes (4th-order Butterworth bands 200-600, 600-1500, 1500-3000 and
+  3000-5800 Hz; 1 ms RMS frames smoothed over 3 frames, dB re the band's own peak, so
+  the channel's response cancels): rise from the onset to the band's peak, decay to -10
+  and -20 dB (interpolated between frames), energy fraction of the first 10 ms, the
+  onset jump (largest rise of a frame over the mean of the frames 3-8 ms before it, from
+  3 ms before to 10 ms after the onset, clamped to -10..60 dB), and the -10 dB decay of
+  the top and of the third band minus that of the lowest.
 
 The descriptors follow the usual audio-event literature (Peeters, "A large set of audio
 features for sound description", IRCAM 2004; gunshot-specific use of rise/decay and
@@ -42,7 +54,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.signal import firwin, resample_poly
+from scipy.signal import butter, firwin, resample_poly, sosfilt, sosfilt_zi
 
 from shotwatch.errors import InputError
 
@@ -72,6 +84,14 @@ _POOL_BANDS = 16
 _POOL_BLOCKS = ((0, 2), (2, 4), (4, 7), (7, 12), (12, 20), (20, MEL_FRAMES))
 _DB_FLOOR = -100.0
 _EPS = 1e-12
+
+HIGHPASS_HZ = 200.0
+"""Cut-off (Hz) of the high-pass every window goes through before its features."""
+_SUBBANDS_HZ = ((200, 600), (600, 1500), (1500, 3000), (3000, 5800))
+_SUB_FRAME = 12  # 1 ms at 12 kHz
+_SUB_N = WINDOW_LEN // _SUB_FRAME  # 320
+_SUB_ON = N_PRE // _SUB_FRAME  # 20
+_SUB_NAMES = ("rise_ms", "decay10_ms", "decay20_ms", "efrac_0_10ms_db", "onset_jump_db")
 
 _SCALAR_NAMES = (
     "rise_ms",
@@ -104,6 +124,8 @@ FEATURE_NAMES: tuple[str, ...] = (
     + tuple(f"onset_gain_{n}" for n in _BAND_NAMES)
     + tuple(f"head_minus_tail_{n}" for n in _BAND_NAMES)
     + tuple(f"mel{b:02d}_t{k}" for k in range(len(_POOL_BLOCKS)) for b in range(_POOL_BANDS))
+    + tuple(f"sub_{lo}_{hi}_{n}" for lo, hi in _SUBBANDS_HZ for n in _SUB_NAMES)
+    + ("sub_decay10_hi_minus_lo_ms", "sub_decay10_mid_minus_lo_ms")
 )
 """Names of the entries of :func:`extract_features`' vector, in order."""
 N_FEATURES = len(FEATURE_NAMES)
@@ -115,6 +137,64 @@ def _lowpass(up: int, down: int) -> NDArray[np.float64]:
     max_rate = max(up, down)
     h: NDArray[np.float64] = firwin(2 * 10 * max_rate + 1, 1.0 / max_rate, window=("kaiser", 5.0))
     return h
+
+
+@lru_cache(maxsize=1)
+def _highpass_sos() -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Second-order sections of the ``HIGHPASS_HZ`` high-pass and their unit-step state."""
+    sos: NDArray[np.float64] = butter(2, HIGHPASS_HZ, btype="high", fs=TARGET_RATE, output="sos")
+    zi: NDArray[np.float64] = sosfilt_zi(sos)
+    return sos, zi
+
+
+def highpass(window: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``window`` through the ``HIGHPASS_HZ`` high-pass at ``TARGET_RATE`` (causal: onsets
+    stay put), started in the steady state of its first sample (no start-up transient)."""
+    sos, zi = _highpass_sos()
+    w = np.asarray(window, dtype=np.float64)
+    y, _ = sosfilt(sos, w, zi=zi * w[0])
+    out: NDArray[np.float64] = y
+    return out
+
+
+@lru_cache(maxsize=1)
+def _subband_sos() -> tuple[NDArray[np.float64], ...]:
+    return tuple(
+        butter(4, [lo, hi], btype="band", fs=TARGET_RATE, output="sos") for lo, hi in _SUBBANDS_HZ
+    )
+
+
+def _subband_features(w: NDArray[np.float64]) -> list[float]:
+    """Envelope shape in each of ``_SUBBANDS_HZ`` (see the module docstring)."""
+    out: list[float] = []
+    decay10: list[float] = []
+    # frame t's jump is its level minus the mean of frames t-8..t-3, for t = on-3..on+10
+    ts = np.arange(_SUB_ON - 3, _SUB_ON + 11)
+    for sos in _subband_sos():
+        b = sosfilt(sos, w)
+        e = np.mean(b.reshape(_SUB_N, _SUB_FRAME) ** 2, axis=1)
+        e = np.convolve(e, (0.25, 0.5, 0.25), mode="same") + 1e-20
+        db = 10.0 * np.log10(e)
+        post = db[_SUB_ON:]
+        ipk = int(np.argmax(post[:100]))  # the band's peak within 100 ms of the onset
+        rel = post[ipk:] - post[ipk]
+
+        def decay(level: float, rel: NDArray[np.float64] = rel) -> float:
+            # first crossing below ``level``, linearly interpolated between frames
+            below = np.nonzero(rel < level)[0]
+            if not below.size:
+                return float(rel.size)
+            k = int(below[0])
+            return k - 1 + float((rel[k - 1] - level) / (rel[k - 1] - rel[k] + _EPS))
+
+        d10 = decay(-10.0)
+        decay10.append(d10)
+        efrac = 10.0 * np.log10(float(e[_SUB_ON : _SUB_ON + 10].sum() / e[_SUB_ON:].sum()) + _EPS)
+        cum = np.concatenate([[0.0], np.cumsum(db)])
+        before = (cum[ts - 2] - cum[ts - 8]) / 6.0
+        jump = float(np.clip(np.max(db[ts] - before), -10.0, 60.0))
+        out += [float(ipk), d10, decay(-20.0), efrac, jump]
+    return [*out, decay10[3] - decay10[0], decay10[2] - decay10[0]]
 
 
 def _check(samples: NDArray[np.float64], sample_rate: int) -> NDArray[np.float64]:
@@ -195,6 +275,16 @@ def _mel_filterbank() -> NDArray[np.float64]:
     return fb
 
 
+@lru_cache(maxsize=1)
+def _mel_centres() -> NDArray[np.float64]:
+    """Centre of gravity (Hz) of each mel filter."""
+    fb = _mel_filterbank()
+    c: NDArray[np.float64] = (fb * np.fft.rfftfreq(MEL_NFFT, 1.0 / TARGET_RATE)[None, :]).sum(
+        axis=1
+    ) / (fb.sum(axis=1) + _EPS)
+    return c
+
+
 def log_mel_patch(window: NDArray[np.float64]) -> NDArray[np.float32]:
     """Log-mel spectrogram of a ``WINDOW_LEN`` window at ``TARGET_RATE``.
 
@@ -228,11 +318,28 @@ def _hann(n: int) -> NDArray[np.float64]:
     return h
 
 
-def _spectral(seg: NDArray[np.float64]) -> list[float]:
-    """Spectral shape descriptors + band energies of one segment (Hann, 1024-point FFT)."""
-    n = seg.size
-    spec = np.abs(np.fft.rfft(seg * _hann(n), _NFFT)) ** 2 + _EPS
-    f = np.fft.rfftfreq(_NFFT, 1.0 / TARGET_RATE)
+@lru_cache(maxsize=1)
+def _fft_bands() -> tuple[NDArray[np.float64], tuple[NDArray[np.bool_], ...]]:
+    """Bin frequencies of the ``_NFFT``-point spectrum and the bins of each band."""
+    f: NDArray[np.float64] = np.fft.rfftfreq(_NFFT, 1.0 / TARGET_RATE).astype(np.float64)
+    sels = tuple(
+        (f >= lo) & (f < hi) if hi < _BAND_EDGES_HZ[-1] else (f >= lo)
+        for lo, hi in itertools.pairwise(_BAND_EDGES_HZ)
+    )
+    return f, sels
+
+
+def _power(seg: NDArray[np.float64]) -> NDArray[np.float64]:
+    """|FFT|^2 of a Hann-windowed segment, ``_NFFT`` points (zero-padded)."""
+    p: NDArray[np.float64] = np.abs(np.fft.rfft(seg * _hann(seg.size), _NFFT)) ** 2
+    return p
+
+
+def _spectral(power: NDArray[np.float64]) -> list[float]:
+    """Spectral shape descriptors + band energies of one segment, from its
+    :func:`_power`."""
+    spec = power + _EPS
+    f, sels = _fft_bands()
     total = float(spec.sum())
     p = spec / total
     centroid = float((f * p).sum())
@@ -243,23 +350,16 @@ def _spectral(seg: NDArray[np.float64]) -> list[float]:
     flatness = float(np.exp(np.mean(np.log(spec))) / np.mean(spec))
     ldb = 10.0 * np.log10(spec)
     slope = _slope(f / 1000.0, ldb)  # dB per kHz
-    bands = []
-    for lo, hi in itertools.pairwise(_BAND_EDGES_HZ):
-        sel = (f >= lo) & (f < hi) if hi < _BAND_EDGES_HZ[-1] else (f >= lo)
-        bands.append(10.0 * np.log10(float(spec[sel].sum()) / total + _EPS))
+    bands = [10.0 * np.log10(float(spec[sel].sum()) / total + _EPS) for sel in sels]
     return [centroid, bandwidth, roll85, roll95, flatness, slope, *bands]
 
 
-def _band_abs(seg: NDArray[np.float64]) -> list[float]:
-    """Mean power per bin in each band, dB (Hann, 1024-point FFT): comparable across
-    segments of different lengths."""
-    spec = np.abs(np.fft.rfft(seg * _hann(seg.size), _NFFT)) ** 2 / seg.size + _EPS
-    f = np.fft.rfftfreq(_NFFT, 1.0 / TARGET_RATE)
-    out = []
-    for lo, hi in itertools.pairwise(_BAND_EDGES_HZ):
-        sel = (f >= lo) & (f < hi) if hi < _BAND_EDGES_HZ[-1] else (f >= lo)
-        out.append(10.0 * np.log10(float(spec[sel].mean())))
-    return out
+def _band_abs(power: NDArray[np.float64], n: int) -> list[float]:
+    """Mean power per bin in each band, dB, from the :func:`_power` of an ``n``-sample
+    segment: comparable across segments of different lengths."""
+    spec = power / n + _EPS
+    _, sels = _fft_bands()
+    return [10.0 * np.log10(float(spec[sel].mean())) for sel in sels]
 
 
 def _zcr(seg: NDArray[np.float64]) -> float:
@@ -275,6 +375,9 @@ def features_from_window(window: NDArray[np.float64]) -> NDArray[np.float32]:
     if w.shape != (WINDOW_LEN,):
         raise InputError(f"window must have {WINDOW_LEN} samples, got shape {w.shape}")
     w = w - float(np.mean(w))
+    if float(np.max(np.abs(w))) <= 0.0:
+        raise InputError("window is silent")
+    w = highpass(w)
     peak = float(np.max(np.abs(w)))
     if peak <= 0.0:
         raise InputError("window is silent")
@@ -351,23 +454,22 @@ def features_from_window(window: NDArray[np.float64]) -> NDArray[np.float32]:
 
     # -- spectra -------------------------------------------------------------------
     head_start = N_PRE - 24  # 2 ms before the onset
-    spec_head = _spectral(w[head_start : head_start + _HEAD])
-    spec_tail = _spectral(w[N_PRE + _HEAD :])
+    pw_head = _power(w[head_start : head_start + _HEAD])
+    pw_tail = _power(w[N_PRE + _HEAD :])
+    spec_head = _spectral(pw_head)
+    spec_tail = _spectral(pw_tail)
 
     # channel-independent contrasts (the microphone's response cancels): band levels of
     # the head re the 20 ms before the onset (clamped to -20..60 dB), and re the tail
-    head_abs = np.array(_band_abs(w[head_start : head_start + _HEAD]))
-    pre_abs = np.array(_band_abs(w[:N_PRE]))
-    tail_abs = np.array(_band_abs(w[N_PRE + _HEAD :]))
+    head_abs = np.array(_band_abs(pw_head, _HEAD))
+    pre_abs = np.array(_band_abs(_power(w[:N_PRE]), N_PRE))
+    tail_abs = np.array(_band_abs(pw_tail, WINDOW_LEN - N_PRE - _HEAD))
     onset_gain = np.clip(head_abs - pre_abs, -20.0, 60.0)
     head_tail = np.clip(head_abs - tail_abs, -40.0, 60.0)
 
     # -- log-mel -------------------------------------------------------------------
     patch = log_mel_patch(w).astype(np.float64)
-    fb = _mel_filterbank()
-    centres = (fb * np.fft.rfftfreq(MEL_NFFT, 1.0 / TARGET_RATE)[None, :]).sum(axis=1) / (
-        fb.sum(axis=1) + _EPS
-    )
+    centres = _mel_centres()
     lin = 10.0 ** (patch / 10.0)
     cen_t = (centres[:, None] * lin).sum(axis=0) / (lin.sum(axis=0) + _EPS)  # per frame
     loud = patch.max(axis=0) > -40.0
@@ -406,6 +508,7 @@ def features_from_window(window: NDArray[np.float64]) -> NDArray[np.float32]:
             onset_gain,
             head_tail,
             *pooled,
+            np.array(_subband_features(w)),
         ]
     ).astype(np.float32)
     return np.nan_to_num(vec, nan=0.0, posinf=0.0, neginf=0.0)
