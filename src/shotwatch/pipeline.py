@@ -62,6 +62,13 @@ class Array:
         return float(np.max(self.pos[near, 2]))
 
 
+MIN_HEIGHT_SENSORS = 10
+"""Fewest sensors for a height above ground. A source 30 m or more above the roofs has a
+line of sight to most sensors in range and is heard by many (simulated aerial bursts:
+50-70 sensors); a street-level gun among buildings is heard by few, mostly over
+diffracted paths, and their delays bias a few-sensor height by tens of metres (simulated
+ground shots heard by 7-9 sensors came out 40 m up with a formal 1-sigma of 6 m)."""
+
 UNDERGROUND_M = 30.0
 """A fitted source this far below the highest nearby sensor is taken for the mirror
 image of one above the array (see :func:`_height_agl`)."""
@@ -308,7 +315,8 @@ def _height_agl(
 ) -> tuple[float, float]:
     """Height of the source above the local ground and its 1-sigma, m, from a fit with
     the height free (the association's fit holds it near the array); NaN when the
-    geometry cannot resolve it (1-sigma > 15 m) or fewer than 5 sensors heard it.
+    geometry cannot resolve it (1-sigma > 15 m) or fewer than ``MIN_HEIGHT_SENSORS``
+    heard it.
 
     A nearly flat array cannot tell a source above it from its mirror image below it:
     the fit starts from both (the association's height and its reflection, 60 m up);
@@ -317,7 +325,7 @@ def _height_agl(
     or an RMS residual half as large again) — nothing fires from tens of metres under
     the street."""
     nan = float("nan")
-    if len(ls.pulses) < 5:
+    if len(ls.pulses) < MIN_HEIGHT_SENSORS:
         return nan, nan
     idx = ls.pulses
     k = idx.size

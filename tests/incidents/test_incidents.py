@@ -502,6 +502,16 @@ def test_firecracker_string_is_non_gunfire() -> None:
     assert g.summary == "Probable firecrackers, 40 pops"
 
 
+def test_automatic_burst_with_missed_rounds_is_not_firecrackers() -> None:
+    """Automatic fire (80 ms cycle) of which the sensors missed three rounds: the gaps
+    make the intervals irregular, but they are whole multiples of one cycle."""
+    rng = np.random.default_rng(11)
+    t = np.delete(np.arange(12) * 0.08, [3, 7, 8]) + rng.normal(0, 0.002, 9)
+    g = only(group_incidents(make_shots(t, np.repeat(GROUND[None], 9, 0), score=0.9)))
+    assert g.classification == GUNFIRE
+    assert g.summary == "Multiple rounds, 9 rounds"
+
+
 def test_scattered_burst_with_bad_origin_times_is_not_firecrackers() -> None:
     """Regression (simulated downtown scene through the locator): an automatic burst
     located 30-60 m off, so with origin times off by tens of ms and a near-duplicate,

@@ -40,6 +40,7 @@ def run_suite(
     heard4 = located = 0
     heard_small = located_small = 0  # shots heard by only 4-8 sensors
     rounds_ok = shooters_ok = gun_incidents = 0
+    gun_alerted = gun_non = 0  # true gunfire incidents told gunfire / non-gunfire
     speed_err: list[float] = []
     heading_err: list[float] = []
     confuser_incidents = confuser_gunfire = 0
@@ -107,6 +108,8 @@ def run_suite(
                 if inc is None:
                     continue
                 rounds_ok += int(inc.rounds == ti["rounds"])
+                gun_alerted += int(inc.classification == Classification.GUNFIRE)
+                gun_non += int(inc.classification == Classification.NON_GUNFIRE)
                 shooters_ok += int(inc.shooters == ti["shooters"])
                 if ti["mobile"] and inc.mobile and inc.speed_mps and inc.heading_deg is not None:
                     speed_err.append(abs(inc.speed_mps - ti["speed_mps"]) / ti["speed_mps"])
@@ -128,6 +131,9 @@ def run_suite(
         "crb_ratio_median_urban_open_paths": _med(ratios_urban),
         "rounds_exact_share": round(rounds_ok / max(gun_incidents, 1), 4),
         "shooters_exact_share": round(shooters_ok / max(gun_incidents, 1), 4),
+        "gunfire_incidents_as_gunfire / non_gunfire": (
+            f"{gun_alerted} / {gun_non} of {gun_incidents}"
+        ),
         "mobile_speed_err_median": _med(speed_err),
         "mobile_heading_err_median_deg": _med(heading_err),
         "confuser_scenes_alerted_gunfire": f"{confuser_gunfire} / {confuser_incidents}",

@@ -51,7 +51,8 @@ Method
    evidence) grown slowly with the number of scored shots; a penalty for sources between
    ``elevated_height_m`` and ``aerial_height_m`` above ground; aerial sources (at least
    ``aerial_height_m`` up) are fireworks and always ``non_gunfire``; a firecracker string
-   (many pops at short, irregular intervals from one spot), ground thumps each followed
+   (many pops at short, irregular intervals from one spot; intervals that are whole
+   multiples of one cycle are automatic fire with missed rounds), ground thumps each followed
    by a burst aloft (firework launches) and a long perfectly regular slow cadence
    (hammering, machinery) are penalised; an isolated single impulse heard
    by few sensors is weak. ``confidence`` is the resulting probability that the incident
@@ -736,6 +737,19 @@ def _interval_stats(t: F64) -> tuple[float, float, float]:
     return float(np.median(dt)), cv, float((dt < 0.045).mean())
 
 
+def _cyclic_with_gaps(t: F64, tol: float = 0.2) -> bool:
+    """Whether the intervals are whole multiples of one cycle (automatic fire with
+    rounds the sensors missed): the cycle is the median of the intervals within 1.5
+    times the shortest, and every interval must lie within ``tol`` cycles of a whole
+    number of them (a firecracker string's random intervals do not)."""
+    dt = np.diff(np.sort(t))
+    if dt.size < 3 or float(dt.min()) <= 0:
+        return False
+    cycle = float(np.median(dt[dt <= 1.5 * float(dt.min())]))
+    k = np.maximum(np.round(dt / cycle), 1.0)
+    return bool(np.all(np.abs(dt / cycle - k) <= tol))
+
+
 def _logit(p: float) -> float:
     return math.log(p / (1.0 - p))
 
@@ -792,7 +806,8 @@ def _classify(
         ramp = min(1.0, (h_med - elevated_height_m) / (aerial_height_m - elevated_height_m))
         z -= elevated_max_penalty * ramp
     med_dt, cv, frac_fast = _interval_stats(t)
-    irregular = cv > firecracker_min_cv or frac_fast > 0.2
+    # Irregular intervals, not an automatic weapon's cycle with missed rounds.
+    irregular = (cv > firecracker_min_cv or frac_fast > 0.2) and not _cyclic_with_gaps(t)
     if not aerial and n >= firecracker_min_pops and med_dt < 0.1 and irregular and one_spot:
         kind = "firecracker"
         z -= 6.0

@@ -1,0 +1,60 @@
+"""Height of a located source above the ground (pipeline._height_agl): the mirror
+ambiguity of a flat array, and no height from few sensors."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from shotwatch.core.associate import LocatedShot
+from shotwatch.geo import LocalFrame
+from shotwatch.models import Sensor
+from shotwatch.pipeline import Array, _height_agl
+
+C = 343.0
+
+
+def _flat_array(n: int, seed: int = 0) -> Array:
+    rng = np.random.default_rng(seed)
+    frame = LocalFrame(40.0, -80.0, 250.0)
+    sensors = {}
+    for k in range(n):
+        e, nn = rng.uniform(-600, 600, 2)
+        lat, lon, h = frame.to_geodetic(np.array([e, nn, rng.uniform(5.0, 12.0)]))
+        sensors[f"S{k:02d}"] = Sensor(f"S{k:02d}", float(lat), float(lon), float(h))
+    return Array.from_sensors(sensors)
+
+
+def _shot_at(array: Array, src: np.ndarray, start: np.ndarray) -> tuple[LocatedShot, np.ndarray]:
+    """A shot heard by every sensor of ``array`` from ``src``; the association's fit is
+    given as ``start`` (e.g. the mirror image below the array)."""
+    rng = np.random.default_rng(1)
+    t = np.linalg.norm(array.pos - src, axis=1) / C + rng.normal(0, 2e-4, len(array.ids))
+    shot = LocatedShot(
+        pulses=np.arange(len(array.ids)),
+        pos=start,
+        t0=0.0,
+        cov=np.eye(4),
+        error_radius=1.0,
+        scale=2e-4,
+        residual=np.zeros(len(array.ids)),
+    )
+    return shot, t
+
+
+def test_aerial_source_found_above_the_array_not_at_its_mirror_image() -> None:
+    array = _flat_array(20)
+    src = np.array([100.0, 50.0, 90.0])
+    below = np.array([100.0, 50.0, -70.0])  # where a fit from below the array lands
+    shot, t = _shot_at(array, src, below)
+    h, sigma = _height_agl(array, shot, np.arange(20), t, np.full(20, 2e-4), C, None)
+    ground = array.ground_height(src)
+    assert abs(h - (src[2] - ground)) < 10.0
+    assert sigma < 15.0
+
+
+def test_no_height_from_few_sensors() -> None:
+    array = _flat_array(8)
+    src = np.array([100.0, 50.0, 90.0])
+    shot, t = _shot_at(array, src, src)
+    h, sigma = _height_agl(array, shot, np.arange(8), t, np.full(8, 2e-4), C, None)
+    assert np.isnan(h) and np.isnan(sigma)
