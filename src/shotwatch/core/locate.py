@@ -185,20 +185,29 @@ def refine_batch(
         tau, g = _tt_batch(d, c, w_vec)
         return pp[:, 3:4] + tau, g
 
-    def cost(pp: NDArray[np.float64], w: NDArray[np.float64]) -> NDArray[np.float64]:
-        pred, _ = model(pp)
+    def cost(
+        pp: NDArray[np.float64], pred: NDArray[np.float64], w: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
+        """Weighted squared residuals (+ height prior) of ``pred`` = model(pp)."""
         r = np.where(msk, tt_safe - pred, 0.0)
         out = np.sum(w * r * r, axis=1)
         if zp is not None:
             out = out + prior_w * (pp[:, 2] - zp) ** 2
         return np.asarray(out, dtype=float)
 
+    eye4 = np.eye(4)
+
+    # The model at the current parameters travels with them (``pred``, ``g``): an
+    # accepted trial step has already evaluated it, so it is never recomputed.
     def lm_steps(
-        pp: NDArray[np.float64], w: NDArray[np.float64], steps: int
-    ) -> NDArray[np.float64]:
+        pp: NDArray[np.float64],
+        pred: NDArray[np.float64],
+        g: NDArray[np.float64],
+        w: NDArray[np.float64],
+        steps: int,
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
         lam = np.full(m, 1e-4)
         for _ in range(steps):
-            pred, g = model(pp)
             r = np.where(msk, tt_safe - pred, 0.0)
             jac = np.empty((m, n, 4))
             jac[..., :3] = g  # d pred / d x  (g is the gradient of tau w.r.t. the source)
@@ -209,34 +218,42 @@ def refine_batch(
             if zp is not None:
                 h[:, 2, 2] += prior_w
                 grad[:, 2] += prior_w * (zp - pp[:, 2])
-            c0 = cost(pp, w)
+            c0 = np.sum(w * r * r, axis=1)
+            if zp is not None:
+                c0 = c0 + prior_w * (pp[:, 2] - zp) ** 2
             diag = np.maximum(np.einsum("mii->mi", h), 1e-12)
+            damp = eye4 * diag[:, :, None]
             for _ in range(8):
-                ha = h + lam[:, None, None] * (np.eye(4) * diag[:, :, None])
+                ha = h + lam[:, None, None] * damp
                 step = _solve_batch(ha, grad)
                 pn = pp + step
-                cn = cost(pn, w)
+                pred_n, g_n = model(pn)
+                cn = cost(pn, pred_n, w)
                 better = np.isfinite(cn) & (cn <= c0 * (1 + 1e-12))
-                pp = np.where(better[:, None], pn, pp)
                 lam = np.where(better, np.maximum(lam / 10.0, 1e-9), lam * 10.0)
                 if np.all(better):
+                    pp, pred, g = pn, pred_n, g_n
                     break
-        return pp
+                if np.any(better):
+                    pp = np.where(better[:, None], pn, pp)
+                    pred = np.where(better[:, None], pred_n, pred)
+                    g = np.where(better[:, None, None], g_n, g)
+        return pp, pred, g
 
     # Origin time from the start position: the median of the implied origin times (a
     # closed-form or grid start can be off by tens of ms in time, not in place).
-    tau0, _ = model(np.concatenate([p[:, :3], np.zeros((m, 1))], axis=1))
+    tau0, g_cur = model(np.concatenate([p[:, :3], np.zeros((m, 1))], axis=1))
     implied = np.where(msk, tt_safe - tau0, np.nan)
     med = _masked_median(implied)
     p[:, 3] = np.where(np.isfinite(med), med, p[:, 3])
+    pred_cur = p[:, 3:4] + tau0
     wts = msk.astype(float)
     if robust:
         # Graduated robust scale: generous first (the start may be tens of metres off),
         # then the data's own MAD scale, floored at the a-priori pick sigma.
         floor = np.maximum(np.median(sig, axis=1), 2e-4)
         for it in range(iterations):
-            pred, _ = model(p)
-            r = np.where(msk, tt_safe - pred, 0.0)
+            r = np.where(msk, tt_safe - pred_cur, 0.0)
             if it == 0:
                 scale = np.maximum(floor, 0.01)
             else:
@@ -244,13 +261,12 @@ def refine_batch(
                 mad = np.where(np.isfinite(mad), mad, scale)
                 scale = np.maximum(np.minimum(mad, scale), floor)
             wts = np.where(msk, _robust_weights(r / scale[:, None]), 0.0)
-            p = lm_steps(p, wts / (sig * sig), 2)
+            p, pred_cur, g_cur = lm_steps(p, pred_cur, g_cur, wts / (sig * sig), 2)
     else:
-        p = lm_steps(p, wts / (sig * sig), iterations)
+        p, pred_cur, g_cur = lm_steps(p, pred_cur, g_cur, wts / (sig * sig), iterations)
     inl = msk & (wts > 0.05) if robust else msk.copy()
-    p = lm_steps(p, np.where(inl, 1.0 / (sig * sig), 0.0), 6)
+    p, pred, g = lm_steps(p, pred_cur, g_cur, np.where(inl, 1.0 / (sig * sig), 0.0), 6)
 
-    pred, g = model(p)
     r = np.where(msk, tt_safe - pred, np.nan)
     w = np.where(inl, 1.0 / (sig * sig), 0.0)
     jac = np.empty((m, n, 4))
@@ -272,15 +288,22 @@ def refine_batch(
 
 
 def _masked_median(a: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Row medians ignoring NaN; NaN for an all-NaN row (without a warning)."""
-    if a.shape[0] == 1:  # the common single-problem case, without nanmedian's overhead
-        v = a[0][np.isfinite(a[0])]
-        return np.array([np.median(v) if v.size else np.nan])
-    out = np.full(a.shape[0], np.nan)
-    ok = np.any(np.isfinite(a), axis=1)
-    if np.any(ok):
-        out[ok] = np.nanmedian(a[ok], axis=1)
-    return out
+    """Row medians ignoring NaN; NaN for an all-NaN row (without a warning).
+
+    (A single row ignores infinities too; a row without finite values gives NaN.) Sorted rows, the mean of the two middle
+    values: the same numbers as ``np.median`` / ``np.nanmedian`` without their
+    per-call overhead."""
+    if a.shape[0] == 1:
+        a = np.where(np.isfinite(a), a, np.nan)
+    srt = np.sort(a, axis=1)  # NaN last
+    k = a.shape[1] - np.count_nonzero(np.isnan(a), axis=1)
+    lo = np.maximum((k - 1) // 2, 0)
+    hi = np.minimum(k // 2, max(a.shape[1] - 1, 0))
+    if a.shape[1] == 0:
+        return np.full(a.shape[0], np.nan)
+    rows = np.arange(a.shape[0])
+    out = (srt[rows, lo] + srt[rows, hi]) / 2.0
+    return np.asarray(np.where(np.any(np.isfinite(a), axis=1), out, np.nan), dtype=float)
 
 
 def _solve_batch(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
