@@ -180,10 +180,36 @@ def refine_batch(
         zp = None
     scale = np.full(m, 1e-3)
 
-    def model(pp: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    # The model (the arithmetic of _tt_batch, split): predicted arrivals first, their
+    # gradients only for parameters that are kept (most trial steps are not).
+    calm = w_vec is None or not np.any(w_vec)
+    a_w = 0.0
+    if w_vec is not None and not calm:
+        a_w = c * c - float(w_vec @ w_vec)
+        if a_w <= 0:
+            raise ValueError("wind speed must be below the speed of sound")
+    Aux = tuple[NDArray[np.float64], NDArray[np.float64]]  # offsets, travel times
+
+    def arrivals(pp: NDArray[np.float64]) -> tuple[NDArray[np.float64], Aux]:
+        """Predicted arrival times and what :func:`gradient` needs (offsets, times)."""
         d = s - pp[:, None, :3]
-        tau, g = _tt_batch(d, c, w_vec)
-        return pp[:, 3:4] + tau, g
+        if w_vec is None or calm:
+            dist = np.sqrt(np.einsum("...i,...i->...", d, d))
+            return pp[:, 3:4] + dist / c, (d, dist)
+        dw = d @ w_vec
+        dd = np.einsum("...i,...i->...", d, d)
+        tau = (-dw + np.sqrt(dw * dw + a_w * dd)) / a_w
+        return pp[:, 3:4] + tau, (d, tau)
+
+    def gradient(aux: Aux) -> NDArray[np.float64]:
+        """Gradients of the travel times w.r.t. the source (see _tt_batch)."""
+        d, v = aux
+        if w_vec is None or calm:
+            return np.asarray(-d / (c * np.maximum(v, 1e-9)[..., None]), dtype=float)
+        dwt = d - w_vec * v[..., None]
+        den = dwt @ w_vec + c * c * v
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.asarray(-dwt / np.where(den > 0, den, np.inf)[..., None], dtype=float)
 
     def cost(
         pp: NDArray[np.float64], pred: NDArray[np.float64], w: NDArray[np.float64]
@@ -227,22 +253,23 @@ def refine_batch(
                 ha = h + lam[:, None, None] * damp
                 step = _solve_batch(ha, grad)
                 pn = pp + step
-                pred_n, g_n = model(pn)
+                pred_n, aux_n = arrivals(pn)
                 cn = cost(pn, pred_n, w)
                 better = np.isfinite(cn) & (cn <= c0 * (1 + 1e-12))
                 lam = np.where(better, np.maximum(lam / 10.0, 1e-9), lam * 10.0)
                 if np.all(better):
-                    pp, pred, g = pn, pred_n, g_n
+                    pp, pred, g = pn, pred_n, gradient(aux_n)
                     break
                 if np.any(better):
                     pp = np.where(better[:, None], pn, pp)
                     pred = np.where(better[:, None], pred_n, pred)
-                    g = np.where(better[:, None, None], g_n, g)
+                    g = np.where(better[:, None, None], gradient(aux_n), g)
         return pp, pred, g
 
     # Origin time from the start position: the median of the implied origin times (a
     # closed-form or grid start can be off by tens of ms in time, not in place).
-    tau0, g_cur = model(np.concatenate([p[:, :3], np.zeros((m, 1))], axis=1))
+    tau0, aux0 = arrivals(np.concatenate([p[:, :3], np.zeros((m, 1))], axis=1))
+    g_cur = gradient(aux0)
     implied = np.where(msk, tt_safe - tau0, np.nan)
     med = _masked_median(implied)
     p[:, 3] = np.where(np.isfinite(med), med, p[:, 3])
@@ -290,9 +317,9 @@ def refine_batch(
 def _masked_median(a: NDArray[np.float64]) -> NDArray[np.float64]:
     """Row medians ignoring NaN; NaN for an all-NaN row (without a warning).
 
-    (A single row ignores infinities too; a row without finite values gives NaN.) Sorted rows, the mean of the two middle
-    values: the same numbers as ``np.median`` / ``np.nanmedian`` without their
-    per-call overhead."""
+    A single row ignores infinities too; a row without finite values gives NaN. Sorted
+    rows, the mean of the two middle values: the same numbers as ``np.median`` /
+    ``np.nanmedian`` without their per-call overhead."""
     if a.shape[0] == 1:
         a = np.where(np.isfinite(a), a, np.nan)
     srt = np.sort(a, axis=1)  # NaN last
