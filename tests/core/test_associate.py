@@ -83,3 +83,18 @@ def test_wind_keeps_every_sensor_in_the_shot() -> None:
     assert len(shots) == 1
     assert len(shots[0].pulses) == spos.shape[0]
     assert np.linalg.norm(shots[0].pos[:2] - src[:2]) < 0.5
+
+
+def test_count_distinct_matches_definition() -> None:
+    """Distinct sensors hit per row: the same as OR-ing each sensor's columns."""
+    from shotwatch.core.associate import _count_distinct
+
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        rows, cols = int(rng.integers(0, 20)), int(rng.integers(0, 25))
+        sensors = np.sort(rng.integers(0, int(rng.integers(1, 30)), cols))
+        hits = rng.random((rows, cols)) < rng.random()
+        want = [len({int(s) for s, h in zip(sensors, row, strict=True) if h}) for row in hits]
+        got = _count_distinct(hits, sensors)
+        assert got.dtype == np.int64
+        assert got.tolist() == want

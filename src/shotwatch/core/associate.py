@@ -132,11 +132,24 @@ def _tt(
 
 
 def _count_distinct(hits: NDArray[np.bool_], col_sensor: NDArray[np.int64]) -> NDArray[np.int64]:
-    """Number of distinct sensors hit per row; columns sorted by sensor."""
-    if hits.shape[1] == 0:
+    """Number of distinct sensors hit per row; columns sorted by sensor.
+
+    The columns of a sensor with several pulses are OR-ed into its first column (one
+    vectorised pass per rank within a sensor: few, as a sensor holds few pulses), then
+    the hit sensors are counted."""
+    n_col = hits.shape[1]
+    if n_col == 0:
         return np.zeros(hits.shape[0], dtype=np.int64)
-    starts = np.flatnonzero(np.r_[True, col_sensor[1:] != col_sensor[:-1]])
-    return np.asarray(np.logical_or.reduceat(hits, starts, axis=1).sum(axis=1), dtype=np.int64)
+    first = np.r_[True, col_sensor[1:] != col_sensor[:-1]]
+    starts = np.flatnonzero(first)
+    per_sensor = hits[:, starts]
+    if starts.size < n_col:
+        group = np.cumsum(first) - 1
+        rank = np.arange(n_col) - starts[group]
+        for k in range(1, int(rank.max()) + 1):
+            cols = np.flatnonzero(rank == k)
+            per_sensor[:, group[cols]] |= hits[:, cols]
+    return np.asarray(np.count_nonzero(per_sensor, axis=1), dtype=np.int64)
 
 
 def associate(
