@@ -215,13 +215,14 @@ def refine_batch(
         pp: NDArray[np.float64], pred: NDArray[np.float64], w: NDArray[np.float64]
     ) -> NDArray[np.float64]:
         """Weighted squared residuals (+ height prior) of ``pred`` = model(pp)."""
-        r = np.where(msk, tt_safe - pred, 0.0)
+        r = tt_safe - pred if all_usable else np.where(msk, tt_safe - pred, 0.0)
         out = np.sum(w * r * r, axis=1)
         if zp is not None:
             out = out + prior_w * (pp[:, 2] - zp) ** 2
         return np.asarray(out, dtype=float)
 
     eye4 = np.eye(4)
+    all_usable = bool(msk.all())  # then np.where(msk, x, 0.0) is x itself
 
     # The model at the current parameters travels with them (``pred``, ``g``): an
     # accepted trial step has already evaluated it, so it is never recomputed.
@@ -234,7 +235,7 @@ def refine_batch(
     ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
         lam = np.full(m, 1e-4)
         for _ in range(steps):
-            r = np.where(msk, tt_safe - pred, 0.0)
+            r = tt_safe - pred if all_usable else np.where(msk, tt_safe - pred, 0.0)
             jac = np.empty((m, n, 4))
             jac[..., :3] = g  # d pred / d x  (g is the gradient of tau w.r.t. the source)
             jac[..., 3] = 1.0
@@ -247,6 +248,7 @@ def refine_batch(
             c0 = np.sum(w * r * r, axis=1)
             if zp is not None:
                 c0 = c0 + prior_w * (pp[:, 2] - zp) ** 2
+            c0_tol = c0 * (1 + 1e-12)
             diag = np.maximum(np.einsum("mii->mi", h), 1e-12)
             damp = eye4 * diag[:, :, None]
             for _ in range(8):
@@ -255,12 +257,12 @@ def refine_batch(
                 pn = pp + step
                 pred_n, aux_n = arrivals(pn)
                 cn = cost(pn, pred_n, w)
-                better = np.isfinite(cn) & (cn <= c0 * (1 + 1e-12))
+                better = np.isfinite(cn) & (cn <= c0_tol)
                 lam = np.where(better, np.maximum(lam / 10.0, 1e-9), lam * 10.0)
-                if np.all(better):
+                if better.all():
                     pp, pred, g = pn, pred_n, gradient(aux_n)
                     break
-                if np.any(better):
+                if better.any():
                     pp = np.where(better[:, None], pn, pp)
                     pred = np.where(better[:, None], pred_n, pred)
                     g = np.where(better[:, None, None], gradient(aux_n), g)
