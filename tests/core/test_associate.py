@@ -98,3 +98,19 @@ def test_count_distinct_matches_definition() -> None:
         got = _count_distinct(hits, sensors)
         assert got.dtype == np.int64
         assert got.tolist() == want
+
+
+def test_per_sensor_max_matches_reduceat() -> None:
+    """Per-sensor maxima: bit for bit np.maximum.reduceat, row sums included."""
+    from shotwatch.core.associate import _per_sensor
+
+    rng = np.random.default_rng(6)
+    for _ in range(300):
+        rows, cols = int(rng.integers(0, 20)), int(rng.integers(1, 25))
+        sensors = np.sort(rng.integers(0, int(rng.integers(1, 30)), cols))
+        vals = np.where(rng.random((rows, cols)) < 0.5, rng.normal(10, 10, (rows, cols)), 0.0)
+        starts = np.flatnonzero(np.concatenate(([True], sensors[1:] != sensors[:-1])))
+        want = np.maximum.reduceat(vals, starts, axis=1)
+        got = _per_sensor(vals, sensors, np.maximum)
+        assert got.tobytes() == want.tobytes()
+        assert got.sum(1).tobytes() == want.sum(1).tobytes()

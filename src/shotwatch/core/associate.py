@@ -33,6 +33,7 @@ Pure numpy/scipy: arrays in, arrays out.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -131,24 +132,31 @@ def _tt(
     return np.asarray((-dw + np.sqrt(dw * dw + a * dd)) / a, dtype=float)
 
 
-def _count_distinct(hits: NDArray[np.bool_], col_sensor: NDArray[np.int64]) -> NDArray[np.int64]:
-    """Number of distinct sensors hit per row; columns sorted by sensor.
-
-    The columns of a sensor with several pulses are OR-ed into its first column (one
-    vectorised pass per rank within a sensor: few, as a sensor holds few pulses), then
-    the hit sensors are counted."""
-    n_col = hits.shape[1]
-    if n_col == 0:
-        return np.zeros(hits.shape[0], dtype=np.int64)
-    first = np.r_[True, col_sensor[1:] != col_sensor[:-1]]
+def _per_sensor(values: NDArray[Any], col_sensor: NDArray[np.int64], op: np.ufunc) -> NDArray[Any]:
+    """``op``-reduction of each row over the columns of each sensor, (rows, sensors);
+    columns sorted by sensor. The same as ``op.reduceat`` at the sensors' first
+    columns (the same binary operations in the same order), but vectorised over the
+    sensors: the columns of a sensor with several pulses are folded into its first, one
+    pass per rank within a sensor (few: a sensor holds few pulses)."""
+    n_col = values.shape[1]
+    first = np.concatenate(([True], col_sensor[1:] != col_sensor[:-1]))
     starts = np.flatnonzero(first)
-    per_sensor = hits[:, starts]
+    out = np.take(values, starts, axis=1)  # C order, like reduceat (row sums follow)
     if starts.size < n_col:
         group = np.cumsum(first) - 1
         rank = np.arange(n_col) - starts[group]
         for k in range(1, int(rank.max()) + 1):
             cols = np.flatnonzero(rank == k)
-            per_sensor[:, group[cols]] |= hits[:, cols]
+            at = group[cols]
+            out[:, at] = op(out[:, at], values[:, cols])
+    return out
+
+
+def _count_distinct(hits: NDArray[np.bool_], col_sensor: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Number of distinct sensors hit per row; columns sorted by sensor."""
+    if hits.shape[1] == 0:
+        return np.zeros(hits.shape[0], dtype=np.int64)
+    per_sensor = _per_sensor(hits, col_sensor, np.logical_or)
     return np.asarray(np.count_nonzero(per_sensor, axis=1), dtype=np.int64)
 
 
@@ -706,9 +714,8 @@ def _search(
         return None
     # Fine: the best coarse points (most sensors, then the loudest set: with few
     # sensors many points tie on the count), origin time from each gathered pulse.
-    starts = np.flatnonzero(np.r_[True, cs[1:] != cs[:-1]])
     csnr = psnr[cand]
-    strength = np.maximum.reduceat(np.where(hit_c, csnr[None, :], 0.0), starts, axis=1).sum(1)
+    strength = _per_sensor(np.where(hit_c, csnr[None, :], 0.0), cs, np.maximum).sum(1)
     top = np.flatnonzero(counts >= best - 1)
     top = top[np.lexsort((-strength[top], -counts[top]))][: cfg.fine_candidates]
     best_score: tuple[int, float, float] | None = None
@@ -733,8 +740,7 @@ def _search(
         # Among equally many sensors: the loudest set (direct sound is the strongest
         # arrival at a sensor; a set of equal size built of echoes is weaker), then
         # the tightest.
-        starts = np.flatnonzero(np.r_[True, qs[1:] != qs[:-1]])
-        strength = np.maximum.reduceat(np.where(hs, qsnr[None, :], 0.0), starts, axis=1).sum(1)
+        strength = _per_sensor(np.where(hs, qsnr[None, :], 0.0), qs, np.maximum).sum(1)
         loud = np.round(strength / (3.0 * k))  # mean level per sensor, 3 dB steps
         j = int(np.lexsort((spread, -loud))[0])
         fi, ai = sel[j]
@@ -785,7 +791,7 @@ def _nearest_per_sensor(
         return np.zeros(0, dtype=np.int64)
     idx = np.flatnonzero(keep)
     idx = idx[np.lexsort((np.abs(r[idx]), cs[idx]))]
-    first = np.r_[True, cs[idx][1:] != cs[idx][:-1]]
+    first = np.concatenate(([True], cs[idx][1:] != cs[idx][:-1]))
     return np.asarray(cand[idx[first]], dtype=np.int64)
 
 
