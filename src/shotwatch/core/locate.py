@@ -36,6 +36,7 @@ one core possible. :func:`locate` is the one-problem convenience wrapper.
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -251,6 +252,19 @@ def refine_batch(
             c0_tol = c0 * (1 + 1e-12)
             diag = np.maximum(np.einsum("mii->mi", h), 1e-12)
             damp = eye4 * diag[:, :, None]
+            if m == 1:  # one problem: the damping bookkeeping on Python floats
+                lam1, c0_1 = float(lam[0]), float(c0_tol[0])
+                for _ in range(8):
+                    pn = pp + _solve_batch(h + lam1 * damp, grad)
+                    pred_n, aux_n = arrivals(pn)
+                    cn1 = float(cost(pn, pred_n, w)[0])
+                    if math.isfinite(cn1) and cn1 <= c0_1:
+                        lam1 = max(lam1 / 10.0, 1e-9)
+                        pp, pred, g = pn, pred_n, gradient(aux_n)
+                        break
+                    lam1 = lam1 * 10.0
+                lam = np.full(1, lam1)
+                continue
             for _ in range(8):
                 ha = h + lam[:, None, None] * damp
                 step = _solve_batch(ha, grad)
