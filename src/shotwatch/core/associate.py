@@ -156,6 +156,8 @@ def _count_distinct(hits: NDArray[np.bool_], col_sensor: NDArray[np.int64]) -> N
     """Number of distinct sensors hit per row; columns sorted by sensor."""
     if hits.shape[1] == 0:
         return np.zeros(hits.shape[0], dtype=np.int64)
+    if np.all(col_sensor[1:] != col_sensor[:-1]):  # one column per sensor
+        return np.asarray(np.count_nonzero(hits, axis=1), dtype=np.int64)
     per_sensor = _per_sensor(hits, col_sensor, np.logical_or)
     return np.asarray(np.count_nonzero(per_sensor, axis=1), dtype=np.int64)
 
