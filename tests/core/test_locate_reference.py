@@ -198,8 +198,8 @@ def test_refine_batch_matches_reference(seed: int) -> None:
     wind = None if seed % 2 else wind_vector(float(rng.uniform(0, 12)), float(rng.uniform(0, 360)))
     robust = seed % 5 != 4
     kw = {"wind": wind, "z_sigma": 15.0 if seed % 7 else None, "robust": robust}
-    got = refine_batch(**prob, c=C, **kw)  # type: ignore[arg-type]
-    want = _reference_refine_batch(**prob, c=C, **kw)  # type: ignore[arg-type]
+    got = refine_batch(**prob, c=C, **kw)
+    want = _reference_refine_batch(**prob, c=C, **kw)
     for name in ("pos", "t0", "cov", "residual", "inlier", "scale", "error_radius", "ok"):
         a, b = getattr(got, name), getattr(want, name)
         assert a.shape == b.shape and a.tobytes() == b.tobytes(), name
