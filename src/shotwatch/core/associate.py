@@ -209,12 +209,19 @@ def associate(
     # whole batch cannot count against a candidate).
     online = np.unique(psens)
 
+    near_sensors: dict[int, NDArray[np.bool_]] = {}  # per seed sensor, by sensor index
+
     def candidates_for(p0: int, free: NDArray[np.bool_]) -> NDArray[np.int64]:
         s0 = int(psens[p0])
-        neigh = np.asarray(tree.query_ball_point(spos[s0, :2], 2.0 * cfg.max_range_m), dtype=int)
+        near = near_sensors.get(s0)
+        if near is None:
+            neigh = np.asarray(tree.query_ball_point(spos[s0, :2], 2.0 * cfg.max_range_m), int)
+            near = np.zeros(spos.shape[0], dtype=bool)
+            near[neigh] = True
+            near_sensors[s0] = near
         lo, hi = np.searchsorted(pt_sorted, [pt[p0] - win, pt[p0] + win])
         cand = order[lo:hi]
-        cand = cand[free[cand] & np.isin(psens[cand], neigh)]
+        cand = cand[free[cand] & near[psens[cand]]]
         # TDOA bound: |t_i - t_0| <= |s_i - s_0| / c (+ slack for picking and blocking).
         dist0 = np.linalg.norm(spos[psens[cand]] - spos[s0], axis=1)
         return np.asarray(cand[np.abs(pt[cand] - pt[p0]) <= dist0 / c_slow + 0.02], dtype=np.int64)
