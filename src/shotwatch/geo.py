@@ -8,6 +8,7 @@ Reference: B. Hofmann-Wellenhof et al., *GNSS*, Springer 2008, §10.2.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +19,16 @@ _F = 1.0 / 298.257223563
 _E2 = _F * (2.0 - _F)
 _B = _A * (1.0 - _F)
 _EP2 = (_A**2 - _B**2) / _B**2
+EARTH_R = 6371008.8
+"""Mean Earth radius, m (IUGG)."""
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle (haversine) distance on the mean sphere, metres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_R * math.asin(min(1.0, math.sqrt(a)))
 
 
 def geodetic_to_ecef(lat: ArrayLike, lon: ArrayLike, h: ArrayLike) -> NDArray[np.float64]:

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from shotwatch.geo import distance_m
 from shotwatch.models import Incident, Pulse, Sensor, Shot, Weather
 
 BatchLocate = Callable[[dict[str, Sensor], list[Pulse], Weather | None], list[Incident]]
@@ -47,12 +48,6 @@ class _Known:
     rounds: int
     seen: float
     shots: tuple[float, ...] = field(default_factory=tuple)
-
-
-def _metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Equirectangular distance, metres (exact enough within a city)."""
-    k = math.cos(math.radians((lat1 + lat2) / 2))
-    return 6371008.8 * math.radians(math.hypot(lat2 - lat1, (lon2 - lon1) * k))
 
 
 class StreamingLocator:
@@ -156,7 +151,7 @@ class StreamingLocator:
                     k
                     for k in self._known
                     if abs(k.t - first.t) <= self.match_s
-                    and _metres(k.lat, k.lon, first.lat, first.lon) <= self.match_m
+                    and distance_m(k.lat, k.lon, first.lat, first.lon) <= self.match_m
                 ),
                 None,
             )

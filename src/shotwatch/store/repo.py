@@ -8,7 +8,6 @@ alerts and release requests. Functions raise :class:`~shotwatch.errors.NotFoundE
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from shotwatch.alerts.cad import PERTINENT, PERTINENT_LABEL, compass, draft_call, what_was_heard
 from shotwatch.errors import InputError, NotFoundError
+from shotwatch.geo import distance_m
 from shotwatch.models import Incident, Pulse, Sensor
 from shotwatch.store.db import Database
 from shotwatch.store.tables import (
@@ -36,19 +36,10 @@ from shotwatch.store.tables import (
 from shotwatch.timeutil import format_utc
 
 YEAR_S = 365.25 * 86400.0
-EARTH_R = 6371008.8
 
 
 def _utc(t: float | None) -> str | None:
     return None if t is None else format_utc(t)
-
-
-def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle (haversine) distance, metres."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_R * math.asin(min(1.0, math.sqrt(a)))
 
 
 # ----------------------------------------------------------------------------- users
