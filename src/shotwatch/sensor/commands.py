@@ -27,6 +27,22 @@ def register(app: typer.Typer) -> None:
     app.add_typer(sensor_app, name="sensor")
 
 
+def _start(
+    verbose: bool, server: str | None, mqtt: str | None, out: str | None, clip_format: str
+) -> None:
+    """What ``run`` and ``replay`` check and set up first: logging, exactly one transport,
+    a known clip format."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if len([t for t in (server, mqtt, out) if t]) != 1:
+        raise InputError("give exactly one of --server, --mqtt, --out")
+    if clip_format not in ("flac", "wav", "none"):
+        raise InputError(f"--clip-format must be flac, wav or none, got {clip_format!r}")
+
+
 @sensor_app.command("run")
 def run(
     *,
@@ -102,16 +118,7 @@ def run(
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Pick impulses in audio and report them as pulses (HTTP, MQTT or a JSON-lines file)."""
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    targets = [t for t in (server, mqtt, out) if t]
-    if len(targets) != 1:
-        raise InputError("give exactly one of --server, --mqtt, --out")
-    if clip_format not in ("flac", "wav", "none"):
-        raise InputError(f"--clip-format must be flac, wav or none, got {clip_format!r}")
+    _start(verbose, server, mqtt, out, clip_format)
     if block_ms is not None and not 1.0 <= block_ms <= 10_000.0:
         raise InputError(f"--block-ms must be 1-10000, got {block_ms}")
     if flush_timeout < 0:
@@ -290,17 +297,9 @@ def replay_cmd(
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Replay a recorded deployment (clips.csv) as live sensors, in global time order."""
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    if len([t for t in (server, mqtt, out) if t]) != 1:
-        raise InputError("give exactly one of --server, --mqtt, --out")
+    _start(verbose, server, mqtt, out, clip_format)
     if server and tokens is None:
         raise InputError("--server needs --tokens (sensor_id,token CSV)")
-    if clip_format not in ("flac", "wav", "none"):
-        raise InputError(f"--clip-format must be flac, wav or none, got {clip_format!r}")
     if realtime and speed is not None:
         raise InputError("give --realtime or --speed, not both")
     if speed is not None and not speed > 0:
