@@ -609,29 +609,8 @@ def _echoes_all(
     boxes = index.boxes
     pos = world.sensor_pos
     ev = np.unique(pe)
-    # (event, box) pairs of the buildings near each source, through the index cells
-    g = index.cell
-    nx, ny = index.shape
-    lo = np.floor((S[ev, :2] - radius - index.origin) / g).astype(np.intp).clip(0, [nx - 1, ny - 1])
-    hi = np.floor((S[ev, :2] + radius - index.origin) / g).astype(np.intp).clip(0, [nx - 1, ny - 1])
-    wx, wy = hi[:, 0] - lo[:, 0] + 1, hi[:, 1] - lo[:, 1] + 1
-    ncell = wx * wy
-    e_rep = np.repeat(np.arange(len(ev)), ncell)
-    local = np.arange(ncell.sum()) - np.repeat(np.cumsum(ncell) - ncell, ncell)
-    cell = (lo[e_rep, 0] + local // wy[e_rep]) * ny + lo[e_rep, 1] + local % wy[e_rep]
-    cnt = index.start[cell + 1] - index.start[cell]
-    e_box = np.repeat(e_rep, cnt)
-    offs = np.repeat(index.start[cell], cnt) + (
-        np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-    )
-    key = np.unique(e_box * len(boxes) + index.ids[offs])
-    eb_e, eb_b = key // len(boxes), key % len(boxes)
-    b = boxes[eb_b]
-    src_eb = S[ev[eb_e]]
-    ctr = (b[:, :2] + b[:, 3:5]) / 2
-    halfdiag = np.hypot(b[:, 3] - b[:, 0], b[:, 4] - b[:, 1]) / 2
-    near = np.hypot(*(ctr - src_eb[:, :2]).T) - halfdiag <= radius
-    eb_e, eb_b = eb_e[near], eb_b[near]
+    # (event, box) pairs of the buildings near each source
+    eb_e, eb_b = _near_box_pairs(world, S[ev], radius)
     if len(eb_e) == 0:
         return
     # join with the event's sensors: rows (event, box, sensor)
