@@ -39,7 +39,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
-from shotwatch.core.locate import BatchFix, closed_form_2d, refine_batch
+from shotwatch.core.locate import closed_form_2d, refine_batch
 
 __all__ = ["AssociationConfig", "LocatedShot", "associate"]
 
@@ -103,6 +103,30 @@ class LocatedShot:
     scale: float
     residual: NDArray[np.float64]
     echoes: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Obs:
+    """What every step of :func:`associate` works on: sensor positions (S, 3), the sensor
+    index, time, a-priori sigma and SNR of each pulse (P,), sound speed, wind, tuning."""
+
+    spos: NDArray[np.float64]
+    psens: NDArray[np.int64]
+    pt: NDArray[np.float64]
+    psig: NDArray[np.float64]
+    psnr: NDArray[np.float64]
+    c: float
+    wind: NDArray[np.float64] | None
+    cfg: AssociationConfig
+
+    @property
+    def c_slow(self) -> float:
+        """Slowest effective sound speed (upwind), m/s: for time-window bounds."""
+        return self.c - (0.0 if self.wind is None else float(np.linalg.norm(self.wind)))
+
+    def tt(self, src: NDArray[np.float64], rcv: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Travel times through the wind (:func:`_tt`)."""
+        return _tt(src, rcv, self.c, self.wind)
 
 
 def _disc_grid(step: float, radius: float) -> NDArray[np.float64]:
@@ -198,12 +222,13 @@ def associate(
         else np.maximum(np.asarray(pulse_sigma, dtype=float), cfg.min_pulse_sigma_s)
     )
     psnr = np.zeros(n_p) if pulse_snr is None else np.nan_to_num(np.asarray(pulse_snr, float))
+    ob = _Obs(spos, psens, pt, psig, psnr, float(c), wind, cfg)
     order = np.argsort(pt, kind="stable")
     pt_sorted = pt[order]
     tree = cKDTree(spos[:, :2])
     coarse = _disc_grid(cfg.coarse_step_m, cfg.seed_radius_m)
     fine = _disc_grid(cfg.fine_step_m, 1.5 * cfg.coarse_step_m)
-    c_slow = c - (0.0 if wind is None else float(np.linalg.norm(wind)))  # upwind speed
+    c_slow = ob.c_slow
     win = 2.0 * cfg.max_range_m / c_slow
     # Sensors online: those that reported anything (a sensor that hears nothing for the
     # whole batch cannot count against a candidate).
@@ -237,8 +262,8 @@ def associate(
     def search_from(cand: NDArray[np.int64], p0: int, *, early_reject: bool) -> LocatedShot | None:
         """The coarse-to-fine search seeded by pulse ``p0`` over candidate pulses."""
         return _search(
-            spos, psens, pt, psig, psnr, cand, int(psens[p0]), float(pt[p0]), c, wind,
-            coarse, fine, cfg, online if early_reject else None,
+            ob, cand, int(psens[p0]), float(pt[p0]), coarse, fine,
+            online if early_reject else None,
         )  # fmt: skip
 
     def run_pass(eligible: NDArray[np.bool_]) -> int:
@@ -262,7 +287,7 @@ def associate(
                 continue
             covered[shot.pulses] = True
             # Its echoes and late arrivals are explained too: they seed nothing new.
-            _absorb(shot, spos, psens, pt, psnr, covered, c, wind, cfg)
+            _absorb(shot, ob, covered)
             pool.append(shot)
         # 2. Greedy best-first acceptance: most sensors first; a candidate that shares pulses
         #    with accepted shots is re-solved on its free pulses and queued again.
@@ -285,7 +310,7 @@ def associate(
             # Mixtures of two rounds fit their own pulses but find no support elsewhere.
             pool.sort(
                 key=lambda s: (
-                    _support(s, spos, psens, pt, ~assigned, c, wind, cfg),
+                    _support(s, ob, ~assigned),
                     len(s.pulses),
                     float(np.sum(psnr[s.pulses])) - s.scale / 1e-3,
                 )
@@ -307,14 +332,14 @@ def associate(
             few = len(shot.pulses) < cfg.strong_sensors
             if shot.scale > (scale_limit_few if few else scale_limit):
                 continue
-            if not _plausible(shot, spos, psens, pt, psnr, online, c, wind, cfg):
+            if not _plausible(shot, ob, online):
                 continue
             if np.mean(dominated[shot.pulses]) > cfg.max_dominated_share:
                 continue  # built of reflections of louder impulses
-            if _is_echo_ghost(shot, shots, psens, pt, psnr, cfg):
+            if _is_echo_ghost(shot, shots, ob):
                 continue
             assigned[shot.pulses] = True
-            shot.echoes.extend(_absorb(shot, spos, psens, pt, psnr, assigned, c, wind, cfg))
+            shot.echoes.extend(_absorb(shot, ob, assigned))
             shots.append(shot)
         return len(shots) - accepted
 
@@ -331,22 +356,15 @@ def associate(
             if not found:
                 break
     shots.sort(key=lambda s: s.t0)
-    _resolve_ambiguous(shots, spos, psens, pt, psig, psnr, assigned, c, wind, cfg)
-    _more_rounds(shots, spos, psens, pt, psig, psnr, assigned, c, wind, cfg)
+    _resolve_ambiguous(shots, ob, assigned)
+    _more_rounds(shots, ob, assigned)
     return shots
 
 
 def _more_rounds(
     shots: list[LocatedShot],
-    spos: NDArray[np.float64],
-    psens: NDArray[np.int64],
-    pt: NDArray[np.float64],
-    psig: NDArray[np.float64],
-    psnr: NDArray[np.float64],
+    ob: _Obs,
     assigned: NDArray[np.bool_],
-    c: float,
-    wind: NDArray[np.float64] | None,
-    cfg: AssociationConfig,
 ) -> None:
     """Further rounds from the place of a well-heard shot (``strong_sensors`` or more).
 
@@ -359,6 +377,7 @@ def _more_rounds(
     half as many sensors as the anchor (the same gun at the same place), and be at
     least ``min_cycle_s`` from every shot already at that place (no weapon cycles
     faster)."""
+    psnr, cfg = ob.psnr, ob.cfg
     anchors = sorted(
         (o for o in shots if len(o.pulses) >= cfg.strong_sensors),
         key=lambda o: (len(o.pulses), float(np.sum(psnr[o.pulses]))),
@@ -367,7 +386,7 @@ def _more_rounds(
     for anchor in anchors:
         lo, hi = anchor.t0 - cfg.burst_window_s, anchor.t0 + cfg.burst_window_s
         while True:
-            shot = _refit_at(anchor, spos, psens, pt, psig, assigned, lo, hi, c, wind, cfg)
+            shot = _refit_at(anchor, ob, assigned, lo, hi)
             if shot is None:
                 break
             snr = psnr[shot.pulses]
@@ -376,27 +395,20 @@ def _more_rounds(
                 and float(np.linalg.norm(shot.pos[:2] - o.pos[:2])) < cfg.same_place_m
                 for o in shots
             )
-            weak = bool(np.any(snr != 0)) and float(np.median(snr)) < cfg.min_median_snr_db
-            weak = weak or 2 * len(shot.pulses) < len(anchor.pulses)
+            faint = bool(np.any(snr != 0)) and float(np.median(snr)) < cfg.min_median_snr_db
+            weak = faint or 2 * len(shot.pulses) < len(anchor.pulses)
             assigned[shot.pulses] = True  # tried: these pulses do not seed again
             if too_close or weak:
                 continue
-            shot.echoes.extend(_absorb(shot, spos, psens, pt, psnr, assigned, c, wind, cfg))
+            shot.echoes.extend(_absorb(shot, ob, assigned))
             shots.append(shot)
     shots.sort(key=lambda s: s.t0)
 
 
 def _resolve_ambiguous(
     shots: list[LocatedShot],
-    spos: NDArray[np.float64],
-    psens: NDArray[np.int64],
-    pt: NDArray[np.float64],
-    psig: NDArray[np.float64],
-    psnr: NDArray[np.float64],
+    ob: _Obs,
     assigned: NDArray[np.bool_],
-    c: float,
-    wind: NDArray[np.float64] | None,
-    cfg: AssociationConfig,
 ) -> None:
     """Shots heard by few sensors (<= ``ambiguous_max_sensors``, or at most half as many
     as a credible shot of their burst) fit any consistent set
@@ -410,6 +422,7 @@ def _resolve_ambiguous(
     covers metres between rounds), or when the anchor is heard by at least
     ``strong_sensors`` and twice as many sensors as each of them. Otherwise they are
     left as they were."""
+    psnr, cfg = ob.psnr, ob.cfg
 
     def weight(o: LocatedShot) -> tuple[int, float]:
         return len(o.pulses), float(np.sum(psnr[o.pulses]))
@@ -434,7 +447,7 @@ def _resolve_ambiguous(
         hi = max(o.t0 for o in weak) + 1.0
         new: list[LocatedShot] = []
         while True:
-            shot = _refit_at(anchor, spos, psens, pt, psig, assigned, lo, hi, c, wind, cfg)
+            shot = _refit_at(anchor, ob, assigned, lo, hi)
             if shot is None:
                 break
             assigned[shot.pulses] = True
@@ -457,22 +470,17 @@ def _resolve_ambiguous(
 
 def _refit_at(
     anchor: LocatedShot,
-    spos: NDArray[np.float64],
-    psens: NDArray[np.int64],
-    pt: NDArray[np.float64],
-    psig: NDArray[np.float64],
+    ob: _Obs,
     assigned: NDArray[np.bool_],
     lo: float,
     hi: float,
-    c: float,
-    wind: NDArray[np.float64] | None,
-    cfg: AssociationConfig,
 ) -> LocatedShot | None:
     """The largest set of free pulses agreeing on one origin time in [lo, hi] for a
     source at ``anchor``'s place, robustly fitted from there; None if it is smaller than
     ``min_sensors``, moves away, or keeps a pulse out."""
+    spos, psens, pt, cfg = ob.spos, ob.psens, ob.pt, ob.cfg
     pool = np.flatnonzero(~assigned)
-    tau = pt[pool] - _tt(anchor.pos, spos[psens[pool]], c, wind)
+    tau = pt[pool] - ob.tt(anchor.pos, spos[psens[pool]])
     keep = (tau >= lo) & (tau <= hi)
     pool, tau = pool[keep], tau[keep]
     if pool.size < cfg.min_sensors:
@@ -485,14 +493,14 @@ def _refit_at(
     if cnt[a] < cfg.min_sensors:
         return None
     chosen = _nearest_per_sensor(
-        spos, psens[pool], pt[pool], pool.astype(np.int64), anchor.pos, float(tau[a]), c,
-        wind, cfg.fine_tol_s,
+        ob, psens[pool], pt[pool], pool.astype(np.int64), anchor.pos, float(tau[a]),
+        cfg.fine_tol_s,
     )  # fmt: skip
     if chosen.size < cfg.min_sensors:
         return None
-    shot, fix = _fit_shot(chosen, anchor.pos, float(tau[a]), spos, psens, pt, psig, c, wind, cfg)
+    shot, ok = _fit_shot(chosen, anchor.pos, float(tau[a]), ob)
     near = float(np.linalg.norm(shot.pos[:2] - anchor.pos[:2])) < cfg.same_place_m
-    if not (fix.ok[0] and near and bool(np.all(fix.inlier[0]))):
+    if not (ok and near and shot.pulses.size == chosen.size):
         return None
     if shot.scale > max(1.5 * anchor.scale + 1e-3, cfg.max_scale_s / 2):
         return None
@@ -503,17 +511,12 @@ def _fit_shot(
     chosen: NDArray[np.int64],
     x0: NDArray[np.float64],
     t0: float,
-    spos: NDArray[np.float64],
-    psens: NDArray[np.int64],
-    pt: NDArray[np.float64],
-    psig: NDArray[np.float64],
-    c: float,
-    wind: NDArray[np.float64] | None,
-    cfg: AssociationConfig,
+    ob: _Obs,
     z_prior: float | None = None,
-) -> tuple[LocatedShot, BatchFix]:
+) -> tuple[LocatedShot, bool]:
     """Robust fit of the ``chosen`` pulses from (``x0``, ``t0``), height prior at
-    ``z_prior`` (default: the start's height); the shot keeps the inliers only.
+    ``z_prior`` (default: the start's height); the shot keeps the inliers only. Returns
+    the shot and whether the fit converged.
 
     With few sensors (fewer than ``strong_sensors``) the arrival-time surface has
     several minima: four arrivals fit a point source exactly at two roots, and a robust
@@ -524,6 +527,7 @@ def _fit_shot(
     has the lowest truncated (MSAC) cost: squared residuals capped at ``accept_tol_s``
     (a dropped arrival costs the cap), plus the height prior in units of 1 ms
     (Torr & Zisserman, CVIU 78, 2000)."""
+    spos, psens, pt, psig, c, wind, cfg = ob.spos, ob.psens, ob.pt, ob.psig, ob.c, ob.wind, ob.cfg
     zp = float(x0[2] if z_prior is None else z_prior)
     starts = [np.asarray(x0, dtype=float)]
     t_starts = [t0]
@@ -563,29 +567,20 @@ def _fit_shot(
         scale=float(fix.scale[b]),
         residual=fix.residual[b][inl],
     )
-    one = BatchFix(
-        fix.pos[b : b + 1], fix.t0[b : b + 1], fix.cov[b : b + 1], fix.residual[b : b + 1],
-        fix.inlier[b : b + 1], fix.scale[b : b + 1], fix.error_radius[b : b + 1],
-        fix.ok[b : b + 1],
-    )  # fmt: skip
-    return shot, one
+    return shot, bool(fix.ok[b])
 
 
 def _support(
     shot: LocatedShot,
-    spos: NDArray[np.float64],
-    psens: NDArray[np.int64],
-    pt: NDArray[np.float64],
+    ob: _Obs,
     free: NDArray[np.bool_],
-    c: float,
-    wind: NDArray[np.float64] | None,
-    cfg: AssociationConfig,
 ) -> int:
     """Distinct sensors holding a free pulse within [-accept_tol, +late_window] of the
     arrival predicted for ``shot`` (its own pulses included)."""
+    spos, psens, pt, cfg = ob.spos, ob.psens, ob.pt, ob.cfg
     idx = np.flatnonzero(free)
     idx = np.union1d(idx, shot.pulses)
-    r = pt[idx] - shot.t0 - _tt(shot.pos, spos[psens[idx]], c, wind)
+    r = pt[idx] - shot.t0 - ob.tt(shot.pos, spos[psens[idx]])
     ok = (r > -cfg.accept_tol_s) & (r < cfg.late_window_s)
     return int(np.unique(psens[idx[ok]]).size)
 
@@ -619,38 +614,27 @@ def _near_heard(
     pos: NDArray[np.float64],
     t0: float,
     n: int,
-    spos: NDArray[np.float64],
-    psens: NDArray[np.int64],
-    pt: NDArray[np.float64],
+    ob: _Obs,
     online: NDArray[np.int64],
-    c: float,
-    wind: NDArray[np.float64] | None,
-    cfg: AssociationConfig,
     early_s: float = 0.01,
 ) -> float:
     """Share of the ``n`` online sensors nearest to ``pos`` that hold a pulse within
     [-``early_s``, +150 ms] of the arrival predicted for a source at (``pos``, ``t0``)
     (``early_s``: the precision of the prediction; a blocked path is only ever late)."""
+    spos, psens, pt = ob.spos, ob.psens, ob.pt
     d = np.linalg.norm(spos[online] - pos, axis=1)
     nearest = online[np.argsort(d)][:n]
-    c_slow = c - (0.0 if wind is None else float(np.linalg.norm(wind)))
-    lo, hi = t0 - early_s, t0 + (float(d.max()) if d.size else 0.0) / c_slow + 0.15
+    lo, hi = t0 - early_s, t0 + (float(d.max()) if d.size else 0.0) / ob.c_slow + 0.15
     w = (pt > lo) & (pt < hi) & np.isin(psens, nearest)
-    r = pt[w] - t0 - _tt(pos, spos[psens[w]], c, wind)
+    r = pt[w] - t0 - ob.tt(pos, spos[psens[w]])
     heard = np.unique(psens[w][(r > -early_s) & (r < 0.15)])
     return float(np.isin(nearest, heard).mean()) if n else 0.0
 
 
 def _plausible(
     shot: LocatedShot,
-    spos: NDArray[np.float64],
-    psens: NDArray[np.int64],
-    pt: NDArray[np.float64],
-    psnr: NDArray[np.float64],
+    ob: _Obs,
     online: NDArray[np.int64],
-    c: float,
-    wind: NDArray[np.float64] | None,
-    cfg: AssociationConfig,
 ) -> bool:
     """Physical plausibility of a candidate beyond its timing fit.
 
@@ -661,8 +645,9 @@ def _plausible(
     their apparent source lies wherever the geometry puts it, not next to the sensors
     that heard it. With SNRs known, the median inlier SNR must reach ``min_median_snr_db``.
     """
+    spos, psnr, cfg = ob.spos, ob.psnr, ob.cfg
     n = len(shot.pulses)
-    ratio = _near_heard(shot.pos, shot.t0, n, spos, psens, pt, online, c, wind, cfg)
+    ratio = _near_heard(shot.pos, shot.t0, n, ob, online)
     few = n < cfg.strong_sensors
     snr = psnr[shot.pulses]
     loud = bool(np.any(snr != 0)) and float(np.median(snr)) >= cfg.loud_snr_db
@@ -688,21 +673,15 @@ def _plausible(
 
 
 def _search(
-    spos: NDArray[np.float64],
-    psens: NDArray[np.int64],
-    pt: NDArray[np.float64],
-    psig: NDArray[np.float64],
-    psnr: NDArray[np.float64],
+    ob: _Obs,
     cand: NDArray[np.int64],
     s0: int,
     t_seed: float,
-    c: float,
-    wind: NDArray[np.float64] | None,
     coarse: NDArray[np.float64],
     fine: NDArray[np.float64],
-    cfg: AssociationConfig,
     online: NDArray[np.int64] | None = None,
 ) -> LocatedShot | None:
+    spos, psens, pt, psnr, c, cfg = ob.spos, ob.psens, ob.pt, ob.psnr, ob.c, ob.cfg
     cand = cand[np.argsort(psens[cand], kind="stable")]
     cs = psens[cand]
     ct = pt[cand]
@@ -712,8 +691,8 @@ def _search(
     # gathered per pulse.
     g = np.column_stack([coarse + spos[s0, :2], np.full(coarse.shape[0], z_ref)])
     col = np.searchsorted(local, cs)
-    tt_s = _tt(g, spos[local], c, wind)  # (G, S_local)
-    tt_seed = _tt(g, spos[s0 : s0 + 1], c, wind)[:, 0]
+    tt_s = ob.tt(g, spos[local])  # (G, S_local)
+    tt_seed = ob.tt(g, spos[s0 : s0 + 1])[:, 0]
     r = ct[None, :] - (t_seed - tt_seed)[:, None] - tt_s[:, col]
     tol_c = 1.5 * cfg.coarse_step_m / c
     hit_c = np.abs(r) < tol_c
@@ -733,7 +712,7 @@ def _search(
         qm = np.abs(r[gi]) < tol_c  # only the pulses this coarse point gathered
         qs, qt, qsnr = cs[qm], ct[qm], psnr[cand[qm]]
         fg = np.column_stack([fine + g[gi, :2], np.full(fine.shape[0], z_ref)])
-        ftt = _tt(fg, spos[qs], c, wind)  # (F, Q)
+        ftt = ob.tt(fg, spos[qs])  # (F, Q)
         tau = qt[None, :] - ftt  # implied origin times (F, Q)
         # hits[f, a, q]: pulse q agrees with origin time tau[f, a]
         d = np.abs(tau[:, None, :] - tau[:, :, None])
@@ -767,34 +746,32 @@ def _search(
     if online is not None:
         k_fine = best_score[0]
         # (the grid point's origin time is good to the fine tolerance only)
-        ratio = _near_heard(x0, t0, k_fine, spos, psens, pt, online, c, wind, cfg, cfg.fine_tol_s)
+        ratio = _near_heard(x0, t0, k_fine, ob, online, cfg.fine_tol_s)
         lowest = cfg.min_near_ratio_loud if k_fine < cfg.strong_sensors else cfg.min_near_ratio
         if ratio < lowest:
             return None  # cheap early rejection, before any fit (see _plausible)
     for tol in (cfg.fine_tol_s, cfg.accept_tol_s):
-        chosen = _nearest_per_sensor(spos, cs, ct, cand, x0, t0, c, wind, tol)
+        chosen = _nearest_per_sensor(ob, cs, ct, cand, x0, t0, tol)
         if chosen.size < cfg.min_sensors:
             return None
-        shot, fix = _fit_shot(chosen, x0, t0, spos, psens, pt, psig, c, wind, cfg, z_ref)
+        shot, ok = _fit_shot(chosen, x0, t0, ob, z_ref)
         x0, t0 = shot.pos, shot.t0
-    if len(shot.pulses) < cfg.min_sensors or not fix.ok[0] or shot.scale > cfg.max_scale_s:
+    if len(shot.pulses) < cfg.min_sensors or not ok or shot.scale > cfg.max_scale_s:
         return None
     return shot
 
 
 def _nearest_per_sensor(
-    spos: NDArray[np.float64],
+    ob: _Obs,
     cs: NDArray[np.int64],
     ct: NDArray[np.float64],
     cand: NDArray[np.int64],
     x: NDArray[np.float64],
     t0: float,
-    c: float,
-    wind: NDArray[np.float64] | None,
     tol: float,
 ) -> NDArray[np.int64]:
     """Per sensor, the candidate pulse nearest the prediction of (x, t0), if within tol."""
-    r = ct - t0 - _tt(x, spos[cs], c, wind)
+    r = ct - t0 - ob.tt(x, ob.spos[cs])
     keep = np.abs(r) < tol
     if not np.any(keep):
         return np.zeros(0, dtype=np.int64)
@@ -806,25 +783,20 @@ def _nearest_per_sensor(
 
 def _absorb(
     shot: LocatedShot,
-    spos: NDArray[np.float64],
-    psens: NDArray[np.int64],
-    pt: NDArray[np.float64],
-    psnr: NDArray[np.float64],
+    ob: _Obs,
     assigned: NDArray[np.bool_],
-    c: float,
-    wind: NDArray[np.float64] | None,
-    cfg: AssociationConfig,
 ) -> list[int]:
     """Claim the pulses that this shot explains besides its direct arrivals, so they
     cannot seed phantom shots: at sensors of the fit, double reports (within
     ``duplicate_s``) and weaker echoes up to ``echo_window_s`` later (``echo_drop_db``
     weaker); at other sensors, arrivals up to ``late_window_s`` after the prediction
     (blocked, diffracted paths). Sets ``assigned``; returns the claimed indices."""
+    spos, psens, pt, psnr, cfg = ob.spos, ob.psens, ob.pt, ob.psnr, ob.cfg
     free = np.flatnonzero(~assigned)
     if free.size == 0:
         return []
     used = {int(psens[i]): int(i) for i in shot.pulses}
-    r = pt[free] - shot.t0 - _tt(shot.pos, spos[psens[free]], c, wind)
+    r = pt[free] - shot.t0 - ob.tt(shot.pos, spos[psens[free]])
     claim = np.zeros(free.size, dtype=bool)
     for k, i in enumerate(free):
         j = used.get(int(psens[i]))
@@ -843,10 +815,7 @@ def _absorb(
 def _is_echo_ghost(
     shot: LocatedShot,
     accepted: list[LocatedShot],
-    psens: NDArray[np.int64],
-    pt: NDArray[np.float64],
-    psnr: NDArray[np.float64],
-    cfg: AssociationConfig,
+    ob: _Obs,
 ) -> bool:
     """True for the reverberant tail of an accepted shot: a candidate heard by fewer
     sensors, within ``ghost_window_s`` after it, at least three quarters of whose pulses
@@ -854,6 +823,7 @@ def _is_echo_ghost(
     on average; or a duplicate fix of it (same place, origin within 30 ms —
     one weapon cannot fire twice from one spot that fast). A candidate within
     ``same_place_m`` of the shot but later is another round, not a ghost."""
+    psens, pt, psnr, cfg = ob.psens, ob.pt, ob.psnr, ob.cfg
     for other in accepted:
         dt0 = shot.t0 - other.t0
         dist = float(np.linalg.norm(shot.pos[:2] - other.pos[:2]))
