@@ -24,10 +24,13 @@ from shotwatch.models import Pulse, Sensor, Weather
 from shotwatch.timeutil import format_utc, parse_utc
 
 SENSOR_COLUMNS = ("sensor_id", "lat", "lon", "elevation_m")
+FULL_SCALE_COLUMN = "full_scale_db_spl"
 CLIP_COLUMNS = ("sensor_id", "path", "start_utc")
 
 
-def _read_csv(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
+def _read_csv(
+    path: Path, columns: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> Iterator[tuple[int, dict[str, str]]]:
     try:
         fh = path.open(newline="", encoding="utf-8")
     except OSError as e:
@@ -48,7 +51,9 @@ def _read_csv(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[
                     continue
                 if any(row.get(c) is None for c in columns):
                     raise InputError("too few fields", f"{path}:{line}")
-                yield line, {c: str(row[c]).strip() for c in columns}
+                got = {c: str(row[c]).strip() for c in columns}
+                got.update({c: str(row.get(c) or "").strip() for c in optional if c in header})
+                yield line, got
         except UnicodeDecodeError:
             raise InputError("not a UTF-8 text file", str(path)) from None
         except csv.Error as e:
@@ -66,20 +71,24 @@ def _float(value: str, name: str, where: str, lo: float, hi: float) -> float:
 
 
 def read_sensors(path: Path) -> dict[str, Sensor]:
-    """Read ``sensors.csv``; ids must be unique and there must be at least one."""
+    """Read ``sensors.csv``; ids must be unique and there must be at least one. An
+    optional ``full_scale_db_spl`` column holds each sensor's calibration (dB SPL at 0
+    dBFS; empty = uncalibrated)."""
     out: dict[str, Sensor] = {}
-    for line, row in _read_csv(path, SENSOR_COLUMNS):
+    for line, row in _read_csv(path, SENSOR_COLUMNS, optional=(FULL_SCALE_COLUMN,)):
         where = f"{path}:{line}"
         sid = row["sensor_id"]
         if not sid:
             raise InputError("empty sensor_id", where)
         if sid in out:
             raise InputError(f"duplicate sensor_id {sid!r}", where)
+        fs = row.get(FULL_SCALE_COLUMN, "")
         out[sid] = Sensor(
             sid,
             _float(row["lat"], "lat", where, -90, 90),
             _float(row["lon"], "lon", where, -180, 180),
             _float(row["elevation_m"], "elevation_m", where, -500, 9000),
+            _float(fs, FULL_SCALE_COLUMN, where, 80, 194) if fs else None,
         )
     if not out:
         raise InputError("no sensors", str(path))
@@ -87,11 +96,18 @@ def read_sensors(path: Path) -> dict[str, Sensor]:
 
 
 def write_sensors(path: Path, sensors: Iterable[Sensor]) -> None:
+    """Write ``sensors.csv`` (with the calibration column when any sensor has one)."""
+    rows = list(sensors)
+    calibrated = any(s.full_scale_db_spl is not None for s in rows)
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, lineterminator="\n")
-        w.writerow(SENSOR_COLUMNS)
-        for s in sensors:
-            w.writerow([s.sensor_id, f"{s.lat:.8f}", f"{s.lon:.8f}", f"{s.elevation_m:.2f}"])
+        w.writerow(SENSOR_COLUMNS + ((FULL_SCALE_COLUMN,) if calibrated else ()))
+        for s in rows:
+            cells = [s.sensor_id, f"{s.lat:.8f}", f"{s.lon:.8f}", f"{s.elevation_m:.2f}"]
+            if calibrated:
+                fs = s.full_scale_db_spl
+                cells.append("" if fs is None else f"{fs:.2f}")
+            w.writerow(cells)
 
 
 def read_weather(path: Path) -> Weather:

@@ -33,12 +33,15 @@ class EvaluationStatus(StrEnum):
 
 @dataclass(frozen=True)
 class Sensor:
-    """A sensor site. ``elevation_m`` as given (ellipsoid or MSL, consistently)."""
+    """A sensor site. ``elevation_m`` as given (ellipsoid or MSL, consistently);
+    ``full_scale_db_spl`` its calibration, the peak sound pressure level (dB re 20 uPa)
+    that reads 0 dBFS (None: uncalibrated, no source levels from this sensor)."""
 
     sensor_id: str
     lat: float
     lon: float
     elevation_m: float
+    full_scale_db_spl: float | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,7 @@ class Shot:
     shooter: int = 0
     gunshot_score: float | None = None
     height_above_sensors_m: float = 0.0
+    source_level_db: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from numpy.typing import NDArray
 
-from shotwatch.core.acoustics import speed_of_sound, wind_vector
+from shotwatch.core.acoustics import source_level_db, speed_of_sound, wind_vector
 from shotwatch.core.associate import AssociationConfig, LocatedShot, associate
 from shotwatch.core.incidents import ShotArrays, group_incidents
 from shotwatch.core.locate import refine_batch
@@ -40,6 +40,8 @@ class Array:
     frame: LocalFrame
     pos: NDArray[np.float64]
     index: dict[str, int] = field(default_factory=dict)
+    full_scale_db: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    """Each sensor's calibration, dB SPL at 0 dBFS (nan: unknown)."""
 
     @classmethod
     def from_sensors(cls, sensors: dict[str, Sensor]) -> Array:
@@ -50,7 +52,14 @@ class Array:
         lon = [sensors[i].lon for i in ids]
         el = [sensors[i].elevation_m for i in ids]
         frame = LocalFrame.around(lat, lon, el)
-        return cls(ids, frame, frame.to_enu(lat, lon, el), {k: j for j, k in enumerate(ids)})
+        fs = [sensors[i].full_scale_db_spl for i in ids]
+        return cls(
+            ids,
+            frame,
+            frame.to_enu(lat, lon, el),
+            {k: j for j, k in enumerate(ids)},
+            np.array([np.nan if f is None else f for f in fs], dtype=float),
+        )
 
     def ground_height(self, pos: NDArray[np.float64], k: int = 4) -> float:
         """Reference height for "above the ground" under ``pos``, m (local frame): the
@@ -240,6 +249,10 @@ def locate_shots(
     ]  # fmt: skip
     if not shots:
         return [], _empty_arrays()
+    peak = np.array([np.nan if p.peak_dbfs is None else p.peak_dbfs for p in pulses])
+    source_db = np.array([_source_level(array, ps, peak, s) for s in shots], dtype=float)
+    for s, lvl in zip(shots, source_db, strict=True):
+        s.source_level_db = float(lvl) if np.isfinite(lvl) else None
     arrays = ShotArrays(
         t=np.array([s.t for s in shots]),
         pos=np.array([g.pos for g, _ in found]).reshape(-1, 3),
@@ -248,8 +261,22 @@ def locate_shots(
         height_sigma=np.array([g.height_sigma for g, _ in found], dtype=float),
         score=np.array([g.score for g, _ in found], dtype=float),
         n_sensors=np.array([g.n_sensors for g, _ in found], dtype=np.int64),
+        source_db=source_db,
     )
     return shots, arrays
+
+
+def _source_level(
+    array: Array, ps: NDArray[np.int64], peak: NDArray[np.float64], shot: Shot
+) -> float:
+    """The shot's peak level at 1 m, dB SPL, from its pulses' peaks at the calibrated
+    sensors (nan when none is calibrated)."""
+    if array.full_scale_db.shape != (len(array.ids),):
+        return float("nan")
+    idx = np.asarray(shot.pulse_ids, dtype=np.int64)
+    k = ps[idx]
+    d = np.linalg.norm(array.pos[k] - np.array([shot.east_m, shot.north_m, shot.up_m]), axis=1)
+    return source_level_db(peak[idx], array.full_scale_db[k], d)
 
 
 def _locate_group(

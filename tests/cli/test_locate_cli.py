@@ -140,3 +140,20 @@ def test_malformed_pulse_lines(tmp_path: Path, junk: str) -> None:
     with (tmp_path / "pulses.jsonl").open("a") as fh:
         fh.write(junk + "\n")
     _one_line_error(_run("locate", str(tmp_path)), "pulses.jsonl:")
+
+
+def test_sensor_calibration_column_round_trips_and_is_checked(tmp_path: Path) -> None:
+    from shotwatch.formats import read_sensors
+
+    sensors = [Sensor("S1", 40.0, -80.0, 200.0, 150.0), Sensor("S2", 40.001, -80.0, 201.0)]
+    write_sensors(tmp_path / "sensors.csv", sensors)
+    got = read_sensors(tmp_path / "sensors.csv")
+    assert got["S1"].full_scale_db_spl == 150.0
+    assert got["S2"].full_scale_db_spl is None
+    _scene(tmp_path)
+    text = (tmp_path / "sensors.csv").read_text().splitlines()
+    text[0] += ",full_scale_db_spl"
+    text[1] += ",loud"
+    text[2:] = [line + "," for line in text[2:]]
+    (tmp_path / "sensors.csv").write_text("\n".join(text) + "\n")
+    _one_line_error(_run("locate", str(tmp_path)), "full_scale_db_spl is not a number")

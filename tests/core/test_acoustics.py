@@ -6,6 +6,9 @@ import numpy as np
 import pytest
 
 from shotwatch.core.acoustics import (
+    ALPHA_IMPULSE_DB_PER_M,
+    GROUND_GAIN_DB,
+    source_level_db,
     speed_of_sound,
     travel_time,
     travel_time_and_gradient,
@@ -66,3 +69,37 @@ def test_gradient_matches_finite_differences() -> None:
         e[k] = h
         fd = (travel_time(src + e, rx, 343.0, w) - travel_time(src - e, rx, 343.0, w)) / (2 * h)
         assert g[:, k] == pytest.approx(fd, rel=1e-6, abs=1e-12)
+
+
+def _received_dbfs(level_db: float, r: np.ndarray, full_scale: float) -> np.ndarray:
+    """Open-path peaks by the forward model: spreading, absorption, ground gain."""
+    return level_db - 20 * np.log10(r) - ALPHA_IMPULSE_DB_PER_M * r + GROUND_GAIN_DB - full_scale
+
+
+def test_source_level_inverts_spreading_absorption_and_ground_gain() -> None:
+    r = np.array([40.0, 180.0, 420.0, 900.0])
+    fs = np.full(4, 150.0)
+    est = source_level_db(_received_dbfs(156.0, r, 150.0), fs, r)
+    assert est == pytest.approx(156.0, abs=1e-9)
+
+
+def test_source_level_ignores_screened_sensors_and_one_loud_outlier() -> None:
+    r = np.array([60.0, 200.0, 300.0, 350.0, 500.0])
+    peak = _received_dbfs(150.0, r, 140.0)
+    peak[3:] -= 15.0  # behind buildings
+    peak[0] += 8.0  # merged with an echo
+    est = source_level_db(peak, np.full(5, 140.0), r)
+    assert est == pytest.approx(150.0, abs=1e-9)
+
+
+def test_source_level_clipped_sensor_is_a_lower_bound_and_unknowns_are_skipped() -> None:
+    r = np.array([5.0, 300.0, 400.0, 250.0])
+    peak = _received_dbfs(158.0, r, 130.0)
+    peak[0] = 0.0  # clipped at full scale
+    peak[1:3] -= 25.0  # the others screened: read low
+    fs = np.array([130.0, 130.0, 130.0, np.nan])  # the last one uncalibrated
+    est = source_level_db(peak, fs, r)
+    bound = 0.0 + 130.0 + 20 * np.log10(5.0) + ALPHA_IMPULSE_DB_PER_M * 5.0 - GROUND_GAIN_DB
+    assert est == pytest.approx(bound)
+    assert np.isnan(source_level_db(peak, np.full(4, np.nan), r))
+    assert np.isnan(source_level_db(np.zeros(0), np.zeros(0), np.zeros(0)))

@@ -38,7 +38,7 @@ def check_schema(db: Database) -> None:
     with db.engine.connect() as c:
         from alembic.migration import MigrationContext
 
-        assert MigrationContext.configure(c).get_current_revision() == "0001"
+        assert MigrationContext.configure(c).get_current_revision() == "0002"
 
 
 def check_pulses_and_audit(db: Database) -> None:
@@ -46,6 +46,10 @@ def check_pulses_and_audit(db: Database) -> None:
 
     with db.session() as s:
         repo.upsert_sensor(s, Sensor("S1", 38.5, -121.5, 10.0), "h" * 64, time.time())
+        repo.upsert_sensor(s, Sensor("S2", 38.5, -121.4, 11.0, 142.5), "g" * 64, time.time())
+    with db.session() as s:
+        cal = {k: v.full_scale_db_spl for k, v in repo.sensor_map(s).items()}
+    assert cal == {"S1": None, "S2": 142.5}
     t = time.time()
     items = [repo.NewPulse(Pulse("S1", t + i, uid=f"u{i}"), t, None, None) for i in range(3)]
     ids = repo.store_pulses(db, items, 7)

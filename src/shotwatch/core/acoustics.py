@@ -19,6 +19,16 @@ d = r - s. Solving the quadratic exactly,
 
 and implicit differentiation gives the gradient dt/dd = (d - w t) / (w.(d - w t) + c^2 t).
 For |w| << c this is the familiar effective speed c + w.u along the path.
+
+Source level of an impulse (:func:`source_level_db`): a calibrated sensor at distance r
+that reads a peak of P dBFS, with full scale F dB SPL, received P + F dB; spherical
+spreading loses 20 log10(r / 1 m) and air absorption alpha r (ISO 9613-1; a muzzle
+blast's energy peaks at 300-1000 Hz, where alpha is 1-5 dB/km at 10-20 degC and 50-80 %
+RH), so the peak level at 1 m is L = P + F + 20 log10 r + alpha r. Screening by
+buildings (ISO 9613-2 eq. (14): 5-25 dB) and the rear lobe of a gun's directivity only
+lower the received level, so the estimate over several sensors leans on the louder ones;
+near the ground the reflection off hard ground arrives within the positive phase and
+doubles the peak pressure (+6 dB), which the estimate takes off.
 """
 
 from __future__ import annotations
@@ -29,6 +39,50 @@ from numpy.typing import ArrayLike, NDArray
 C0_DRY_0C = 331.29
 T0_K = 273.15
 P_STD_HPA = 1013.25
+
+
+ALPHA_IMPULSE_DB_PER_M = 0.003
+"""Air absorption of an impulse's peak, dB/m (ISO 9613-1 near 600 Hz, 15 degC, 60 % RH)."""
+GROUND_GAIN_DB = 6.0
+"""Gain of an impulse's peak from its in-phase reflection off hard ground when source and
+sensor are near it (pressure doubled at |R| ~ 1: 20 log10 2)."""
+CLIP_DBFS = -0.5
+"""A received peak at or above this level (dB re full scale) may be clipped."""
+
+
+def source_level_db(
+    peak_dbfs: ArrayLike,
+    full_scale_db_spl: ArrayLike,
+    dist_m: ArrayLike,
+    *,
+    alpha_db_per_m: float = ALPHA_IMPULSE_DB_PER_M,
+    ground_gain_db: float = GROUND_GAIN_DB,
+    clip_dbfs: float = CLIP_DBFS,
+) -> float:
+    """Peak sound pressure level at 1 m of one impulse (dB re 20 uPa), from the peaks
+    (n,) it left at n sensors, their converters' full scale (n,) dB SPL and their
+    distances (n,) m from the located source (see the module docstring).
+
+    Unknown values (nan peak or calibration) are left out. Screening and the rear of a
+    gun only lower a received level, so the loudest sensors see the source best: the
+    estimate is the second-highest unclipped value (the highest when only one; one
+    outlier, e.g. a peak merged with an echo, does not carry it) less ``ground_gain_db``
+    for the in-phase ground reflection. A clipped sensor (peak >= ``clip_dbfs``) only
+    says the source was at least that loud, so the estimate is raised to the highest
+    such bound. NaN when no sensor gives a value.
+    """
+    p = np.asarray(peak_dbfs, dtype=float)
+    fs = np.asarray(full_scale_db_spl, dtype=float)
+    r = np.maximum(np.asarray(dist_m, dtype=float), 1.0)
+    lvl = p + fs + 20.0 * np.log10(r) + alpha_db_per_m * r - ground_gain_db
+    ok = np.isfinite(lvl)
+    clipped = ok & (p >= clip_dbfs)
+    free = np.sort(lvl[ok & ~clipped])[::-1]
+    est = float(free[min(1, free.size - 1)]) if free.size else float("nan")
+    if clipped.any():
+        bound = float(lvl[clipped].max())
+        est = bound if not np.isfinite(est) else max(est, bound)
+    return est
 
 
 def saturation_vapour_pressure_hpa(temperature_c: ArrayLike) -> NDArray[np.float64]:

@@ -827,7 +827,7 @@ def simulate(
     # sensors and truth
     lat, lon, hh = world.frame.to_geodetic(world.sensor_pos)
     sensors = {
-        sid: Sensor(sid, float(lat[i]), float(lon[i]), round(float(hh[i]), 3))
+        sid: Sensor(sid, float(lat[i]), float(lon[i]), round(float(hh[i]), 3), float(fs))
         for i, sid in enumerate(world.sensor_ids)
     }
     truth = _truth(

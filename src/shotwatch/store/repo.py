@@ -83,6 +83,7 @@ def upsert_sensor(s: Session, sensor: Sensor, token_hash: str, now: float) -> Se
         row = SensorRow(sensor_id=sensor.sensor_id, created_at=now, token_hash=token_hash)
         s.add(row)
     row.lat, row.lon, row.elevation_m = sensor.lat, sensor.lon, sensor.elevation_m
+    row.full_scale_db_spl = sensor.full_scale_db_spl
     row.token_hash = token_hash
     row.revoked = False
     s.flush()
@@ -91,7 +92,10 @@ def upsert_sensor(s: Session, sensor: Sensor, token_hash: str, now: float) -> Se
 
 def sensor_map(s: Session) -> dict[str, Sensor]:
     rows = s.execute(select(SensorRow).where(SensorRow.revoked.is_(False))).scalars()
-    return {r.sensor_id: Sensor(r.sensor_id, r.lat, r.lon, r.elevation_m) for r in rows}
+    return {
+        r.sensor_id: Sensor(r.sensor_id, r.lat, r.lon, r.elevation_m, r.full_scale_db_spl)
+        for r in rows
+    }
 
 
 def sensor_json(row: SensorRow, with_location: bool) -> dict[str, Any]:
@@ -102,7 +106,12 @@ def sensor_json(row: SensorRow, with_location: bool) -> dict[str, Any]:
         "area": row.area,
     }
     if with_location:
-        out.update(lat=row.lat, lon=row.lon, elevation_m=row.elevation_m)
+        out.update(
+            lat=row.lat,
+            lon=row.lon,
+            elevation_m=row.elevation_m,
+            full_scale_db_spl=row.full_scale_db_spl,
+        )
     return out
 
 

@@ -45,6 +45,7 @@ class SensorRow(Base):
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
     elevation_m: Mapped[float] = mapped_column(Float)
+    full_scale_db_spl: Mapped[float | None] = mapped_column(Float, nullable=True)
     token_hash: Mapped[str] = mapped_column(String(128))
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
     area: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -133,6 +133,9 @@ class SensorIn(BaseModel):
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
     elevation_m: float = Field(ge=-500, le=9000)
+    full_scale_db_spl: float | None = Field(
+        default=None, ge=80, le=194, description="calibration: dB SPL that reads 0 dBFS"
+    )
 
 
 class UserIn(BaseModel):
@@ -820,7 +823,7 @@ def sensors_add(
     with svc.db.session() as s:
         repo.upsert_sensor(
             s,
-            Sensor(body.sensor_id, body.lat, body.lon, body.elevation_m),
+            Sensor(body.sensor_id, body.lat, body.lon, body.elevation_m, body.full_scale_db_spl),
             token_digest(token),
             svc.clock(),
         )
