@@ -555,6 +555,67 @@ def test_isolated_weak_impulse_heard_by_three_sensors() -> None:
     assert g3.classification != GUNFIRE
 
 
+def with_level(shots: ShotArrays, level_db: float) -> ShotArrays:
+    n = len(shots)
+    return ShotArrays(
+        shots.t, shots.pos, shots.cov, shots.height_agl, shots.score, shots.n_sensors,
+        source_db=np.full(n, level_db),
+    )  # fmt: skip
+
+
+def test_source_level_tells_a_loud_gun_from_a_backfire_heard_as_widely() -> None:
+    # No classifier score, 14 sensors: reach alone made both look like gunfire.
+    t = np.array([0.0, 0.4])
+    p = np.repeat(GROUND[None], 2, 0)
+    shots = make_shots(t, p, score=math.nan, n_sensors=14)
+    gun = only(group_incidents(with_level(shots, 156.0)))
+    backfire = only(group_incidents(with_level(shots, 141.0)))
+    unknown = only(group_incidents(shots))
+    assert gun.classification == GUNFIRE
+    assert backfire.classification != GUNFIRE
+    assert backfire.confidence < unknown.confidence < gun.confidence + 1e-9
+
+
+def test_low_source_level_alone_does_not_rule_gunfire_out() -> None:
+    # A gun among buildings reaches no sensor over an open path and reads low: a strong
+    # classifier score still makes it gunfire.
+    t = np.array([0.0, 0.5, 1.0])
+    p = np.repeat(GROUND[None], 3, 0)
+    quiet = only(group_incidents(with_level(make_shots(t, p, score=0.95), 135.0)))
+    assert quiet.classification == GUNFIRE
+
+
+def test_quiet_repeated_fire_stays_for_review_and_a_quiet_single_pop_does_not() -> None:
+    # Behind buildings a gun reads low; several rounds still are no backfire.
+    t = np.array([0.0, 0.3, 0.7, 1.2])
+    burst = make_shots(t, np.repeat(GROUND[None], 4, 0), score=math.nan, n_sensors=7)
+    pop = make_shots(t[:1], GROUND[None], score=math.nan, n_sensors=7)
+    assert only(group_incidents(with_level(burst, 134.0))).classification == PROBABLE_GUNFIRE
+    assert only(group_incidents(with_level(pop, 134.0))).classification == NON_GUNFIRE
+
+
+def test_loud_source_above_the_street_gets_no_loudness_credit() -> None:
+    # a low-fitted firework burst 20 m up: loud, but not a gun's place
+    shot = make_shots(np.array([0.0]), GROUND[None], score=math.nan, height=np.array([20.0]))
+    assert only(group_incidents(with_level(shot, 152.0))).classification != GUNFIRE
+    street = make_shots(np.array([0.0]), GROUND[None], score=math.nan, height=np.array([1.0]))
+    assert only(group_incidents(with_level(street, 152.0))).classification == GUNFIRE
+
+
+def test_source_level_must_be_finite_or_nan() -> None:
+    shots = make_shots(np.array([0.0]), GROUND[None])
+    with pytest.raises(InputError, match="source_db"):
+        ShotArrays(
+            shots.t, shots.pos, shots.cov, shots.height_agl, shots.score, shots.n_sensors,
+            source_db=np.array([np.inf]),
+        )  # fmt: skip
+    with pytest.raises(InputError, match="source_db"):
+        ShotArrays(
+            shots.t, shots.pos, shots.cov, shots.height_agl, shots.score, shots.n_sensors,
+            source_db=np.zeros(2),
+        )  # fmt: skip
+
+
 def test_elevated_source_penalised() -> None:
     p = np.repeat(GROUND[None], 3, 0)
     t = np.array([0.0, 0.5, 1.0])

@@ -55,9 +55,20 @@ Method
    multiples of one cycle are automatic fire with missed rounds), ground thumps each followed
    by a burst aloft (firework launches) and a long perfectly regular slow cadence
    (hammering, machinery) are penalised; an isolated single impulse heard
-   by few sensors is weak. ``confidence`` is the resulting probability that the incident
-   is gunfire: ``gunfire`` at or above ``gunfire_threshold``, ``probable_gunfire`` at or
-   above ``probable_threshold``, ``non_gunfire`` below.
+   by few sensors is weak. Loudness: where the sensors are calibrated, the median
+   estimated source level (peak dB SPL at 1 m) of the shots adds up to
+   ``level_up_logit`` from ``level_gun_db`` to ``level_up_db`` above it (muzzle blasts
+   are 150-165 dB at 1 m, backfires 135-145, firecrackers 130-140), nothing between
+   ``level_low_db`` and ``level_gun_db``, and takes off at most ``level_down_logit``
+   from ``level_low_db`` to ``level_down_db`` below it (a gun among buildings reaches
+   no sensor over an open path and reads low), and three or more rounds that are no
+   firecracker string, cadence or launches add ``rounds_logit`` (backfires and door
+   slams come singly or in pairs); where they are not, reach stands in
+   for loudness: a ground source heard by many sensors adds up to
+   ``reach_max_logit``. ``confidence`` is the
+   resulting probability that the incident is gunfire: ``gunfire`` at or above
+   ``gunfire_threshold``, ``probable_gunfire`` at or above ``probable_threshold``,
+   ``non_gunfire`` below.
 
 All positions are metres in a local east-north-up frame; all times epoch seconds.
 Pure numeric code: no I/O, no clocks, no globals.
@@ -96,7 +107,9 @@ class ShotArrays:
     (n,) height above local ground, m (nan = unknown); ``score`` (n,) mean gunshot score
     of the shot's pulses in 0..1 (nan = none); ``n_sensors`` (n,) sensors that located
     the shot; optional ``height_sigma`` (n,) 1-sigma error of ``height_agl``, m (nan or
-    absent: the vertical standard deviation of ``cov`` is used). Raises
+    absent: the vertical standard deviation of ``cov`` is used); optional ``source_db``
+    (n,) the shot's estimated peak level at 1 m, dB SPL (nan or absent: unknown; see
+    :func:`shotwatch.core.acoustics.source_level_db`). Raises
     :class:`~shotwatch.errors.InputError` (a ``ValueError``) on mismatched shapes or
     non-finite times, positions or covariances.
     """
@@ -108,6 +121,7 @@ class ShotArrays:
     score: F64
     n_sensors: I64
     height_sigma: F64 | None = None
+    source_db: F64 | None = None
 
     def __post_init__(self) -> None:
         def arr(name: str, dtype: type) -> NDArray[np.float64]:
@@ -177,6 +191,14 @@ class ShotArrays:
                 )
             if (hs[np.isfinite(hs)] < 0).any() or np.isinf(hs).any():
                 raise InputError("ShotArrays.height_sigma: must be >= 0 or nan")
+        if self.source_db is not None:
+            sd = arr("source_db", np.float64)
+            if sd.shape != (n,):
+                raise InputError(
+                    f"ShotArrays.source_db: expected shape {(n,)} to match t, got {sd.shape}"
+                )
+            if np.isinf(sd).any():
+                raise InputError("ShotArrays.source_db: infinite value (use nan for unknown)")
 
     def __len__(self) -> int:
         return int(self.t.shape[0])
@@ -787,6 +809,14 @@ def _classify(
     reach_max_logit: float = 2.2,
     reach_from: float = 5.0,
     reach_full: float = 10.0,
+    source_db: F64 | None = None,
+    level_gun_db: float = 147.0,
+    level_up_db: float = 3.0,
+    level_up_logit: float = 3.0,
+    level_low_db: float = 141.0,
+    level_down_db: float = 4.0,
+    level_down_logit: float = 0.6,
+    rounds_logit: float = 0.5,
 ) -> _Verdict:
     """Logistic evidence combination; see the module docstring for the terms."""
     n = t.shape[0]
@@ -814,10 +844,20 @@ def _classify(
     elif not aerial and n >= 8 and med_dt >= 0.25 and cv < 0.04:
         kind = "cadence"
         z -= 2.0
-    if not aerial and (h_med is None or h_med <= elevated_height_m):
-        # Reach: a ground-level impulse heard by many sensors of an array spaced a few
-        # hundred metres apart is very loud at the source (a muzzle blast is 150-165 dB
-        # at 1 m; door slams and backfires reach few sensors).
+    ground = not aerial and (h_med is None or h_med <= elevated_height_m)
+    lv = source_db[np.isfinite(source_db)] if source_db is not None else np.zeros(0)
+    if ground and lv.size:
+        # Loudness at the source, from calibrated sensors: a muzzle blast is 150-165 dB
+        # peak at 1 m, a backfire 135-145, a firecracker 130-140 (Maher 2006). Only a
+        # firearm's level counts much in favour; a low one counts little against, since
+        # a gun among buildings reaches no sensor over an open path and reads low.
+        lvl = float(np.median(lv))
+        z += min(max(lvl - level_gun_db, 0.0) / level_up_db, 1.0) * level_up_logit
+        z -= min(max(level_low_db - lvl, 0.0) / level_down_db, 1.0) * level_down_logit
+    elif ground:
+        # Reach, when the level is unknown: a ground-level impulse heard by many sensors
+        # of an array spaced a few hundred metres apart is very loud at the source (door
+        # slams and backfires reach few sensors).
         n_med = float(np.median(n_sensors))
         z += reach_max_logit * min(max((n_med - reach_from) / (reach_full - reach_from), 0.0), 1.0)
     if n == 1:  # an isolated impulse is weak evidence, more so when few sensors heard it
@@ -829,6 +869,10 @@ def _classify(
         # dense show any ground impulse is followed by some burst, gunfire included
         kind = "launch"
         z -= 2.5
+    if ground and kind is None and n >= 3 and lv.size:
+        # With the level in place of reach: repeated fire that is no firecracker string,
+        # cadence or launches (backfires and door slams come singly or in pairs).
+        z += rounds_logit
     p = _sigmoid(z)
     if aerial:  # a hard rule: a source 30 m up is not a gun, whatever it sounded like
         p = min(p, aerial_max_confidence)
@@ -1030,6 +1074,7 @@ def group_incidents(
             firecracker_min_cv=firecracker_min_cv,
             gunfire_threshold=gunfire_threshold,
             probable_threshold=probable_threshold,
+            source_db=None if shots.source_db is None else shots.source_db[g],
         )
         speed = heading = s_sig = h_sig = None
         if main is not None:
