@@ -129,17 +129,29 @@ def pulses_from_clips(clips: Iterable[Clip], *, score: bool = True) -> list[Puls
     return out
 
 
+PulseKey = tuple[int, float]
+"""A pulse's identity inside the locator: (sensor index, onset time)."""
+
+
 class ShotCache:
     """Located shots of pulse groups already associated, keyed by the group's pulses
     (sensor, time, sigma, SNR, score) and the sound speed, wind and configuration, so
     that a sliding window (:mod:`shotwatch.streaming`) associates each group once, not at
-    every run. Least recently used groups are forgotten beyond ``max_groups``."""
+    every run. Least recently used groups are forgotten beyond ``max_groups``.
+
+    It also remembers which pulses each entry was made of (:meth:`ancestor`), so that a
+    group still growing can stand on the shots of its last association until it has
+    grown enough to be worth associating again (see :func:`locate_shots`)."""
 
     def __init__(self, max_groups: int = 4096) -> None:
         self.max_groups = max_groups
-        self._d: OrderedDict[tuple[object, ...], list[_GroupShot]] = OrderedDict()
+        self._d: OrderedDict[tuple[object, ...], tuple[list[_GroupShot], list[PulseKey]]] = (
+            OrderedDict()
+        )
+        self._owner: dict[PulseKey, tuple[object, ...]] = {}  # pulse -> latest entry
         self.hits = 0
         self.misses = 0
+        self.deferred = 0
 
     def get(self, key: tuple[object, ...]) -> list[_GroupShot] | None:
         v = self._d.get(key)
@@ -148,13 +160,33 @@ class ShotCache:
             return None
         self.hits += 1
         self._d.move_to_end(key)
-        return v
+        return v[0]
 
-    def put(self, key: tuple[object, ...], value: list[_GroupShot]) -> None:
-        self._d[key] = value
+    def put(
+        self, key: tuple[object, ...], value: list[_GroupShot], pulses: list[PulseKey] | None = None
+    ) -> None:
+        ids = pulses or []
+        self._d[key] = (value, ids)
         self._d.move_to_end(key)
+        for k in ids:
+            self._owner[k] = key
         while len(self._d) > self.max_groups:
-            self._d.popitem(last=False)
+            old, (_, old_ids) = self._d.popitem(last=False)
+            for k in old_ids:
+                if self._owner.get(k) == old:
+                    del self._owner[k]
+
+    def ancestor(self, pulses: list[PulseKey]) -> tuple[list[_GroupShot], list[PulseKey]] | None:
+        """The latest entry made only of pulses of ``pulses`` (the same group, earlier
+        and smaller), or None."""
+        owners = [self._owner[k] for k in pulses if k in self._owner]
+        if not owners:
+            return None
+        key = max(set(owners), key=owners.count)
+        got = self._d.get(key)
+        if got is None or not set(got[1]) <= set(pulses):
+            return None
+        return got
 
     def __len__(self) -> int:
         return len(self._d)
@@ -198,6 +230,8 @@ def locate_shots(
     *,
     cache: ShotCache | None = None,
     stats: dict[str, int] | None = None,
+    growing: NDArray[np.bool_] | None = None,
+    regrow: float = 1.5,
 ) -> tuple[list[Shot], ShotArrays]:
     """Associate and locate: pulses -> shots (domain objects and the core's arrays).
 
@@ -205,7 +239,15 @@ def locate_shots(
     (:func:`shotwatch.core.partition.partition_pulses`); groups heard by fewer than
     ``min_sensors`` sensors are dropped and each other group is associated on its own
     (through ``cache`` when given). ``stats``, when given, receives the counts of
-    groups, dropped components and dropped pulses."""
+    groups, dropped components and dropped pulses.
+
+    ``growing`` (one flag per pulse; with ``cache``) marks pulses that arrived so
+    recently that their group may still grow. A group with such a pulse that has fewer
+    than ``regrow`` times the pulses of its last association keeps that association's
+    shots: re-associating a large group (a fireworks show heard by fifty sensors) at
+    every new report costs the square of its size each time, while re-associating it
+    only as it grows by a factor costs a constant multiple of the last association. The
+    caller passes ``growing=None`` once the group has settled, which associates it whole."""
     cfg = config or AssociationConfig()
     c, wind = sound_speed(weather)
     if not pulses:
@@ -235,11 +277,14 @@ def locate_shots(
             score[idx].tobytes(), c, wkey, cfg,
         )  # fmt: skip
         got = cache.get(key) if cache is not None else None
+        ids: list[PulseKey] = list(zip(ps[idx].tolist(), t_abs[idx].tolist(), strict=True))
+        if got is None and cache is not None and growing is not None and growing[idx].any():
+            got = _grown_from(cache, ids, regrow)
         if got is None:
             got = _locate_group(array, ps[idx], t_abs[idx], sig[idx], snr[idx], score[idx],
                                 c, wind, cfg)  # fmt: skip
             if cache is not None:
-                cache.put(key, got)
+                cache.put(key, got, ids)
         found += [(g, idx) for g in got]
     found.sort(key=lambda f: f[0].shot.t)
     shots = [
@@ -264,6 +309,21 @@ def locate_shots(
         source_db=source_db,
     )
     return shots, arrays
+
+
+def _grown_from(cache: ShotCache, ids: list[PulseKey], regrow: float) -> list[_GroupShot] | None:
+    """The shots of the group's last association, renumbered for the grown group, when
+    it has grown by less than ``regrow`` since (None: associate it again)."""
+    prev = cache.ancestor(ids)
+    if prev is None or len(ids) >= regrow * max(len(prev[1]), 1):
+        return None
+    where = {k: j for j, k in enumerate(ids)}
+    old_ids = prev[1]
+    cache.deferred += 1
+    return [
+        replace(g, shot=replace(g.shot, pulse_ids=[where[old_ids[i]] for i in g.shot.pulse_ids]))
+        for g in prev[0]
+    ]
 
 
 def _source_level(

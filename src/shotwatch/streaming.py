@@ -12,11 +12,15 @@ it grows.
 Incremental by default: the window is split into independent space-time groups
 (:mod:`shotwatch.core.partition`) and a group is associated only when its pulses
 changed (:class:`shotwatch.pipeline.ShotCache`), so a busy city costs per new pulse, not
-per pulse in the window. The window drops whole groups (once their last report is
-``horizon_s`` old; any pulse ``3 * horizon_s`` old), so a group is never re-associated
-just because the window's edge cut it. An incident is emitted when it is new or its
-shots changed. With a custom ``locate`` callable the window is located whole (early runs
-over the reports of the last ``early_window_s`` only).
+per pulse in the window. A group that is still growing (a report of the last
+``quiet_s``) is re-associated only once it has half as many pulses again as at its
+last association, and whole once it has settled, so a fireworks show heard by fifty
+sensors costs a few associations, not one per report. The window drops whole groups
+(once their last report is ``horizon_s`` old; any pulse ``3 * horizon_s`` old), so a
+group is never re-associated just because the window's edge cut it. An incident is
+emitted when it is new or its shots changed. With a custom ``locate`` callable the
+window is located whole (early runs over the reports of the last ``early_window_s``
+only).
 
 Incident ids stay stable across re-runs: a result whose first shot lies within
 ``match_s`` / ``match_m`` of an incident already emitted keeps that incident's id; an
@@ -91,7 +95,10 @@ class StreamingLocator:
             def incremental(
                 s: dict[str, Sensor], pulses: list[Pulse], w: Weather | None
             ) -> list[Incident]:
-                return build_incidents(*locate_shots(array, pulses, w, cache=cache))
+                growing = self._growing if len(self._growing) == len(pulses) else None
+                return build_incidents(
+                    *locate_shots(array, pulses, w, cache=cache, growing=growing)
+                )
 
             locate = incremental
         self._locate = locate
@@ -108,6 +115,7 @@ class StreamingLocator:
         self._last_add = -math.inf
         self._dirty = False
         self._known: list[_Known] = []
+        self._growing = np.zeros(0, dtype=bool)
         self.last_new_shots: list[tuple[Shot, float]] = []
 
     def add(self, pulse: Pulse, now: float) -> list[Incident]:
@@ -142,8 +150,15 @@ class StreamingLocator:
         pulses = [p for _, p in window]
         if len({p.sensor_id for p in pulses}) < 4:
             return []
+        # reports of the last quiet_s: their groups may still grow (incremental mode
+        # re-associates a growing group only once it has grown by half)
+        self._growing = np.array([now - a < self.quiet_s for a, _ in window], dtype=bool)
+        deferred = self._cache.deferred if self._incremental else 0
         out: list[Incident] = []
-        for inc in self._locate(self.sensors, pulses, self.weather):
+        located = self._locate(self.sensors, pulses, self.weather)
+        if self._incremental and self._cache.deferred > deferred:
+            self._dirty = True  # come back once those groups have settled
+        for inc in located:
             first = inc.first_shot
             shots = tuple(round(s.t, 4) for s in inc.shots)
             match = next(

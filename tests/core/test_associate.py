@@ -114,3 +114,22 @@ def test_per_sensor_max_matches_reduceat() -> None:
         got = _per_sensor(vals, sensors, np.maximum)
         assert got.tobytes() == want.tobytes()
         assert got.sum(1).tobytes() == want.sum(1).tobytes()
+
+
+def test_a_burst_heard_by_hundreds_of_sensors_is_searched_from_the_nearest() -> None:
+    """An aerial burst heard by 400 sensors: each search uses the pulses of the
+    ``max_seed_sensors`` sensors nearest its seed, and the burst is still one shot where
+    it burst."""
+    from shotwatch.core.associate import AssociationConfig
+
+    rng = np.random.default_rng(3)
+    gx, gy = np.meshgrid(np.arange(-10, 10) * 150.0, np.arange(-10, 10) * 150.0)
+    spos = np.column_stack([gx.ravel(), gy.ravel(), rng.uniform(5, 15, gx.size)])
+    src = np.array([80.0, -40.0, 120.0])
+    d = np.linalg.norm(spos - src, axis=1)
+    t = 2.0 + d / C + rng.normal(0, 2e-4, d.size)
+    snr = 50 - 20 * np.log10(d / 100)
+    shots = associate(spos, np.arange(d.size), t, C, pulse_snr=snr)
+    assert len(shots) == 1
+    assert np.linalg.norm(shots[0].pos[:2] - src[:2]) < 2.0
+    assert len(shots[0].pulses) <= AssociationConfig().max_seed_sensors

@@ -80,3 +80,33 @@ def test_a_group_already_located_is_not_associated_again() -> None:
     loc.add(Pulse("S00", end + 6.0), end + 6.1)
     assert loc.flush(end + 7.0) == []
     assert loc._cache.misses == misses
+
+
+def test_a_growing_group_is_reassociated_by_factors_and_whole_once_settled() -> None:
+    """Reports trickling in one by one: a still-growing group keeps its last
+    association until it has grown by half; once it has settled it is associated whole,
+    so the final incident is the one the batch locator gives."""
+    from shotwatch.pipeline import locate_pulses
+
+    sensors, pulses, weather = _scene()
+    ordered = sorted(pulses, key=lambda p: p.t)
+    loc = StreamingLocator(sensors, weather, min_interval_s=0.0, early_sensors=1)
+    runs = 0
+    emitted = []
+    for k, p in enumerate(ordered):
+        now = 1.8e9 + 0.05 * k  # one report every 50 ms: the group is always growing
+        loc.add(p, now)
+        before = loc._cache.misses - loc._cache.deferred
+        emitted += loc.flush(now)
+        runs += loc._cache.misses - loc._cache.deferred - before  # associations run
+    assert loc._cache.deferred > 0
+    # re-associated as it grows by half: a handful of runs, not one per report
+    assert runs <= 10 < len(ordered)
+    end = 1.8e9 + 0.05 * len(ordered)
+    for j in range(1, 10):
+        emitted += loc.flush(end + 0.25 * j)
+    final = [i for i in emitted if i.id == emitted[-1].id][-1]
+    batch = locate_pulses(sensors, pulses, weather)
+    assert len(batch) == 1
+    assert final.rounds == batch[0].rounds == 3
+    assert [round(s.t, 4) for s in final.shots] == [round(s.t, 4) for s in batch[0].shots]
