@@ -72,7 +72,7 @@ def _gunshot_file(data_dir: Path) -> Path:
 @pytest.mark.livefire
 def test_same_real_clip_at_12k_16k_44k_gives_close_features(data_dir: Path) -> None:
     x, sr = read_audio(_gunshot_file(data_dir))
-    onset = strongest_onset(x, sr)
+    onset = int(find_onsets(x, sr)[0])  # mid-clip (the clip's first pick is at its start)
     ref = extract_features(x, sr, onset)
     scale = np.abs(ref) + 1.0
     for rate in (12000, 16000, 44100):
@@ -177,3 +177,48 @@ def test_sub_band_onset_jump_tells_a_blast_from_a_slow_swell() -> None:
         assert fb[j] > fs[j] + 10.0, band
         r = names.index(f"sub_{band}_rise_ms")
         assert fb[r] < fs[r]
+
+
+@pytest.mark.parametrize("rate", [12000, 22050, 48000])
+def test_clip_picks_give_the_runtime_onset_even_at_the_start_of_a_clip(rate: int) -> None:
+    from shotwatch.core.classify import clip_picks
+    from shotwatch.core.picking import pick_onsets
+
+    # with 0.5 s of audio before the blast: the runtime picker's own onset
+    x = _impulse(rate, onset_s=0.7)
+    runtime = pick_onsets(x, rate)
+    assert len(runtime) == 1
+    picks = clip_picks(x, rate)
+    assert len(picks) == 1
+    assert abs(picks[0].onset - float(runtime.onset[0])) <= 1.0
+    assert picks[0].snr_db > 20.0
+    assert strongest_onset(x, rate) == picks[0].onset
+    # a clip that starts on the blast: the picker alone finds nothing, clip_picks does
+    x = _impulse(rate, onset_s=0.002)
+    assert len(pick_onsets(x, rate)) == 0
+    picks = clip_picks(x, rate)
+    assert len(picks) == 1
+    assert 0 <= picks[0].onset <= 0.002 * rate
+    assert clip_picks(x, rate) == picks  # deterministic
+
+
+def test_clip_picks_skip_blips_far_under_the_clip_peak() -> None:
+    from shotwatch.core.classify import clip_picks
+
+    rate = 16000
+    loud = _impulse(rate, onset_s=0.3, dur_s=2.0)
+    blip = 0.02 * _impulse(rate, onset_s=1.5, dur_s=2.0, seed=1)
+    picks = clip_picks(loud + blip, rate, max_picks=3)
+    assert len(picks) == 1
+    assert 0.28 * rate <= picks[0].onset <= 0.301 * rate
+    both = clip_picks(loud + blip, rate, max_picks=3, max_below_peak_db=60.0)
+    assert len(both) == 2
+    assert 1.48 * rate <= max(p.onset for p in both) <= 1.501 * rate
+
+
+def test_clip_picks_of_steady_noise_are_empty() -> None:
+    from shotwatch.core.classify import clip_picks
+
+    x = 0.1 * np.random.default_rng(3).standard_normal(32000)
+    assert clip_picks(x, 16000) == []
+    assert 0 <= strongest_onset(x, 16000) < x.size  # falls back to the energy onset

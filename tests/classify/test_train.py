@@ -80,3 +80,57 @@ def test_threshold_keeps_the_false_positive_rate() -> None:
         # and it is the lowest such threshold: one notch lower breaks the limit
         lower = np.sort(p[y == 0])[::-1][int(np.floor(max_fpr * 1000))]
         assert float(np.mean(p[y == 0] >= lower)) > max_fpr
+
+
+def _blast(rate: int, onset_s: float, level: float, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    n = 2 * rate
+    x = 0.002 * rng.standard_normal(n)
+    t = np.arange(n) / rate - onset_s
+    on = t >= 0
+    x[on] += level * (1 - t[on] / 0.004) * np.exp(-t[on] / 0.004)
+    x[on] += 0.1 * level * rng.standard_normal(int(on.sum())) * np.exp(-t[on] / 0.08)
+    return x
+
+
+def test_windows_sit_on_the_runtime_pick_and_impulseless_gunshot_clips_give_none(
+    tmp_path: Path,
+) -> None:
+    import soundfile as sf
+
+    from shotwatch.classifier.data import SEG_PRE
+    from shotwatch.core.features import TARGET_RATE, resample_to_target
+    from shotwatch.core.picking import pick_onsets
+
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    rate = 22050
+    clips = {
+        "shot.wav": ("gunshot", _blast(rate, 0.8, 0.7, 1)),
+        "noise_only.wav": ("gunshot", 0.05 * np.random.default_rng(2).standard_normal(2 * rate)),
+        "knocks.wav": ("door", _blast(rate, 0.6, 0.5, 3) + _blast(rate, 1.4, 0.4, 4)),
+        "hum.wav": ("engine", 0.05 * np.random.default_rng(5).standard_normal(2 * rate)),
+    }
+    lines = ["path,label,source_repo,source_path,license,notes"]
+    for name, (label, x) in clips.items():
+        sf.write(audio / name, x, rate, subtype="PCM_16")
+        lines.append(f"{name},{label},test/repo,{name},none,")
+    (audio / "manifest.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ex = list(manifest_examples(tmp_path))
+    by_file: dict[str, list[Example]] = {}
+    for e in ex:
+        by_file.setdefault(e.origin.split("@")[0], []).append(e)
+    # no clear impulse in a "gunshot" clip: doubtful label, no window; steady noise: none
+    assert "audio/noise_only.wav" not in by_file
+    assert "audio/hum.wav" not in by_file
+    assert len(by_file["audio/shot.wav"]) == 1
+    assert len(by_file["audio/knocks.wav"]) == 2
+    # the gunshot window's onset is the runtime picker's onset on that clip
+    x, _ = sf.read(audio / "shot.wav")
+    pick = float(pick_onsets(x, rate).onset[0]) * TARGET_RATE / rate
+    seg = by_file["audio/shot.wav"][0].segment
+    x12 = resample_to_target(x - np.mean(x), rate)  # training removes the clip's DC
+    o = round(pick)
+    np.testing.assert_allclose(
+        seg[SEG_PRE - 100 : SEG_PRE + 100], x12[o - 100 : o + 100], atol=1e-6
+    )

@@ -2,19 +2,28 @@
 
 Two sources of labelled windows, all resampled to 12 kHz and cut as ``SEG_LEN`` samples
 with the onset at ``SEG_PRE`` (longer than the feature window so augmentation can add
-reverberation and noise without edge effects):
+reverberation and noise without edge effects). Every onset is where the runtime picker
+(:func:`shotwatch.core.picking.pick_onsets`, which the sensor uses before it scores a
+pulse) puts it, so the model learns the alignment it is given in the field:
 
 * ``audio/manifest.csv`` clips (``path,label,source_repo,source_path,license,notes``):
-  gunshot clips give their strongest impulse (one window); every other clip gives up to
-  three impulses within 20 dB of its strongest. Groups for cross-validation follow the
-  data README's split rules: gabemagee is one group, the Kaggle set one group per weapon,
-  ESC-50 and the other fireworks one group per source recording.
+  :func:`shotwatch.core.classify.clip_picks` (the picker on the clip inside its own
+  noise floor, :func:`shotwatch.core.classify.embed_clip`; the runtime pulses of the
+  clip's loud events). Windows are cut from that embedded clip, so no window holds
+  digital silence where a sensor would hear ambient noise. A gunshot clip gives its
+  highest-SNR pick, and none if that SNR is under ``MIN_GUNSHOT_SNR_DB``: such a clip
+  shows no clear impulse (several of the very quiet gabemagee clips), so its label is
+  doubtful. Every other clip gives up to three picks (highest SNR first).
+  Groups for cross-validation follow the data README's split rules: gabemagee is one
+  group, the Kaggle set one group per weapon, ESC-50 and the other fireworks one group per
+  source recording.
 * ``livefire/FP*/test_*``: real city-sensor recordings of live fire. Each shot's arrival
   at a sensor with audio is taken from the vendor's shot tuples (``original/*.nlos-tuples
-  .json`` pulse uuids joined with ``pulses/pulses.jsonl`` and ``audio/clips.csv``) and
-  refined with :func:`shotwatch.core.classify.find_onsets` within -10..+40 ms. Background
-  windows are the strongest impulses in stretches far from every pulse the sensor reported
-  (0.3 s before to 1.2 s after a shot, 0.3 s before to 0.5 s after any other pulse).
+  .json`` pulse uuids joined with ``pulses/pulses.jsonl`` and ``audio/clips.csv``); its
+  window is at the picker's pick nearest to it within -10..+40 ms (none: no window).
+  Background windows are the highest-SNR picks of the picker at a more sensitive trigger
+  (``LIVEFIRE_BG_PICKER``) in stretches far from every pulse the sensor reported (0.3 s
+  before to 1.2 s after a shot, 0.3 s before to 0.5 s after any other pulse).
   One group per firing position (FP1..FP4).
 """
 
@@ -33,14 +42,26 @@ import numpy as np
 import soundfile as sf
 from numpy.typing import NDArray
 
-from shotwatch.core.classify import find_onsets
+from shotwatch.core.classify import clip_picks, embed_clip
 from shotwatch.core.features import TARGET_RATE, resample_to_target
+from shotwatch.core.picking import pick_onsets
 from shotwatch.errors import InputError
 from shotwatch.timeutil import parse_utc
 
 SEG_PRE = TARGET_RATE // 4  # 0.25 s before the onset
 SEG_POST = 3 * TARGET_RATE // 4  # 0.75 s after
 SEG_LEN = SEG_PRE + SEG_POST
+
+GUNSHOT_PICKS = 1
+"""Windows per gunshot clip: its highest-SNR picks (see :func:`clip_picks`)."""
+OTHER_PICKS = 3
+"""Windows per non-gunshot clip."""
+MIN_GUNSHOT_SNR_DB = 12.0
+"""A gunshot clip whose loud part gives the runtime picker no pulse with at least this
+SNR shows no clear impulse: its label is doubtful and it gives no training window."""
+LIVEFIRE_BG_PICKER = {"on_ratio": 3.0, "min_snr_db": 3.0}
+"""Picker settings for live-fire background windows: the runtime picker at a more
+sensitive trigger (at the default one it picks almost nothing in those stretches)."""
 
 MANIFEST_COLUMNS = ("path", "label", "source_repo", "source_path", "license", "notes")
 
@@ -143,9 +164,18 @@ def manifest_examples(
     audio = data_dir / "audio"
     for row in read_manifest(audio / "manifest.csv") if rows is None else rows:
         x, sr = read_audio(audio / row["path"])
-        x12 = resample_to_target(x, sr) if x.size >= 2 else x
         is_gun = row["label"] == "gunshot"
-        onsets = find_onsets(x12, TARGET_RATE, max_onsets=1 if is_gun else 3)
+        n = GUNSHOT_PICKS if is_gun else OTHER_PICKS
+        picks = clip_picks(x, sr, max_picks=n) if x.size >= 2 and np.any(x) else []
+        if is_gun and picks and picks[0].snr_db < MIN_GUNSHOT_SNR_DB:
+            picks = []  # no clear impulse: a doubtful label
+        if not picks:
+            if progress:
+                progress()
+            continue
+        y, off = embed_clip(x, sr)
+        x12 = resample_to_target(y, sr)
+        onsets = [round((p.onset + off) * TARGET_RATE / sr) for p in picks]
         group, source = manifest_group(row)
         for on in onsets:
             yield Example(
@@ -154,7 +184,7 @@ def manifest_examples(
                 row["label"],
                 group,
                 source,
-                f"audio/{row['path']}@{on / TARGET_RATE:.3f}",
+                f"audio/{row['path']}@{on / TARGET_RATE - off / sr:.3f}",
             )
         if progress:
             progress()
@@ -205,17 +235,17 @@ def livefire_examples(
             if nz.size == 0:
                 continue
             first, last = int(nz[0]), int(nz[-1])
+            picks = pick_onsets(x, sr)
+            p12 = picks.onset * (TARGET_RATE / sr)
             for ts in shots:
                 c = round(ts * TARGET_RATE)
                 if not first + TARGET_RATE // 20 <= c < last - TARGET_RATE * 3 // 10:
                     continue
-                on = find_onsets(
-                    x12[first : last + 1],
-                    TARGET_RATE,
-                    search=(c - first - TARGET_RATE // 100, c - first + TARGET_RATE // 25),
+                near = np.flatnonzero(
+                    (p12 >= c - TARGET_RATE // 100) & (p12 <= c + TARGET_RATE // 25)
                 )
-                if on.size:
-                    o = int(on[0]) + first
+                if near.size:
+                    o = round(float(p12[near[np.argmin(np.abs(p12[near] - c))]]))
                     if first + TARGET_RATE // 50 <= o < last - TARGET_RATE * 3 // 10:
                         yield Example(
                             cut_segment(x12, o), 1, "livefire_gunshot", fp, "livefire", at(o)
@@ -236,13 +266,14 @@ def livefire_examples(
                     False
                 )
             taken = 0
+            bg = pick_onsets(x, sr, **LIVEFIRE_BG_PICKER)
+            b12 = bg.onset * (TARGET_RATE / sr)
             for a, b in _runs(allowed):
                 if b - a < TARGET_RATE // 5 or taken >= 2:
                     continue
-                on = find_onsets(x12[first : last + 1], TARGET_RATE, search=(a - first, b - first))
-                on = on + first
-                if on.size:
-                    o = int(on[0])
+                inside = np.flatnonzero((b12 >= a) & (b12 < b))
+                if inside.size:
+                    o = round(float(b12[inside[np.argmax(bg.snr_db[inside])]]))
                     yield Example(
                         cut_segment(x12, o), 0, "livefire_background", fp, "livefire", at(o)
                     )

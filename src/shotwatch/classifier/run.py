@@ -1,7 +1,8 @@
 """``shotwatch classify``: score audio files, and evaluate against a ``manifest.csv``.
 
 One JSON line per file on stdout: ``{"path", "gunshot_score", "label", "onset_s"}``. The
-onset is that of the strongest impulse (:func:`shotwatch.core.classify.strongest_onset`).
+onset is where the runtime picker puts the clip's highest-SNR pulse
+(:func:`shotwatch.core.classify.strongest_onset`), as in training.
 A bad file (not audio, empty, silent, a single sample) gives one ``error: PATH: ...`` line
 on stderr and the run goes on; the caller exits 2 at the end if any failed.
 
@@ -22,7 +23,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from shotwatch.classifier.data import read_audio, read_manifest
-from shotwatch.core.classify import GunshotClassifier, strongest_onset
+from shotwatch.core.classify import GunshotClassifier, embed_clip, strongest_onset
 from shotwatch.errors import InputError
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aiff", ".aif", ".mp3")
@@ -71,7 +72,8 @@ def score_file(clf: GunshotClassifier, path: Path) -> tuple[float, float]:
         raise InputError("samples contain NaN or infinity", str(path))
     try:
         onset = strongest_onset(x, sr)
-        return clf.score(x, sr, onset), onset / sr
+        y, off = embed_clip(x, sr)  # the clip as a sensor hears it, as in training
+        return clf.score(y, sr, onset + off), onset / sr
     except InputError as e:
         raise InputError(str(e), str(path)) from None
 
