@@ -114,3 +114,48 @@ def test_per_sensor_max_matches_reduceat() -> None:
         got = _per_sensor(vals, sensors, np.maximum)
         assert got.tobytes() == want.tobytes()
         assert got.sum(1).tobytes() == want.sum(1).tobytes()
+
+
+def test_weaker_later_rounds_of_a_burst_are_located() -> None:
+    """Rounds 90 ms apart from one spot, heard by five sensors, the later ones 8 dB weaker
+    than the first: at each sensor they trail a much louder pulse (as a reverberant coda
+    would), yet they are rounds from the place of an accepted shot, not reflections."""
+    spos = _array()
+    rng = np.random.default_rng(2)
+    src = np.array([20.0, -50.0, 1.5])
+    sens: list[int] = []
+    times: list[float] = []
+    snr: list[float] = []
+    t0s = 1.0 + 0.09 * np.arange(5)
+    for k, t0 in enumerate(t0s):
+        h, t, s = _arrivals(spos, src, float(t0), 365.0)
+        assert h.size == 5
+        sens += h.tolist()
+        times += (t + rng.normal(0, 2e-4, t.size)).tolist()
+        snr += (s - (0.0 if k == 0 else 8.0) + rng.normal(0, 1, t.size)).tolist()
+    shots = associate(spos, np.array(sens), np.array(times), C, pulse_snr=np.array(snr))
+    assert len(shots) >= 3  # the first round alone before rounds at a known place counted
+    for shot in shots:
+        assert np.min(np.abs(t0s - shot.t0)) < 0.002
+        assert np.hypot(*(shot.pos[:2] - src[:2])) < 2.0
+
+
+def test_another_round_needs_place_cycle_reach_and_redundancy() -> None:
+    from shotwatch.core.associate import AssociationConfig, LocatedShot, _another_round
+
+    cfg = AssociationConfig()
+
+    def shot(x: float, t0: float, n: int, scale: float = 5e-4) -> LocatedShot:
+        return LocatedShot(
+            pulses=np.arange(n), pos=np.array([x, 0.0, 1.5]), t0=t0, cov=np.eye(4),
+            error_radius=1.0, scale=scale, residual=np.zeros(n),
+        )  # fmt: skip
+
+    first = [shot(0.0, 1.0, 10)]
+    assert _another_round(shot(5.0, 1.2, 6), first, cfg)
+    assert not _another_round(shot(5.0, 1.02, 6), first, cfg)  # faster than any weapon
+    assert not _another_round(shot(80.0, 1.2, 6), first, cfg)  # elsewhere
+    assert not _another_round(shot(5.0, 1.2, 4), first, cfg)  # four arrivals always fit
+    assert not _another_round(shot(5.0, 1.2, 5), [shot(0.0, 1.0, 12)], cfg)  # heard by few
+    assert not _another_round(shot(5.0, 12.0, 6), first, cfg)  # another burst
+    assert not _another_round(shot(5.0, 1.2, 8, 4e-3), first, cfg)  # a mixture of echoes

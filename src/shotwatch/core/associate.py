@@ -334,7 +334,9 @@ def associate(
                 continue
             if not _plausible(shot, ob, online):
                 continue
-            if np.mean(dominated[shot.pulses]) > cfg.max_dominated_share:
+            if np.mean(dominated[shot.pulses]) > cfg.max_dominated_share and not _another_round(
+                shot, shots, cfg
+            ):
                 continue  # built of reflections of louder impulses
             if _is_echo_ghost(shot, shots, ob):
                 continue
@@ -583,6 +585,26 @@ def _support(
     r = pt[idx] - shot.t0 - ob.tt(shot.pos, spos[psens[idx]])
     ok = (r > -cfg.accept_tol_s) & (r < cfg.late_window_s)
     return int(np.unique(psens[idx[ok]]).size)
+
+
+def _another_round(shot: LocatedShot, accepted: list[LocatedShot], cfg: AssociationConfig) -> bool:
+    """True when ``shot`` lies within ``same_place_m`` of an accepted shot, between
+    ``min_cycle_s`` and ``burst_window_s`` from it in origin time, and is heard by at
+    least half as many sensors and fitting about as tightly (the same gun at the same
+    place; as in :func:`_more_rounds` and :func:`_refit_at`): another round of a burst
+    from that spot. Its pulses may trail louder ones at the same sensors (the
+    earlier rounds, a few dB louder by chance or by a different path) without being
+    their reflections: a reflection's image source lies behind its reflector, and an
+    image of that shot would share its origin time. Only for a fit with more arrivals
+    than unknowns (``min_sensors``): four arrivals fit some source exactly, and between
+    rounds a fraction of a second apart a mixture of them can land near the spot."""
+    return len(shot.pulses) > cfg.min_sensors and any(
+        cfg.min_cycle_s <= abs(shot.t0 - o.t0) <= cfg.burst_window_s
+        and 2 * len(shot.pulses) >= len(o.pulses)
+        and shot.scale <= 1.5 * o.scale + 1e-3
+        and float(np.linalg.norm(shot.pos[:2] - o.pos[:2])) < cfg.same_place_m
+        for o in accepted
+    )
 
 
 def _dominated(
