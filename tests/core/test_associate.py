@@ -159,3 +159,65 @@ def test_another_round_needs_place_cycle_reach_and_redundancy() -> None:
     assert not _another_round(shot(5.0, 1.2, 5), [shot(0.0, 1.0, 12)], cfg)  # heard by few
     assert not _another_round(shot(5.0, 12.0, 6), first, cfg)  # another burst
     assert not _another_round(shot(5.0, 1.2, 8, 4e-3), first, cfg)  # a mixture of echoes
+
+
+def _obs(spos: np.ndarray, psens: np.ndarray, pt: np.ndarray):  # type: ignore[no-untyped-def]
+    from shotwatch.core.associate import AssociationConfig, _Obs
+
+    n = pt.size
+    return _Obs(spos, psens, pt, np.full(n, 5e-4), np.full(n, 30.0), C, None, AssociationConfig())
+
+
+def test_round_at_a_known_place_keeps_a_late_blocked_arrival_out() -> None:
+    """Another round from an established place, one of whose arrivals came around a
+    building 15 ms late: the fit drops that arrival, and since it is late (a blocked path
+    is never early) the round stands (it used to be refused for keeping a pulse out)."""
+    from shotwatch.core.associate import LocatedShot, _refit_at
+
+    spos = _array()
+    src = np.array([20.0, -50.0, 1.5])
+    heard = np.flatnonzero(np.linalg.norm(spos - src, axis=1) < 500.0)
+    assert heard.size >= 7
+    tt = np.linalg.norm(spos[heard] - src, axis=1) / C
+    anchor = LocatedShot(
+        pulses=np.arange(heard.size), pos=src, t0=1.0, cov=np.eye(4), error_radius=1.0,
+        scale=5e-4, residual=np.zeros(heard.size),
+    )  # fmt: skip
+    rng = np.random.default_rng(3)
+    t = 1.3 + tt + rng.normal(0, 1e-4, heard.size)
+    t[2] += 0.015
+    ob = _obs(spos, heard.astype(np.int64), t)
+    shot = _refit_at(anchor, ob, np.zeros(t.size, dtype=bool), 0.5, 2.0)
+    assert shot is not None
+    assert 2 not in shot.pulses.tolist()
+    assert shot.pulses.size == heard.size - 1
+    assert abs(shot.t0 - 1.3) < 1e-3
+    assert np.hypot(*(shot.pos[:2] - src[:2])) < 1.0
+
+
+def test_late_only_and_too_close() -> None:
+    from shotwatch.core.associate import AssociationConfig, LocatedShot, _late_only, _too_close
+
+    spos = _array()
+    src = np.array([0.0, 0.0, 1.5])
+    t = 1.0 + np.linalg.norm(spos - src, axis=1) / C
+    late, early = t.copy(), t.copy()
+    late[[3, 4, 5]] += 0.02
+    early[3] -= 0.02
+    idx = np.arange(spos.shape[0], dtype=np.int64)
+
+    def shot(pulses: np.ndarray, t0: float = 1.0, x: float = 0.0) -> LocatedShot:
+        return LocatedShot(
+            pulses=pulses, pos=src + np.array([x, 0.0, 0.0]), t0=t0, cov=np.eye(4),
+            error_radius=1.0, scale=5e-4, residual=np.zeros(pulses.size),
+        )  # fmt: skip
+
+    fit = shot(np.setdiff1d(idx, [3, 4, 5]))
+    assert _late_only(fit, idx, _obs(spos, idx, late))
+    assert not _late_only(shot(np.setdiff1d(idx, [3])), idx, _obs(spos, idx, early))
+    assert not _late_only(fit, idx[:8], _obs(spos, idx, late))  # three of eight out: too many
+    assert _late_only(shot(idx), idx, _obs(spos, idx, t))
+    cfg = AssociationConfig()
+    assert _too_close(shot(idx, 1.02, 5.0), [shot(idx)], cfg)
+    assert not _too_close(shot(idx, 1.1, 5.0), [shot(idx)], cfg)  # the next round
+    assert not _too_close(shot(idx, 1.02, 60.0), [shot(idx)], cfg)  # elsewhere

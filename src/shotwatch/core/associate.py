@@ -392,11 +392,7 @@ def _more_rounds(
             if shot is None:
                 break
             snr = psnr[shot.pulses]
-            too_close = any(
-                abs(shot.t0 - o.t0) < cfg.min_cycle_s
-                and float(np.linalg.norm(shot.pos[:2] - o.pos[:2])) < cfg.same_place_m
-                for o in shots
-            )
+            too_close = _too_close(shot, shots, cfg)
             faint = bool(np.any(snr != 0)) and float(np.median(snr)) < cfg.min_median_snr_db
             weak = faint or 2 * len(shot.pulses) < len(anchor.pulses)
             assigned[shot.pulses] = True  # tried: these pulses do not seed again
@@ -448,11 +444,16 @@ def _resolve_ambiguous(
         lo = min(o.t0 for o in weak) - 1.0
         hi = max(o.t0 for o in weak) + 1.0
         new: list[LocatedShot] = []
+        kept = [o for o in shots if not any(o is w for w in weak)]
+        tried: list[NDArray[np.int64]] = []
         while True:
             shot = _refit_at(anchor, ob, assigned, lo, hi)
             if shot is None:
                 break
             assigned[shot.pulses] = True
+            if _too_close(shot, kept + new, cfg):  # a round already found, again
+                tried.append(shot.pulses)
+                continue
             new.append(shot)
         # A well-heard anchor outweighs shots heard by at most half as many sensors: a
         # second gun near the array would be heard about as widely, while mixtures of
@@ -466,6 +467,8 @@ def _resolve_ambiguous(
         else:  # no better explanation: restore
             for o in new:
                 assigned[o.pulses] = False
+            for t in tried:
+                assigned[t] = False
             assigned[released] = True
     shots.sort(key=lambda s: s.t0)
 
@@ -479,7 +482,8 @@ def _refit_at(
 ) -> LocatedShot | None:
     """The largest set of free pulses agreeing on one origin time in [lo, hi] for a
     source at ``anchor``'s place, robustly fitted from there; None if it is smaller than
-    ``min_sensors``, moves away, or keeps a pulse out."""
+    ``min_sensors``, moves away, or keeps out a pulse that :func:`_late_only` does not
+    excuse."""
     spos, psens, pt, cfg = ob.spos, ob.psens, ob.pt, ob.cfg
     pool = np.flatnonzero(~assigned)
     tau = pt[pool] - ob.tt(anchor.pos, spos[psens[pool]])
@@ -502,11 +506,35 @@ def _refit_at(
         return None
     shot, ok = _fit_shot(chosen, anchor.pos, float(tau[a]), ob)
     near = float(np.linalg.norm(shot.pos[:2] - anchor.pos[:2])) < cfg.same_place_m
-    if not (ok and near and shot.pulses.size == chosen.size):
+    if not (ok and near and _late_only(shot, chosen, ob)):
         return None
     if shot.scale > max(1.5 * anchor.scale + 1e-3, cfg.max_scale_s / 2):
         return None
     return shot
+
+
+def _too_close(shot: LocatedShot, others: list[LocatedShot], cfg: AssociationConfig) -> bool:
+    """True when one of ``others`` lies within ``same_place_m`` of ``shot`` and less than
+    ``min_cycle_s`` from it in origin time: the same round (no weapon cycles faster)."""
+    return any(
+        abs(shot.t0 - o.t0) < cfg.min_cycle_s
+        and float(np.linalg.norm(shot.pos[:2] - o.pos[:2])) < cfg.same_place_m
+        for o in others
+    )
+
+
+def _late_only(shot: LocatedShot, chosen: NDArray[np.int64], ob: _Obs) -> bool:
+    """Whether the pulses of ``chosen`` that the fit of ``shot`` left out are explained
+    as blocked paths: every one of them *late* against the fitted source (a diffracted
+    arrival is never early; an early outlier means the set is not one source), and at
+    most a third of the set, leaving at least ``min_sensors``."""
+    out = np.setdiff1d(chosen, shot.pulses)
+    if out.size == 0:
+        return True
+    if 3 * out.size > chosen.size or shot.pulses.size < ob.cfg.min_sensors:
+        return False
+    r = ob.pt[out] - shot.t0 - ob.tt(shot.pos, ob.spos[ob.psens[out]])
+    return bool(np.all(r > 0))
 
 
 def _fit_shot(
