@@ -116,6 +116,113 @@ def test_per_sensor_max_matches_reduceat() -> None:
         assert got.sum(1).tobytes() == want.sum(1).tobytes()
 
 
+def test_weaker_later_rounds_of_a_burst_are_located() -> None:
+    """Rounds 90 ms apart from one spot, heard by five sensors, the later ones 8 dB weaker
+    than the first: at each sensor they trail a much louder pulse (as a reverberant coda
+    would), yet they are rounds from the place of an accepted shot, not reflections."""
+    spos = _array()
+    rng = np.random.default_rng(2)
+    src = np.array([20.0, -50.0, 1.5])
+    sens: list[int] = []
+    times: list[float] = []
+    snr: list[float] = []
+    t0s = 1.0 + 0.09 * np.arange(5)
+    for k, t0 in enumerate(t0s):
+        h, t, s = _arrivals(spos, src, float(t0), 365.0)
+        assert h.size == 5
+        sens += h.tolist()
+        times += (t + rng.normal(0, 2e-4, t.size)).tolist()
+        snr += (s - (0.0 if k == 0 else 8.0) + rng.normal(0, 1, t.size)).tolist()
+    shots = associate(spos, np.array(sens), np.array(times), C, pulse_snr=np.array(snr))
+    assert len(shots) >= 3  # the first round alone before rounds at a known place counted
+    for shot in shots:
+        assert np.min(np.abs(t0s - shot.t0)) < 0.002
+        assert np.hypot(*(shot.pos[:2] - src[:2])) < 2.0
+
+
+def test_another_round_needs_place_cycle_reach_and_redundancy() -> None:
+    from shotwatch.core.associate import AssociationConfig, LocatedShot, _another_round
+
+    cfg = AssociationConfig()
+
+    def shot(x: float, t0: float, n: int, scale: float = 5e-4) -> LocatedShot:
+        return LocatedShot(
+            pulses=np.arange(n), pos=np.array([x, 0.0, 1.5]), t0=t0, cov=np.eye(4),
+            error_radius=1.0, scale=scale, residual=np.zeros(n),
+        )  # fmt: skip
+
+    first = [shot(0.0, 1.0, 10)]
+    assert _another_round(shot(5.0, 1.2, 6), first, cfg)
+    assert not _another_round(shot(5.0, 1.02, 6), first, cfg)  # faster than any weapon
+    assert not _another_round(shot(80.0, 1.2, 6), first, cfg)  # elsewhere
+    assert not _another_round(shot(5.0, 1.2, 4), first, cfg)  # four arrivals always fit
+    assert not _another_round(shot(5.0, 1.2, 5), [shot(0.0, 1.0, 12)], cfg)  # heard by few
+    assert not _another_round(shot(5.0, 12.0, 6), first, cfg)  # another burst
+    assert not _another_round(shot(5.0, 1.2, 8, 4e-3), first, cfg)  # a mixture of echoes
+
+
+def _obs(spos: np.ndarray, psens: np.ndarray, pt: np.ndarray):  # type: ignore[no-untyped-def]
+    from shotwatch.core.associate import AssociationConfig, _Obs
+
+    n = pt.size
+    return _Obs(spos, psens, pt, np.full(n, 5e-4), np.full(n, 30.0), C, None, AssociationConfig())
+
+
+def test_round_at_a_known_place_keeps_a_late_blocked_arrival_out() -> None:
+    """Another round from an established place, one of whose arrivals came around a
+    building 15 ms late: the fit drops that arrival, and since it is late (a blocked path
+    is never early) the round stands (it used to be refused for keeping a pulse out)."""
+    from shotwatch.core.associate import LocatedShot, _refit_at
+
+    spos = _array()
+    src = np.array([20.0, -50.0, 1.5])
+    heard = np.flatnonzero(np.linalg.norm(spos - src, axis=1) < 500.0)
+    assert heard.size >= 7
+    tt = np.linalg.norm(spos[heard] - src, axis=1) / C
+    anchor = LocatedShot(
+        pulses=np.arange(heard.size), pos=src, t0=1.0, cov=np.eye(4), error_radius=1.0,
+        scale=5e-4, residual=np.zeros(heard.size),
+    )  # fmt: skip
+    rng = np.random.default_rng(3)
+    t = 1.3 + tt + rng.normal(0, 1e-4, heard.size)
+    t[2] += 0.015
+    ob = _obs(spos, heard.astype(np.int64), t)
+    shot = _refit_at(anchor, ob, np.zeros(t.size, dtype=bool), 0.5, 2.0)
+    assert shot is not None
+    assert 2 not in shot.pulses.tolist()
+    assert shot.pulses.size == heard.size - 1
+    assert abs(shot.t0 - 1.3) < 1e-3
+    assert np.hypot(*(shot.pos[:2] - src[:2])) < 1.0
+
+
+def test_late_only_and_too_close() -> None:
+    from shotwatch.core.associate import AssociationConfig, LocatedShot, _late_only, _too_close
+
+    spos = _array()
+    src = np.array([0.0, 0.0, 1.5])
+    t = 1.0 + np.linalg.norm(spos - src, axis=1) / C
+    late, early = t.copy(), t.copy()
+    late[[3, 4, 5]] += 0.02
+    early[3] -= 0.02
+    idx = np.arange(spos.shape[0], dtype=np.int64)
+
+    def shot(pulses: np.ndarray, t0: float = 1.0, x: float = 0.0) -> LocatedShot:
+        return LocatedShot(
+            pulses=pulses, pos=src + np.array([x, 0.0, 0.0]), t0=t0, cov=np.eye(4),
+            error_radius=1.0, scale=5e-4, residual=np.zeros(pulses.size),
+        )  # fmt: skip
+
+    fit = shot(np.setdiff1d(idx, [3, 4, 5]))
+    assert _late_only(fit, idx, _obs(spos, idx, late))
+    assert not _late_only(shot(np.setdiff1d(idx, [3])), idx, _obs(spos, idx, early))
+    assert not _late_only(fit, idx[:8], _obs(spos, idx, late))  # three of eight out: too many
+    assert _late_only(shot(idx), idx, _obs(spos, idx, t))
+    cfg = AssociationConfig()
+    assert _too_close(shot(idx, 1.02, 5.0), [shot(idx)], cfg)
+    assert not _too_close(shot(idx, 1.1, 5.0), [shot(idx)], cfg)  # the next round
+    assert not _too_close(shot(idx, 1.02, 60.0), [shot(idx)], cfg)  # elsewhere
+
+
 def test_a_burst_heard_by_hundreds_of_sensors_is_searched_from_the_nearest() -> None:
     """An aerial burst heard by 400 sensors: each search uses the pulses of the
     ``max_seed_sensors`` sensors nearest its seed, and the burst is still one shot where

@@ -345,7 +345,9 @@ def associate(
                 continue
             if not _plausible(shot, ob, online):
                 continue
-            if np.mean(dominated[shot.pulses]) > cfg.max_dominated_share:
+            if np.mean(dominated[shot.pulses]) > cfg.max_dominated_share and not _another_round(
+                shot, shots, cfg
+            ):
                 continue  # built of reflections of louder impulses
             if _is_echo_ghost(shot, shots, ob):
                 continue
@@ -401,11 +403,7 @@ def _more_rounds(
             if shot is None:
                 break
             snr = psnr[shot.pulses]
-            too_close = any(
-                abs(shot.t0 - o.t0) < cfg.min_cycle_s
-                and float(np.linalg.norm(shot.pos[:2] - o.pos[:2])) < cfg.same_place_m
-                for o in shots
-            )
+            too_close = _too_close(shot, shots, cfg)
             faint = bool(np.any(snr != 0)) and float(np.median(snr)) < cfg.min_median_snr_db
             weak = faint or 2 * len(shot.pulses) < len(anchor.pulses)
             assigned[shot.pulses] = True  # tried: these pulses do not seed again
@@ -457,11 +455,16 @@ def _resolve_ambiguous(
         lo = min(o.t0 for o in weak) - 1.0
         hi = max(o.t0 for o in weak) + 1.0
         new: list[LocatedShot] = []
+        kept = [o for o in shots if not any(o is w for w in weak)]
+        tried: list[NDArray[np.int64]] = []
         while True:
             shot = _refit_at(anchor, ob, assigned, lo, hi)
             if shot is None:
                 break
             assigned[shot.pulses] = True
+            if _too_close(shot, kept + new, cfg):  # a round already found, again
+                tried.append(shot.pulses)
+                continue
             new.append(shot)
         # A well-heard anchor outweighs shots heard by at most half as many sensors: a
         # second gun near the array would be heard about as widely, while mixtures of
@@ -475,6 +478,8 @@ def _resolve_ambiguous(
         else:  # no better explanation: restore
             for o in new:
                 assigned[o.pulses] = False
+            for t in tried:
+                assigned[t] = False
             assigned[released] = True
     shots.sort(key=lambda s: s.t0)
 
@@ -488,7 +493,8 @@ def _refit_at(
 ) -> LocatedShot | None:
     """The largest set of free pulses agreeing on one origin time in [lo, hi] for a
     source at ``anchor``'s place, robustly fitted from there; None if it is smaller than
-    ``min_sensors``, moves away, or keeps a pulse out."""
+    ``min_sensors``, moves away, or keeps out a pulse that :func:`_late_only` does not
+    excuse."""
     spos, psens, pt, cfg = ob.spos, ob.psens, ob.pt, ob.cfg
     pool = np.flatnonzero(~assigned)
     tau = pt[pool] - ob.tt(anchor.pos, spos[psens[pool]])
@@ -511,11 +517,35 @@ def _refit_at(
         return None
     shot, ok = _fit_shot(chosen, anchor.pos, float(tau[a]), ob)
     near = float(np.linalg.norm(shot.pos[:2] - anchor.pos[:2])) < cfg.same_place_m
-    if not (ok and near and shot.pulses.size == chosen.size):
+    if not (ok and near and _late_only(shot, chosen, ob)):
         return None
     if shot.scale > max(1.5 * anchor.scale + 1e-3, cfg.max_scale_s / 2):
         return None
     return shot
+
+
+def _too_close(shot: LocatedShot, others: list[LocatedShot], cfg: AssociationConfig) -> bool:
+    """True when one of ``others`` lies within ``same_place_m`` of ``shot`` and less than
+    ``min_cycle_s`` from it in origin time: the same round (no weapon cycles faster)."""
+    return any(
+        abs(shot.t0 - o.t0) < cfg.min_cycle_s
+        and float(np.linalg.norm(shot.pos[:2] - o.pos[:2])) < cfg.same_place_m
+        for o in others
+    )
+
+
+def _late_only(shot: LocatedShot, chosen: NDArray[np.int64], ob: _Obs) -> bool:
+    """Whether the pulses of ``chosen`` that the fit of ``shot`` left out are explained
+    as blocked paths: every one of them *late* against the fitted source (a diffracted
+    arrival is never early; an early outlier means the set is not one source), and at
+    most a third of the set, leaving at least ``min_sensors``."""
+    out = np.setdiff1d(chosen, shot.pulses)
+    if out.size == 0:
+        return True
+    if 3 * out.size > chosen.size or shot.pulses.size < ob.cfg.min_sensors:
+        return False
+    r = ob.pt[out] - shot.t0 - ob.tt(shot.pos, ob.spos[ob.psens[out]])
+    return bool(np.all(r > 0))
 
 
 def _fit_shot(
@@ -594,6 +624,26 @@ def _support(
     r = pt[idx] - shot.t0 - ob.tt(shot.pos, spos[psens[idx]])
     ok = (r > -cfg.accept_tol_s) & (r < cfg.late_window_s)
     return int(np.unique(psens[idx[ok]]).size)
+
+
+def _another_round(shot: LocatedShot, accepted: list[LocatedShot], cfg: AssociationConfig) -> bool:
+    """True when ``shot`` lies within ``same_place_m`` of an accepted shot, between
+    ``min_cycle_s`` and ``burst_window_s`` from it in origin time, and is heard by at
+    least half as many sensors and fitting about as tightly (the same gun at the same
+    place; as in :func:`_more_rounds` and :func:`_refit_at`): another round of a burst
+    from that spot. Its pulses may trail louder ones at the same sensors (the
+    earlier rounds, a few dB louder by chance or by a different path) without being
+    their reflections: a reflection's image source lies behind its reflector, and an
+    image of that shot would share its origin time. Only for a fit with more arrivals
+    than unknowns (``min_sensors``): four arrivals fit some source exactly, and between
+    rounds a fraction of a second apart a mixture of them can land near the spot."""
+    return len(shot.pulses) > cfg.min_sensors and any(
+        cfg.min_cycle_s <= abs(shot.t0 - o.t0) <= cfg.burst_window_s
+        and 2 * len(shot.pulses) >= len(o.pulses)
+        and shot.scale <= 1.5 * o.scale + 1e-3
+        and float(np.linalg.norm(shot.pos[:2] - o.pos[:2])) < cfg.same_place_m
+        for o in accepted
+    )
 
 
 def _dominated(
