@@ -431,9 +431,10 @@ def _resolve_ambiguous(
     all its pulses: consecutive rounds come from about the same place (a moving shooter
     covers metres between rounds), or when the anchor is heard by at least
     ``strong_sensors`` and twice as many sensors as each of them. Otherwise they are
-    left as they were. A dissolved shot with more arrivals than ``min_sensors``, none of
-    whose pulses the anchor's place re-explains and whose origin time is no other
-    shot's (``image_t0_s``: not a reflection's image source), stands even so."""
+    left as they were. A dissolved shot none of whose pulses the anchor's place
+    re-explains, whose origin time is no other shot's (``image_t0_s``: not a
+    reflection's image source), and with more arrivals than ``min_sensors`` (or when the
+    anchor's place explained as many shots as were dissolved), stands even so."""
     psnr, cfg = ob.psnr, ob.cfg
 
     def weight(o: LocatedShot) -> tuple[int, float]:
@@ -480,13 +481,14 @@ def _resolve_ambiguous(
             # new round there, or a round found again) had no other explanation: it
             # stands (a moving or second shooter heard by few sensors, away from the
             # anchor), if it has more arrivals than unknowns (four arrivals fit some
-            # source) and is no image source of a shot (a reflection's image source
-            # fits with that shot's origin time).
+            # source) or the anchor's place explained as many shots as were dissolved,
+            # and is no image source of a shot (a reflection's image source fits with
+            # that shot's origin time).
             taken = np.concatenate([o.pulses for o in new] + tried + [np.zeros(0, np.int64)])
             back = [
                 o
                 for o in weak
-                if len(o.pulses) > cfg.min_sensors
+                if (len(o.pulses) > cfg.min_sensors or len(new) >= len(weak))
                 and not np.any(np.isin(o.pulses, taken))
                 and not any(abs(o.t0 - x.t0) < cfg.image_t0_s for x in kept + new)
             ]
