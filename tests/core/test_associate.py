@@ -240,3 +240,76 @@ def test_a_burst_heard_by_hundreds_of_sensors_is_searched_from_the_nearest() -> 
     assert len(shots) == 1
     assert np.linalg.norm(shots[0].pos[:2] - src[:2]) < 2.0
     assert len(shots[0].pulses) <= AssociationConfig().max_seed_sensors
+
+
+def test_a_few_sensor_shot_elsewhere_stands_unless_its_pulses_fit_the_anchor() -> None:
+    """A well-heard shot (12 sensors) and, half a second later and 150 m away, a shot
+    heard by its six nearest sensors (a second or moving shooter). Re-associating the
+    six pulses at the well-heard shot's place finds nothing, so the shot stands (it used
+    to be dissolved as "outweighed"); with only four arrivals (which fit some source
+    whatever they are), or at the well-heard shot's own origin time (the image source of
+    a reflection), it is still dissolved."""
+    from shotwatch.core.associate import LocatedShot, _resolve_ambiguous
+
+    spos = _array()
+    a, b = np.array([0.0, 0.0, 1.5]), np.array([150.0, 0.0, 1.5])
+    near_a = np.argsort(np.linalg.norm(spos - a, axis=1))[:12]
+
+    def run(n_b: int, t_b: float) -> list[float]:
+        near_b = np.argsort(np.linalg.norm(spos - b, axis=1))[:n_b]
+        psens = np.concatenate([near_a, near_b]).astype(np.int64)
+        pt = np.concatenate(
+            [1.0 + np.linalg.norm(spos[near_a] - a, axis=1) / C,
+             t_b + np.linalg.norm(spos[near_b] - b, axis=1) / C]
+        )  # fmt: skip
+        ob = _obs(spos, psens, pt)
+
+        def shot(p: np.ndarray, src: np.ndarray, t0: float) -> LocatedShot:
+            return LocatedShot(
+                pulses=p, pos=src, t0=t0, cov=np.eye(4), error_radius=1.0, scale=5e-4,
+                residual=np.zeros(p.size),
+            )  # fmt: skip
+
+        shots = [shot(np.arange(12), a, 1.0), shot(12 + np.arange(n_b), b, t_b)]
+        assigned = np.ones(pt.size, dtype=bool)
+        _resolve_ambiguous(shots, ob, assigned)
+        assert bool(np.all(assigned[np.concatenate([s.pulses for s in shots])]))
+        return sorted(s.t0 for s in shots)
+
+    assert run(6, 1.5) == [1.0, 1.5]
+    assert run(4, 1.5) == [1.0]
+    assert run(6, 1.01) == [1.0]
+
+
+def test_a_four_sensor_shot_stands_when_the_anchor_finds_as_many_rounds() -> None:
+    """A mixture (pulses of a round at the well-heard shot's place, located 300 m off)
+    and a shot heard by four sensors 150 m away are dissolved; re-association at the
+    well-heard shot's place finds two rounds (the mixture's and a free one), as many as
+    were dissolved, yet none of the four-sensor shot's pulses: it stands."""
+    from shotwatch.core.associate import LocatedShot, _resolve_ambiguous
+
+    spos = _array()
+    a, b = np.array([0.0, 0.0, 1.5]), np.array([150.0, 0.0, 1.5])
+    near_a = np.argsort(np.linalg.norm(spos - a, axis=1))[:12]
+    near_b = np.argsort(np.linalg.norm(spos - b, axis=1))[:4]
+    groups = [(near_a, a, 1.0), (near_a[:5], a, 1.3), (near_a[5:10], a, 1.45), (near_b, b, 1.7)]
+    psens = np.concatenate([g[0] for g in groups]).astype(np.int64)
+    pt = np.concatenate([t + np.linalg.norm(spos[s] - x, axis=1) / C for s, x, t in groups])
+    ob = _obs(spos, psens, pt)
+
+    def shot(p: np.ndarray, src: np.ndarray, t0: float) -> LocatedShot:
+        return LocatedShot(
+            pulses=p, pos=src, t0=t0, cov=np.eye(4), error_radius=1.0, scale=5e-4,
+            residual=np.zeros(p.size),
+        )  # fmt: skip
+
+    shots = [
+        shot(np.arange(12), a, 1.0),
+        shot(12 + np.arange(5), np.array([0.0, 300.0, 1.5]), 1.2),  # the mixture
+        shot(22 + np.arange(4), b, 1.7),
+    ]
+    assigned = np.ones(pt.size, dtype=bool)
+    assigned[17:22] = False  # the round at 1.45 s: free pulses
+    _resolve_ambiguous(shots, ob, assigned)
+    t0s = sorted(round(s.t0, 2) for s in shots)
+    assert t0s == [1.0, 1.3, 1.45, 1.7]

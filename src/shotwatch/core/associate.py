@@ -76,6 +76,7 @@ class AssociationConfig:
     burst_window_s: float = 10.0
     same_place_m: float = 30.0
     dissolve_dist_m: float = 30.0
+    image_t0_s: float = 0.03
     min_cycle_s: float = 0.05
     min_near_ratio: float = 0.6
     min_near_ratio_few: float = 0.8
@@ -430,7 +431,10 @@ def _resolve_ambiguous(
     all its pulses: consecutive rounds come from about the same place (a moving shooter
     covers metres between rounds), or when the anchor is heard by at least
     ``strong_sensors`` and twice as many sensors as each of them. Otherwise they are
-    left as they were."""
+    left as they were. A dissolved shot none of whose pulses the anchor's place
+    re-explains, whose origin time is no other shot's (``image_t0_s``: not a
+    reflection's image source), and with more arrivals than ``min_sensors`` (or when the
+    anchor's place explained as many shots as were dissolved), stands even so."""
     psnr, cfg = ob.psnr, ob.cfg
 
     def weight(o: LocatedShot) -> tuple[int, float]:
@@ -473,7 +477,24 @@ def _resolve_ambiguous(
             2 * len(o.pulses) <= len(anchor.pulses) for o in weak
         )
         if len(new) >= len(weak) or outweighed:
-            gone = {id(o) for o in weak}
+            # A dissolved shot none of whose pulses the anchor's place re-explains (a
+            # new round there, or a round found again) had no other explanation: it
+            # stands (a moving or second shooter heard by few sensors, away from the
+            # anchor), if it has more arrivals than unknowns (four arrivals fit some
+            # source) or the anchor's place explained as many shots as were dissolved,
+            # and is no image source of a shot (a reflection's image source fits with
+            # that shot's origin time).
+            taken = np.concatenate([o.pulses for o in new] + tried + [np.zeros(0, np.int64)])
+            back = [
+                o
+                for o in weak
+                if (len(o.pulses) > cfg.min_sensors or len(new) >= len(weak))
+                and not np.any(np.isin(o.pulses, taken))
+                and not any(abs(o.t0 - x.t0) < cfg.image_t0_s for x in kept + new)
+            ]
+            for o in back:
+                assigned[o.pulses] = True
+            gone = {id(o) for o in weak} - {id(o) for o in back}
             shots[:] = [o for o in shots if id(o) not in gone] + new
         else:  # no better explanation: restore
             for o in new:
