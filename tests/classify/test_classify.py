@@ -25,6 +25,16 @@ def test_load_default_is_cached_and_carries_metadata(clf: GunshotClassifier) -> 
     assert len(clf.meta["data_manifest_sha256"]) == 64
 
 
+def test_shipped_model_matches_the_training_settings(clf: GunshotClassifier) -> None:
+    from shotwatch.classifier import train
+
+    assert clf.meta["model_version"] == train.MODEL_VERSION
+    params = clf.meta["params"]
+    assert params["num_boost_round"] == train.N_ROUNDS
+    for key in ("learning_rate", "num_leaves", "min_data_in_leaf", "feature_fraction"):
+        assert params[key] == train.PARAMS[key]
+
+
 def test_scores_are_probabilities(clf: GunshotClassifier) -> None:
     rng = np.random.default_rng(3)
     x = 0.01 * rng.standard_normal(24000)
