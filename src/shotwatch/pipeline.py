@@ -129,6 +129,10 @@ def pulses_from_clips(clips: Iterable[Clip], *, score: bool = True) -> list[Puls
     return out
 
 
+SETTLED_REUSE_PULSES = 200
+"""Groups of at least this many pulses may keep an association that covers all but a
+tenth of them once settled (see :func:`locate_shots`)."""
+
 PulseKey = tuple[int, float]
 """A pulse's identity inside the locator: (sensor index, onset time)."""
 
@@ -232,6 +236,7 @@ def locate_shots(
     stats: dict[str, int] | None = None,
     growing: NDArray[np.bool_] | None = None,
     regrow: float = 1.5,
+    regrow_settled: float = 1.1,
 ) -> tuple[list[Shot], ShotArrays]:
     """Associate and locate: pulses -> shots (domain objects and the core's arrays).
 
@@ -246,8 +251,12 @@ def locate_shots(
     than ``regrow`` times the pulses of its last association keeps that association's
     shots: re-associating a large group (a fireworks show heard by fifty sensors) at
     every new report costs the square of its size each time, while re-associating it
-    only as it grows by a factor costs a constant multiple of the last association. The
-    caller passes ``growing=None`` once the group has settled, which associates it whole."""
+    only as it grows by a factor costs a constant multiple of the last association. A
+    group without such a pulse (settled) is associated whole, unless it is large
+    (``SETTLED_REUSE_PULSES``) and its last association already covered all but a tenth
+    of it (``regrow_settled``): stragglers
+    trickling into a settled fireworks show of thousands of pulses would otherwise
+    re-associate it whole for each. ``growing=None`` associates every changed group."""
     cfg = config or AssociationConfig()
     c, wind = sound_speed(weather)
     if not pulses:
@@ -278,8 +287,11 @@ def locate_shots(
         )  # fmt: skip
         got = cache.get(key) if cache is not None else None
         ids: list[PulseKey] = list(zip(ps[idx].tolist(), t_abs[idx].tolist(), strict=True))
-        if got is None and cache is not None and growing is not None and growing[idx].any():
-            got = _grown_from(cache, ids, regrow)
+        if got is None and cache is not None and growing is not None:
+            if growing[idx].any():
+                got = _grown_from(cache, ids, regrow)
+            elif idx.size >= SETTLED_REUSE_PULSES:
+                got = _grown_from(cache, ids, regrow_settled)
         if got is None:
             got = _locate_group(array, ps[idx], t_abs[idx], sig[idx], snr[idx], score[idx],
                                 c, wind, cfg)  # fmt: skip
