@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from shotwatch.core.associate import associate
+from shotwatch.core.associate import LocatedShot, associate
 
 C = 343.0
 
@@ -141,15 +141,12 @@ def test_weaker_later_rounds_of_a_burst_are_located() -> None:
 
 
 def test_another_round_needs_place_cycle_reach_and_redundancy() -> None:
-    from shotwatch.core.associate import AssociationConfig, LocatedShot, _another_round
+    from shotwatch.core.associate import AssociationConfig, _another_round
 
     cfg = AssociationConfig()
 
     def shot(x: float, t0: float, n: int, scale: float = 5e-4) -> LocatedShot:
-        return LocatedShot(
-            pulses=np.arange(n), pos=np.array([x, 0.0, 1.5]), t0=t0, cov=np.eye(4),
-            error_radius=1.0, scale=scale, residual=np.zeros(n),
-        )  # fmt: skip
+        return _shot(np.arange(n), np.array([x, 0.0, 1.5]), t0, scale)
 
     first = [shot(0.0, 1.0, 10)]
     assert _another_round(shot(5.0, 1.2, 6), first, cfg)
@@ -168,21 +165,26 @@ def _obs(spos: np.ndarray, psens: np.ndarray, pt: np.ndarray):  # type: ignore[n
     return _Obs(spos, psens, pt, np.full(n, 5e-4), np.full(n, 30.0), C, None, AssociationConfig())
 
 
+def _shot(pulses: np.ndarray, pos: np.ndarray, t0: float, scale: float = 5e-4) -> LocatedShot:
+    """A located shot built by hand (unit covariance, zero residuals)."""
+    return LocatedShot(
+        pulses=pulses, pos=pos, t0=t0, cov=np.eye(4), error_radius=1.0, scale=scale,
+        residual=np.zeros(pulses.size),
+    )  # fmt: skip
+
+
 def test_round_at_a_known_place_keeps_a_late_blocked_arrival_out() -> None:
     """Another round from an established place, one of whose arrivals came around a
     building 15 ms late: the fit drops that arrival, and since it is late (a blocked path
     is never early) the round stands (it used to be refused for keeping a pulse out)."""
-    from shotwatch.core.associate import LocatedShot, _refit_at
+    from shotwatch.core.associate import _refit_at
 
     spos = _array()
     src = np.array([20.0, -50.0, 1.5])
     heard = np.flatnonzero(np.linalg.norm(spos - src, axis=1) < 500.0)
     assert heard.size >= 7
     tt = np.linalg.norm(spos[heard] - src, axis=1) / C
-    anchor = LocatedShot(
-        pulses=np.arange(heard.size), pos=src, t0=1.0, cov=np.eye(4), error_radius=1.0,
-        scale=5e-4, residual=np.zeros(heard.size),
-    )  # fmt: skip
+    anchor = _shot(np.arange(heard.size), src, 1.0)
     rng = np.random.default_rng(3)
     t = 1.3 + tt + rng.normal(0, 1e-4, heard.size)
     t[2] += 0.015
@@ -196,7 +198,7 @@ def test_round_at_a_known_place_keeps_a_late_blocked_arrival_out() -> None:
 
 
 def test_late_only_and_too_close() -> None:
-    from shotwatch.core.associate import AssociationConfig, LocatedShot, _late_only, _too_close
+    from shotwatch.core.associate import AssociationConfig, _late_only, _too_close
 
     spos = _array()
     src = np.array([0.0, 0.0, 1.5])
@@ -207,10 +209,7 @@ def test_late_only_and_too_close() -> None:
     idx = np.arange(spos.shape[0], dtype=np.int64)
 
     def shot(pulses: np.ndarray, t0: float = 1.0, x: float = 0.0) -> LocatedShot:
-        return LocatedShot(
-            pulses=pulses, pos=src + np.array([x, 0.0, 0.0]), t0=t0, cov=np.eye(4),
-            error_radius=1.0, scale=5e-4, residual=np.zeros(pulses.size),
-        )  # fmt: skip
+        return _shot(pulses, src + np.array([x, 0.0, 0.0]), t0)
 
     fit = shot(np.setdiff1d(idx, [3, 4, 5]))
     assert _late_only(fit, idx, _obs(spos, idx, late))
@@ -249,7 +248,7 @@ def test_a_few_sensor_shot_elsewhere_stands_unless_its_pulses_fit_the_anchor() -
     to be dissolved as "outweighed"); with only four arrivals (which fit some source
     whatever they are), or at the well-heard shot's own origin time (the image source of
     a reflection), it is still dissolved."""
-    from shotwatch.core.associate import LocatedShot, _resolve_ambiguous
+    from shotwatch.core.associate import _resolve_ambiguous
 
     spos = _array()
     a, b = np.array([0.0, 0.0, 1.5]), np.array([150.0, 0.0, 1.5])
@@ -264,13 +263,7 @@ def test_a_few_sensor_shot_elsewhere_stands_unless_its_pulses_fit_the_anchor() -
         )  # fmt: skip
         ob = _obs(spos, psens, pt)
 
-        def shot(p: np.ndarray, src: np.ndarray, t0: float) -> LocatedShot:
-            return LocatedShot(
-                pulses=p, pos=src, t0=t0, cov=np.eye(4), error_radius=1.0, scale=5e-4,
-                residual=np.zeros(p.size),
-            )  # fmt: skip
-
-        shots = [shot(np.arange(12), a, 1.0), shot(12 + np.arange(n_b), b, t_b)]
+        shots = [_shot(np.arange(12), a, 1.0), _shot(12 + np.arange(n_b), b, t_b)]
         assigned = np.ones(pt.size, dtype=bool)
         _resolve_ambiguous(shots, ob, assigned)
         assert bool(np.all(assigned[np.concatenate([s.pulses for s in shots])]))
@@ -286,7 +279,7 @@ def test_a_four_sensor_shot_stands_when_the_anchor_finds_as_many_rounds() -> Non
     and a shot heard by four sensors 150 m away are dissolved; re-association at the
     well-heard shot's place finds two rounds (the mixture's and a free one), as many as
     were dissolved, yet none of the four-sensor shot's pulses: it stands."""
-    from shotwatch.core.associate import LocatedShot, _resolve_ambiguous
+    from shotwatch.core.associate import _resolve_ambiguous
 
     spos = _array()
     a, b = np.array([0.0, 0.0, 1.5]), np.array([150.0, 0.0, 1.5])
@@ -297,16 +290,10 @@ def test_a_four_sensor_shot_stands_when_the_anchor_finds_as_many_rounds() -> Non
     pt = np.concatenate([t + np.linalg.norm(spos[s] - x, axis=1) / C for s, x, t in groups])
     ob = _obs(spos, psens, pt)
 
-    def shot(p: np.ndarray, src: np.ndarray, t0: float) -> LocatedShot:
-        return LocatedShot(
-            pulses=p, pos=src, t0=t0, cov=np.eye(4), error_radius=1.0, scale=5e-4,
-            residual=np.zeros(p.size),
-        )  # fmt: skip
-
     shots = [
-        shot(np.arange(12), a, 1.0),
-        shot(12 + np.arange(5), np.array([0.0, 300.0, 1.5]), 1.2),  # the mixture
-        shot(22 + np.arange(4), b, 1.7),
+        _shot(np.arange(12), a, 1.0),
+        _shot(12 + np.arange(5), np.array([0.0, 300.0, 1.5]), 1.2),  # the mixture
+        _shot(22 + np.arange(4), b, 1.7),
     ]
     assigned = np.ones(pt.size, dtype=bool)
     assigned[17:22] = False  # the round at 1.45 s: free pulses
