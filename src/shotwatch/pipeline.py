@@ -286,11 +286,12 @@ def locate_shots(
             score[idx].tobytes(), c, wkey, cfg,
         )  # fmt: skip
         got = cache.get(key) if cache is not None else None
-        ids: list[PulseKey] = list(zip(ps[idx].tolist(), t_abs[idx].tolist(), strict=True))
-        if got is None and cache is not None and growing is not None:
-            if growing[idx].any():
+        ids: list[PulseKey] = []
+        if got is None and cache is not None:  # only a changed group needs its pulse keys
+            ids = list(zip(ps[idx].tolist(), t_abs[idx].tolist(), strict=True))
+            if growing is not None and growing[idx].any():
                 got = _grown_from(cache, ids, regrow)
-            elif idx.size >= SETTLED_REUSE_PULSES:
+            elif growing is not None and idx.size >= SETTLED_REUSE_PULSES:
                 got = _grown_from(cache, ids, regrow_settled)
         if got is None:
             got = _locate_group(array, ps[idx], t_abs[idx], sig[idx], snr[idx], score[idx],
