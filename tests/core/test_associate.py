@@ -300,3 +300,62 @@ def test_a_four_sensor_shot_stands_when_the_anchor_finds_as_many_rounds() -> Non
     _resolve_ambiguous(shots, ob, assigned)
     t0s = sorted(round(s.t0, 2) for s in shots)
     assert t0s == [1.0, 1.3, 1.45, 1.7]
+
+
+def test_a_round_heard_by_few_but_as_loud_stands_at_a_known_place() -> None:
+    """A second round from an established place heard by only five of the thirteen
+    sensors that heard the first (at the others its pulse was lost), but as loud where
+    it was heard: another round. The same five pulses 25 dB weaker than the first
+    round's are what a coincidence of its coda would look like: refused."""
+    from shotwatch.core.associate import AssociationConfig, _as_loud, _more_rounds, _Obs
+
+    spos = _array()
+    src = np.array([20.0, -50.0, 1.5])
+    order = np.argsort(np.linalg.norm(spos - src, axis=1))
+    first, h2 = order[:13], order[:5]
+    rng = np.random.default_rng(4)
+    t1 = 1.0 + np.linalg.norm(spos[first] - src, axis=1) / C + rng.normal(0, 1e-4, 13)
+    t2 = 1.4 + np.linalg.norm(spos[h2] - src, axis=1) / C + rng.normal(0, 1e-4, 5)
+    psens = np.concatenate([first, h2]).astype(np.int64)
+    pt = np.concatenate([t1, t2])
+    idx = np.arange(18, dtype=np.int64)
+    for drop, found in ((2.0, True), (25.0, False)):
+        snr = np.concatenate([np.full(13, 35.0), np.full(5, 35.0 - drop)])
+        ob = _Obs(spos, psens, pt, np.full(18, 5e-4), snr, C, None, AssociationConfig())
+        anchor = _shot(idx[:13], src, 1.0)
+        assigned = np.zeros(18, dtype=bool)
+        assigned[:13] = True
+        shots = [anchor]
+        _more_rounds(shots, ob, assigned)
+        assert (len(shots) == 2) is found
+        if found:
+            assert abs(shots[1].t0 - 1.4) < 1e-3
+            assert _as_loud(shots[1], anchor, ob)
+            # a fit much looser than the anchor's is a mixture, however loud
+            loose = _shot(shots[1].pulses, src, 1.4, scale=anchor.scale + 2e-3)
+            assert not _as_loud(loose, anchor, ob)
+            # four of thirteen: fewer than a third, however loud
+            assert not _as_loud(_shot(shots[1].pulses[:4], src, 1.4), anchor, ob)
+
+
+def test_a_second_gun_trailing_a_loud_one_is_no_echo_ghost() -> None:
+    """A second gun 40 m from a loud one fires 0.7 s later, heard by seven sensors all
+    of which heard the first louder: its pulses trail louder ones as a reverberant tail
+    would, but no image source emits 0.7 s after its shot. The same set 0.12 s after the
+    shot (within what their 40 m allow an image source) is still a ghost."""
+    from shotwatch.core.associate import AssociationConfig, _is_echo_ghost, _Obs
+
+    spos = _array()
+    a_src, b_src = np.array([0.0, 0.0, 1.5]), np.array([40.0, 0.0, 1.5])
+    order = np.argsort(np.linalg.norm(spos - a_src, axis=1))
+    ha, hb = order[:12], order[:7]
+    ta = 1.0 + np.linalg.norm(spos[ha] - a_src, axis=1) / C
+    psens = np.concatenate([ha, hb]).astype(np.int64)
+    for t0_b, ghost in ((1.7, False), (1.12, True)):
+        tb = t0_b + np.linalg.norm(spos[hb] - b_src, axis=1) / C
+        pt = np.concatenate([ta, tb])
+        snr = np.concatenate([np.full(12, 35.0), np.full(7, 25.0)])
+        ob = _Obs(spos, psens, pt, np.full(19, 5e-4), snr, C, None, AssociationConfig())
+        first = _shot(np.arange(12, dtype=np.int64), a_src, 1.0)
+        second = _shot(np.arange(12, 19, dtype=np.int64), b_src, t0_b)
+        assert _is_echo_ghost(second, [first], ob) is ghost

@@ -78,6 +78,7 @@ class AssociationConfig:
     dissolve_dist_m: float = 30.0
     image_t0_s: float = 0.03
     min_cycle_s: float = 0.05
+    round_drop_db: float = 10.0
     min_near_ratio: float = 0.6
     min_near_ratio_few: float = 0.8
     min_near_ratio_loud: float = 0.75
@@ -406,7 +407,9 @@ def _more_rounds(
             snr = psnr[shot.pulses]
             too_close = _too_close(shot, shots, cfg)
             faint = bool(np.any(snr != 0)) and float(np.median(snr)) < cfg.min_median_snr_db
-            weak = faint or 2 * len(shot.pulses) < len(anchor.pulses)
+            weak = faint or (
+                2 * len(shot.pulses) < len(anchor.pulses) and not _as_loud(shot, anchor, ob)
+            )
             assigned[shot.pulses] = True  # tried: these pulses do not seed again
             if too_close or weak:
                 continue
@@ -543,6 +546,32 @@ def _refit_at(
     if shot.scale > max(1.5 * anchor.scale + 1e-3, cfg.max_scale_s / 2):
         return None
     return shot
+
+
+def _as_loud(shot: LocatedShot, anchor: LocatedShot, ob: _Obs) -> bool:
+    """Whether ``shot``, a round re-fitted at ``anchor``'s place, is heard about as loud
+    as the anchor where both are heard: at two or more shared sensors, its median SNR
+    at most ``round_drop_db`` below the anchor's there, fitting about as tightly, and
+    heard by at least a third as many sensors (four faint pulses among the twenty
+    sensors of a loud shot's neighbourhood agree on some origin time by chance: seen on
+    the live-fire recordings).
+    The same gun at the same place is as loud each round; a round can still be heard by
+    far fewer sensors (at the rest its pulse is lost in the previous round's coda or
+    another gun's), whereas coincidences of coda and reflection pulses, which is what
+    the half-the-sensors rule guards against, are tens of dB weaker than the direct
+    sound they trail."""
+    psens, psnr = ob.psens, ob.psnr
+    if not np.any(psnr[shot.pulses] != 0) or shot.scale > anchor.scale + 1e-3:
+        return False
+    if 3 * len(shot.pulses) < len(anchor.pulses):
+        return False
+    at = dict(zip(psens[anchor.pulses].tolist(), psnr[anchor.pulses].tolist(), strict=True))
+    drop = [
+        psnr[i] - at[s]
+        for i, s in zip(shot.pulses, psens[shot.pulses].tolist(), strict=True)
+        if s in at
+    ]
+    return len(drop) >= 2 and float(np.median(drop)) >= -ob.cfg.round_drop_db
 
 
 def _too_close(shot: LocatedShot, others: list[LocatedShot], cfg: AssociationConfig) -> bool:
@@ -904,7 +933,9 @@ def _is_echo_ghost(
     trail that shot's pulse at the same sensor by up to ``ghost_window_s`` and are weaker
     on average; or a duplicate fix of it (same place, origin within 30 ms —
     one weapon cannot fire twice from one spot that fast). A candidate within
-    ``same_place_m`` of the shot but later is another round, not a ghost."""
+    ``same_place_m`` of the shot but later is another round, not a ghost; so is one
+    heard by ``strong_sensors`` or more whose origin time is further from the shot's
+    than an image source's could be."""
     psens, pt, psnr, cfg = ob.psens, ob.pt, ob.psnr, ob.cfg
     for other in accepted:
         dt0 = shot.t0 - other.t0
@@ -929,6 +960,12 @@ def _is_echo_ghost(
             <= float(np.median(psnr[other.pulses])) - cfg.tail_drop_db
         ):
             return True
+        # A well-heard candidate fitting one source is a reflection only as an image
+        # source, which emits with the shot: its origin time differs from the shot's by
+        # no more than their distance allows. Otherwise its pulses trail the shot's
+        # because it is a later shot (a second gun near the first, behind buildings).
+        if len(shot.pulses) >= cfg.strong_sensors and abs(dt0) > dist / ob.c_slow + cfg.image_t0_s:
+            continue
         by_sensor = {int(psens[i]): int(i) for i in other.pulses}
         trail, drop = 0, []
         for i in shot.pulses:
