@@ -359,3 +359,29 @@ def test_a_second_gun_trailing_a_loud_one_is_no_echo_ghost() -> None:
         first = _shot(np.arange(12, dtype=np.int64), a_src, 1.0)
         second = _shot(np.arange(12, 19, dtype=np.int64), b_src, t0_b)
         assert _is_echo_ghost(second, [first], ob) is ghost
+
+
+def test_a_moving_shooter_is_followed_from_round_to_round() -> None:
+    """A shooter walking east fires every 0.5 s, 6 m on each time. From the place of the
+    first round (the only shot the search found) the pulses of a round 12 m or more
+    away no longer agree on one origin time; from the rounds between they do."""
+    from shotwatch.core.associate import _more_rounds
+
+    spos = _array()
+    places = [np.array([x, -40.0, 1.5]) for x in np.arange(6) * 6.0]
+    near = np.argsort(np.linalg.norm(spos - places[2], axis=1))[:8]
+    rng = np.random.default_rng(5)
+    sens, times = [], []
+    for k, src in enumerate(places):
+        sens += near.tolist()
+        times += (1.0 + 0.5 * k + np.linalg.norm(spos[near] - src, axis=1) / C).tolist()
+    pt = np.array(times) + rng.normal(0, 1e-4, len(times))
+    ob = _obs(spos, np.array(sens, dtype=np.int64), pt)
+    first = _shot(np.arange(8, dtype=np.int64), places[0], 1.0)
+    assigned = np.zeros(pt.size, dtype=bool)
+    assigned[:8] = True
+    shots = [first]
+    _more_rounds(shots, ob, assigned)
+    assert [round(s.t0, 2) for s in shots] == [1.0, 1.5, 2.0, 2.5, 3.0, 3.5]
+    for s, src in zip(shots, places, strict=True):
+        assert np.hypot(*(s.pos[:2] - src[:2])) < 1.0

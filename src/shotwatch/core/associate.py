@@ -391,15 +391,21 @@ def _more_rounds(
     delays differ from sensor to sensor. A round found so must be heard by at least
     half as many sensors as the anchor (the same gun at the same place), and be at
     least ``min_cycle_s`` from every shot already at that place (no weapon cycles
-    faster)."""
+    faster), unless as loud as the anchor (:func:`_as_loud`). A round found so that is
+    itself well heard anchors the search in turn (a moving shooter's next place), and
+    the pulses of a round refused at one anchor stay free for the next."""
     psnr, cfg = ob.psnr, ob.cfg
     anchors = sorted(
         (o for o in shots if len(o.pulses) >= cfg.strong_sensors),
         key=lambda o: (len(o.pulses), float(np.sum(psnr[o.pulses]))),
         reverse=True,
     )
-    for anchor in anchors:
+    k = 0
+    while k < len(anchors):
+        anchor = anchors[k]
+        k += 1
         lo, hi = anchor.t0 - cfg.burst_window_s, anchor.t0 + cfg.burst_window_s
+        tried: list[NDArray[np.int64]] = []
         while True:
             shot = _refit_at(anchor, ob, assigned, lo, hi)
             if shot is None:
@@ -410,11 +416,16 @@ def _more_rounds(
             weak = faint or (
                 2 * len(shot.pulses) < len(anchor.pulses) and not _as_loud(shot, anchor, ob)
             )
-            assigned[shot.pulses] = True  # tried: these pulses do not seed again
+            assigned[shot.pulses] = True
             if too_close or weak:
+                tried.append(shot.pulses)  # not again from this anchor
                 continue
             shot.echoes.extend(_absorb(shot, ob, assigned))
             shots.append(shot)
+            if len(shot.pulses) >= cfg.strong_sensors:
+                anchors.append(shot)  # a moving shooter's next place
+        for t in tried:  # another anchor (the shooter a few metres on) may use them
+            assigned[t] = False
     shots.sort(key=lambda s: s.t0)
 
 
