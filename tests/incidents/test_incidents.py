@@ -728,3 +728,21 @@ def test_bad_parameters_rejected() -> None:
 def test_synthetic_incident_rejects_unknown_kind() -> None:
     with pytest.raises(ValueError, match="unknown synthetic kind"):
         synthetic_incident(np.random.default_rng(0), "meteor")
+
+
+def test_a_lone_few_sensor_shot_beside_a_burst_is_no_second_shooter() -> None:
+    """Four rounds from one place and one shot 60 m off heard by four sensors (four
+    arrivals fit some source: inside a burst, a mixture of two rounds can): one shooter,
+    five rounds. Heard by seven sensors, or twice, the other place is a second gun."""
+    t = np.array([0.0, 0.4, 0.8, 1.2, 1.0])
+    pos = np.array([[0.0, 0.0, 1.5]] * 4 + [[60.0, 0.0, 1.5]])
+    for n_far, times, shooters in (
+        (4, t, 1),
+        (7, t, 2),
+        (4, np.append(t, 1.5), 2),
+    ):
+        p = pos if times.size == 5 else np.vstack([pos, [60.0, 0.0, 1.5]])
+        s = make_shots(times, p, sigma_m=1.0, noise=False)
+        s.n_sensors[4:] = n_far
+        g = only(group_incidents(s))
+        assert (g.rounds, g.shooters) == (times.size, shooters)
