@@ -40,6 +40,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.linalg import _umath_linalg
 from numpy.typing import ArrayLike, NDArray
 
 from shotwatch.core.acoustics import travel_time_and_gradient
@@ -217,7 +218,7 @@ def refine_batch(
     ) -> NDArray[np.float64]:
         """Weighted squared residuals (+ height prior) of ``pred`` = model(pp)."""
         r = tt_safe - pred if all_usable else np.where(msk, tt_safe - pred, 0.0)
-        out = np.sum(w * r * r, axis=1)
+        out = np.add.reduce(w * r * r, axis=1)
         if zp is not None:
             out = out + prior_w * (pp[:, 2] - zp) ** 2
         return np.asarray(out, dtype=float)
@@ -246,7 +247,7 @@ def refine_batch(
             if zp is not None:
                 h[:, 2, 2] += prior_w
                 grad[:, 2] += prior_w * (zp - pp[:, 2])
-            c0 = np.sum(w * r * r, axis=1)
+            c0 = np.add.reduce(w * r * r, axis=1)
             if zp is not None:
                 c0 = c0 + prior_w * (pp[:, 2] - zp) ** 2
             c0_tol = c0 * (1 + 1e-12)
@@ -350,10 +351,16 @@ def _masked_median(a: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 def _solve_batch(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Solve m small systems; singular ones fall back to least squares."""
+    """Solve m small systems; singular ones fall back to least squares.
+
+    The LAPACK solver behind ``np.linalg.solve`` called directly (the same numbers,
+    without its per-call checks: this runs tens of thousands of times per association);
+    it flags a singular system as an invalid operation, raised here as it is there."""
     try:
-        return np.asarray(np.linalg.solve(a, b[..., None])[..., 0], dtype=float)
-    except np.linalg.LinAlgError:
+        with np.errstate(invalid="raise", over="ignore", divide="ignore", under="ignore"):
+            x = _umath_linalg.solve(a, b[..., None], signature="dd->d")
+        return np.asarray(x[..., 0], dtype=float)
+    except FloatingPointError:
         out = np.zeros_like(b)
         for k in range(a.shape[0]):
             out[k] = np.linalg.lstsq(a[k], b[k], rcond=None)[0]
