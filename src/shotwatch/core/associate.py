@@ -805,6 +805,10 @@ def _search(
     best_score: tuple[int, float, float] | None = None
     best_pt: tuple[NDArray[np.float64], float] | None = None
     for gi in top:
+        if best_score is not None and counts[gi] < best_score[0]:
+            # The fine grid counts the sensors of the pulses this point gathered, at
+            # most its coarse count: it cannot beat the best already found.
+            continue
         qm = np.abs(r[gi]) < tol_c  # only the pulses this coarse point gathered
         fb = _fine_best(ob, g[gi], cand[qm], fine)
         sc = fb.score
