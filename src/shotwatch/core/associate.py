@@ -110,6 +110,10 @@ class LocatedShot:
     echoes: list[int] = field(default_factory=list)
 
 
+_COARSE_MEMO = 32
+"""Coarse travel-time tables kept per association (see ``_Obs.coarse_tt``)."""
+
+
 @dataclass(frozen=True)
 class _Obs:
     """What every step of :func:`associate` works on: sensor positions (S, 3), the sensor
@@ -131,6 +135,12 @@ class _Obs:
         default_factory=dict, repr=False, compare=False
     )
     """Memo of :func:`_fine_best` by its exact inputs (grid point, height, pulses)."""
+    coarse_tt: dict[tuple[int, float, bytes], tuple[NDArray[np.float64], ...]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    """Memo of the coarse grid of :func:`_search` and its travel times, by seed sensor,
+    grid height and the sensors searched (the latest ``_COARSE_MEMO`` only: up to a
+    megabyte each)."""
 
     @property
     def c_slow(self) -> float:
@@ -785,10 +795,16 @@ def _search(
     z_ref = float(np.median(spos[local, 2]))
     # Coarse: seed-anchored origin time. Travel times per (grid point, sensor) once,
     # gathered per pulse.
-    g = np.column_stack([coarse + spos[s0, :2], np.full(coarse.shape[0], z_ref)])
+    key = (s0, z_ref, local.tobytes())
+    got = ob.coarse_tt.get(key)
+    if got is None:  # (a sensor seeds many searches, over the same sensors pass after pass)
+        g = np.column_stack([coarse + spos[s0, :2], np.full(coarse.shape[0], z_ref)])
+        got = (g, ob.tt(g, spos[local]), ob.tt(g, spos[s0 : s0 + 1])[:, 0])
+        if len(ob.coarse_tt) >= _COARSE_MEMO:
+            del ob.coarse_tt[next(iter(ob.coarse_tt))]  # the oldest
+        ob.coarse_tt[key] = got
+    g, tt_s, tt_seed = got  # tt_s (G, S_local)
     col = np.searchsorted(local, cs)
-    tt_s = ob.tt(g, spos[local])  # (G, S_local)
-    tt_seed = ob.tt(g, spos[s0 : s0 + 1])[:, 0]
     r = ct[None, :] - (t_seed - tt_seed)[:, None] - tt_s[:, col]
     tol_c = 1.5 * cfg.coarse_step_m / c
     hit_c = np.abs(r) < tol_c
