@@ -884,7 +884,11 @@ def _fine_best(
     spos, psens, pt, psnr, cfg = ob.spos, ob.psens, ob.pt, ob.psnr, ob.cfg
     qs, qt, qsnr = psens[q], pt[q], psnr[q]
     fg = np.column_stack([fine + center[:2], np.full(fine.shape[0], center[2])])
-    ftt = ob.tt(fg, spos[qs])  # (F, Q)
+    if qs.size > 1 and np.any(qs[1:] == qs[:-1]):  # (sorted by sensor) a travel time per sensor
+        first = np.concatenate(([True], qs[1:] != qs[:-1]))
+        ftt = ob.tt(fg, spos[qs[first]])[:, np.cumsum(first) - 1]  # (F, Q)
+    else:
+        ftt = ob.tt(fg, spos[qs])  # (F, Q)
     tau = qt[None, :] - ftt  # implied origin times (F, Q)
     # hits[f, a, q]: pulse q agrees with origin time tau[f, a]
     d = np.abs(tau[:, None, :] - tau[:, :, None])
