@@ -334,17 +334,21 @@ def associate(
         # arrivals fit a point source exactly): its scale above the array's means
         # arrivals that do not belong to one source.
         scale_limit_few = min(scale_limit, max(1.2 * tight + 1e-3, 2e-3))
+        # A candidate's support, kept until the next acceptance changes the free pulses.
+        support: dict[int, tuple[LocatedShot, int]] = {}
+
+        def rank(s: LocatedShot) -> tuple[int, int, float]:
+            got = support.get(id(s))
+            if got is None or got[0] is not s:
+                got = (s, _support(s, ob, ~assigned))
+                support[id(s)] = got
+            return got[1], len(s.pulses), float(np.sum(psnr[s.pulses])) - s.scale / 1e-3
+
         while pool:
             # Rank by support: sensors with a free pulse on time or a little late (a
             # blocked path) for the candidate, then sensors in the fit, then fit quality.
             # Mixtures of two rounds fit their own pulses but find no support elsewhere.
-            pool.sort(
-                key=lambda s: (
-                    _support(s, ob, ~assigned),
-                    len(s.pulses),
-                    float(np.sum(psnr[s.pulses])) - s.scale / 1e-3,
-                )
-            )
+            pool.sort(key=rank)
             shot = pool.pop()
             if np.any(assigned[shot.pulses]):
                 free = eligible & ~assigned
@@ -373,6 +377,7 @@ def associate(
             assigned[shot.pulses] = True
             shot.echoes.extend(_absorb(shot, ob, assigned))
             shots.append(shot)
+            support.clear()  # the free pulses changed
         return len(shots) - accepted
 
     # Pass 1 on the pulses that open a burst at their sensor (direct arrivals are the
