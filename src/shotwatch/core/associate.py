@@ -32,8 +32,8 @@ Pure numpy/scipy: arrays in, arrays out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -111,6 +111,10 @@ class LocatedShot:
     echoes: list[int] = field(default_factory=list)
 
 
+_COARSE_MEMO = 32
+"""Coarse travel-time tables kept per association (see ``_Obs.coarse_tt``)."""
+
+
 @dataclass(frozen=True)
 class _Obs:
     """What every step of :func:`associate` works on: sensor positions (S, 3), the sensor
@@ -124,6 +128,20 @@ class _Obs:
     c: float
     wind: NDArray[np.float64] | None
     cfg: AssociationConfig
+    fits: dict[tuple[bytes, bytes, float, float], tuple[LocatedShot, bool]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    """Memo of :func:`_fit_shot` by its exact inputs (chosen pulses, start, prior)."""
+    fine_evals: dict[tuple[bytes, bytes], _FineBest] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    """Memo of :func:`_fine_best` by its exact inputs (grid point, height, pulses)."""
+    coarse_tt: dict[tuple[int, float, bytes], tuple[NDArray[np.float64], ...]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    """Memo of the coarse grid of :func:`_search` and its travel times, by seed sensor,
+    grid height and the sensors searched (the latest ``_COARSE_MEMO`` only: up to a
+    megabyte each)."""
 
     @property
     def c_slow(self) -> float:
@@ -317,17 +335,21 @@ def associate(
         # arrivals fit a point source exactly): its scale above the array's means
         # arrivals that do not belong to one source.
         scale_limit_few = min(scale_limit, max(1.2 * tight + 1e-3, 2e-3))
+        # A candidate's support, kept until the next acceptance changes the free pulses.
+        support: dict[int, tuple[LocatedShot, int]] = {}
+
+        def rank(s: LocatedShot) -> tuple[int, int, float]:
+            got = support.get(id(s))
+            if got is None or got[0] is not s:
+                got = (s, _support(s, ob, ~assigned))
+                support[id(s)] = got
+            return got[1], len(s.pulses), float(np.sum(psnr[s.pulses])) - s.scale / 1e-3
+
         while pool:
             # Rank by support: sensors with a free pulse on time or a little late (a
             # blocked path) for the candidate, then sensors in the fit, then fit quality.
             # Mixtures of two rounds fit their own pulses but find no support elsewhere.
-            pool.sort(
-                key=lambda s: (
-                    _support(s, ob, ~assigned),
-                    len(s.pulses),
-                    float(np.sum(psnr[s.pulses])) - s.scale / 1e-3,
-                )
-            )
+            pool.sort(key=rank)
             shot = pool.pop()
             if np.any(assigned[shot.pulses]):
                 free = eligible & ~assigned
@@ -356,6 +378,7 @@ def associate(
             assigned[shot.pulses] = True
             shot.echoes.extend(_absorb(shot, ob, assigned))
             shots.append(shot)
+            support.clear()  # the free pulses changed
         return len(shots) - accepted
 
     # Pass 1 on the pulses that open a burst at their sensor (direct arrivals are the
@@ -631,6 +654,11 @@ def _fit_shot(
     (Torr & Zisserman, CVIU 78, 2000)."""
     spos, psens, pt, psig, c, wind, cfg = ob.spos, ob.psens, ob.pt, ob.psig, ob.c, ob.wind, ob.cfg
     zp = float(x0[2] if z_prior is None else z_prior)
+    key = (np.asarray(chosen, dtype=np.int64).tobytes(), np.asarray(x0, dtype=float).tobytes(),
+           float(t0), zp)  # fmt: skip
+    got = ob.fits.get(key)
+    if got is not None:  # the same fit again (a seed of the same shot): a fresh copy
+        return replace(got[0], echoes=[]), got[1]
     starts = [np.asarray(x0, dtype=float)]
     t_starts = [t0]
     if 4 <= chosen.size < cfg.strong_sensors:
@@ -669,6 +697,7 @@ def _fit_shot(
         scale=float(fix.scale[b]),
         residual=fix.residual[b][inl],
     )
+    ob.fits[key] = (replace(shot, echoes=[]), bool(fix.ok[b]))
     return shot, bool(fix.ok[b])
 
 
@@ -811,10 +840,16 @@ def _search(
     z_ref = float(np.median(spos[local, 2]))
     # Coarse: seed-anchored origin time. Travel times per (grid point, sensor) once,
     # gathered per pulse.
-    g = np.column_stack([coarse + spos[s0, :2], np.full(coarse.shape[0], z_ref)])
+    key = (s0, z_ref, local.tobytes())
+    got = ob.coarse_tt.get(key)
+    if got is None:  # (a sensor seeds many searches, over the same sensors pass after pass)
+        g = np.column_stack([coarse + spos[s0, :2], np.full(coarse.shape[0], z_ref)])
+        got = (g, ob.tt(g, spos[local]), ob.tt(g, spos[s0 : s0 + 1])[:, 0])
+        if len(ob.coarse_tt) >= _COARSE_MEMO:
+            del ob.coarse_tt[next(iter(ob.coarse_tt))]  # the oldest
+        ob.coarse_tt[key] = got
+    g, tt_s, tt_seed = got  # tt_s (G, S_local)
     col = np.searchsorted(local, cs)
-    tt_s = ob.tt(g, spos[local])  # (G, S_local)
-    tt_seed = ob.tt(g, spos[s0 : s0 + 1])[:, 0]
     r = ct[None, :] - (t_seed - tt_seed)[:, None] - tt_s[:, col]
     tol_c = 1.5 * cfg.coarse_step_m / c
     hit_c = np.abs(r) < tol_c
@@ -831,37 +866,20 @@ def _search(
     best_score: tuple[int, float, float] | None = None
     best_pt: tuple[NDArray[np.float64], float] | None = None
     for gi in top:
+        if best_score is not None and counts[gi] < best_score[0]:
+            # The fine grid counts the sensors of the pulses this point gathered, at
+            # most its coarse count: it cannot beat the best already found.
+            continue
         qm = np.abs(r[gi]) < tol_c  # only the pulses this coarse point gathered
-        qs, qt, qsnr = cs[qm], ct[qm], psnr[cand[qm]]
-        fg = np.column_stack([fine + g[gi, :2], np.full(fine.shape[0], z_ref)])
-        ftt = ob.tt(fg, spos[qs])  # (F, Q)
-        tau = qt[None, :] - ftt  # implied origin times (F, Q)
-        # hits[f, a, q]: pulse q agrees with origin time tau[f, a]
-        d = np.abs(tau[:, None, :] - tau[:, :, None])
-        hits = d < cfg.fine_tol_s
-        f_, a_, q_ = hits.shape
-        cnt = _count_distinct(hits.reshape(f_ * a_, q_), qs).reshape(f_, a_)
-        k = int(cnt.max())
-        sel = np.argwhere(cnt == k)
-        hs = hits[sel[:, 0], sel[:, 1]]
-        spread = np.sum(np.where(hs, d[sel[:, 0], sel[:, 1]], 0.0), axis=1) / np.maximum(
-            hs.sum(axis=1), 1
-        )
-        # Among equally many sensors: the loudest set (direct sound is the strongest
-        # arrival at a sensor; a set of equal size built of echoes is weaker), then
-        # the tightest.
-        strength = _per_sensor(np.where(hs, qsnr[None, :], 0.0), qs, np.maximum).sum(1)
-        loud = np.round(strength / (3.0 * k))  # mean level per sensor, 3 dB steps
-        j = int(np.lexsort((spread, -loud))[0])
-        fi, ai = sel[j]
-        sc = (k, -float(loud[j]), float(spread[j]))
+        fb = _fine_best(ob, g[gi], cand[qm], fine)
+        sc = fb.score
         if best_score is None or (-sc[0], sc[1], sc[2]) < (
             -best_score[0],
             best_score[1],
             best_score[2],
         ):
             best_score = sc
-            best_pt = (fg[fi], float(tau[fi, ai]))
+            best_pt = (fb.pos, fb.t0)
     if best_pt is None or best_score is None or best_score[0] < cfg.min_sensors:
         return None
     x0, t0 = best_pt
@@ -881,6 +899,63 @@ def _search(
     if len(shot.pulses) < cfg.min_sensors or not ok or shot.scale > cfg.max_scale_s:
         return None
     return shot
+
+
+class _FineBest(NamedTuple):
+    """Best (position, origin time) of a fine grid: ``score`` is (sensors, minus the
+    loudness step, spread), smaller after negating the count is better."""
+
+    score: tuple[int, float, float]
+    pos: NDArray[np.float64]
+    t0: float
+
+
+def _fine_best(
+    ob: _Obs,
+    center: NDArray[np.float64],
+    q: NDArray[np.int64],
+    fine: NDArray[np.float64],
+) -> _FineBest:
+    """Fine search around the coarse point ``center`` (3,) over the pulses ``q`` it
+    gathered (sorted by sensor): the ``fine`` grid offsets at the centre's height, the
+    origin time taken from every pulse in turn; the most sensors agreeing within
+    ``fine_tol_s``, then the loudest set, then the tightest. A pure function of its
+    inputs, memoised per association (``ob.fine_evals``): seeds of one group often
+    gather the same pulses at the same coarse point."""
+    key = (center.tobytes(), q.tobytes())
+    got = ob.fine_evals.get(key)
+    if got is not None:
+        return got
+    spos, psens, pt, psnr, cfg = ob.spos, ob.psens, ob.pt, ob.psnr, ob.cfg
+    qs, qt, qsnr = psens[q], pt[q], psnr[q]
+    fg = np.column_stack([fine + center[:2], np.full(fine.shape[0], center[2])])
+    if qs.size > 1 and np.any(qs[1:] == qs[:-1]):  # (sorted by sensor) a travel time per sensor
+        first = np.concatenate(([True], qs[1:] != qs[:-1]))
+        ftt = ob.tt(fg, spos[qs[first]])[:, np.cumsum(first) - 1]  # (F, Q)
+    else:
+        ftt = ob.tt(fg, spos[qs])  # (F, Q)
+    tau = qt[None, :] - ftt  # implied origin times (F, Q)
+    # hits[f, a, q]: pulse q agrees with origin time tau[f, a]
+    d = np.abs(tau[:, None, :] - tau[:, :, None])
+    hits = d < cfg.fine_tol_s
+    f_, a_, q_ = hits.shape
+    cnt = _count_distinct(hits.reshape(f_ * a_, q_), qs).reshape(f_, a_)
+    k = int(cnt.max())
+    sel = np.argwhere(cnt == k)
+    hs = hits[sel[:, 0], sel[:, 1]]
+    spread = np.sum(np.where(hs, d[sel[:, 0], sel[:, 1]], 0.0), axis=1) / np.maximum(
+        hs.sum(axis=1), 1
+    )
+    # Among equally many sensors: the loudest set (direct sound is the strongest
+    # arrival at a sensor; a set of equal size built of echoes is weaker), then
+    # the tightest.
+    strength = _per_sensor(np.where(hs, qsnr[None, :], 0.0), qs, np.maximum).sum(1)
+    loud = np.round(strength / (3.0 * k))  # mean level per sensor, 3 dB steps
+    j = int(np.lexsort((spread, -loud))[0])
+    fi, ai = sel[j]
+    out = _FineBest((k, -float(loud[j]), float(spread[j])), fg[fi], float(tau[fi, ai]))
+    ob.fine_evals[key] = out
+    return out
 
 
 def _nearest_per_sensor(

@@ -40,6 +40,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.linalg import _umath_linalg
 from numpy.typing import ArrayLike, NDArray
 
 from shotwatch.core.acoustics import travel_time_and_gradient
@@ -217,7 +218,7 @@ def refine_batch(
     ) -> NDArray[np.float64]:
         """Weighted squared residuals (+ height prior) of ``pred`` = model(pp)."""
         r = tt_safe - pred if all_usable else np.where(msk, tt_safe - pred, 0.0)
-        out = np.sum(w * r * r, axis=1)
+        out = np.add.reduce(w * r * r, axis=1)
         if zp is not None:
             out = out + prior_w * (pp[:, 2] - zp) ** 2
         return np.asarray(out, dtype=float)
@@ -235,21 +236,24 @@ def refine_batch(
         steps: int,
     ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
         lam = np.full(m, 1e-4)
-        for _ in range(steps):
-            r = tt_safe - pred if all_usable else np.where(msk, tt_safe - pred, 0.0)
-            jac = np.empty((m, n, 4))
+        # The cost at the current parameters: computed once, then carried from the trial
+        # step that was accepted (the same arithmetic on the same numbers).
+        r = tt_safe - pred if all_usable else np.where(msk, tt_safe - pred, 0.0)
+        c_cur = cost(pp, pred, w)
+        jac = np.empty((m, n, 4))
+        jac[..., 3] = 1.0
+        zp1 = float(zp[0]) if zp is not None and m == 1 else 0.0
+        for k in range(steps):
+            if k:
+                r = tt_safe - pred if all_usable else np.where(msk, tt_safe - pred, 0.0)
             jac[..., :3] = g  # d pred / d x  (g is the gradient of tau w.r.t. the source)
-            jac[..., 3] = 1.0
             jtw = jac * w[..., None]
             h = np.einsum("mni,mnj->mij", jtw, jac)
             grad = np.einsum("mni,mn->mi", jtw, r)
             if zp is not None:
                 h[:, 2, 2] += prior_w
                 grad[:, 2] += prior_w * (zp - pp[:, 2])
-            c0 = np.sum(w * r * r, axis=1)
-            if zp is not None:
-                c0 = c0 + prior_w * (pp[:, 2] - zp) ** 2
-            c0_tol = c0 * (1 + 1e-12)
+            c0_tol = c_cur * (1 + 1e-12)
             diag = np.maximum(np.einsum("mii->mi", h), 1e-12)
             damp = eye4 * diag[:, :, None]
             if m == 1:  # one problem: the damping bookkeeping on Python floats
@@ -257,10 +261,15 @@ def refine_batch(
                 for _ in range(8):
                     pn = pp + _solve_batch(h + lam1 * damp, grad)
                     pred_n, aux_n = arrivals(pn)
-                    cn1 = float(cost(pn, pred_n, w)[0])
+                    rn = tt_safe - pred_n if all_usable else np.where(msk, tt_safe - pred_n, 0.0)
+                    cn1 = float(np.add.reduce(w * rn * rn, axis=1)[0])
+                    if zp is not None:  # the prior of cost(), on floats
+                        dz = float(pn[0, 2]) - zp1
+                        cn1 = cn1 + prior_w * (dz * dz)
                     if math.isfinite(cn1) and cn1 <= c0_1:
                         lam1 = max(lam1 / 10.0, 1e-9)
                         pp, pred, g = pn, pred_n, gradient(aux_n)
+                        c_cur = np.full(1, cn1)
                         break
                     lam1 = lam1 * 10.0
                 lam = np.full(1, lam1)
@@ -275,11 +284,13 @@ def refine_batch(
                 lam = np.where(better, np.maximum(lam / 10.0, 1e-9), lam * 10.0)
                 if better.all():
                     pp, pred, g = pn, pred_n, gradient(aux_n)
+                    c_cur = cn
                     break
                 if better.any():
                     pp = np.where(better[:, None], pn, pp)
                     pred = np.where(better[:, None], pred_n, pred)
                     g = np.where(better[:, None, None], gradient(aux_n), g)
+                    c_cur = np.where(better, cn, c_cur)
         return pp, pred, g
 
     # Origin time from the start position: the median of the implied origin times (a
@@ -350,10 +361,16 @@ def _masked_median(a: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 def _solve_batch(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Solve m small systems; singular ones fall back to least squares."""
+    """Solve m small systems; singular ones fall back to least squares.
+
+    The LAPACK solver behind ``np.linalg.solve`` called directly (the same numbers,
+    without its per-call checks: this runs tens of thousands of times per association);
+    it flags a singular system as an invalid operation, raised here as it is there."""
     try:
-        return np.asarray(np.linalg.solve(a, b[..., None])[..., 0], dtype=float)
-    except np.linalg.LinAlgError:
+        with np.errstate(invalid="raise", over="ignore", divide="ignore", under="ignore"):
+            x = _umath_linalg.solve(a, b[..., None], signature="dd->d")
+        return np.asarray(x[..., 0], dtype=float)
+    except FloatingPointError:
         out = np.zeros_like(b)
         for k in range(a.shape[0]):
             out[k] = np.linalg.lstsq(a[k], b[k], rcond=None)[0]
