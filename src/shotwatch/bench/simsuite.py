@@ -364,6 +364,21 @@ def city_bench(
         "gunfire_alerts": len(alerts),
         "false_gunfire_alerts": len(false_kinds),
         "false_gunfire_alerts_by_source": dict(Counter(false_kinds)),
+        "false_gunfire_alerts_detail": [
+            {
+                "source": kind,
+                "rounds": inc.rounds,
+                "shooters": inc.shooters,
+                "confidence": round(inc.confidence, 3),
+                "sensors_per_shot": [len(s.sensors) for s in inc.shots],
+                "source_level_db": [
+                    None if s.source_level_db is None else round(s.source_level_db, 1)
+                    for s in inc.shots
+                ],
+            }
+            for inc, (kind, _) in zip(alerts, caused, strict=True)
+            if kind != "gunfire"
+        ],
         "false_gunfire_alerts_per_100_sensor_days": round(
             100.0 * len(false_kinds) / max(sensor_days, 1e-9), 2
         ),
