@@ -746,3 +746,19 @@ def test_a_lone_few_sensor_shot_beside_a_burst_is_no_second_shooter() -> None:
         s.n_sensors[4:] = n_far
         g = only(group_incidents(s))
         assert (g.rounds, g.shooters) == (times.size, shooters)
+
+
+def test_the_level_comes_from_the_well_heard_shots() -> None:
+    """A backfire heard by twelve sensors reads 140 dB; its second "round", fitted from
+    five sensors tens of metres off, reads 175 dB (spreading added back over too long a
+    path): the incident's level is the well-heard shot's, not the mean of the two."""
+    t = np.array([0.0, 0.4])
+    shots = make_shots(t, np.repeat(GROUND[None], 2, 0), score=math.nan, n_sensors=12)
+    shots.n_sensors[1] = 5
+    mixed = ShotArrays(
+        shots.t, shots.pos, shots.cov, shots.height_agl, shots.score, shots.n_sensors,
+        source_db=np.array([140.0, 175.0]),
+    )  # fmt: skip
+    g = only(group_incidents(mixed))
+    assert g.classification != GUNFIRE
+    assert g.confidence < only(group_incidents(with_level(shots, 150.0))).confidence

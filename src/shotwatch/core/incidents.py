@@ -56,7 +56,8 @@ Method
    by a burst aloft (firework launches) and a long perfectly regular slow cadence
    (hammering, machinery) are penalised; an isolated single impulse heard
    by few sensors is weak. Loudness: where the sensors are calibrated, the median
-   estimated source level (peak dB SPL at 1 m) of the shots adds up to
+   estimated source level (peak dB SPL at 1 m) of the well-heard shots (at least three
+   quarters of the most sensors any shot reached) adds up to
    ``level_up_logit`` from ``level_gun_db`` to ``level_up_db`` above it (muzzle blasts
    are 150-165 dB at 1 m, backfires 135-145, firecrackers 130-140), nothing between
    ``level_low_db`` and ``level_gun_db``, and takes off at most ``level_down_logit``
@@ -869,7 +870,15 @@ def _classify(
         kind = "cadence"
         z -= 2.0
     ground = not aerial and (h_med is None or h_med <= elevated_height_m)
-    lv = source_db[np.isfinite(source_db)] if source_db is not None else np.zeros(0)
+    lv = np.zeros(0)
+    if source_db is not None:
+        # The level of the well-heard shots (at least three quarters of the most sensors
+        # any shot of the incident reached): a few-sensor shot fitted tens of metres
+        # off, away from the sensors that heard it, reads tens of dB high, its spreading
+        # added back over too long a path (a backfire's second "round", fitted from five
+        # sensors, read 173 dB).
+        heard = np.isfinite(source_db) & (n_sensors >= 0.75 * float(np.max(n_sensors)))
+        lv = source_db[heard]
     if ground and lv.size:
         # Loudness at the source, from calibrated sensors: a muzzle blast is 150-165 dB
         # peak at 1 m, a backfire 135-145, a firecracker 130-140 (Maher 2006). Only a
