@@ -748,16 +748,16 @@ def test_a_lone_few_sensor_shot_beside_a_burst_is_no_second_shooter() -> None:
         assert (g.rounds, g.shooters) == (times.size, shooters)
 
 
-def test_the_level_comes_from_the_well_heard_shots() -> None:
+def test_the_level_is_one_that_half_the_shots_reach() -> None:
     """A backfire heard by twelve sensors reads 140 dB; its second "round", fitted from
     five sensors tens of metres off, reads 175 dB (spreading added back over too long a
-    path): the incident's level is the well-heard shot's, not the mean of the two."""
+    path): the incident's level is the lower median, not the mean of the two."""
     t = np.array([0.0, 0.4])
     shots = make_shots(t, np.repeat(GROUND[None], 2, 0), score=math.nan, n_sensors=12)
     shots.n_sensors[1] = 5
     mixed = ShotArrays(
         shots.t, shots.pos, shots.cov, shots.height_agl, shots.score, shots.n_sensors,
-        source_db=np.array([140.0, 175.0]),
+        source_db=np.array([175.0, 140.0]),
     )  # fmt: skip
     g = only(group_incidents(mixed))
     assert g.classification != GUNFIRE

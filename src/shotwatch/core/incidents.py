@@ -55,9 +55,8 @@ Method
    multiples of one cycle are automatic fire with missed rounds), ground thumps each followed
    by a burst aloft (firework launches) and a long perfectly regular slow cadence
    (hammering, machinery) are penalised; an isolated single impulse heard
-   by few sensors is weak. Loudness: where the sensors are calibrated, the median
-   estimated source level (peak dB SPL at 1 m) of the well-heard shots (at least three
-   quarters of the most sensors any shot reached) adds up to
+   by few sensors is weak. Loudness: where the sensors are calibrated, the lower median
+   estimated source level (peak dB SPL at 1 m) of the shots adds up to
    ``level_up_logit`` from ``level_gun_db`` to ``level_up_db`` above it (muzzle blasts
    are 150-165 dB at 1 m, backfires 135-145, firecrackers 130-140), nothing between
    ``level_low_db`` and ``level_gun_db``, and takes off at most ``level_down_logit``
@@ -870,21 +869,18 @@ def _classify(
         kind = "cadence"
         z -= 2.0
     ground = not aerial and (h_med is None or h_med <= elevated_height_m)
-    lv = np.zeros(0)
-    if source_db is not None:
-        # The level of the well-heard shots (at least three quarters of the most sensors
-        # any shot of the incident reached): a few-sensor shot fitted tens of metres
-        # off, away from the sensors that heard it, reads tens of dB high, its spreading
-        # added back over too long a path (a backfire's second "round", fitted from five
-        # sensors, read 173 dB).
-        heard = np.isfinite(source_db) & (n_sensors >= 0.75 * float(np.max(n_sensors)))
-        lv = source_db[heard]
+    lv = source_db[np.isfinite(source_db)] if source_db is not None else np.zeros(0)
     if ground and lv.size:
         # Loudness at the source, from calibrated sensors: a muzzle blast is 150-165 dB
         # peak at 1 m, a backfire 135-145, a firecracker 130-140 (Maher 2006). Only a
         # firearm's level counts much in favour; a low one counts little against, since
         # a gun among buildings reaches no sensor over an open path and reads low.
-        lvl = float(np.median(lv))
+        # The lower median: a level at least half the shots reach. A few-sensor shot
+        # fitted tens of metres off, away from the sensors that heard it, reads tens of
+        # dB high (its spreading added back over too long a path: a backfire's second
+        # "round", fitted from five sensors, read 173 dB), and with two shots the plain
+        # median is their mean.
+        lvl = float(np.sort(lv)[(lv.size - 1) // 2])
         z += min(max(lvl - level_gun_db, 0.0) / level_up_db, 1.0) * level_up_logit
         z -= min(max(level_low_db - lvl, 0.0) / level_down_db, 1.0) * level_down_logit
     elif ground:
