@@ -446,7 +446,7 @@ def _floor_matrix(horizontal_m: float, up_m: float) -> F64:
     return np.diag([horizontal_m**2, horizontal_m**2, up_m**2])
 
 
-def _corroborated(labels: I64, n_sensors: I64, t: F64, pos: F64, min_sensors: int) -> I64:
+def _corroborated(labels: I64, n_sensors: I64, t: F64, min_sensors: int) -> I64:
     """Shooters of one shot heard by fewer than ``min_sensors`` sensors, beside a shooter
     of several shots, are given to the nearest shooter in time.
 
@@ -457,16 +457,11 @@ def _corroborated(labels: I64, n_sensors: I64, t: F64, pos: F64, min_sensors: in
     if ids.size < 2 or counts.max() < 2:
         return labels
     out = labels.copy()
-    multi = set(ids[counts >= 2].tolist())
-    for lab, cnt in zip(ids.tolist(), counts.tolist(), strict=True):
-        if cnt != 1:
-            continue
+    others = np.flatnonzero(np.isin(labels, ids[counts >= 2]))  # shots of multi-shot shooters
+    for lab in ids[counts == 1].tolist():
         i = int(np.flatnonzero(labels == lab)[0])
-        if n_sensors[i] >= min_sensors:
-            continue
-        others = np.flatnonzero(np.isin(labels, list(multi)))
-        j = int(others[np.argmin(np.abs(t[others] - t[i]))])
-        out[i] = labels[j]
+        if n_sensors[i] < min_sensors:
+            out[i] = labels[others[np.argmin(np.abs(t[others] - t[i]))]]
     return out
 
 
@@ -1083,7 +1078,7 @@ def group_incidents(
         else:  # very large incident: places linked within a radius keep memory near-linear
             labels = _radius_components(pg[:, :2], large_incident_link_m)
         if not aerial and k <= max_shooter_analysis_shots:
-            labels = _corroborated(labels, shots.n_sensors[g], tg, pg, min_shooter_sensors)
+            labels = _corroborated(labels, shots.n_sensors[g], tg, min_shooter_sensors)
         # renumber shooters by first shot
         _, first = np.unique(labels, return_index=True)
         remap = {int(labels[f]): r for r, f in enumerate(sorted(first))}
