@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
@@ -183,10 +183,10 @@ class ShotCache:
     def ancestor(self, pulses: list[PulseKey]) -> tuple[list[_GroupShot], list[PulseKey]] | None:
         """The latest entry made only of pulses of ``pulses`` (the same group, earlier
         and smaller), or None."""
-        owners = [self._owner[k] for k in pulses if k in self._owner]
+        owners = Counter(self._owner[k] for k in pulses if k in self._owner)
         if not owners:
             return None
-        key = max(set(owners), key=owners.count)
+        key = owners.most_common(1)[0][0]
         got = self._d.get(key)
         if got is None or not set(got[1]) <= set(pulses):
             return None
