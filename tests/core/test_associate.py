@@ -385,3 +385,85 @@ def test_a_moving_shooter_is_followed_from_round_to_round() -> None:
     assert [round(s.t0, 2) for s in shots] == [1.0, 1.5, 2.0, 2.5, 3.0, 3.5]
     for s, src in zip(shots, places, strict=True):
         assert np.hypot(*(s.pos[:2] - src[:2])) < 1.0
+
+
+def test_a_five_sensor_round_anchors_the_next_at_its_place() -> None:
+    """A quiet gun heard by only five sensors fires twice, 0.4 s apart. Five arrivals
+    over-determine a source (four unknowns), so the first round's place is established,
+    and from there the second round's five pulses agree on one origin time: it is found
+    (anchors used to need six sensors, and such a shooter's later rounds were lost).
+    Four arrivals fit some source whatever they are, so a four-sensor shot anchors
+    nothing."""
+    from shotwatch.core.associate import _more_rounds
+
+    spos = _array()
+    src = np.array([30.0, -60.0, 1.5])
+    rng = np.random.default_rng(6)
+    for n, found in ((5, True), (4, False)):
+        near = np.argsort(np.linalg.norm(spos - src, axis=1))[:n]
+        tt = np.linalg.norm(spos[near] - src, axis=1) / C
+        pt = np.concatenate([1.0 + tt, 1.4 + tt]) + rng.normal(0, 1e-4, 2 * n)
+        ob = _obs(spos, np.concatenate([near, near]).astype(np.int64), pt)
+        assigned = np.zeros(2 * n, dtype=bool)
+        assigned[:n] = True
+        shots = [_shot(np.arange(n, dtype=np.int64), src, 1.0)]
+        _more_rounds(shots, ob, assigned)
+        assert (len(shots) == 2) is found
+        if found:
+            assert abs(shots[1].t0 - 1.4) < 1e-3
+            assert np.hypot(*(shots[1].pos[:2] - src[:2])) < 1.0
+
+
+def test_dissolving_a_shot_frees_the_pulses_it_explained() -> None:
+    """A four-sensor shot away from a well-heard one is dissolved; the late arrivals it
+    had claimed at other sensors (``echoes``) are free again, as its own pulses are,
+    so a later search can use them."""
+    from shotwatch.core.associate import _resolve_ambiguous
+
+    spos = _array()
+    a, b = np.array([0.0, 0.0, 1.5]), np.array([150.0, 0.0, 1.5])
+    near_a = np.argsort(np.linalg.norm(spos - a, axis=1))[:12]
+    near_b = np.argsort(np.linalg.norm(spos - b, axis=1))[:6]
+    psens = np.concatenate([near_a, near_b]).astype(np.int64)
+    pt = np.concatenate(
+        [1.0 + np.linalg.norm(spos[near_a] - a, axis=1) / C,
+         1.5 + np.linalg.norm(spos[near_b] - b, axis=1) / C]
+    )  # fmt: skip
+    ob = _obs(spos, psens, pt)
+    weak = _shot(12 + np.arange(4), b, 1.5)
+    weak.echoes.extend([16, 17])  # its claimed late arrivals at two more sensors
+    shots = [_shot(np.arange(12), a, 1.0), weak]
+    assigned = np.ones(pt.size, dtype=bool)
+    assert _resolve_ambiguous(shots, ob, assigned) == 1
+    assert [s.t0 for s in shots] == [1.0]
+    assert not np.any(assigned[12:])
+    assert np.all(assigned[:12])
+
+
+def test_a_fast_moving_shooter_is_found_where_its_track_leads() -> None:
+    """A shooter driven east at 15 m/s fires every 0.8 s, 12 m on each time. The search
+    found the first two rounds; from their places the later rounds' pulses agree on no
+    origin time (12 m and more away), but the track through the two predicts where
+    each is."""
+    from shotwatch.core.associate import _more_rounds
+
+    spos = _array()
+    places = [np.array([-30.0 + 12.0 * k, -40.0, 1.5]) for k in range(5)]
+    near = np.argsort(np.linalg.norm(spos - places[2], axis=1))[:8]
+    rng = np.random.default_rng(7)
+    sens, times = [], []
+    for k, src in enumerate(places):
+        sens += near.tolist()
+        times += (1.0 + 0.8 * k + np.linalg.norm(spos[near] - src, axis=1) / C).tolist()
+    pt = np.array(times) + rng.normal(0, 1e-4, len(times))
+    ob = _obs(spos, np.array(sens, dtype=np.int64), pt)
+    shots = [
+        _shot(np.arange(8, dtype=np.int64), places[0], 1.0),
+        _shot(np.arange(8, 16, dtype=np.int64), places[1], 1.8),
+    ]
+    assigned = np.zeros(pt.size, dtype=bool)
+    assigned[:16] = True
+    _more_rounds(shots, ob, assigned)
+    assert [round(s.t0, 2) for s in shots] == [1.0, 1.8, 2.6, 3.4, 4.2]
+    for s, src in zip(shots, places, strict=True):
+        assert np.hypot(*(s.pos[:2] - src[:2])) < 1.0

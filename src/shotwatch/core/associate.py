@@ -33,6 +33,7 @@ Pure numpy/scipy: arrays in, arrays out.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -89,6 +90,9 @@ class AssociationConfig:
     z_sigma_m: float = 15.0
     max_scale_s: float = 0.012
     min_pulse_sigma_s: float = 5e-4
+    track_step_s: float = 0.25
+    track_min_m: float = 5.0
+    max_speed_mps: float = 25.0
 
 
 @dataclass
@@ -394,7 +398,20 @@ def associate(
             if not found:
                 break
     shots.sort(key=lambda s: s.t0)
-    _resolve_ambiguous(shots, ob, assigned)
+    if _resolve_ambiguous(shots, ob, assigned):
+        # The pulses of dissolved shots, and what those had claimed as late arrivals,
+        # seed again: a mixture accepted early can have held the first arrivals of a
+        # shot heard by few sensors, which no search could gather while it stood.
+        everything = np.ones(n_p, dtype=bool)
+        barren[:] = False
+        covered[:] = assigned
+        for _ in range(cfg.max_rounds_per_pass):
+            found = run_pass(everything)
+            covered[:] = assigned
+            if not found:
+                break
+        shots.sort(key=lambda s: s.t0)
+        _resolve_ambiguous(shots, ob, assigned)
     _more_rounds(shots, ob, assigned)
     return shots
 
@@ -404,7 +421,7 @@ def _more_rounds(
     ob: _Obs,
     assigned: NDArray[np.bool_],
 ) -> None:
-    """Further rounds from the place of a well-heard shot (``strong_sensors`` or more).
+    """Further rounds from the place of an established shot (more than ``min_sensors``).
 
     A shooter fires a burst from one spot; a later round in the loud coda of the first
     is heard by fewer sensors than the first (some are masked by its reverberation),
@@ -414,12 +431,14 @@ def _more_rounds(
     delays differ from sensor to sensor. A round found so must be heard by at least
     half as many sensors as the anchor (the same gun at the same place), and be at
     least ``min_cycle_s`` from every shot already at that place (no weapon cycles
-    faster), unless as loud as the anchor (:func:`_as_loud`). A round found so that is
-    itself well heard anchors the search in turn (a moving shooter's next place), and
-    the pulses of a round refused at one anchor stay free for the next."""
+    faster), unless as loud as the anchor (:func:`_as_loud`). Any shot fitted from more
+    arrivals than unknowns (more than ``min_sensors``) anchors: a quiet gun heard by
+    five sensors has a place too. A round found so that is itself well heard anchors
+    the search in turn (a moving shooter's next place), and the pulses of a round
+    refused at one anchor stay free for the next."""
     psnr, cfg = ob.psnr, ob.cfg
     anchors = sorted(
-        (o for o in shots if len(o.pulses) >= cfg.strong_sensors),
+        (o for o in shots if len(o.pulses) > cfg.min_sensors),
         key=lambda o: (len(o.pulses), float(np.sum(psnr[o.pulses]))),
         reverse=True,
     )
@@ -449,14 +468,78 @@ def _more_rounds(
                 anchors.append(shot)  # a moving shooter's next place
         for t in tried:  # another anchor (the shooter a few metres on) may use them
             assigned[t] = False
+    _track_rounds(shots, ob, assigned)
     shots.sort(key=lambda s: s.t0)
+
+
+def _track_rounds(
+    shots: list[LocatedShot],
+    ob: _Obs,
+    assigned: NDArray[np.bool_],
+) -> None:
+    """Rounds where a moving shooter's track leads.
+
+    Two established shots (more than ``min_sensors`` each) consecutive in time, between
+    ``min_cycle_s`` and ``burst_window_s`` apart and ``track_min_m`` to
+    ``max_speed_mps`` x their interval apart in place, define a constant-velocity track
+    x(t) = x_b + v (t - t_b) (a person running, a car driving by). A round 12 m or more
+    from every established place is not found from any of them (its pulses agree on no
+    origin time there); the track predicts its place: every ``track_step_s`` along
+    the track, forward from the later shot and back from the earlier one, the free
+    pulses are re-fitted at the predicted place with the origin time held to that step
+    (:func:`_refit_at`; within a step the shooter moves at most ``max_speed_mps`` x
+    ``track_step_s`` / 2, well inside the re-fit's tolerance). A round found so passes
+    the same tests as one found at a known place (:func:`_more_rounds`), and new rounds
+    extend the track in turn. Two shooters trading shots a fraction of a second apart
+    jump faster than any vehicle and make no track."""
+    psnr, cfg = ob.psnr, ob.cfg
+    step = cfg.track_step_s
+    done: set[tuple[int, int]] = set()
+    while True:
+        est = sorted((o for o in shots if len(o.pulses) > cfg.min_sensors), key=lambda o: o.t0)
+        grew = False
+        for a, b in pairwise(est):
+            if (id(a), id(b)) in done:
+                continue
+            done.add((id(a), id(b)))
+            dt = b.t0 - a.t0
+            d = float(np.linalg.norm(b.pos[:2] - a.pos[:2]))
+            if not (
+                cfg.min_cycle_s <= dt <= cfg.burst_window_s
+                and cfg.track_min_m <= d <= cfg.max_speed_mps * dt
+            ):
+                continue
+            v = np.zeros(3)
+            v[:2] = (b.pos[:2] - a.pos[:2]) / dt
+            for ref, sign in ((b, 1.0), (a, -1.0)):
+                k = 1
+                while k * step <= cfg.burst_window_s:
+                    t_c = ref.t0 + sign * k * step
+                    virt = replace(ref, pos=ref.pos + v * (t_c - ref.t0))
+                    k += 1
+                    shot = _refit_at(virt, ob, assigned, t_c - step / 2, t_c + step / 2)
+                    if shot is None:
+                        continue
+                    snr = psnr[shot.pulses]
+                    faint = bool(np.any(snr != 0)) and float(np.median(snr)) < cfg.min_median_snr_db
+                    weak = faint or (
+                        2 * len(shot.pulses) < len(ref.pulses) and not _as_loud(shot, ref, ob)
+                    )
+                    if weak or _too_close(shot, shots, cfg):
+                        continue
+                    assigned[shot.pulses] = True
+                    shot.echoes.extend(_absorb(shot, ob, assigned))
+                    shots.append(shot)
+                    grew = True
+        if not grew:
+            break
 
 
 def _resolve_ambiguous(
     shots: list[LocatedShot],
     ob: _Obs,
     assigned: NDArray[np.bool_],
-) -> None:
+) -> int:
     """Shots heard by few sensors (<= ``ambiguous_max_sensors``, or at most half as many
     as a credible shot of their burst) fit any consistent set
     of one pulse per sensor: with rounds a fraction of a second apart, two of them can
@@ -471,8 +554,11 @@ def _resolve_ambiguous(
     left as they were. A dissolved shot none of whose pulses the anchor's place
     re-explains, whose origin time is no other shot's (``image_t0_s``: not a
     reflection's image source), and with more arrivals than ``min_sensors`` (or when the
-    anchor's place explained as many shots as were dissolved), stands even so."""
+    anchor's place explained as many shots as were dissolved), stands even so. A shot
+    dissolved for good frees its pulses and the late arrivals it had claimed
+    (``echoes``). Returns how many shots were dissolved for good."""
     psnr, cfg = ob.psnr, ob.cfg
+    dissolved = 0
 
     def weight(o: LocatedShot) -> tuple[int, float]:
         return len(o.pulses), float(np.sum(psnr[o.pulses]))
@@ -532,6 +618,13 @@ def _resolve_ambiguous(
             for o in back:
                 assigned[o.pulses] = True
             gone = {id(o) for o in weak} - {id(o) for o in back}
+            for o in weak:  # what a dissolved shot explained is free again
+                if id(o) in gone:
+                    dissolved += 1
+                    if o.echoes:
+                        claimed = np.concatenate([x.pulses for x in kept + new + back])
+                        echoes = np.asarray(o.echoes, dtype=np.int64)
+                        assigned[echoes[~np.isin(echoes, claimed)]] = False
             shots[:] = [o for o in shots if id(o) not in gone] + new
         else:  # no better explanation: restore
             for o in new:
@@ -540,6 +633,7 @@ def _resolve_ambiguous(
                 assigned[t] = False
             assigned[released] = True
     shots.sort(key=lambda s: s.t0)
+    return dissolved
 
 
 def _refit_at(
