@@ -293,6 +293,7 @@ def associate(
     # Seeds whose search found nothing: the free pulses only ever shrink, so a failed
     # search fails again (per eligibility pass).
     barren = np.zeros(n_p, dtype=bool)
+    doubtful: list[LocatedShot] = []  # few-sensor candidates whose near sensors were silent
 
     def search_from(cand: NDArray[np.int64], p0: int, *, early_reject: bool) -> LocatedShot | None:
         """The coarse-to-fine search seeded by pulse ``p0`` over candidate pulses."""
@@ -371,13 +372,17 @@ def associate(
             few = len(shot.pulses) < cfg.strong_sensors
             if shot.scale > (scale_limit_few if few else scale_limit):
                 continue
-            if not _plausible(shot, ob, online):
+            plausible = _plausible(shot, ob, online)
+            if not plausible and not (few and _plausible(shot, ob, online, near=False)):
                 continue
             if np.mean(dominated[shot.pulses]) > cfg.max_dominated_share and not _another_round(
                 shot, shots, cfg
             ):
                 continue  # built of reflections of louder impulses
             if _is_echo_ghost(shot, shots, ob):
+                continue
+            if not plausible:  # silent near sensors: it needs a second round there
+                doubtful.append(shot)
                 continue
             assigned[shot.pulses] = True
             shot.echoes.extend(_absorb(shot, ob, assigned))
@@ -412,6 +417,7 @@ def associate(
                 break
         shots.sort(key=lambda s: s.t0)
         _resolve_ambiguous(shots, ob, assigned)
+    _repeated(doubtful, shots, ob, assigned)
     _more_rounds(shots, ob, assigned)
     return shots
 
@@ -533,6 +539,45 @@ def _track_rounds(
                     grew = True
         if not grew:
             break
+
+
+def _repeated(
+    doubtful: list[LocatedShot],
+    shots: list[LocatedShot],
+    ob: _Obs,
+    assigned: NDArray[np.bool_],
+) -> None:
+    """Few-sensor candidates refused only because sensors near them heard nothing
+    (``doubtful``; every other test passed) stand when the same place fires again.
+
+    Among buildings a gun's nearest sensors may be screened off entirely while sensors
+    further out hear it over open or diffracted paths, so the nearest-sensor test of
+    :func:`_plausible` refuses some true shots heard by few sensors. What that test
+    guards against is a chance coincidence of unrelated pulses, and such a coincidence
+    does not repeat at one place: a doubtful candidate (most sensors, tightest first,
+    its pulses still free, no round already there, no echo ghost) stands with a second
+    round re-fitted at its place within ``burst_window_s`` from the free pulses
+    (:func:`_refit_at`), itself no ghost and heard by at least half as many sensors or
+    as loud (:func:`_as_loud`), as any round from a known place must be
+    (:func:`_more_rounds`, which then finds any further rounds there)."""
+    cfg = ob.cfg
+    for d in sorted(doubtful, key=lambda o: (-len(o.pulses), o.scale)):
+        if np.any(assigned[d.pulses]) or _too_close(d, shots, cfg) or _is_echo_ghost(d, shots, ob):
+            continue
+        assigned[d.pulses] = True
+        again = _refit_at(d, ob, assigned, d.t0 - cfg.burst_window_s, d.t0 + cfg.burst_window_s)
+        if (
+            again is None
+            or _too_close(again, [*shots, d], cfg)
+            or _is_echo_ghost(again, [*shots, d], ob)
+            or (2 * len(again.pulses) < len(d.pulses) and not _as_loud(again, d, ob))
+        ):
+            assigned[d.pulses] = False
+            continue
+        assigned[again.pulses] = True
+        for o in (d, again):
+            o.echoes.extend(_absorb(o, ob, assigned))
+            shots.append(o)
 
 
 def _resolve_ambiguous(
@@ -880,6 +925,8 @@ def _plausible(
     shot: LocatedShot,
     ob: _Obs,
     online: NDArray[np.int64],
+    *,
+    near: bool = True,
 ) -> bool:
     """Physical plausibility of a candidate beyond its timing fit.
 
@@ -892,7 +939,7 @@ def _plausible(
     """
     spos, psnr, cfg = ob.spos, ob.psnr, ob.cfg
     n = len(shot.pulses)
-    ratio = _near_heard(shot.pos, shot.t0, n, ob, online)
+    ratio = _near_heard(shot.pos, shot.t0, n, ob, online) if near else 1.0
     few = n < cfg.strong_sensors
     snr = psnr[shot.pulses]
     loud = bool(np.any(snr != 0)) and float(np.median(snr)) >= cfg.loud_snr_db
