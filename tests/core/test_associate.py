@@ -493,3 +493,27 @@ def test_a_shot_whose_nearest_sensors_are_silent_needs_a_second_round_there() ->
         for k, s in enumerate(shots):
             assert abs(s.t0 - (1.0 + 0.6 * k)) < 2e-3
             assert np.hypot(*(s.pos[:2] - src[:2])) < 3.0
+
+
+def test_an_earlier_shot_made_of_a_later_ones_late_arrivals_is_dropped() -> None:
+    """A round heard by six sensors, and a "shot" 12 m from it and 50 ms earlier built of
+    its late arrivals (10-20 ms after the direct sound at five of the same sensors, as
+    diffracted paths and facade echoes come): a round fired earlier from there would
+    reach every sensor earlier, so it is dropped and its pulses freed. A real earlier
+    round (its pulses before the later one's) stays."""
+    from shotwatch.core.associate import _drop_shadows
+
+    spos = _array()
+    src = np.array([20.0, -50.0, 1.5])
+    near = np.argsort(np.linalg.norm(spos - src, axis=1))[:6]
+    t_b = 1.0 + np.linalg.norm(spos[near] - src, axis=1) / C
+    for lag, dropped in ((np.linspace(0.010, 0.020, 5), True), (np.full(5, -0.05), False)):
+        pt = np.concatenate([t_b, t_b[:5] + lag])
+        ob = _obs(spos, np.concatenate([near, near[:5]]).astype(np.int64), pt)
+        b = _shot(np.arange(6, dtype=np.int64), src, 1.0)
+        a = _shot(np.arange(6, 11, dtype=np.int64), src + np.array([12.0, 0.0, 60.0]), 0.95)
+        shots = [a, b]
+        assigned = np.ones(pt.size, dtype=bool)
+        _drop_shadows(shots, ob, assigned)
+        assert (len(shots) == 1 and shots[0] is b) is dropped
+        assert bool(np.any(assigned[6:])) is not dropped

@@ -419,7 +419,48 @@ def associate(
         _resolve_ambiguous(shots, ob, assigned)
     _repeated(doubtful, shots, ob, assigned)
     _more_rounds(shots, ob, assigned)
+    _drop_shadows(shots, ob, assigned)
     return shots
+
+
+def _drop_shadows(
+    shots: list[LocatedShot],
+    ob: _Obs,
+    assigned: NDArray[np.bool_],
+) -> None:
+    """Drop a shot whose pulses come after those of a later shot at the same place.
+
+    Rounds from one place reach each sensor in the order they were fired: when shot
+    ``a`` lies within ``same_place_m`` of shot ``b`` horizontally and its origin time
+    is earlier by more than their horizontal distance / c (so that no pair of real
+    sources there could arrive in the other order), yet at most of the sensors that heard
+    both (60 % of them, at least two) its pulse comes after ``b``'s, ``a`` is made of
+    ``b``'s later arrivals (diffracted paths, facade echoes) fitted to a source tens of
+    metres up and tens of milliseconds earlier, where the extra path makes up their
+    delay. It is dropped and its pulses freed."""
+    psens, pt, cfg = ob.psens, ob.pt, ob.cfg
+    gone: set[int] = set()
+    for a in shots:
+        for b in shots:
+            if a is b or id(b) in gone or not (0 < b.t0 - a.t0 < cfg.burst_window_s):
+                continue
+            dist = float(np.linalg.norm(a.pos[:2] - b.pos[:2]))
+            if dist >= cfg.same_place_m or b.t0 - a.t0 <= dist / ob.c_slow:
+                continue
+            at = dict(zip(psens[b.pulses].tolist(), pt[b.pulses].tolist(), strict=True))
+            later = [
+                pt[i] > at[s]
+                for i, s in zip(a.pulses, psens[a.pulses].tolist(), strict=True)
+                if s in at
+            ]
+            if len(later) >= 2 and sum(later) >= 0.6 * len(later):
+                gone.add(id(a))
+                break
+    for o in shots:
+        if id(o) in gone:
+            assigned[o.pulses] = False
+            assigned[np.asarray(o.echoes, dtype=np.int64)] = False
+    shots[:] = [o for o in shots if id(o) not in gone]
 
 
 def _more_rounds(
