@@ -596,14 +596,19 @@ def _repeated(
     :func:`_plausible` refuses some true shots heard by few sensors. What that test
     guards against is a chance coincidence of unrelated pulses, and such a coincidence
     does not repeat at one place: a doubtful candidate (most sensors, tightest first,
-    its pulses still free, no round already there, no echo ghost) stands with a second
+    fitted from more arrivals than unknowns, i.e. more than ``min_sensors``: four
+    arrivals fit some source whatever they are, and on the live-fire recordings two
+    such sets of coda pulses 370 m from the gun "repeated"; its pulses still free, no
+    round already there, no echo ghost) stands with a second
     round re-fitted at its place within ``burst_window_s`` from the free pulses
     (:func:`_refit_at`), itself no ghost and heard by at least half as many sensors or
     as loud (:func:`_as_loud`), as any round from a known place must be
     (:func:`_more_rounds`, which then finds any further rounds there)."""
     cfg = ob.cfg
     for d in sorted(doubtful, key=lambda o: (-len(o.pulses), o.scale)):
-        if np.any(assigned[d.pulses]) or _too_close(d, shots, cfg) or _is_echo_ghost(d, shots, ob):
+        if len(d.pulses) <= cfg.min_sensors or np.any(assigned[d.pulses]):
+            continue  # (four arrivals fit some source whatever they are)
+        if _too_close(d, shots, cfg) or _is_echo_ghost(d, shots, ob):
             continue
         assigned[d.pulses] = True
         again = _refit_at(d, ob, assigned, d.t0 - cfg.burst_window_s, d.t0 + cfg.burst_window_s)
