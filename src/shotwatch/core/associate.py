@@ -403,20 +403,7 @@ def associate(
             if not found:
                 break
     shots.sort(key=lambda s: s.t0)
-    if _resolve_ambiguous(shots, ob, assigned):
-        # The pulses of dissolved shots, and what those had claimed as late arrivals,
-        # seed again: a mixture accepted early can have held the first arrivals of a
-        # shot heard by few sensors, which no search could gather while it stood.
-        everything = np.ones(n_p, dtype=bool)
-        barren[:] = False
-        covered[:] = assigned
-        for _ in range(cfg.max_rounds_per_pass):
-            found = run_pass(everything)
-            covered[:] = assigned
-            if not found:
-                break
-        shots.sort(key=lambda s: s.t0)
-        _resolve_ambiguous(shots, ob, assigned)
+    _resolve_ambiguous(shots, ob, assigned)
     _repeated(doubtful, shots, ob, assigned)
     _more_rounds(shots, ob, assigned)
     _drop_shadows(shots, ob, assigned)
