@@ -517,3 +517,27 @@ def test_an_earlier_shot_made_of_a_later_ones_late_arrivals_is_dropped() -> None
         _drop_shadows(shots, ob, assigned)
         assert (len(shots) == 1 and shots[0] is b) is dropped
         assert bool(np.any(assigned[6:])) is not dropped
+
+
+def test_of_two_shots_at_one_place_faster_than_a_weapon_cycles_one_stands() -> None:
+    """Two fixes 15 m apart and 46 ms apart (an automatic weapon cycles in 60-100 ms, the
+    fastest in 50): one round, located twice; the better heard stands. 70 ms apart
+    they are two rounds."""
+    from shotwatch.core.associate import _drop_shadows
+
+    spos = _array()
+    src = np.array([20.0, -50.0, 1.5])
+    near = np.argsort(np.linalg.norm(spos - src, axis=1))[:8]
+    for gap, both in ((0.046, False), (0.07, True)):
+        pt = np.concatenate(
+            [1.0 + np.linalg.norm(spos[near] - src, axis=1) / C,
+             1.0 + gap + np.linalg.norm(spos[near[:5]] - src, axis=1) / C - 0.001]
+        )  # fmt: skip
+        ob = _obs(spos, np.concatenate([near, near[:5]]).astype(np.int64), pt)
+        good = _shot(np.arange(8, dtype=np.int64), src, 1.0)
+        dup = _shot(np.arange(8, 13, dtype=np.int64), src + np.array([15.0, 0.0, 0.0]), 1.0 + gap)
+        shots = [dup, good]
+        assigned = np.ones(pt.size, dtype=bool)
+        _drop_shadows(shots, ob, assigned)
+        assert len(shots) == (2 if both else 1)
+        assert shots[-1] is good

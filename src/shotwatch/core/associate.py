@@ -415,7 +415,7 @@ def _drop_shadows(
     ob: _Obs,
     assigned: NDArray[np.bool_],
 ) -> None:
-    """Drop a shot whose pulses come after those of a later shot at the same place.
+    """Drop shots that cannot be rounds of their own at a place already explained.
 
     Rounds from one place reach each sensor in the order they were fired: when shot
     ``a`` lies within ``same_place_m`` of shot ``b`` horizontally and its origin time
@@ -424,7 +424,8 @@ def _drop_shadows(
     both (60 % of them, at least two) its pulse comes after ``b``'s, ``a`` is made of
     ``b``'s later arrivals (diffracted paths, facade echoes) fitted to a source tens of
     metres up and tens of milliseconds earlier, where the extra path makes up their
-    delay. It is dropped and its pulses freed."""
+    delay. It is dropped and its pulses freed; so is the less heard of two shots within
+    ``same_place_m`` and ``min_cycle_s`` of each other (:func:`_too_close`)."""
     psens, pt, cfg = ob.psens, ob.pt, ob.cfg
     gone: set[int] = set()
     for a in shots:
@@ -443,6 +444,20 @@ def _drop_shadows(
             if len(later) >= 2 and sum(later) >= 0.6 * len(later):
                 gone.add(id(a))
                 break
+    # Two shots at one place closer in time than any weapon cycles (``min_cycle_s``)
+    # are one round: the better heard stands (the other fitted its echoes or the
+    # next round's pulses at some sensors).
+    for a in sorted(shots, key=lambda o: (len(o.pulses), -o.scale)):
+        if id(a) in gone:
+            continue
+        if any(
+            o is not a
+            and id(o) not in gone
+            and (len(o.pulses), -o.scale) > (len(a.pulses), -a.scale)
+            and _too_close(a, [o], cfg)
+            for o in shots
+        ):
+            gone.add(id(a))
     for o in shots:
         if id(o) in gone:
             assigned[o.pulses] = False
