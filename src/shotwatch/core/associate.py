@@ -482,8 +482,8 @@ def _more_rounds(
     least ``min_cycle_s`` from every shot already at that place (no weapon cycles
     faster), unless as loud as the anchor (:func:`_as_loud`). Any shot fitted from more
     arrivals than unknowns (more than ``min_sensors``) anchors: a quiet gun heard by
-    five sensors has a place too. A round found so that is itself well heard anchors
-    the search in turn (a moving shooter's next place), and the pulses of a round
+    five sensors has a place too. A round found so anchors in its turn by the same
+    measure (a moving shooter's next place), and the pulses of a round
     refused at one anchor stay free for the next."""
     psnr, cfg = ob.psnr, ob.cfg
     anchors = sorted(
@@ -513,7 +513,7 @@ def _more_rounds(
                 continue
             shot.echoes.extend(_absorb(shot, ob, assigned))
             shots.append(shot)
-            if len(shot.pulses) >= cfg.strong_sensors:
+            if len(shot.pulses) > cfg.min_sensors:
                 anchors.append(shot)  # a moving shooter's next place
         for t in tried:  # another anchor (the shooter a few metres on) may use them
             assigned[t] = False
