@@ -26,6 +26,13 @@ seeded, in the manner of the grid-search associator REAL (Zhang et al., SRL 90, 
    pulse of an already accepted shot at the same sensor within ``echo_window_s`` is the
    image source of a reflection, not a second shot, and is dropped (its pulses are
    marked as echoes).
+6. Then, per burst: weakly heard shots are re-associated at the place of a credible
+   one (:func:`_resolve_ambiguous`); few-sensor candidates refused only for silent
+   near sensors stand when their place fires again (:func:`_repeated`); further rounds
+   are sought at every established place and along a moving shooter's track
+   (:func:`_more_rounds`, :func:`_track_rounds`); a shot made of a later shot's late
+   arrivals, or within a weapon's cycle of a better-heard one at its place, is dropped
+   (:func:`_drop_shadows`).
 
 Pure numpy/scipy: arrays in, arrays out.
 """
