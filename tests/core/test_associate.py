@@ -165,6 +165,21 @@ def _obs(spos: np.ndarray, psens: np.ndarray, pt: np.ndarray):  # type: ignore[n
     return _Obs(spos, psens, pt, np.full(n, 5e-4), np.full(n, 30.0), C, None, AssociationConfig())
 
 
+def _moving_rounds(places: list[np.ndarray], interval: float, seed: int):  # type: ignore[no-untyped-def]
+    """A round from each of ``places`` every ``interval`` s from t = 1 s, heard by the
+    eight sensors nearest the middle place (0.1 ms timing noise): (observations,
+    pulse times), pulses in round order."""
+    spos = _array()
+    near = np.argsort(np.linalg.norm(spos - places[len(places) // 2], axis=1))[:8]
+    rng = np.random.default_rng(seed)
+    sens, times = [], []
+    for k, src in enumerate(places):
+        sens += near.tolist()
+        times += (1.0 + interval * k + np.linalg.norm(spos[near] - src, axis=1) / C).tolist()
+    pt = np.array(times) + rng.normal(0, 1e-4, len(times))
+    return _obs(spos, np.array(sens, dtype=np.int64), pt), pt
+
+
 def _shot(pulses: np.ndarray, pos: np.ndarray, t0: float, scale: float = 5e-4) -> LocatedShot:
     """A located shot built by hand (unit covariance, zero residuals)."""
     return LocatedShot(
@@ -367,16 +382,8 @@ def test_a_moving_shooter_is_followed_from_round_to_round() -> None:
     away no longer agree on one origin time; from the rounds between they do."""
     from shotwatch.core.associate import _more_rounds
 
-    spos = _array()
     places = [np.array([x, -40.0, 1.5]) for x in np.arange(6) * 6.0]
-    near = np.argsort(np.linalg.norm(spos - places[2], axis=1))[:8]
-    rng = np.random.default_rng(5)
-    sens, times = [], []
-    for k, src in enumerate(places):
-        sens += near.tolist()
-        times += (1.0 + 0.5 * k + np.linalg.norm(spos[near] - src, axis=1) / C).tolist()
-    pt = np.array(times) + rng.normal(0, 1e-4, len(times))
-    ob = _obs(spos, np.array(sens, dtype=np.int64), pt)
+    ob, pt = _moving_rounds(places, 0.5, 5)
     first = _shot(np.arange(8, dtype=np.int64), places[0], 1.0)
     assigned = np.zeros(pt.size, dtype=bool)
     assigned[:8] = True
@@ -447,16 +454,8 @@ def test_a_fast_moving_shooter_is_found_where_its_track_leads() -> None:
     each is."""
     from shotwatch.core.associate import _more_rounds
 
-    spos = _array()
     places = [np.array([-30.0 + 12.0 * k, -40.0, 1.5]) for k in range(5)]
-    near = np.argsort(np.linalg.norm(spos - places[2], axis=1))[:8]
-    rng = np.random.default_rng(7)
-    sens, times = [], []
-    for k, src in enumerate(places):
-        sens += near.tolist()
-        times += (1.0 + 0.8 * k + np.linalg.norm(spos[near] - src, axis=1) / C).tolist()
-    pt = np.array(times) + rng.normal(0, 1e-4, len(times))
-    ob = _obs(spos, np.array(sens, dtype=np.int64), pt)
+    ob, pt = _moving_rounds(places, 0.8, 7)
     shots = [
         _shot(np.arange(8, dtype=np.int64), places[0], 1.0),
         _shot(np.arange(8, 16, dtype=np.int64), places[1], 1.8),
