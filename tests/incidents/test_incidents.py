@@ -576,6 +576,17 @@ def test_source_level_tells_a_loud_gun_from_a_backfire_heard_as_widely() -> None
     assert backfire.confidence < unknown.confidence < gun.confidence + 1e-9
 
 
+def test_one_impulse_must_clear_the_gun_level_by_a_confusers_spread() -> None:
+    # A backfire drawn 3 sigma loud (149 dB, heard by 14 sensors) is one draw of its
+    # level; three rounds that loud, or one impulse at a muzzle blast's level, are not.
+    one = make_shots(np.array([0.0]), GROUND[None], score=math.nan, n_sensors=14)
+    t = np.array([0.0, 0.4, 0.9])
+    three = make_shots(t, np.repeat(GROUND[None], 3, 0), score=math.nan, n_sensors=14)
+    assert only(group_incidents(with_level(one, 149.0))).classification != GUNFIRE
+    assert only(group_incidents(with_level(three, 149.0))).classification == GUNFIRE
+    assert only(group_incidents(with_level(one, 154.0))).classification == GUNFIRE
+
+
 def test_low_source_level_alone_does_not_rule_gunfire_out() -> None:
     # A gun among buildings reaches no sensor over an open path and reads low: a strong
     # classifier score still makes it gunfire.

@@ -61,7 +61,15 @@ Method
    are 150-165 dB at 1 m, backfires 135-145, firecrackers 130-140), nothing between
    ``level_low_db`` and ``level_gun_db``, and takes off at most ``level_down_logit``
    from ``level_low_db`` to ``level_down_db`` below it (a gun among buildings reaches
-   no sensor over an open path and reads low), and three or more rounds that are no
+   no sensor over an open path and reads low). A single impulse's ramp starts
+   ``level_single_db`` higher: with one shot the level is one draw of the source's
+   level, while with two both must reach it (the lower median), with three two of
+   three. For a confuser whose levels scatter by sigma (backfires 140 +- 3 dB: the
+   135-145 of the literature at +-1.7 sigma) the chance that one draw clears
+   ``level_gun_db`` + sigma (Q(3.3) = 4e-4) is that of two of three clearing
+   ``level_gun_db`` (3 Q(2.3)^2 = 3e-4), while one draw clears ``level_gun_db`` about
+   30 times as often (Q(2.3) = 1e-2); a muzzle blast (150-165 dB) clears it by more
+   where it reaches a sensor over an open path. Three or more rounds that are no
    firecracker string, cadence or launches add ``rounds_logit`` (backfires and door
    slams come singly or in pairs); where they are not, reach stands in
    for loudness: a ground source heard by many sensors adds up to
@@ -835,6 +843,7 @@ def _classify(
     level_low_db: float = 141.0,
     level_down_db: float = 4.0,
     level_down_logit: float = 0.6,
+    level_single_db: float = 3.0,
     rounds_logit: float = 0.5,
 ) -> _Verdict:
     """Logistic evidence combination; see the module docstring for the terms."""
@@ -876,7 +885,10 @@ def _classify(
         # "round", fitted from five sensors, read 173 dB), and with two shots the plain
         # median is their mean.
         lvl = float(np.sort(lv)[(lv.size - 1) // 2])
-        z += min(max(lvl - level_gun_db, 0.0) / level_up_db, 1.0) * level_up_logit
+        # One impulse is one draw of its source's level: it must clear the threshold by
+        # a confuser's spread to be as unlikely from one as two of three draws are.
+        gun_db = level_gun_db + (level_single_db if n == 1 else 0.0)
+        z += min(max(lvl - gun_db, 0.0) / level_up_db, 1.0) * level_up_logit
         z -= min(max(level_low_db - lvl, 0.0) / level_down_db, 1.0) * level_down_logit
     elif ground:
         # Reach, when the level is unknown: a ground-level impulse heard by many sensors
