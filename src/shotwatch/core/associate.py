@@ -427,8 +427,8 @@ def _drop_shadows(
     Rounds from one place reach each sensor in the order they were fired: when shot
     ``a`` lies within ``same_place_m`` of shot ``b`` horizontally and its origin time
     is earlier by more than their horizontal distance / c (so that no pair of real
-    sources there could arrive in the other order), yet at most of the sensors that heard
-    both (60 % of them, at least two) its pulse comes after ``b``'s, ``a`` is made of
+    sources there could arrive in the other order), yet at 60 % or more of the sensors
+    that heard both (two at least) its pulse comes after ``b``'s, ``a`` is made of
     ``b``'s later arrivals (diffracted paths, facade echoes) fitted to a source tens of
     metres up and tens of milliseconds earlier, where the extra path makes up their
     delay. It is dropped and its pulses freed; so is the less heard of two shots within
