@@ -433,7 +433,7 @@ def _drop_shadows(
     metres up and tens of milliseconds earlier, where the extra path makes up their
     delay. It is dropped and its pulses freed; so is the less heard of two shots within
     ``same_place_m`` and ``min_cycle_s`` of each other (:func:`_too_close`)."""
-    psens, pt, cfg = ob.psens, ob.pt, ob.cfg
+    pt, cfg = ob.pt, ob.cfg
     gone: set[int] = set()
     for a in shots:
         for b in shots:
@@ -442,13 +442,9 @@ def _drop_shadows(
             dist = float(np.linalg.norm(a.pos[:2] - b.pos[:2]))
             if dist >= cfg.same_place_m or b.t0 - a.t0 <= dist / ob.c_slow:
                 continue
-            at = dict(zip(psens[b.pulses].tolist(), pt[b.pulses].tolist(), strict=True))
-            later = [
-                pt[i] > at[s]
-                for i, s in zip(a.pulses, psens[a.pulses].tolist(), strict=True)
-                if s in at
-            ]
-            if len(later) >= 2 and sum(later) >= 0.6 * len(later):
+            i, j = _pair(a, b, ob)
+            later = pt[i] > pt[j]
+            if later.size >= 2 and later.sum() >= 0.6 * later.size:
                 gone.add(id(a))
                 break
     # Two shots at one place closer in time than any weapon cycles (``min_cycle_s``)
@@ -508,14 +504,8 @@ def _more_rounds(
             shot = _refit_at(anchor, ob, assigned, lo, hi)
             if shot is None:
                 break
-            snr = psnr[shot.pulses]
-            too_close = _too_close(shot, shots, cfg)
-            faint = bool(np.any(snr != 0)) and float(np.median(snr)) < cfg.min_median_snr_db
-            weak = faint or (
-                2 * len(shot.pulses) < len(anchor.pulses) and not _as_loud(shot, anchor, ob)
-            )
             assigned[shot.pulses] = True
-            if too_close or weak:
+            if _too_close(shot, shots, cfg) or _weak_round(shot, anchor, ob):
                 tried.append(shot.pulses)  # not again from this anchor
                 continue
             shot.echoes.extend(_absorb(shot, ob, assigned))
@@ -548,7 +538,7 @@ def _track_rounds(
     the same tests as one found at a known place (:func:`_more_rounds`), and new rounds
     extend the track in turn. Two shooters trading shots a fraction of a second apart
     jump faster than any vehicle and make no track."""
-    psnr, cfg = ob.psnr, ob.cfg
+    cfg = ob.cfg
     step = cfg.track_step_s
     done: set[tuple[int, int]] = set()
     while True:
@@ -576,12 +566,7 @@ def _track_rounds(
                     shot = _refit_at(virt, ob, assigned, t_c - step / 2, t_c + step / 2)
                     if shot is None:
                         continue
-                    snr = psnr[shot.pulses]
-                    faint = bool(np.any(snr != 0)) and float(np.median(snr)) < cfg.min_median_snr_db
-                    weak = faint or (
-                        2 * len(shot.pulses) < len(ref.pulses) and not _as_loud(shot, ref, ob)
-                    )
-                    if weak or _too_close(shot, shots, cfg):
+                    if _weak_round(shot, ref, ob) or _too_close(shot, shots, cfg):
                         continue
                     assigned[shot.pulses] = True
                     shot.echoes.extend(_absorb(shot, ob, assigned))
@@ -788,18 +773,32 @@ def _as_loud(shot: LocatedShot, anchor: LocatedShot, ob: _Obs) -> bool:
     another gun's), whereas coincidences of coda and reflection pulses, which is what
     the half-the-sensors rule guards against, are tens of dB weaker than the direct
     sound they trail."""
-    psens, psnr = ob.psens, ob.psnr
+    psnr = ob.psnr
     if not np.any(psnr[shot.pulses] != 0) or shot.scale > anchor.scale + 1e-3:
         return False
     if 3 * len(shot.pulses) < len(anchor.pulses):
         return False
-    at = dict(zip(psens[anchor.pulses].tolist(), psnr[anchor.pulses].tolist(), strict=True))
-    drop = [
-        psnr[i] - at[s]
-        for i, s in zip(shot.pulses, psens[shot.pulses].tolist(), strict=True)
-        if s in at
-    ]
-    return len(drop) >= 2 and float(np.median(drop)) >= -ob.cfg.round_drop_db
+    i, j = _pair(shot, anchor, ob)
+    drop = psnr[i] - psnr[j]
+    return drop.size >= 2 and float(np.median(drop)) >= -ob.cfg.round_drop_db
+
+
+def _pair(
+    shot: LocatedShot, other: LocatedShot, ob: _Obs
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """The pulses of ``shot`` and of ``other`` at the sensors that heard both (a shot
+    holds one pulse per sensor), aligned by sensor."""
+    _, i, j = np.intersect1d(ob.psens[shot.pulses], ob.psens[other.pulses], return_indices=True)
+    return shot.pulses[i], other.pulses[j]
+
+
+def _weak_round(shot: LocatedShot, ref: LocatedShot, ob: _Obs) -> bool:
+    """Whether ``shot``, a round re-fitted at ``ref``'s place, fails to stand there:
+    faint (median SNR below ``min_median_snr_db``), or heard by fewer than half as many
+    sensors as ``ref`` and not as loud (:func:`_as_loud`)."""
+    snr = ob.psnr[shot.pulses]
+    faint = bool(np.any(snr != 0)) and float(np.median(snr)) < ob.cfg.min_median_snr_db
+    return faint or (2 * len(shot.pulses) < len(ref.pulses) and not _as_loud(shot, ref, ob))
 
 
 def _too_close(shot: LocatedShot, others: list[LocatedShot], cfg: AssociationConfig) -> bool:
@@ -1218,7 +1217,7 @@ def _is_echo_ghost(
     ``same_place_m`` of the shot but later is another round, not a ghost; so is one
     heard by ``strong_sensors`` or more whose origin time is further from the shot's
     than an image source's could be."""
-    psens, pt, psnr, cfg = ob.psens, ob.pt, ob.psnr, ob.cfg
+    pt, psnr, cfg = ob.pt, ob.psnr, ob.cfg
     for other in accepted:
         dt0 = shot.t0 - other.t0
         dist = float(np.linalg.norm(shot.pos[:2] - other.pos[:2]))
@@ -1248,13 +1247,13 @@ def _is_echo_ghost(
         # because it is a later shot (a second gun near the first, behind buildings).
         if len(shot.pulses) >= cfg.strong_sensors and abs(dt0) > dist / ob.c_slow + cfg.image_t0_s:
             continue
-        by_sensor = {int(psens[i]): int(i) for i in other.pulses}
-        trail, drop = 0, []
-        for i in shot.pulses:
-            j = by_sensor.get(int(psens[i]))
-            if j is not None and 0 < pt[i] - pt[j] <= cfg.ghost_window_s:
-                trail += 1
-                drop.append(psnr[j] - psnr[i])
-        if trail >= 0.6 * len(shot.pulses) and float(np.mean(drop)) >= cfg.ghost_drop_db:
+        i, j = _pair(shot, other, ob)
+        lag = pt[i] - pt[j]
+        trail = (lag > 0) & (lag <= cfg.ghost_window_s)
+        if (
+            trail.sum() >= 0.6 * len(shot.pulses)
+            and trail.any()
+            and float(np.mean(psnr[j[trail]] - psnr[i[trail]])) >= cfg.ghost_drop_db
+        ):
             return True
     return False
