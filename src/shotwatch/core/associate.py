@@ -30,7 +30,9 @@ seeded, in the manner of the grid-search associator REAL (Zhang et al., SRL 90, 
    one (:func:`_resolve_ambiguous`); few-sensor candidates refused only for silent
    near sensors stand when their place fires again (:func:`_repeated`); further rounds
    are sought at every established place and along a moving shooter's track
-   (:func:`_more_rounds`, :func:`_track_rounds`); a shot made of a later shot's late
+   (:func:`_more_rounds`, :func:`_track_rounds`); rounds matching an established
+   place's own arrival pattern claim their pulses from mixtures and are located
+   relative to it (:func:`_template_rounds`); a shot made of a later shot's late
    arrivals, or within a weapon's cycle of a better-heard one at its place, is dropped
    (:func:`_drop_shadows`).
 
@@ -100,6 +102,18 @@ class AssociationConfig:
     track_step_s: float = 0.25
     track_min_m: float = 5.0
     max_speed_mps: float = 25.0
+    template_tol_s: float = 0.003
+    """A round matches an established place's own arrival pattern (:func:`_template_rounds`)
+    when its pulses come this close to that pattern shifted by one origin time: picking
+    noise and about half a metre of the shooter's movement."""
+    template_move_m: float = 5.0
+    """A round so matched lies within this distance of the place, located relative to it."""
+    template_anchor_sensors: int = 6
+    """A shot heard by this many sensors establishes a place for the template."""
+    template_min_sensors: int = 5
+    """A round matches the template at this many sensors at least..."""
+    template_share: float = 0.34
+    """...and at this share of the sensors that heard the shot establishing the place."""
 
 
 @dataclass
@@ -413,6 +427,7 @@ def associate(
     _resolve_ambiguous(shots, ob, assigned)
     _repeated(doubtful, shots, ob, assigned)
     _more_rounds(shots, ob, assigned)
+    _template_rounds(shots, ob, assigned)
     _drop_shadows(shots, ob, assigned)
     return shots
 
@@ -516,6 +531,269 @@ def _more_rounds(
             assigned[t] = False
     _track_rounds(shots, ob, assigned)
     shots.sort(key=lambda s: s.t0)
+
+
+def _template_rounds(
+    shots: list[LocatedShot],
+    ob: _Obs,
+    assigned: NDArray[np.bool_],
+) -> None:
+    """Rounds fired from an established place claim their pulses by that place's own
+    arrival pattern (master-event matching).
+
+    The travel time from a fixed spot to a sensor, blocked path and all, is the same for
+    every round fired there: the extra delay of a path diffracted over roofs or around a
+    corner depends on the geometry only. So the arrival times observed for a shot ``A``
+    heard by ``template_anchor_sensors`` or more are a template: another round from the
+    same spot arrives at each of ``A``'s sensors at ``A``'s time there plus one common
+    shift, to within picking noise and the shooter's small movements
+    (``template_tol_s``). The model travel times used elsewhere miss the diffraction
+    delays by milliseconds, which is why a round heard by few sensors over such paths
+    fits as loosely as a mixture of rounds, echoes and aliases of a burst's cycle and
+    loses its pulses to them; against the template it fits to a millisecond or two. A
+    round must match at ``template_min_sensors`` and at ``template_share`` of ``A``'s
+    sensors, be about as loud as ``A`` there (coda and echo coincidences are not), be
+    mostly made of pulses that trail no much louder one (:func:`_dominated`), surround
+    the place well enough to show a move of metres, and lie within
+    ``template_move_m`` of ``A`` as located relative to it (:func:`_claim_round`); a
+    "round" fired just as another shot's sound reaches its place is that shot's
+    reflection off a wall there and is refused.
+
+    Places are taken tightest fit first: a mixture of a periodic burst's rounds (each
+    sensor's pulse from a different round) repeats with the cycle like a true round, but
+    fits one source loosely, so the true place's rounds claim their pulses first and
+    keep them. A round takes its pulses from any other shot except one fitting as tightly
+    as ``A`` and heard more widely: the same round located from fewer pulses is replaced
+    (its pulses at other sensors kept), any other shot loses them and is re-fitted on
+    the rest, or dissolved when ``min_sensors`` or fewer remain or the re-fit fails or
+    loosens. The rounds of one place then share it (:func:`_one_place`). This is the
+    relative location of seismology's master-event and double-difference methods
+    (Waldhauser & Ellsworth, BSSA 90(6), 2000) put to association.
+    """
+    psens, pt, psnr, psig, cfg = ob.psens, ob.pt, ob.psnr, ob.psig, ob.cfg
+    # A place made of reflections (pulses trailing much louder ones: the coda) is no
+    # place to fire from, and neither is a round made mostly of them.
+    dominated = _dominated(psens, pt, psnr, cfg)
+    anchors = sorted(
+        (
+            o
+            for o in shots
+            if len(o.pulses) >= cfg.template_anchor_sensors
+            and np.mean(dominated[o.pulses]) <= cfg.max_dominated_share
+        ),
+        key=lambda o: (o.scale, -len(o.pulses)),
+    )
+    n_s = ob.spos.shape[0]
+    protected: set[int] = set()  # rounds found so keep their pulses
+    for anchor in anchors:
+        if not any(anchor is o for o in shots):
+            continue
+        travel = np.full(n_s, np.nan)
+        travel[psens[anchor.pulses]] = pt[anchor.pulses] - anchor.t0
+        sig_a = np.zeros(n_s)
+        sig_a[psens[anchor.pulses]] = psig[anchor.pulses]
+        at = np.flatnonzero(np.isfinite(travel[psens]))
+        tau = pt[at] - travel[psens[at]]
+        dt = np.abs(tau - anchor.t0)
+        keep = (dt <= ob.cfg.burst_window_s) & (dt >= cfg.min_cycle_s)
+        at, tau = at[keep], tau[keep]
+        need = max(cfg.template_min_sensors, int(np.ceil(cfg.template_share * len(anchor.pulses))))
+        taken = np.zeros(at.size, dtype=bool)
+        group: list[tuple[LocatedShot, NDArray[np.float64], bool]] = [(anchor, np.zeros(3), True)]
+        while True:
+            found = _template_match(at, tau, taken, need, psens, psig, sig_a, psnr, cfg)
+            if found is None:
+                break
+            members, t_r = found
+            taken[np.isin(at, members)] = True
+            if 2 * np.sum(dominated[members]) > members.size:
+                continue
+            got = _claim_round(members, t_r, anchor, shots, ob, assigned, need, protected)
+            if got is not None:
+                protected.add(id(got[0]))
+                group.append(got)
+        _one_place(group, ob)
+    shots.sort(key=lambda s: s.t0)
+
+
+def _one_place(group: list[tuple[LocatedShot, NDArray[np.float64], bool]], ob: _Obs) -> None:
+    """Rounds matched to one place's template share that place: each entry is a round,
+    its horizontal move relative to the anchor (the first entry, move zero) and whether
+    its own fix is independent of the anchor's. The place is the median of the
+    independent fixes less their moves (their errors average out; a round located
+    from few, diffracted arrivals would otherwise split off as a second shooter), and
+    every round is put at the place plus its move, its origin time following."""
+    indep = [(o.pos - move) for o, move, own in group if own]
+    if len(indep) < 2:
+        return
+    place = np.median(np.array(indep), axis=0)
+    for o, move, _ in group:
+        new = place + move
+        sens = ob.spos[ob.psens[o.pulses]]
+        o.t0 += float(np.median(ob.tt(o.pos, sens) - ob.tt(new, sens)))
+        o.pos = new
+        o.residual = ob.pt[o.pulses] - o.t0 - ob.tt(new, sens)
+
+
+def _template_match(
+    at: NDArray[np.int64],
+    tau: NDArray[np.float64],
+    taken: NDArray[np.bool_],
+    need: int,
+    psens: NDArray[np.int64],
+    psig: NDArray[np.float64],
+    sig_a: NDArray[np.float64],
+    psnr: NDArray[np.float64],
+    cfg: AssociationConfig,
+) -> tuple[NDArray[np.int64], float] | None:
+    """The origin time (implied by the template, ``tau``) shared by the most distinct
+    sensors among the pulses ``at`` not ``taken``, and per sensor the pulse nearest to
+    it; None when fewer than ``need`` sensors agree."""
+    free = np.flatnonzero(~taken)
+    if free.size < need:
+        return None
+    order = free[np.argsort(tau[free], kind="stable")]
+    ts, ss = tau[order], psens[at[order]]
+    tol = np.maximum(cfg.template_tol_s, 3.0 * np.hypot(psig[at[order]], sig_a[ss]))
+    lo = np.searchsorted(ts, ts - cfg.template_tol_s, side="left")
+    hi = np.searchsorted(ts, ts + cfg.template_tol_s, side="right")
+    best, best_key = -1, (0, 0.0)
+    for k in np.flatnonzero(hi - lo >= need):
+        n = np.unique(ss[lo[k] : hi[k]]).size
+        key = (n, float(np.sum(psnr[at[order[lo[k] : hi[k]]]])))
+        if n >= need and key > best_key:
+            best, best_key = int(k), key
+    if best < 0:
+        return None
+    window = np.arange(lo[best], hi[best])
+    centre = float(np.median(ts[window]))
+    near = np.flatnonzero(np.abs(ts - centre) <= tol)
+    near = near[np.lexsort((np.abs(ts[near] - centre), ss[near]))]
+    first = np.concatenate(([True], ss[near][1:] != ss[near][:-1]))
+    pick = near[first]
+    if pick.size < need:
+        return None
+    return np.asarray(at[order[pick]], dtype=np.int64), centre
+
+
+def _claim_round(
+    members: NDArray[np.int64],
+    t_r: float,
+    anchor: LocatedShot,
+    shots: list[LocatedShot],
+    ob: _Obs,
+    assigned: NDArray[np.bool_],
+    need: int,
+    protected: set[int],
+) -> tuple[LocatedShot, NDArray[np.float64], bool] | None:
+    """Locate the round of ``members`` (one pulse per sensor, matching ``anchor``'s
+    arrival pattern at origin time ``t_r``) relative to ``anchor`` and let it take its
+    pulses (:func:`_template_rounds`), or None.
+
+    Pulses held by a ``protected`` shot (a round found so) or by a shot heard by more
+    sensors and fitting as tightly as the anchor stay there; the round needs ``need``
+    sensors without them. Relative location: at each sensor the round's arrival minus
+    the anchor's is ``dt - u . d / c`` for a source moved by ``d`` (horizontal; ``u``
+    the unit vector toward the sensor) and fired ``dt`` later, solved by least squares;
+    the path's own delay cancels, so the round inherits the anchor's error plus picking
+    noise only. A round already located on its own from ``template_anchor_sensors`` or
+    more keeps its own (independent) fix. Returns the round, its move and whether its
+    fix is independent of the anchor's."""
+    psens, pt, cfg = ob.psens, ob.pt, ob.cfg
+    holders = [o for o in shots if o is not anchor and np.any(np.isin(o.pulses, members))]
+    keep = np.ones(members.size, dtype=bool)
+    for o in holders:
+        if id(o) in protected or (len(o.pulses) > members.size and o.scale <= anchor.scale):
+            keep &= ~np.isin(members, o.pulses)
+    members = members[keep]
+    if members.size < need:
+        return None
+    holders = [o for o in holders if np.any(np.isin(o.pulses, members))]
+    ref = dict(zip(psens[anchor.pulses].tolist(), anchor.pulses.tolist(), strict=True))
+    a_idx = np.array([ref[int(k)] for k in psens[members]], dtype=np.int64)
+    drop = ob.psnr[members] - ob.psnr[a_idx]
+    if float(np.median(drop)) < -cfg.round_drop_db:
+        return None  # the same gun at the same place is as loud each round; coda is not
+    rel = pt[members] - pt[a_idx]
+    toward = ob.spos[psens[members], :2] - anchor.pos[:2]
+    u = toward / np.maximum(np.linalg.norm(toward, axis=1, keepdims=True), 1e-9)
+    design = np.column_stack([np.ones(members.size), -u / ob.c])
+    # Sensors on one side of the place see a move toward them as one common shift: a
+    # coincidence there matches the template however far the source is. The members
+    # must surround the place well enough to tell a move of metres (horizontal sigma
+    # at 1 ms of timing noise within ``template_move_m`` / 2), and the move must stay
+    # within ``template_move_m``.
+    normal = design.T @ design
+    if np.linalg.cond(normal) > 1e12:
+        return None
+    spread = 1e-3 * float(np.sqrt(np.trace(np.linalg.inv(normal)[1:, 1:])))
+    sol, *_ = np.linalg.lstsq(design, rel, rcond=None)
+    move = np.array([sol[1], sol[2], 0.0])
+    if spread > cfg.template_move_m / 2 or float(np.linalg.norm(move)) > cfg.template_move_m:
+        return None
+    pos = anchor.pos + move
+    t0 = anchor.t0 + float(sol[0])
+    # A wall at the place re-radiates another shot's sound when it gets there: a
+    # "round" fired exactly as that sound arrives is its reflection.
+    for o in shots:
+        if o is not anchor and len(o.pulses) > cfg.min_sensors and o.t0 < t0:
+            reach = o.t0 + float(np.linalg.norm(pos - o.pos)) / ob.c
+            if abs(t0 - reach) < cfg.template_tol_s:
+                return None
+    same = [
+        o
+        for o in holders
+        if abs(o.t0 - t0) < cfg.min_cycle_s
+        and float(np.linalg.norm(o.pos[:2] - anchor.pos[:2])) < cfg.same_place_m
+    ]
+    # the same round located from fewer pulses: its pulses at other sensors stay with it
+    heard = set(psens[members].tolist())
+    extra = [int(p) for o in same for p in o.pulses if int(psens[p]) not in heard]
+    pulses = np.unique(np.concatenate([members, np.asarray(extra, dtype=np.int64)]))
+    pulses = pulses[np.unique(psens[pulses], return_index=True)[1]]
+    rel_res = rel - design @ sol
+    own = same[0] if len(same) == 1 else None
+    independent = own is not None and len(own.pulses) >= cfg.template_anchor_sensors
+    if own is not None and independent:
+        # Located well on its own already: its fix is independent of the anchor's (the
+        # errors average out over the rounds: :func:`_one_place`).
+        pos, t0, cov, radius, scale = own.pos, own.t0, own.cov, own.error_radius, own.scale
+    else:
+        cov, radius = anchor.cov.copy(), anchor.error_radius
+        scale = max(anchor.scale, float(np.sqrt(np.mean(rel_res**2))))
+    shot = LocatedShot(
+        pulses=np.asarray(pulses, dtype=np.int64),
+        pos=pos,
+        t0=t0,
+        cov=cov,
+        error_radius=radius,
+        scale=scale,
+        residual=pt[pulses] - t0 - ob.tt(pos, ob.spos[psens[pulses]]),
+    )
+    gone = {id(o) for o in holders}
+    shots[:] = [o for o in shots if id(o) not in gone]
+    for o in holders:
+        assigned[o.pulses] = False
+        assigned[np.asarray(o.echoes, dtype=np.int64)] = False
+    assigned[shot.pulses] = True
+    mine = set(shot.pulses.tolist())
+    for o in shots:  # a pulse of the round explained as another shot's echo is not
+        if o.echoes:
+            o.echoes = [e for e in o.echoes if e not in mine]
+    for o in holders:
+        if any(o is x for x in same):
+            continue
+        rest = o.pulses[~assigned[o.pulses]]
+        if rest.size <= cfg.min_sensors:  # four arrivals fit some source whatever they are
+            continue
+        again, ok = _fit_shot(rest, o.pos, o.t0, ob)
+        if ok and len(again.pulses) >= cfg.min_sensors and again.scale <= 1.5 * o.scale + 1e-3:
+            assigned[again.pulses] = True
+            again.echoes.extend(_absorb(again, ob, assigned))
+            shots.append(again)
+    shot.echoes.extend(_absorb(shot, ob, assigned))
+    shots.append(shot)
+    return shot, move, independent
 
 
 def _track_rounds(
