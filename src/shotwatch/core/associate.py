@@ -665,12 +665,8 @@ def _template_match(
             best, best_key = int(k), key
     if best < 0:
         return None
-    window = np.arange(lo[best], hi[best])
-    centre = float(np.median(ts[window]))
-    near = np.flatnonzero(np.abs(ts - centre) <= tol)
-    near = near[np.lexsort((np.abs(ts[near] - centre), ss[near]))]
-    first = np.concatenate(([True], ss[near][1:] != ss[near][:-1]))
-    pick = near[first]
+    centre = float(np.median(ts[lo[best] : hi[best]]))
+    pick = _closest_per_sensor(ss, ts - centre, tol)
     if pick.size < need:
         return None
     return np.asarray(at[order[pick]], dtype=np.int64), centre
@@ -1441,14 +1437,18 @@ def _nearest_per_sensor(
     tol: float,
 ) -> NDArray[np.int64]:
     """Per sensor, the candidate pulse nearest the prediction of (x, t0), if within tol."""
-    r = ct - t0 - ob.tt(x, ob.spos[cs])
-    keep = np.abs(r) < tol
-    if not np.any(keep):
-        return np.zeros(0, dtype=np.int64)
-    idx = np.flatnonzero(keep)
-    idx = idx[np.lexsort((np.abs(r[idx]), cs[idx]))]
-    first = np.concatenate(([True], cs[idx][1:] != cs[idx][:-1]))
-    return np.asarray(cand[idx[first]], dtype=np.int64)
+    return np.asarray(cand[_closest_per_sensor(cs, ct - t0 - ob.tt(x, ob.spos[cs]), tol)])
+
+
+def _closest_per_sensor(
+    sens: NDArray[np.int64], r: NDArray[np.float64], tol: float | NDArray[np.float64]
+) -> NDArray[np.int64]:
+    """Positions (into ``sens`` and ``r``) of the pulse with the smallest ``|r|`` at each
+    sensor, among those with ``|r| < tol``."""
+    idx = np.flatnonzero(np.abs(r) < tol)
+    idx = idx[np.lexsort((np.abs(r[idx]), sens[idx]))]
+    first = np.concatenate(([True], sens[idx][1:] != sens[idx][:-1]))
+    return np.asarray(idx[first], dtype=np.int64)
 
 
 def _absorb(
