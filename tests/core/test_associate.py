@@ -628,3 +628,13 @@ def test_a_round_is_located_relative_to_the_anchor() -> None:
     assert np.allclose(got.pos - fix, [0.8, 0.0, 0.0], atol=0.1)
     assert abs((got.t0 - anchor.t0) - 0.3) < 2e-4
     assert np.all(assigned[members])
+
+
+def test_closest_pulse_per_sensor() -> None:
+    from shotwatch.core.associate import _closest_per_sensor
+
+    sens = np.array([3, 1, 3, 1, 2])
+    r = np.array([0.004, -0.002, -0.001, 0.003, 0.02])
+    assert sorted(_closest_per_sensor(sens, r, 0.01).tolist()) == [1, 2]
+    assert _closest_per_sensor(sens, r, np.full(5, 0.0015)).tolist() == [2]
+    assert _closest_per_sensor(sens, r, 1e-4).size == 0  # none within: empty, no error

@@ -1446,6 +1446,8 @@ def _closest_per_sensor(
     """Positions (into ``sens`` and ``r``) of the pulse with the smallest ``|r|`` at each
     sensor, among those with ``|r| < tol``."""
     idx = np.flatnonzero(np.abs(r) < tol)
+    if idx.size == 0:
+        return idx.astype(np.int64)
     idx = idx[np.lexsort((np.abs(r[idx]), sens[idx]))]
     first = np.concatenate(([True], sens[idx][1:] != sens[idx][:-1]))
     return np.asarray(idx[first], dtype=np.int64)
