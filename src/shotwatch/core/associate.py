@@ -105,7 +105,7 @@ class AssociationConfig:
     template_tol_s: float = 0.003
     """A round matches an established place's own arrival pattern (:func:`_template_rounds`)
     when its pulses come this close to that pattern shifted by one origin time: picking
-    noise and about half a metre of the shooter's movement."""
+    noise and about a metre of the shooter's movement."""
     template_move_m: float = 5.0
     """A round so matched lies within this distance of the place, located relative to it."""
     template_anchor_sensors: int = 6
@@ -595,7 +595,7 @@ def _template_rounds(
         at = np.flatnonzero(np.isfinite(travel[psens]))
         tau = pt[at] - travel[psens[at]]
         dt = np.abs(tau - anchor.t0)
-        keep = (dt <= ob.cfg.burst_window_s) & (dt >= cfg.min_cycle_s)
+        keep = (dt <= cfg.burst_window_s) & (dt >= cfg.min_cycle_s)
         at, tau = at[keep], tau[keep]
         need = max(cfg.template_min_sensors, int(np.ceil(cfg.template_share * len(anchor.pulses))))
         taken = np.zeros(at.size, dtype=bool)
