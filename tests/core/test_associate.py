@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from shotwatch.core.associate import LocatedShot, associate
 
@@ -638,3 +640,17 @@ def test_closest_pulse_per_sensor() -> None:
     assert sorted(_closest_per_sensor(sens, r, 0.01).tolist()) == [1, 2]
     assert _closest_per_sensor(sens, r, np.full(5, 0.0015)).tolist() == [2]
     assert _closest_per_sensor(sens, r, 1e-4).size == 0  # none within: empty, no error
+
+
+@settings(max_examples=8, deadline=None)
+@given(seed=st.integers(0, 10_000), cycle=st.floats(0.07, 0.4))
+def test_template_rounds_keep_each_pulse_in_one_shot(seed: int, cycle: float) -> None:
+    """Whatever the paths' delays, the masking and the cadence, claiming pulses by the
+    template leaves no pulse in two shots and no shot with fewer than ``min_sensors``.
+    (On such bursts some rounds are still missed, and rounds of the coda's echo sets
+    still appear at the place: see the README's known limits.)"""
+    spos, sens, times, snr, _src, _t0s = _burst_behind_buildings(seed, n_rounds=5, cycle=cycle)
+    shots = associate(spos, sens, times, C, pulse_snr=snr)
+    used = np.concatenate([s.pulses for s in shots])
+    assert used.size == np.unique(used).size
+    assert all(len(s.pulses) >= 4 for s in shots)

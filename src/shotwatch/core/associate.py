@@ -730,9 +730,16 @@ def _claim_round(
     pos = anchor.pos + move
     t0 = anchor.t0 + float(sol[0])
     # A wall at the place re-radiates another shot's sound when it gets there: a
-    # "round" fired exactly as that sound arrives is its reflection.
+    # "round" fired exactly as that sound arrives is its reflection, if that shot is
+    # heard at least as widely and fits about as tightly as the place's (a loose mixture
+    # tens of metres off says nothing about where sound was when).
     for o in shots:
-        if o is not anchor and len(o.pulses) > cfg.min_sensors and o.t0 < t0:
+        if (
+            o is not anchor
+            and len(o.pulses) >= members.size
+            and o.scale <= 1.5 * anchor.scale + 1e-3
+            and o.t0 < t0
+        ):
             reach = o.t0 + float(np.linalg.norm(pos - o.pos)) / ob.c
             if abs(t0 - reach) < cfg.template_tol_s:
                 return None
