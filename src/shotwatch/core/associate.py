@@ -478,8 +478,7 @@ def _drop_shadows(
             gone.add(id(a))
     for o in shots:
         if id(o) in gone:
-            assigned[o.pulses] = False
-            assigned[np.asarray(o.echoes, dtype=np.int64)] = False
+            _release(o, assigned)
     shots[:] = [o for o in shots if id(o) not in gone]
 
 
@@ -705,8 +704,9 @@ def _claim_round(
     if members.size < need:
         return None
     holders = [o for o in holders if np.any(np.isin(o.pulses, members))]
-    ref = dict(zip(psens[anchor.pulses].tolist(), anchor.pulses.tolist(), strict=True))
-    a_idx = np.array([ref[int(k)] for k in psens[members]], dtype=np.int64)
+    at_sensor = np.full(ob.spos.shape[0], -1, dtype=np.int64)
+    at_sensor[psens[anchor.pulses]] = anchor.pulses
+    a_idx = at_sensor[psens[members]]  # the anchor's pulse where each member was heard
     drop = ob.psnr[members] - ob.psnr[a_idx]
     if float(np.median(drop)) < -cfg.round_drop_db:
         return None  # the same gun at the same place is as loud each round; coda is not
@@ -757,7 +757,7 @@ def _claim_round(
     rel_res = rel - design @ sol
     own = same[0] if len(same) == 1 else None
     independent = own is not None and len(own.pulses) >= cfg.template_anchor_sensors
-    if own is not None and independent:
+    if own is not None and independent:  # (both, for the type checker)
         # Located well on its own already: its fix is independent of the anchor's (the
         # errors average out over the rounds: :func:`_one_place`).
         pos, t0, cov, radius, scale = own.pos, own.t0, own.cov, own.error_radius, own.scale
@@ -776,8 +776,7 @@ def _claim_round(
     gone = {id(o) for o in holders}
     shots[:] = [o for o in shots if id(o) not in gone]
     for o in holders:
-        assigned[o.pulses] = False
-        assigned[np.asarray(o.echoes, dtype=np.int64)] = False
+        _release(o, assigned)
     assigned[shot.pulses] = True
     mine = set(shot.pulses.tolist())
     for o in shots:  # a pulse of the round explained as another shot's echo is not
@@ -1071,6 +1070,12 @@ def _pair(
     holds one pulse per sensor), aligned by sensor."""
     _, i, j = np.intersect1d(ob.psens[shot.pulses], ob.psens[other.pulses], return_indices=True)
     return shot.pulses[i], other.pulses[j]
+
+
+def _release(shot: LocatedShot, assigned: NDArray[np.bool_]) -> None:
+    """Free the pulses of a dropped shot and the late arrivals it had claimed."""
+    assigned[shot.pulses] = False
+    assigned[np.asarray(shot.echoes, dtype=np.int64)] = False
 
 
 def _weak_round(shot: LocatedShot, ref: LocatedShot, ob: _Obs) -> bool:
