@@ -653,4 +653,71 @@ def test_template_rounds_keep_each_pulse_in_one_shot(seed: int, cycle: float) ->
     shots = associate(spos, sens, times, C, pulse_snr=snr)
     used = np.concatenate([s.pulses for s in shots])
     assert used.size == np.unique(used).size
-    assert all(len(s.pulses) >= 4 for s in shots)
+    places = [s.pos for s in shots if len(s.pulses) >= 6]
+    for s in shots:  # a round heard by three sensors stands only at an established place
+        assert len(s.pulses) >= 4 or (
+            len(s.pulses) == 3 and any(np.allclose(s.pos, p) for p in places)
+        )
+
+
+def _few_heard_burst(loud_first: bool):  # type: ignore[no-untyped-def]
+    """Two rounds from one spot heard by the ten nearest sensors over paths 0-8 ms late,
+    then three rounds heard by three sensors only: the three nearest (loudest) when
+    ``loud_first``, else the three farthest while the loud ones stay silent. Returns the
+    observations, the anchor (the first round, located), assigned pulses and the times
+    of the three-sensor rounds."""
+    from shotwatch.core.associate import AssociationConfig, _Obs
+
+    spos = _array()
+    rng = np.random.default_rng(8)
+    src = np.array([-20.0, 60.0, 1.5])
+    near = np.argsort(np.linalg.norm(spos - src, axis=1))[:10]
+    d = np.linalg.norm(spos[near] - src, axis=1)
+    detour = rng.uniform(0.0, 0.008, near.size)
+    level = 40 - 20 * np.log10(d / 100)
+    few = np.arange(3) if loud_first else np.arange(7, 10)
+    t_few = [1.35, 1.7, 2.05]
+    sens, times, snr = [], [], []
+    for t0, idx in [(1.0, np.arange(10)), (1.0 + 0.35 * 0.5, np.arange(10))] + [
+        (t, few) for t in t_few
+    ]:
+        sens += near[idx].tolist()
+        times += (t0 + d[idx] / C + detour[idx] + rng.normal(0, 1e-4, idx.size)).tolist()
+        snr += (level[idx] + rng.normal(0, 1, idx.size)).tolist()
+    pt = np.array(times)
+    n = pt.size
+    ob = _Obs(spos, np.array(sens, dtype=np.int64), pt, np.full(n, 5e-4), np.array(snr), C,
+              None, AssociationConfig())  # fmt: skip
+    anchor = _shot(np.arange(10, dtype=np.int64), src + np.array([2.0, -1.0, 0.0]), 1.0 + 0.004)
+    assigned = np.zeros(n, dtype=bool)
+    assigned[:10] = True
+    return ob, anchor, assigned, t_few
+
+
+def test_rounds_heard_by_three_sensors_stand_at_a_known_place() -> None:
+    """Three rounds of a burst heard only by the three sensors nearest the gun (at the
+    others they fell under the detection level) match the place's arrival pattern there:
+    each is put at the place, with its three pulses. (The second round, heard by all
+    ten, is matched as before.)"""
+    from shotwatch.core.associate import _template_rounds
+
+    ob, anchor, assigned, t_few = _few_heard_burst(loud_first=True)
+    shots = [anchor]
+    _template_rounds(shots, ob, assigned)
+    three = sorted((s for s in shots if len(s.pulses) == 3), key=lambda s: s.t0)
+    assert [round(s.t0 - anchor.t0, 2) for s in three] == [round(t - 1.0, 2) for t in t_few]
+    assert all(np.allclose(s.pos, shots[0].pos) for s in three)
+    assert len(shots) == 5 and np.all(assigned)
+
+
+def test_three_pulses_where_the_place_is_heard_worst_are_no_round() -> None:
+    """The same three-sensor rounds at the three sensors that heard the place worst,
+    while the sensors that heard it 10-20 dB louder stayed silent: no round is heard
+    only where it is faintest, so none is put at the place (the same timing test passes)."""
+    from shotwatch.core.associate import _template_rounds
+
+    ob, anchor, assigned, _t_few = _few_heard_burst(loud_first=False)
+    shots = [anchor]
+    _template_rounds(shots, ob, assigned)
+    assert len(shots) == 2  # the anchor and the round heard by all ten
+    assert not np.any(assigned[20:])

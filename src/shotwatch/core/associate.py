@@ -32,7 +32,8 @@ seeded, in the manner of the grid-search associator REAL (Zhang et al., SRL 90, 
    are sought at every established place and along a moving shooter's track
    (:func:`_more_rounds`, :func:`_track_rounds`); rounds matching an established
    place's own arrival pattern claim their pulses from mixtures and are located
-   relative to it (:func:`_template_rounds`); a shot made of a later shot's late
+   relative to it, rounds heard by only three of its loudest sensors put there
+   (:func:`_template_rounds`); a shot made of a later shot's late
    arrivals, or within a weapon's cycle of a better-heard one at its place, is dropped
    (:func:`_drop_shadows`).
 
@@ -114,6 +115,12 @@ class AssociationConfig:
     """A round matches the template at this many sensors at least..."""
     template_share: float = 0.34
     """...and at this share of the sensors that heard the shot establishing the place."""
+    template_few_sensors: int = 3
+    """A round heard by this many sensors (fewer than a match needs) is put at an
+    established place when its free pulses match the place's pattern (:func:`_few_round`)."""
+    few_level_margin_db: float = 3.0
+    """...and no sensor that missed it heard the place louder than one that heard it,
+    beyond this level scatter."""
 
 
 @dataclass
@@ -565,7 +572,11 @@ def _template_rounds(
     as ``A`` and heard more widely: the same round located from fewer pulses is replaced
     (its pulses at other sensors kept), any other shot loses them and is re-fitted on
     the rest, or dissolved when ``min_sensors`` or fewer remain or the re-fit fails or
-    loosens. The rounds of one place then share it (:func:`_one_place`). This is the
+    loosens. A well-heard shot that a round of an earlier place replaced (the same round,
+    its own fix kept) is a place of its own still, under its new name. Rounds heard by
+    ``template_few_sensors`` (three) at free pulses, too few for a match, are put at the
+    place when its loudest sensors heard them (:func:`_few_round`). The rounds of one
+    place then share it (:func:`_one_place`). This is the
     relative location of seismology's master-event and double-difference methods
     (Waldhauser & Ellsworth, BSSA 90(6), 2000) put to association.
     """
@@ -584,7 +595,14 @@ def _template_rounds(
     )
     n_s = ob.spos.shape[0]
     protected: set[int] = set()  # rounds found so keep their pulses
-    for anchor in anchors:
+    # A well-heard shot that a round of an earlier place took over (the same round, its
+    # own fix kept: :func:`_claim_round`) stays a place of its own under its new name:
+    # its sensors may differ from the earlier place's.
+    successor: dict[int, LocatedShot] = {}
+    for first in anchors:
+        anchor = first
+        while id(anchor) in successor:
+            anchor = successor[id(anchor)]
         if not any(anchor is o for o in shots):
             continue
         travel = np.full(n_s, np.nan)
@@ -607,10 +625,32 @@ def _template_rounds(
             taken[np.isin(at, members)] = True
             if 2 * np.sum(dominated[members]) > members.size:
                 continue
+            before = [o for o in shots if len(o.pulses) >= cfg.template_anchor_sensors]
             got = _claim_round(members, t_r, anchor, shots, ob, assigned, need, protected)
             if got is not None:
                 protected.add(id(got[0]))
                 group.append(got)
+                if got[2]:  # its own fix: an anchor it replaced lives on in it
+                    for o in before:
+                        if not any(o is x for x in shots) and np.all(
+                            np.isin(o.pulses, got[0].pulses)
+                        ):
+                            successor[id(o)] = got[0]
+        # Rounds heard by fewer sensors than a location needs, at free pulses only.
+        few = cfg.template_few_sensors
+        while few < need:
+            used = taken | assigned[at]
+            found = _template_match(at, tau, used, few, psens, psig, sig_a, psnr, cfg)
+            if found is None:
+                break
+            members, t_r = found
+            taken[np.isin(at, members)] = True
+            if members.size >= need or 2 * np.sum(dominated[members]) > members.size:
+                continue  # refused above with all its sensors, or mostly coda
+            fr = _few_round(members, t_r, anchor, shots, ob, assigned)
+            if fr is not None:
+                protected.add(id(fr))
+                group.append((fr, np.zeros(3), False))
         _one_place(group, ob)
     shots.sort(key=lambda s: s.t0)
 
@@ -632,6 +672,93 @@ def _one_place(group: list[tuple[LocatedShot, NDArray[np.float64], bool]], ob: _
         o.t0 += float(np.median(ob.tt(o.pos, sens) - ob.tt(new, sens)))
         o.pos = new
         o.residual = ob.pt[o.pulses] - o.t0 - ob.tt(new, sens)
+
+
+def _few_round(
+    members: NDArray[np.int64],
+    t_r: float,
+    anchor: LocatedShot,
+    shots: list[LocatedShot],
+    ob: _Obs,
+    assigned: NDArray[np.bool_],
+) -> LocatedShot | None:
+    """A round heard by ``template_few_sensors`` or more sensors but fewer than a match
+    needs (:func:`_template_rounds`), its free pulses ``members`` matching ``anchor``'s
+    arrival pattern at origin time ``t_r``: put at the anchor's place, or None.
+
+    Three arrivals fix no place of their own (with the height known they fit one or two
+    points exactly), but a place where the gun was heard by six or more sensors is known,
+    and three free pulses agreeing with its pattern to ``template_tol_s`` by chance are
+    rare (a sensor of a ten-round burst holds a pulse within 3 ms of a given time about
+    once in seventy). They must be heard where the place is heard best (no sensor
+    missing the round heard the anchor ``few_level_margin_db`` louder than a sensor
+    that heard it), be about as loud as the anchor's there, fall no closer
+    than ``min_cycle_s`` to another shot at the place, and not be a wall's re-radiation
+    of another shot (:func:`_reradiated`)."""
+    cfg = ob.cfg
+    at_sensor = np.full(ob.spos.shape[0], -1, dtype=np.int64)
+    at_sensor[ob.psens[anchor.pulses]] = anchor.pulses
+    a_idx = at_sensor[ob.psens[members]]
+    if float(np.median(ob.psnr[members] - ob.psnr[a_idx])) < -cfg.round_drop_db:
+        return None
+    # Only the sensors that heard the place best may hear a round while the rest miss it:
+    # a sensor that heard the anchor louder than a member did (beyond level scatter)
+    # would have heard this round too.
+    missing = ~np.isin(ob.psens[anchor.pulses], ob.psens[members])
+    if (
+        np.any(missing)
+        and float(np.max(ob.psnr[anchor.pulses][missing]))
+        > float(np.min(ob.psnr[a_idx])) + cfg.few_level_margin_db
+    ):
+        return None
+    for o in shots:
+        near = float(np.linalg.norm(o.pos[:2] - anchor.pos[:2])) < cfg.same_place_m
+        if near and abs(o.t0 - t_r) < cfg.min_cycle_s:
+            return None
+    if _reradiated(t_r, anchor.pos, anchor, shots, members.size, ob):
+        return None
+    sens = ob.spos[ob.psens[members]]
+    res = ob.pt[members] - t_r - ob.tt(anchor.pos, sens)
+    rel = ob.pt[members] - ob.pt[a_idx]
+    rel_res = rel - float(np.median(rel))
+    shot = LocatedShot(
+        pulses=np.asarray(members, dtype=np.int64),
+        pos=anchor.pos.copy(),
+        t0=t_r,
+        cov=anchor.cov.copy(),
+        error_radius=anchor.error_radius,
+        scale=max(anchor.scale, float(np.sqrt(np.mean(rel_res**2)))),
+        residual=res,
+    )
+    assigned[shot.pulses] = True
+    shot.echoes.extend(_absorb(shot, ob, assigned))
+    shots.append(shot)
+    return shot
+
+
+def _reradiated(
+    t0: float,
+    pos: NDArray[np.float64],
+    anchor: LocatedShot,
+    shots: list[LocatedShot],
+    n_sensors: int,
+    ob: _Obs,
+) -> bool:
+    """Whether a "round" fired at ``pos`` at ``t0`` is a wall there re-radiating another
+    shot's sound as it arrives (to within ``template_tol_s``): only a shot heard by at
+    least ``n_sensors`` and fitting about as tightly as the place's ``anchor`` counts (a
+    loose mixture tens of metres off says nothing about where sound was when)."""
+    for o in shots:
+        if (
+            o is not anchor
+            and len(o.pulses) >= n_sensors
+            and o.scale <= 1.5 * anchor.scale + 1e-3
+            and o.t0 < t0
+        ):
+            reach = o.t0 + float(np.linalg.norm(pos - o.pos)) / ob.c
+            if abs(t0 - reach) < ob.cfg.template_tol_s:
+                return True
+    return False
 
 
 def _template_match(
@@ -729,20 +856,9 @@ def _claim_round(
         return None
     pos = anchor.pos + move
     t0 = anchor.t0 + float(sol[0])
-    # A wall at the place re-radiates another shot's sound when it gets there: a
-    # "round" fired exactly as that sound arrives is its reflection, if that shot is
-    # heard at least as widely and fits about as tightly as the place's (a loose mixture
-    # tens of metres off says nothing about where sound was when).
-    for o in shots:
-        if (
-            o is not anchor
-            and len(o.pulses) >= members.size
-            and o.scale <= 1.5 * anchor.scale + 1e-3
-            and o.t0 < t0
-        ):
-            reach = o.t0 + float(np.linalg.norm(pos - o.pos)) / ob.c
-            if abs(t0 - reach) < cfg.template_tol_s:
-                return None
+    # a wall at the place re-radiating another shot's sound is no round
+    if _reradiated(t0, pos, anchor, shots, members.size, ob):
+        return None
     same = [
         o
         for o in holders
