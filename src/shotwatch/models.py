@@ -104,9 +104,12 @@ class Shot:
     gunshot_score: float | None = None
     height_above_sensors_m: float = 0.0
     source_level_db: float | None = None
+    alternative: tuple[float, float] | None = None
+    """(lat, lon) of the second point that a shot heard by three sensors only fits as
+    well (None: heard by more, or no second point)."""
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "t_utc": format_utc(self.t),
             "lat": round(self.lat, 7),
             "lon": round(self.lon, 7),
@@ -115,6 +118,12 @@ class Shot:
             "shooter": self.shooter,
             "sensors": list(self.sensors),
         }
+        if self.alternative is not None:
+            out["alternative"] = {
+                "lat": round(self.alternative[0], 7),
+                "lon": round(self.alternative[1], 7),
+            }
+        return out
 
 
 @dataclass

@@ -19,8 +19,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from shotwatch.core.acoustics import source_level_db, speed_of_sound, wind_vector
-from shotwatch.core.associate import AssociationConfig, LocatedShot, associate
-from shotwatch.core.incidents import ShotArrays, group_incidents
+from shotwatch.core.associate import (
+    AssociationConfig,
+    LocatedShot,
+    associate,
+    three_sensor_shots,
+)
+from shotwatch.core.incidents import THREE_SENSORS, ShotArrays, group_incidents
 from shotwatch.core.locate import refine_batch
 from shotwatch.core.partition import PartitionConfig, partition_pulses
 from shotwatch.core.picking import pick_onsets
@@ -213,6 +218,7 @@ class _GroupShot:
     height_sigma: float
     score: float
     n_sensors: int
+    alt_pos: NDArray[np.float64] = field(default_factory=lambda: np.full(3, np.nan))
 
 
 def partition_config(cfg: AssociationConfig) -> PartitionConfig:
@@ -220,7 +226,7 @@ def partition_config(cfg: AssociationConfig) -> PartitionConfig:
     return PartitionConfig(
         same_sensor_s=max(cfg.ghost_window_s, cfg.coda_window_s, cfg.echo_window_s),
         burst_s=cfg.burst_window_s,
-        min_sensors=cfg.min_sensors,
+        min_sensors=min(cfg.min_sensors, THREE_SENSORS),  # three: see three_sensor_shots
     )
 
 
@@ -286,9 +292,12 @@ def locate_shots(
     wkey = b"" if wind is None else np.asarray(wind, dtype=float).tobytes()
     found: list[tuple[_GroupShot, NDArray[np.int64]]] = []
     for idx in part.groups:
+        # A group heard by three sensors so far may be a larger shot still arriving: its
+        # three-sensor fix waits until the group has settled.
+        settled = growing is None or not bool(growing[idx].any())
         key: tuple[object, ...] = (
             ps[idx].tobytes(), t_abs[idx].tobytes(), sig[idx].tobytes(), snr[idx].tobytes(),
-            score[idx].tobytes(), c, wkey, cfg,
+            score[idx].tobytes(), c, wkey, cfg, settled,
         )  # fmt: skip
         got = cache.get(key) if cache is not None else None
         ids: list[PulseKey] = []
@@ -300,7 +309,7 @@ def locate_shots(
                 got = _grown_from(cache, ids, regrow_settled)
         if got is None:
             got = _locate_group(array, ps[idx], t_abs[idx], sig[idx], snr[idx], score[idx],
-                                c, wind, cfg)  # fmt: skip
+                                c, wind, cfg, three=settled)  # fmt: skip
             if cache is not None:
                 cache.put(key, got, ids)
         found += [(g, idx) for g in got]
@@ -325,6 +334,7 @@ def locate_shots(
         score=np.array([g.score for g, _ in found], dtype=float),
         n_sensors=np.array([g.n_sensors for g, _ in found], dtype=np.int64),
         source_db=source_db,
+        alt_pos=np.array([g.alt_pos for g, _ in found]).reshape(-1, 3),
     )
     return shots, arrays
 
@@ -367,11 +377,18 @@ def _locate_group(
     c: float,
     wind: NDArray[np.float64] | None,
     cfg: AssociationConfig,
+    *,
+    three: bool = True,
 ) -> list[_GroupShot]:
-    """Associate and locate one group of pulses (pulse ids local to the group)."""
+    """Associate and locate one group of pulses (pulse ids local to the group); with
+    ``three``, a group with no shot may yield shots heard by three sensors only."""
     tref = float(t_abs.min())
     pt = t_abs - tref
     located = associate(array.pos, ps, pt, c, pulse_sigma=sig, pulse_snr=snr, wind=wind, config=cfg)
+    if not located and three:  # heard by three sensors only?
+        located = three_sensor_shots(
+            array.pos, ps, pt, c, pulse_sigma=sig, pulse_snr=snr, wind=wind, config=cfg
+        )
     out: list[_GroupShot] = []
     for ls in located:
         lat, lon, h = array.frame.to_geodetic(ls.pos)
@@ -380,6 +397,10 @@ def _locate_group(
         sc = sc[np.isfinite(sc)]
         shot_score = float(np.mean(sc)) if sc.size else None
         h_agl, h_sig = _height_agl(array, ls, ps, pt, sig, c, wind)
+        alt = None
+        if ls.alternative is not None:
+            a_lat, a_lon, _ = array.frame.to_geodetic(ls.alternative)
+            alt = (float(a_lat), float(a_lon))
         shot = Shot(
             t=ls.t0 + tref,
             lat=float(lat),
@@ -394,6 +415,7 @@ def _locate_group(
             pulse_ids=[int(i) for i in ls.pulses],
             gunshot_score=shot_score,
             height_above_sensors_m=h_agl,
+            alternative=alt,
         )
         out.append(
             _GroupShot(
@@ -404,6 +426,7 @@ def _locate_group(
                 height_sigma=h_sig,
                 score=np.nan if shot_score is None else shot_score,
                 n_sensors=len(ls.pulses),
+                alt_pos=np.full(3, np.nan) if ls.alternative is None else ls.alternative,
             )
         )
     return out

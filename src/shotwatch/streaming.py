@@ -148,7 +148,7 @@ class StreamingLocator:
             key=lambda ap: ap[1].t,
         )
         pulses = [p for _, p in window]
-        if len({p.sensor_id for p in pulses}) < 4:
+        if len({p.sensor_id for p in pulses}) < 3:  # three: a three-sensor report
             return []
         # reports of the last quiet_s: their groups may still grow (incremental mode
         # re-associates a growing group only once it has grown by half)

@@ -721,3 +721,29 @@ def test_three_pulses_where_the_place_is_heard_worst_are_no_round() -> None:
     _template_rounds(shots, ob, assigned)
     assert len(shots) == 2  # the anchor and the round heard by all ten
     assert not np.any(assigned[20:])
+
+
+def test_a_source_heard_by_its_three_nearest_sensors_only() -> None:
+    """Heard by the three sensors nearest to it and no other: located (within a metre;
+    the second point its arrivals fit, if any, is the alternative). Heard also by the
+    fourth nearest: not a three-sensor shot (a matter for the association). The three
+    pulses moved to three sensors that are not the nearest to any point they fit: none."""
+    from shotwatch.core.associate import three_sensor_shots
+
+    spos = _array()
+    src = np.array([40.0, -35.0, 10.0])
+    order = np.argsort(np.hypot(*(spos[:, :2] - src[:2]).T))
+    t = 2.0 + np.linalg.norm(spos[order] - src, axis=1) / C
+    near = order[:3]
+    got = three_sensor_shots(spos, near, t[:3], C, pulse_snr=np.full(3, 25.0))
+    assert len(got) == 1
+    shot = got[0]
+    assert sorted(shot.pulses.tolist()) == [0, 1, 2]
+    fixes = [shot.pos] + ([] if shot.alternative is None else [shot.alternative])
+    assert min(np.hypot(*(f[:2] - src[:2])) for f in fixes) < 1.0
+    four = three_sensor_shots(spos, order[:4], t[:4], C, pulse_snr=np.full(4, 25.0))
+    assert four == []
+    # the same times at the 1st, 3rd and 7th nearest sensors: fit somewhere, but not
+    # where those three are the nearest
+    odd = order[[0, 2, 6]]
+    assert three_sensor_shots(spos, odd, t[:3], C, pulse_snr=np.full(3, 25.0)) == []

@@ -9,7 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shotwatch.core.acoustics import travel_time, wind_vector
-from shotwatch.core.locate import closed_form_2d, cramer_rao_bound, horizontal_rms, locate
+from shotwatch.core.locate import (
+    closed_form_2d,
+    cramer_rao_bound,
+    horizontal_rms,
+    locate,
+    three_sensor_roots,
+)
 
 C = 343.0
 
@@ -126,3 +132,37 @@ def test_masked_median_matches_numpy() -> None:
                 want = np.full(m, np.nan)
                 want[ok] = np.nanmedian(a[ok], axis=1)
         assert _masked_median(a).tobytes() == want.tobytes()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    seed=st.integers(0, 2**31),
+    sx=st.floats(-700, 700),
+    sy=st.floats(-700, 700),
+)
+def test_three_sensor_roots_are_exact_and_include_the_source(
+    seed: int, sx: float, sy: float
+) -> None:
+    """Every root reproduces the three arrival times to 1e-7 s, fires before them, and
+    the true source is among the (at most two) roots."""
+    rng = np.random.default_rng(seed)
+    s = np.column_stack([rng.uniform(-500, 500, (3, 2)), rng.uniform(0, 10, 3)])
+    d = s[1:, :2] - s[0, :2]
+    if abs(d[0, 0] * d[1, 1] - d[0, 1] * d[1, 0]) < 1e3:  # nearly collinear
+        return
+    src = np.array([sx, sy, 2.0])
+    t = 100.0 + np.linalg.norm(s - src, axis=1) / C
+    pos, t0 = three_sensor_roots(s, t, C, 2.0)
+    assert 1 <= pos.shape[0] <= 2
+    for p, a in zip(pos, t0, strict=True):
+        assert np.allclose(a + np.linalg.norm(s - p, axis=1) / C, t, atol=1e-7)
+        assert a < t.min()
+    assert np.min(np.linalg.norm(pos - src, axis=1)) < 1e-3
+
+
+def test_three_sensor_roots_of_collinear_sensors_and_bad_shapes() -> None:
+    s = np.array([[0.0, 0.0, 0.0], [100.0, 0.0, 0.0], [200.0, 0.0, 0.0]])
+    pos, t0 = three_sensor_roots(s, np.array([0.1, 0.2, 0.3]), C, 0.0)
+    assert pos.shape == (0, 3) and t0.shape == (0,)
+    with pytest.raises(ValueError, match="need sensors"):
+        three_sensor_roots(s[:2], np.array([0.1, 0.2]), C, 0.0)

@@ -4,6 +4,7 @@ order 510.05, shooter counting with timing, mobile shooters, classification."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -66,6 +67,23 @@ def same_partition(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 GROUND = np.array([100.0, 200.0, 1.5])
+
+
+def test_a_shot_heard_by_three_sensors_is_never_certain_gunfire_and_says_so() -> None:
+    """The same loud, high-scoring single round is gunfire when eight sensors located it
+    and probable gunfire when three did, with the warning in the summary, and where its
+    arrivals fit a second point, the distance and direction of that point."""
+    eight = only(group_incidents(make_shots(np.array([0.0]), GROUND, score=0.99)))
+    assert eight.classification == "gunfire" and "three" not in eight.summary
+    three = make_shots(np.array([0.0]), GROUND, score=0.99, n_sensors=3)
+    g = only(group_incidents(three))
+    assert g.classification == "probable_gunfire"
+    assert g.summary.endswith("; heard by only three sensors, location uncertain")
+    alt = replace(three, alt_pos=three.pos + np.array([[0.0, -240.0, 0.0]]))
+    g = only(group_incidents(alt))
+    assert g.summary.endswith("location uncertain (or 240 m S)")
+    with pytest.raises(InputError, match="alt_pos"):
+        replace(three, alt_pos=np.zeros((2, 3)))
 
 
 # ----------------------------------------------------------------- §B.3 a-d

@@ -240,3 +240,21 @@ def test_retention_purge_after_seven_years(tmp_path: Path) -> None:
         assert s.execute(select(func.count(AuditRow.id))).scalar_one() > 0
         assert audit.verify_chain(s) == (True, None)
     db.dispose()
+
+
+def test_a_three_sensor_shots_second_point_reaches_the_api_form(tmp_path: Path) -> None:
+    """The second point a three-sensor shot fits is kept with the incident and shown in
+    its public form (it is where the shot may have been, not where a sensor is)."""
+    from shotwatch.models import Classification, Incident, Shot
+
+    shot = Shot(1.8e9, 40.0, -80.0, 200.0, 12.0, ["S1", "S2", "S3"], alternative=(40.002, -80.001))
+    inc = Incident("inc-3", Classification.NON_GUNFIRE, 0.2, [shot], summary="x")
+    db = Database(f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    with db.session() as s:
+        repo.upsert_incident(s, inc, "", 1.8e9, 7)
+        s.commit()
+    with db.session() as s:
+        out = repo.incident_json(repo.get_incident(s, "inc-3"))
+    assert out["shots"][0]["alternative"] == {"lat": 40.002, "lon": -80.001}
+    assert "sensors" not in out["shots"][0]
+    db.dispose()

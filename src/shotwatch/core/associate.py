@@ -43,16 +43,16 @@ Pure numpy/scipy: arrays in, arrays out.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from itertools import pairwise
+from itertools import combinations, pairwise
 from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
-from shotwatch.core.locate import closed_form_2d, refine_batch
+from shotwatch.core.locate import closed_form_2d, refine_batch, three_sensor_roots
 
-__all__ = ["AssociationConfig", "LocatedShot", "associate"]
+__all__ = ["AssociationConfig", "LocatedShot", "associate", "three_sensor_shots"]
 
 
 @dataclass(frozen=True)
@@ -118,6 +118,8 @@ class AssociationConfig:
     template_few_sensors: int = 3
     """A round heard by this many sensors (fewer than a match needs) is put at an
     established place when its free pulses match the place's pattern (:func:`_few_round`)."""
+    three_sensor_max_pulses: int = 24
+    """:func:`three_sensor_shots` looks at groups of at most this many pulses."""
     few_level_margin_db: float = 3.0
     """...and no sensor that missed it heard the place louder than one that heard it,
     beyond this level scatter."""
@@ -130,7 +132,9 @@ class LocatedShot:
     ``pulses``: indices into the caller's pulse arrays (one per sensor, inliers only);
     ``pos`` (3,) metres; ``t0`` origin time (caller's time base); ``cov`` (4, 4);
     ``error_radius`` 95 % horizontal, m; ``scale`` robust timing residual scale, s;
-    ``residual`` per pulse in ``pulses``, s; ``echoes``: pulses explained as echoes.
+    ``residual`` per pulse in ``pulses``, s; ``echoes``: pulses explained as echoes;
+    ``alternative``: for a shot heard by three sensors only (:func:`three_sensor_shots`),
+    the other point its arrivals fit exactly as well (None: no such point).
     """
 
     pulses: NDArray[np.int64]
@@ -141,6 +145,7 @@ class LocatedShot:
     scale: float
     residual: NDArray[np.float64]
     echoes: list[int] = field(default_factory=list)
+    alternative: NDArray[np.float64] | None = None
 
 
 _COARSE_MEMO = 32
@@ -437,6 +442,135 @@ def associate(
     _template_rounds(shots, ob, assigned)
     _drop_shadows(shots, ob, assigned)
     return shots
+
+
+def three_sensor_shots(
+    sensor_pos: NDArray[np.float64],
+    pulse_sensor: NDArray[np.int64],
+    pulse_t: NDArray[np.float64],
+    c: float,
+    *,
+    pulse_sigma: NDArray[np.float64] | None = None,
+    pulse_snr: NDArray[np.float64] | None = None,
+    wind: NDArray[np.float64] | None = None,
+    config: AssociationConfig | None = None,
+) -> list[LocatedShot]:
+    """Sources heard by three sensors only, among pulses :func:`associate` found no shot
+    in (the same arguments; ``sensor_pos`` every sensor of the array, all taken online).
+
+    Three arrivals fix a source at a known height exactly, at up to two points
+    (:func:`shotwatch.core.locate.three_sensor_roots`), so the fit itself tells nothing
+    about whether they belong together. What does: a source heard by three sensors only
+    is heard by the three nearest to it, so a point whose three nearest sensors are not
+    the three that heard it is refused (:func:`_near_heard`), and so is one that the
+    next three nearest heard too (a source heard by four or more that the association
+    refused, or pulses of several sources: none is reported in part), and one whose median
+    SNR is under ``min_median_snr_db``. Groups of more than ``three_sensor_max_pulses``
+    pulses are left alone (echoes and coda give many chance triples), and so are pulses
+    trailing a much louder one at their sensor (:func:`_dominated`). Per group of pulses
+    the triples are taken loudest first, each pulse in one shot; each shot is at its
+    plausible point (when both are, the one nearer the middle of its sensors: the other
+    is its ``alternative``), with
+    the height held at the median of its sensors' and its covariance from the exact fit.
+    """
+    cfg = config or AssociationConfig()
+    spos = np.asarray(sensor_pos, dtype=float)
+    psens = np.asarray(pulse_sensor, dtype=np.int64)
+    pt = np.asarray(pulse_t, dtype=float)
+    n_p = pt.size
+    if n_p > cfg.three_sensor_max_pulses or np.unique(psens).size < 3:
+        return []
+    psig = (
+        np.full(n_p, cfg.min_pulse_sigma_s)
+        if pulse_sigma is None
+        else np.maximum(np.asarray(pulse_sigma, dtype=float), cfg.min_pulse_sigma_s)
+    )
+    psnr = np.zeros(n_p) if pulse_snr is None else np.nan_to_num(np.asarray(pulse_snr, float))
+    ob = _Obs(spos, psens, pt, psig, psnr, float(c), wind, cfg)
+    online = np.arange(spos.shape[0], dtype=np.int64)
+    usable = np.flatnonzero(~_dominated(psens, pt, psnr, cfg))
+    triples: list[tuple[float, tuple[int, int, int]]] = []
+    for i, j, k in combinations(usable.tolist(), 3):
+        if len({int(psens[i]), int(psens[j]), int(psens[k])}) < 3:
+            continue
+        tri = np.array([i, j, k])
+        sp = spos[psens[tri]]
+        dist = np.linalg.norm(sp[:, None, :] - sp[None, :, :], axis=2)
+        if np.any(np.abs(pt[tri][:, None] - pt[tri][None, :]) > dist / ob.c_slow + 2e-3):
+            continue  # no single source: two arrivals further apart than their sensors
+        triples.append((float(np.sum(psnr[tri])), (int(i), int(j), int(k))))
+    triples.sort(key=lambda x: -x[0])
+    used = np.zeros(n_p, dtype=bool)
+    out: list[LocatedShot] = []
+    for _, tri_t in triples:
+        tri = np.array(tri_t, dtype=np.int64)
+        if np.any(used[tri]):
+            continue
+        shot = _three_sensor_fix(tri, ob, online)
+        if shot is not None:
+            used[tri] = True
+            out.append(shot)
+    out.sort(key=lambda o: o.t0)
+    return out
+
+
+def _three_sensor_fix(
+    tri: NDArray[np.int64], ob: _Obs, online: NDArray[np.int64]
+) -> LocatedShot | None:
+    """The shot of three pulses at three sensors (:func:`three_sensor_shots`), or None."""
+    cfg = ob.cfg
+    sp = ob.spos[ob.psens[tri]]
+    z = float(np.median(sp[:, 2]))
+    t_ref = float(ob.pt[tri].min())
+    roots, t0s = three_sensor_roots(sp, ob.pt[tri] - t_ref, ob.c, z)
+    if roots.shape[0] == 0:
+        return None
+    m = roots.shape[0]
+    fix = refine_batch(
+        np.broadcast_to(sp, (m, 3, 3)),
+        np.broadcast_to(ob.pt[tri] - t_ref, (m, 3)),
+        np.ones((m, 3), dtype=bool),
+        roots,
+        t0s,
+        ob.c,
+        wind=ob.wind,
+        sigma=np.broadcast_to(ob.psig[tri], (m, 3)),
+        z_prior=np.full(m, z),
+        z_sigma=0.5,
+        robust=False,
+    )
+    good: list[int] = []
+    for r in range(m):
+        res = fix.residual[r]
+        if not (np.all(np.isfinite(fix.pos[r])) and np.all(np.abs(res) < 1e-3)):
+            continue
+        d = np.linalg.norm(sp[:, :2] - fix.pos[r, :2], axis=1)
+        if float(d.max()) > cfg.max_range_m:
+            continue
+        t_r = float(fix.t0[r]) + t_ref
+        if _near_heard(fix.pos[r], t_r, 3, ob, online) < 1.0:
+            continue
+        if _near_heard(fix.pos[r], t_r, 6, ob, online) > 0.5:
+            continue  # heard by more: refused by the association, or not one source
+        good.append(r)
+    snr = ob.psnr[tri]
+    if not good or (np.any(snr != 0) and float(np.median(snr)) < cfg.min_median_snr_db):
+        return None
+    centre = sp[:, :2].mean(axis=0)
+    best = min(good, key=lambda r: float(np.linalg.norm(fix.pos[r, :2] - centre)))
+    other = [r for r in good if r != best]
+    pos = fix.pos[best].copy()
+    t0 = float(fix.t0[best]) + t_ref
+    return LocatedShot(
+        pulses=np.sort(tri),
+        pos=pos,
+        t0=t0,
+        cov=fix.cov[best].copy(),
+        error_radius=float(fix.error_radius[best]),
+        scale=float(np.sqrt(np.mean(fix.residual[best] ** 2))),
+        residual=ob.pt[np.sort(tri)] - t0 - ob.tt(pos, ob.spos[ob.psens[np.sort(tri)]]),
+        alternative=fix.pos[other[0]].copy() if other else None,
+    )
 
 
 def _drop_shadows(

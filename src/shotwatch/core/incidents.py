@@ -117,7 +117,8 @@ class ShotArrays:
     the shot; optional ``height_sigma`` (n,) 1-sigma error of ``height_agl``, m (nan or
     absent: the vertical standard deviation of ``cov`` is used); optional ``source_db``
     (n,) the shot's estimated peak level at 1 m, dB SPL (nan or absent: unknown; see
-    :func:`shotwatch.core.acoustics.source_level_db`). Raises
+    :func:`shotwatch.core.acoustics.source_level_db`); optional ``alt_pos`` (n, 3) the
+    other point that a shot heard by three sensors only fits as well (nan: none). Raises
     :class:`~shotwatch.errors.InputError` (a ``ValueError``) on mismatched shapes or
     non-finite times, positions or covariances.
     """
@@ -130,6 +131,7 @@ class ShotArrays:
     n_sensors: I64
     height_sigma: F64 | None = None
     source_db: F64 | None = None
+    alt_pos: F64 | None = None
 
     def __post_init__(self) -> None:
         def arr(name: str, dtype: type) -> NDArray[np.float64]:
@@ -207,6 +209,13 @@ class ShotArrays:
                 )
             if np.isinf(sd).any():
                 raise InputError("ShotArrays.source_db: infinite value (use nan for unknown)")
+        if self.alt_pos is not None:
+            ap = arr("alt_pos", np.float64)
+            if ap.shape != (n, 3) or np.isinf(ap).any():
+                raise InputError(
+                    f"ShotArrays.alt_pos: expected shape {(n, 3)} to match t, finite or nan, "
+                    f"got {ap.shape}"
+                )
 
     def __len__(self) -> int:
         return int(self.t.shape[0])
@@ -320,6 +329,24 @@ def incident_summary(
             parts.append(f"{speed_mps:.0f} m/s heading {compass_point(h)} ({h:.0f}°)")
     line = ", ".join(parts)
     return f"Probable gunfire: {line}" if classification == PROBABLE_GUNFIRE else line
+
+
+THREE_SENSORS = 3
+"""A shot heard by this many sensors or fewer has no redundant arrival to check its fix."""
+
+
+def three_sensor_note(pos: F64, alt: F64 | None) -> str:
+    """The summary's warning for an incident heard by three sensors only: "heard by only
+    three sensors, location uncertain", and where the second point lies that the same
+    arrivals fit as well (distance and compass point from the first, e.g. "or 240 m NE")
+    when there is one (``alt`` finite)."""
+    note = "heard by only three sensors, location uncertain"
+    if alt is None or not np.all(np.isfinite(alt)):
+        return note
+    d = np.asarray(alt, dtype=float)[:2] - np.asarray(pos, dtype=float)[:2]
+    dist = float(np.hypot(d[0], d[1]))
+    bearing = math.degrees(math.atan2(d[0], d[1])) % 360.0
+    return f"{note} (or {dist:.0f} m {compass_point(bearing)})"
 
 
 # --------------------------------------------------------------------------- helpers
@@ -1121,16 +1148,26 @@ def group_incidents(
         if main is not None:
             speed, heading = main.speed, main.heading
             s_sig, h_sig = main.speed_sigma, main.heading_sigma
+        classification = verdict.classification
+        # Three sensors fix a point with no redundancy to check it, and sometimes two:
+        # never reported as certain gunfire (a reviewer decides), and said so.
+        three = bool(np.all(shots.n_sensors[g] <= THREE_SENSORS))
+        if three and classification == GUNFIRE:
+            classification = PROBABLE_GUNFIRE
         summary = incident_summary(
             k,
             n_shooters,
             mobile,
             speed,
             heading,
-            verdict.classification,
+            classification,
             kind=verdict.kind,
             height_m=verdict.height_m,
         )
+        if three:
+            i_first = int(g[np.argmin(tg)])
+            alt = None if shots.alt_pos is None else shots.alt_pos[i_first]
+            summary += "; " + three_sensor_note(shots.pos[i_first], alt)
         out.append(
             IncidentGroup(
                 shot_index=g.astype(np.int64),
@@ -1141,7 +1178,7 @@ def group_incidents(
                 heading_deg=heading,
                 speed_sigma_mps=s_sig,
                 heading_sigma_deg=h_sig,
-                classification=verdict.classification,
+                classification=classification,
                 confidence=float(verdict.confidence),
                 summary=summary,
                 kind=verdict.kind,

@@ -137,6 +137,59 @@ def closed_form_2d(
     return pos, t0
 
 
+def three_sensor_roots(
+    sensors: NDArray[np.float64],
+    times: NDArray[np.float64],
+    c: float,
+    z: float,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Every source at height ``z`` whose sound reaches three ``sensors`` (3, 3) at
+    ``times`` (3,) exactly, through still air at speed ``c``: positions (k, 3) and
+    origin times (k,), k = 0, 1 or 2, origin before every arrival.
+
+    Three arrivals and a known height leave three unknowns (east, north, origin time)
+    for three equations, so there is no redundancy: the two time differences define two
+    hyperbolae that cross in up to two points (Schau & Robinson, IEEE ASSP 35(8), 1987;
+    the "ambiguity of three-sensor TDOA fixes"). Subtracting the first sensor's
+    range equation ``|x - s_i|^2 = c^2 (t_i - T)^2`` from the others leaves two
+    equations linear in ``(x, y, T)``, so ``(x, y) = u + v T``; the first range
+    equation then is a quadratic in ``T``. Collinear sensors give no solution (empty).
+    """
+    s = np.asarray(sensors, dtype=float)
+    t = np.asarray(times, dtype=float)
+    if s.shape != (3, 3) or t.shape != (3,):
+        raise ValueError(f"need sensors (3, 3) and times (3,), got {s.shape} and {t.shape}")
+    tr = t - t[0]  # small numbers; T below is relative to t[0]
+    s0 = s[0]
+    d = s[1:] - s0  # relative to sensor 0, so that the numbers stay small
+    a = 2.0 * d[:, :2]
+    if abs(float(np.linalg.det(a))) < 1e-6 * float(np.sum(a * a)):
+        return np.zeros((0, 3)), np.zeros(0)
+    # 2 d_i.x_h - 2 c^2 tr_i T = |d_i|^2 - c^2 tr_i^2 - 2 d_iz (z - s0z), x_h rel. to s0
+    b = np.sum(d * d, axis=1) - c * c * tr[1:] ** 2 - 2.0 * d[:, 2] * (z - s0[2])
+    ainv = np.linalg.inv(a)
+    u = ainv @ b
+    v = ainv @ (2.0 * c * c * tr[1:])
+    dz = z - s0[2]
+    # |u + v T|^2 + dz^2 = c^2 T^2  (range to sensor 0, whose arrival is at 0)
+    qa = float(v @ v) - c * c
+    qb = 2.0 * float(u @ v)
+    qc = float(u @ u) + dz * dz
+    if abs(qa) < 1e-12:
+        roots = np.array([-qc / qb]) if abs(qb) > 1e-12 else np.zeros(0)
+    else:
+        disc = qb * qb - 4.0 * qa * qc
+        if disc < 0:
+            return np.zeros((0, 3)), np.zeros(0)
+        sq = float(np.sqrt(disc))
+        roots = np.array([(-qb - sq) / (2.0 * qa), (-qb + sq) / (2.0 * qa)])
+    roots = roots[roots < min(0.0, float(tr.min()))]  # fired before the first arrival
+    pos = np.empty((roots.size, 3))
+    pos[:, :2] = s0[:2] + u + np.outer(roots, v)
+    pos[:, 2] = z
+    return pos, roots + t[0]
+
+
 def _robust_weights(u: NDArray[np.float64]) -> NDArray[np.float64]:
     """Asymmetric IRLS weights of normalised residuals ``u`` (late > 0)."""
     early = np.where(np.abs(u) <= _HUBER_K, 1.0, _HUBER_K / np.maximum(np.abs(u), 1e-300))

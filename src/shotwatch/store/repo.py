@@ -320,6 +320,8 @@ def incident_json(
     shots = []
     for sh in props.get("shots", []):
         d = {k: sh[k] for k in ("t_utc", "lat", "lon", "elevation_m", "error_radius_m", "shooter")}
+        if "alternative" in sh:  # heard by three sensors only: the second possible point
+            d["alternative"] = sh["alternative"]
         if with_sensors:
             d["sensors"] = sh.get("sensors", [])
         shots.append(d)
