@@ -747,3 +747,33 @@ def test_a_source_heard_by_its_three_nearest_sensors_only() -> None:
     # where those three are the nearest
     odd = order[[0, 2, 6]]
     assert three_sensor_shots(spos, odd, t[:3], C, pulse_snr=np.full(3, 25.0)) == []
+
+
+def test_a_well_heard_round_taken_over_by_an_earlier_place_stays_a_place() -> None:
+    """Shot A (sensors 0-6, tightest) and shot B (sensors 2-9, looser) are two rounds from
+    one spot; a third round R is heard by sensors 5-9 only. A's pattern finds B (five
+    sensors in common) and takes it over, keeping B's own fix; R matches A's pattern at
+    two sensors only, but B's at all five, so the place must live on in B's successor
+    for R to be found (before, B's sensors were lost as a template once A took B over)."""
+    from shotwatch.core.associate import _template_rounds
+
+    spos = _array()
+    rng = np.random.default_rng(12)
+    src = np.array([10.0, 20.0, 1.5])
+    near = np.argsort(np.linalg.norm(spos - src, axis=1))[:10]
+    travel = np.linalg.norm(spos[near] - src, axis=1) / C + rng.uniform(0, 0.008, 10)
+    rounds = [(1.0, np.arange(0, 7)), (1.3, np.arange(2, 10)), (1.6, np.arange(5, 10))]
+    sens, times = [], []
+    for t0, idx in rounds:
+        sens += near[idx].tolist()
+        times += (t0 + travel[idx] + rng.normal(0, 1e-4, idx.size)).tolist()
+    ob = _obs(spos, np.array(sens, dtype=np.int64), np.array(times))
+    a = _shot(np.arange(0, 7, dtype=np.int64), src, 1.0, scale=4e-4)
+    b = _shot(np.arange(7, 15, dtype=np.int64), src + np.array([1.0, 0.5, 0.0]), 1.3, scale=9e-4)
+    shots = [a, b]
+    assigned = np.zeros(len(times), dtype=bool)
+    assigned[:15] = True
+    _template_rounds(shots, ob, assigned)
+    t0s = sorted(round(s.t0, 2) for s in shots)
+    assert t0s == [1.0, 1.3, 1.6]
+    assert np.all(assigned)
