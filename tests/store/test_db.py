@@ -257,4 +257,10 @@ def test_a_three_sensor_shots_second_point_reaches_the_api_form(tmp_path: Path) 
         out = repo.incident_json(repo.get_incident(s, "inc-3"))
     assert out["shots"][0]["alternative"] == {"lat": 40.002, "lon": -80.001}
     assert "sensors" not in out["shots"][0]
+    # what the patrol car and the CAD call are told says so too
+    assert out["three_sensors"] is True
+    assert out["heard"].endswith("heard by only three sensors, location uncertain")
+    from shotwatch.alerts.cad import draft_call
+
+    assert "location uncertain" in draft_call(out, "Main St").narrative
     db.dispose()

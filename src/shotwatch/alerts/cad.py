@@ -28,8 +28,11 @@ def what_was_heard(
     mobile: bool,
     speed_mps: float | None,
     heading_deg: float | None,
+    three_sensors: bool = False,
 ) -> str:
-    """The §B.3 line, e.g. ``"Single shooter, multiple rounds (5)"``."""
+    """The §B.3 line, e.g. ``"Single shooter, multiple rounds (5)"``; with
+    ``three_sensors`` (only three sensors heard each shot) it adds that the location is
+    uncertain (three arrivals fix a point with nothing to check it, and sometimes two)."""
     if shooters > 1:
         text = f"Possible multiple shooters ({shooters}), {rounds} rounds"
     elif rounds == 1:
@@ -43,6 +46,8 @@ def what_was_heard(
                 f" travelling {compass(heading_deg)} ({heading_deg:.0f}°) at "
                 f"{speed_mps * MPS_TO_MPH:.0f} mph ({speed_mps:.1f} m/s)"
             )
+    if three_sensors:
+        text += "; heard by only three sensors, location uncertain"
     return text
 
 
@@ -64,6 +69,7 @@ def draft_call(incident: dict[str, Any], location: str) -> CadCallDraft:
         bool(incident["mobile"]),
         incident.get("speed_mps"),
         incident.get("heading_deg"),
+        bool(incident.get("three_sensors", False)),
     )
     narrative = (
         f"ShotWatch {incident['classification'].replace('_', ' ')} "

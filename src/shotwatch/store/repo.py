@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shotwatch.alerts.cad import PERTINENT, PERTINENT_LABEL, compass, draft_call, what_was_heard
+from shotwatch.core.incidents import THREE_SENSORS
 from shotwatch.errors import InputError, NotFoundError
 from shotwatch.geo import distance_m
 from shotwatch.models import Incident, Pulse, Sensor
@@ -317,6 +318,8 @@ def incident_json(
 ) -> dict[str, Any]:
     """The public form of an incident. Sensor ids only with ``sensor_locations``."""
     props = row.feature.get("properties", {})
+    raw = props.get("shots", [])
+    three = bool(raw) and all(0 < len(sh.get("sensors", [])) <= THREE_SENSORS for sh in raw)
     shots = []
     for sh in props.get("shots", []):
         d = {k: sh[k] for k in ("t_utc", "lat", "lon", "elevation_m", "error_radius_m", "shooter")}
@@ -344,8 +347,9 @@ def incident_json(
         "location": row.address,
         "summary": row.summary,
         "heard": what_was_heard(
-            row.rounds, row.shooters, row.mobile, row.speed_mps, row.heading_deg
+            row.rounds, row.shooters, row.mobile, row.speed_mps, row.heading_deg, three
         ),
+        "three_sensors": three,
         "review_status": row.review_status,
         "evaluation_mode": row.evaluation_mode,
         "evaluation_status": row.evaluation_status,
