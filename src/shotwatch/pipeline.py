@@ -226,7 +226,7 @@ def partition_config(cfg: AssociationConfig) -> PartitionConfig:
     return PartitionConfig(
         same_sensor_s=max(cfg.ghost_window_s, cfg.coda_window_s, cfg.echo_window_s),
         burst_s=cfg.burst_window_s,
-        min_sensors=min(cfg.min_sensors, THREE_SENSORS),  # three: see three_sensor_shots
+        min_sensors=cfg.min_sensors,
     )
 
 
@@ -284,6 +284,8 @@ def locate_shots(
     pcfg = partition_config(cfg)
     tref = float(t_abs.min())
     wind_speed = 0.0 if wind is None else float(np.linalg.norm(wind))
+    # groups heard by three sensors are kept too: a shot heard by three only is reported
+    pcfg = replace(pcfg, min_sensors=min(pcfg.min_sensors, THREE_SENSORS))
     part = partition_pulses(array.pos, ps, t_abs - tref, c, wind_speed=wind_speed, config=pcfg)
     if stats is not None:
         stats["groups"] = stats.get("groups", 0) + len(part.groups)
@@ -292,12 +294,16 @@ def locate_shots(
     wkey = b"" if wind is None else np.asarray(wind, dtype=float).tobytes()
     found: list[tuple[_GroupShot, NDArray[np.int64]]] = []
     for idx in part.groups:
-        # A group heard by three sensors so far may be a larger shot still arriving: its
-        # three-sensor fix waits until the group has settled.
-        settled = growing is None or not bool(growing[idx].any())
+        # A group heard by three sensors only is located as such (three_sensor_shots), once
+        # it has settled: it may be a larger shot still arriving.
+        three = np.unique(ps[idx]).size < cfg.min_sensors
+        if three and growing is not None and bool(growing[idx].any()):
+            if cache is not None:
+                cache.deferred += 1  # come back once it has settled
+            continue
         key: tuple[object, ...] = (
             ps[idx].tobytes(), t_abs[idx].tobytes(), sig[idx].tobytes(), snr[idx].tobytes(),
-            score[idx].tobytes(), c, wkey, cfg, settled,
+            score[idx].tobytes(), c, wkey, cfg,
         )  # fmt: skip
         got = cache.get(key) if cache is not None else None
         ids: list[PulseKey] = []
@@ -309,7 +315,7 @@ def locate_shots(
                 got = _grown_from(cache, ids, regrow_settled)
         if got is None:
             got = _locate_group(array, ps[idx], t_abs[idx], sig[idx], snr[idx], score[idx],
-                                c, wind, cfg, three=settled)  # fmt: skip
+                                c, wind, cfg, three=three)  # fmt: skip
             if cache is not None:
                 cache.put(key, got, ids)
         found += [(g, idx) for g in got]
@@ -378,14 +384,17 @@ def _locate_group(
     wind: NDArray[np.float64] | None,
     cfg: AssociationConfig,
     *,
-    three: bool = True,
+    three: bool = False,
 ) -> list[_GroupShot]:
-    """Associate and locate one group of pulses (pulse ids local to the group); with
-    ``three``, a group with no shot may yield shots heard by three sensors only."""
+    """Associate and locate one group of pulses (pulse ids local to the group); a group
+    heard by three sensors only (``three``) yields the shots so heard, if any."""
     tref = float(t_abs.min())
     pt = t_abs - tref
-    located = associate(array.pos, ps, pt, c, pulse_sigma=sig, pulse_snr=snr, wind=wind, config=cfg)
-    if not located and three:  # heard by three sensors only?
+    if not three:
+        located = associate(
+            array.pos, ps, pt, c, pulse_sigma=sig, pulse_snr=snr, wind=wind, config=cfg
+        )
+    else:
         located = three_sensor_shots(
             array.pos, ps, pt, c, pulse_sigma=sig, pulse_snr=snr, wind=wind, config=cfg
         )
