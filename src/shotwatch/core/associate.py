@@ -455,8 +455,9 @@ def three_sensor_shots(
     wind: NDArray[np.float64] | None = None,
     config: AssociationConfig | None = None,
 ) -> list[LocatedShot]:
-    """Sources heard by three sensors only, among pulses :func:`associate` found no shot
-    in (the same arguments; ``sensor_pos`` every sensor of the array, all taken online).
+    """Sources heard by three sensors only, in a group of pulses too small for
+    :func:`associate` (the same arguments; ``sensor_pos`` every sensor of the array, all
+    taken online).
 
     Three arrivals fix a source at a known height exactly, at up to two points
     (:func:`shotwatch.core.locate.three_sensor_roots`), so the fit itself tells nothing
