@@ -252,9 +252,10 @@ def locate_shots(
     """Associate and locate: pulses -> shots (domain objects and the core's arrays).
 
     The pulses are first split into independent space-time groups
-    (:func:`shotwatch.core.partition.partition_pulses`); groups heard by fewer than
-    ``min_sensors`` sensors are dropped and each other group is associated on its own
-    (through ``cache`` when given). ``stats``, when given, receives the counts of
+    (:func:`shotwatch.core.partition.partition_pulses`); groups heard by fewer than three
+    sensors are dropped, groups heard by three yield shots so heard, if any
+    (:func:`shotwatch.core.associate.three_sensor_shots`), and each other group is
+    associated on its own (through ``cache`` when given). ``stats``, when given, receives the counts of
     groups, dropped components and dropped pulses.
 
     ``growing`` (one flag per pulse; with ``cache``) marks pulses that arrived so
@@ -294,13 +295,9 @@ def locate_shots(
     wkey = b"" if wind is None else np.asarray(wind, dtype=float).tobytes()
     found: list[tuple[_GroupShot, NDArray[np.int64]]] = []
     for idx in part.groups:
-        # A group heard by three sensors only is located as such (three_sensor_shots), once
-        # it has settled: it may be a larger shot still arriving.
+        # A group heard by three sensors only is located as such (three_sensor_shots); if
+        # it is a larger shot still arriving, the association takes it over as it grows.
         three = np.unique(ps[idx]).size < cfg.min_sensors
-        if three and growing is not None and bool(growing[idx].any()):
-            if cache is not None:
-                cache.deferred += 1  # come back once it has settled
-            continue
         key: tuple[object, ...] = (
             ps[idx].tobytes(), t_abs[idx].tobytes(), sig[idx].tobytes(), snr[idx].tobytes(),
             score[idx].tobytes(), c, wkey, cfg,
