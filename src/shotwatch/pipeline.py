@@ -255,8 +255,8 @@ def locate_shots(
     (:func:`shotwatch.core.partition.partition_pulses`); groups heard by fewer than three
     sensors are dropped, groups heard by three yield shots so heard, if any
     (:func:`shotwatch.core.associate.three_sensor_shots`), and each other group is
-    associated on its own (through ``cache`` when given). ``stats``, when given, receives the counts of
-    groups, dropped components and dropped pulses.
+    associated on its own (through ``cache`` when given). ``stats``, when given,
+    receives the counts of groups, dropped components and dropped pulses.
 
     ``growing`` (one flag per pulse; with ``cache``) marks pulses that arrived so
     recently that their group may still grow. A group with such a pulse that has fewer

@@ -247,6 +247,38 @@ def _count_distinct(hits: NDArray[np.bool_], col_sensor: NDArray[np.int64]) -> N
     return np.asarray(np.count_nonzero(per_sensor, axis=1), dtype=np.int64)
 
 
+def _observations(
+    sensor_pos: NDArray[np.float64],
+    pulse_sensor: NDArray[np.int64],
+    pulse_t: NDArray[np.float64],
+    c: float,
+    pulse_sigma: NDArray[np.float64] | None,
+    pulse_snr: NDArray[np.float64] | None,
+    wind: NDArray[np.float64] | None,
+    config: AssociationConfig | None,
+) -> _Obs:
+    """The inputs of :func:`associate` checked and gathered (sigmas floored at
+    ``min_pulse_sigma_s``, unknown SNRs 0); ``ValueError`` on mismatched or bad input."""
+    cfg = config or AssociationConfig()
+    spos = np.asarray(sensor_pos, dtype=float)
+    psens = np.asarray(pulse_sensor, dtype=np.int64)
+    pt = np.asarray(pulse_t, dtype=float)
+    n_p = pt.shape[0]
+    if psens.shape != (n_p,):
+        raise ValueError("pulse_sensor and pulse_t must have the same length")
+    if n_p and (psens.min() < 0 or psens.max() >= spos.shape[0]):
+        raise ValueError("pulse_sensor index out of range")
+    if not np.all(np.isfinite(pt)):
+        raise ValueError("pulse times must be finite")
+    psig = (
+        np.full(n_p, cfg.min_pulse_sigma_s)
+        if pulse_sigma is None
+        else np.maximum(np.asarray(pulse_sigma, dtype=float), cfg.min_pulse_sigma_s)
+    )
+    psnr = np.zeros(n_p) if pulse_snr is None else np.nan_to_num(np.asarray(pulse_snr, float))
+    return _Obs(spos, psens, pt, psig, psnr, float(c), wind, cfg)
+
+
 def associate(
     sensor_pos: NDArray[np.float64],
     pulse_sensor: NDArray[np.int64],
@@ -266,24 +298,9 @@ def associate(
     ``pulse_snr`` (P,) dB, used to tell echoes (weaker) from direct arrivals; ``c`` sound
     speed, m/s; ``wind`` (3,) m/s. Returns shots in order of origin time.
     """
-    cfg = config or AssociationConfig()
-    spos = np.asarray(sensor_pos, dtype=float)
-    psens = np.asarray(pulse_sensor, dtype=np.int64)
-    pt = np.asarray(pulse_t, dtype=float)
+    ob = _observations(sensor_pos, pulse_sensor, pulse_t, c, pulse_sigma, pulse_snr, wind, config)
+    cfg, spos, psens, pt, psnr = ob.cfg, ob.spos, ob.psens, ob.pt, ob.psnr
     n_p = pt.shape[0]
-    if psens.shape != (n_p,):
-        raise ValueError("pulse_sensor and pulse_t must have the same length")
-    if n_p and (psens.min() < 0 or psens.max() >= spos.shape[0]):
-        raise ValueError("pulse_sensor index out of range")
-    if not np.all(np.isfinite(pt)):
-        raise ValueError("pulse times must be finite")
-    psig = (
-        np.full(n_p, cfg.min_pulse_sigma_s)
-        if pulse_sigma is None
-        else np.maximum(np.asarray(pulse_sigma, dtype=float), cfg.min_pulse_sigma_s)
-    )
-    psnr = np.zeros(n_p) if pulse_snr is None else np.nan_to_num(np.asarray(pulse_snr, float))
-    ob = _Obs(spos, psens, pt, psig, psnr, float(c), wind, cfg)
     order = np.argsort(pt, kind="stable")
     pt_sorted = pt[order]
     tree = cKDTree(spos[:, :2])
@@ -474,20 +491,11 @@ def three_sensor_shots(
     is its ``alternative``), with
     the height held at the median of its sensors' and its covariance from the exact fit.
     """
-    cfg = config or AssociationConfig()
-    spos = np.asarray(sensor_pos, dtype=float)
-    psens = np.asarray(pulse_sensor, dtype=np.int64)
-    pt = np.asarray(pulse_t, dtype=float)
+    ob = _observations(sensor_pos, pulse_sensor, pulse_t, c, pulse_sigma, pulse_snr, wind, config)
+    cfg, spos, psens, pt, psnr = ob.cfg, ob.spos, ob.psens, ob.pt, ob.psnr
     n_p = pt.size
     if n_p > cfg.three_sensor_max_pulses or np.unique(psens).size < 3:
         return []
-    psig = (
-        np.full(n_p, cfg.min_pulse_sigma_s)
-        if pulse_sigma is None
-        else np.maximum(np.asarray(pulse_sigma, dtype=float), cfg.min_pulse_sigma_s)
-    )
-    psnr = np.zeros(n_p) if pulse_snr is None else np.nan_to_num(np.asarray(pulse_snr, float))
-    ob = _Obs(spos, psens, pt, psig, psnr, float(c), wind, cfg)
     online = np.arange(spos.shape[0], dtype=np.int64)
     usable = np.flatnonzero(~_dominated(psens, pt, psnr, cfg))
     triples: list[tuple[float, tuple[int, int, int]]] = []
