@@ -297,7 +297,13 @@ def locate_shots(
     for idx in part.groups:
         # A group heard by three sensors only is located as such (three_sensor_shots); if
         # it is a larger shot still arriving, the association takes it over as it grows.
-        three = np.unique(ps[idx]).size < cfg.min_sensors
+        # It is kept out of the cache: a grown group must never inherit a three-sensor result
+        # (nor a cached group be evicted for one); three sensors cost little to re-fit.
+        if np.unique(ps[idx]).size < cfg.min_sensors:
+            got3 = _locate_group(array, ps[idx], t_abs[idx], sig[idx], snr[idx], score[idx],
+                                 c, wind, cfg, three=True)  # fmt: skip
+            found += [(g, idx) for g in got3]
+            continue
         key: tuple[object, ...] = (
             ps[idx].tobytes(), t_abs[idx].tobytes(), sig[idx].tobytes(), snr[idx].tobytes(),
             score[idx].tobytes(), c, wkey, cfg,
@@ -312,7 +318,7 @@ def locate_shots(
                 got = _grown_from(cache, ids, regrow_settled)
         if got is None:
             got = _locate_group(array, ps[idx], t_abs[idx], sig[idx], snr[idx], score[idx],
-                                c, wind, cfg, three=three)  # fmt: skip
+                                c, wind, cfg)  # fmt: skip
             if cache is not None:
                 cache.put(key, got, ids)
         found += [(g, idx) for g in got]
