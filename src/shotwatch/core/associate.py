@@ -570,14 +570,15 @@ def _three_sensor_fix(
     other = [r for r in good if r != best]
     pos = fix.pos[best].copy()
     t0 = float(fix.t0[best]) + t_ref
+    pulses = np.sort(tri)
     return LocatedShot(
-        pulses=np.sort(tri),
+        pulses=pulses,
         pos=pos,
         t0=t0,
         cov=fix.cov[best].copy(),
         error_radius=float(fix.error_radius[best]),
         scale=float(np.sqrt(np.mean(fix.residual[best] ** 2))),
-        residual=ob.pt[np.sort(tri)] - t0 - ob.tt(pos, ob.spos[ob.psens[np.sort(tri)]]),
+        residual=ob.pt[pulses] - t0 - ob.tt(pos, ob.spos[ob.psens[pulses]]),
         alternative=fix.pos[other[0]].copy() if other else None,
     )
 
@@ -839,9 +840,7 @@ def _few_round(
     than ``min_cycle_s`` to another shot at the place, and not be a wall's re-radiation
     of another shot (:func:`_reradiated`)."""
     cfg = ob.cfg
-    at_sensor = np.full(ob.spos.shape[0], -1, dtype=np.int64)
-    at_sensor[ob.psens[anchor.pulses]] = anchor.pulses
-    a_idx = at_sensor[ob.psens[members]]
+    a_idx = _anchor_pulse_at(anchor, members, ob)
     if float(np.median(ob.psnr[members] - ob.psnr[a_idx])) < -cfg.round_drop_db:
         return None
     # Only the sensors that heard the place best may hear a round while the rest miss it:
@@ -877,6 +876,15 @@ def _few_round(
     shot.echoes.extend(_absorb(shot, ob, assigned))
     shots.append(shot)
     return shot
+
+
+def _anchor_pulse_at(
+    anchor: LocatedShot, members: NDArray[np.int64], ob: _Obs
+) -> NDArray[np.int64]:
+    """The anchor's pulse at the sensor of each of ``members`` (-1 where it has none)."""
+    at_sensor = np.full(ob.spos.shape[0], -1, dtype=np.int64)
+    at_sensor[ob.psens[anchor.pulses]] = anchor.pulses
+    return np.asarray(at_sensor[ob.psens[members]], dtype=np.int64)
 
 
 def _reradiated(
@@ -974,9 +982,7 @@ def _claim_round(
     if members.size < need:
         return None
     holders = [o for o in holders if np.any(np.isin(o.pulses, members))]
-    at_sensor = np.full(ob.spos.shape[0], -1, dtype=np.int64)
-    at_sensor[psens[anchor.pulses]] = anchor.pulses
-    a_idx = at_sensor[psens[members]]  # the anchor's pulse where each member was heard
+    a_idx = _anchor_pulse_at(anchor, members, ob)
     drop = ob.psnr[members] - ob.psnr[a_idx]
     if float(np.median(drop)) < -cfg.round_drop_db:
         return None  # the same gun at the same place is as loud each round; coda is not
