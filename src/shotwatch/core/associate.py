@@ -46,11 +46,12 @@ from dataclasses import dataclass, field, replace
 from itertools import combinations, pairwise
 from typing import Any, NamedTuple
 
+import numba
 import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
-from shotwatch.core.locate import closed_form_2d, refine_batch, three_sensor_roots
+from shotwatch.core.locate import _k_travel, closed_form_2d, refine_batch, three_sensor_roots
 
 __all__ = ["AssociationConfig", "LocatedShot", "associate", "three_sensor_shots"]
 
@@ -148,10 +149,6 @@ class LocatedShot:
     alternative: NDArray[np.float64] | None = None
 
 
-_COARSE_MEMO = 32
-"""Coarse travel-time tables kept per association (see ``_Obs.coarse_tt``)."""
-
-
 @dataclass(frozen=True)
 class _Obs:
     """What every step of :func:`associate` works on: sensor positions (S, 3), the sensor
@@ -173,17 +170,20 @@ class _Obs:
         default_factory=dict, repr=False, compare=False
     )
     """Memo of :func:`_fine_best` by its exact inputs (grid point, height, pulses)."""
-    coarse_tt: dict[tuple[int, float, bytes], tuple[NDArray[np.float64], ...]] = field(
-        default_factory=dict, repr=False, compare=False
-    )
-    """Memo of the coarse grid of :func:`_search` and its travel times, by seed sensor,
-    grid height and the sensors searched (the latest ``_COARSE_MEMO`` only: up to a
-    megabyte each)."""
 
     @property
     def c_slow(self) -> float:
         """Slowest effective sound speed (upwind), m/s: for time-window bounds."""
         return self.c - (0.0 if self.wind is None else float(np.linalg.norm(self.wind)))
+
+    @property
+    def wind_a(self) -> tuple[NDArray[np.float64], float]:
+        """The wind (3,) (zeros for none) and ``c^2 - |wind|^2`` (0 for none), as the
+        compiled kernels take them."""
+        if self.wind is None or not np.any(self.wind):
+            return np.zeros(3), 0.0
+        w = np.asarray(self.wind, dtype=float)
+        return w, self.c * self.c - float(w @ w)
 
     def tt(self, src: NDArray[np.float64], rcv: NDArray[np.float64]) -> NDArray[np.float64]:
         """Travel times through the wind (:func:`_tt`)."""
@@ -1584,29 +1584,20 @@ def _search(
     ct = pt[cand]
     local = np.unique(cs)
     z_ref = float(np.median(spos[local, 2]))
-    # Coarse: seed-anchored origin time. Travel times per (grid point, sensor) once,
-    # gathered per pulse.
-    key = (s0, z_ref, local.tobytes())
-    got = ob.coarse_tt.get(key)
-    if got is None:  # (a sensor seeds many searches, over the same sensors pass after pass)
-        g = np.column_stack([coarse + spos[s0, :2], np.full(coarse.shape[0], z_ref)])
-        got = (g, ob.tt(g, spos[local]), ob.tt(g, spos[s0 : s0 + 1])[:, 0])
-        if len(ob.coarse_tt) >= _COARSE_MEMO:
-            del ob.coarse_tt[next(iter(ob.coarse_tt))]  # the oldest
-        ob.coarse_tt[key] = got
-    g, tt_s, tt_seed = got  # tt_s (G, S_local)
+    # Coarse: seed-anchored origin time, the pulses gathered at every grid point.
+    g = np.column_stack([coarse + spos[s0, :2], np.full(coarse.shape[0], z_ref)])
     col = np.searchsorted(local, cs)
-    r = ct[None, :] - (t_seed - tt_seed)[:, None] - tt_s[:, col]
     tol_c = 1.5 * cfg.coarse_step_m / c
-    hit_c = np.abs(r) < tol_c
-    counts = _count_distinct(hit_c, cs)
+    wind, a_w = ob.wind_a
+    rcv, seed_pos = spos[local], spos[s0]
+    counts, strength = _k_coarse(
+        g, rcv, seed_pos, col, ct, cs, np.asarray(psnr[cand], float), t_seed, tol_c, c, wind, a_w
+    )
     best = int(counts.max())
     if best < cfg.min_sensors:
         return None
     # Fine: the best coarse points (most sensors, then the loudest set: with few
     # sensors many points tie on the count), origin time from each gathered pulse.
-    csnr = psnr[cand]
-    strength = _per_sensor(np.where(hit_c, csnr[None, :], 0.0), cs, np.maximum).sum(1)
     top = np.flatnonzero(counts >= best - 1)
     top = top[np.lexsort((-strength[top], -counts[top]))][: cfg.fine_candidates]
     best_score: tuple[int, float, float] | None = None
@@ -1616,7 +1607,8 @@ def _search(
             # The fine grid counts the sensors of the pulses this point gathered, at
             # most its coarse count: it cannot beat the best already found.
             continue
-        qm = np.abs(r[gi]) < tol_c  # only the pulses this coarse point gathered
+        # only the pulses this coarse point gathered
+        qm = _k_gathered(g[gi], rcv, seed_pos, col, ct, t_seed, tol_c, c, wind, a_w)
         fb = _fine_best(ob, g[gi], cand[qm], fine)
         sc = fb.score
         if best_score is None or (-sc[0], sc[1], sc[2]) < (
@@ -1647,6 +1639,84 @@ def _search(
     return shot
 
 
+@numba.njit(cache=True)
+def _k_gathered(
+    gp: NDArray[np.float64],
+    rcv: NDArray[np.float64],
+    seed_pos: NDArray[np.float64],
+    col: NDArray[np.int64],
+    ct: NDArray[np.float64],
+    t_seed: float,
+    tol: float,
+    c: float,
+    wind: NDArray[np.float64],
+    a_w: float,
+) -> NDArray[np.bool_]:
+    """The pulses gathered at the grid point ``gp`` (3,): the origin time is the seed's
+    arrival ``t_seed`` less its travel time from ``gp`` to ``seed_pos``; a pulse (arrival
+    ``ct[q]`` at sensor ``rcv[col[q]]``) is gathered when it arrives within ``tol`` of
+    its prediction. Travel times as :func:`~shotwatch.core.locate._k_travel`."""
+    n_s, n_q = rcv.shape[0], ct.shape[0]
+    origin = t_seed - _k_travel(
+        seed_pos[0] - gp[0], seed_pos[1] - gp[1], seed_pos[2] - gp[2], c, wind, a_w
+    )
+    tt = np.empty(n_s)
+    for j in range(n_s):
+        tt[j] = _k_travel(rcv[j, 0] - gp[0], rcv[j, 1] - gp[1], rcv[j, 2] - gp[2], c, wind, a_w)
+    out = np.empty(n_q, dtype=np.bool_)
+    for q in range(n_q):
+        out[q] = abs(ct[q] - origin - tt[col[q]]) < tol
+    return out
+
+
+@numba.njit(cache=True)
+def _k_coarse(
+    grid: NDArray[np.float64],
+    rcv: NDArray[np.float64],
+    seed_pos: NDArray[np.float64],
+    col: NDArray[np.int64],
+    ct: NDArray[np.float64],
+    cs: NDArray[np.int64],
+    csnr: NDArray[np.float64],
+    t_seed: float,
+    tol: float,
+    c: float,
+    wind: NDArray[np.float64],
+    a_w: float,
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """The coarse step of :func:`_search`, compiled: at each grid point the pulses of
+    :func:`_k_gathered` (sensors ``cs`` sorted). Returns per grid point the distinct
+    sensors gathered and the loudness of the set (sum over its sensors of the largest
+    gathered SNR ``csnr``)."""
+    n_g, n_q = grid.shape[0], ct.shape[0]
+    counts = np.zeros(n_g, dtype=np.int64)
+    strength = np.zeros(n_g)
+    for g in range(n_g):
+        hits = _k_gathered(grid[g], rcv, seed_pos, col, ct, t_seed, tol, c, wind, a_w)
+        k = 0
+        total = 0.0
+        cur = -1
+        cur_max = 0.0
+        cur_hit = False
+        for q in range(n_q):
+            hit = hits[q]
+            v = csnr[q] if hit else 0.0
+            if q == 0 or cs[q] != cur:
+                if q > 0:
+                    total += cur_max
+                    k += 1 if cur_hit else 0
+                cur, cur_max, cur_hit = cs[q], v, hit
+            else:
+                cur_max = max(cur_max, v)
+                cur_hit = cur_hit or hit
+        if n_q > 0:
+            total += cur_max
+            k += 1 if cur_hit else 0
+        counts[g] = k
+        strength[g] = total
+    return counts, strength
+
+
 class _FineBest(NamedTuple):
     """Best (position, origin time) of a fine grid: ``score`` is (sensors, minus the
     loudness step, spread), smaller after negating the count is better."""
@@ -1675,33 +1745,77 @@ def _fine_best(
     spos, psens, pt, psnr, cfg = ob.spos, ob.psens, ob.pt, ob.psnr, ob.cfg
     qs, qt, qsnr = psens[q], pt[q], psnr[q]
     fg = np.column_stack([fine + center[:2], np.full(fine.shape[0], center[2])])
-    if qs.size > 1 and np.any(qs[1:] == qs[:-1]):  # (sorted by sensor) a travel time per sensor
-        first = np.concatenate(([True], qs[1:] != qs[:-1]))
-        ftt = ob.tt(fg, spos[qs[first]])[:, np.cumsum(first) - 1]  # (F, Q)
-    else:
-        ftt = ob.tt(fg, spos[qs])  # (F, Q)
-    tau = qt[None, :] - ftt  # implied origin times (F, Q)
-    # hits[f, a, q]: pulse q agrees with origin time tau[f, a]
-    d = np.abs(tau[:, None, :] - tau[:, :, None])
-    hits = d < cfg.fine_tol_s
-    f_, a_, q_ = hits.shape
-    cnt = _count_distinct(hits.reshape(f_ * a_, q_), qs).reshape(f_, a_)
-    k = int(cnt.max())
-    sel = np.argwhere(cnt == k)
-    hs = hits[sel[:, 0], sel[:, 1]]
-    spread = np.sum(np.where(hs, d[sel[:, 0], sel[:, 1]], 0.0), axis=1) / np.maximum(
-        hs.sum(axis=1), 1
+    k, loud, spread, fi, t0 = _k_fine_best(
+        fg, spos[qs], qt, qs, np.asarray(qsnr, dtype=float), ob.c, *ob.wind_a, cfg.fine_tol_s
     )
-    # Among equally many sensors: the loudest set (direct sound is the strongest
-    # arrival at a sensor; a set of equal size built of echoes is weaker), then
-    # the tightest.
-    strength = _per_sensor(np.where(hs, qsnr[None, :], 0.0), qs, np.maximum).sum(1)
-    loud = np.round(strength / (3.0 * k))  # mean level per sensor, 3 dB steps
-    j = int(np.lexsort((spread, -loud))[0])
-    fi, ai = sel[j]
-    out = _FineBest((k, -float(loud[j]), float(spread[j])), fg[fi], float(tau[fi, ai]))
+    out = _FineBest((int(k), -float(loud), float(spread)), fg[fi], float(t0))
     ob.fine_evals[key] = out
     return out
+
+
+@numba.njit(cache=True)
+def _k_fine_best(
+    fg: NDArray[np.float64],
+    rcv: NDArray[np.float64],
+    qt: NDArray[np.float64],
+    qs: NDArray[np.int64],
+    qsnr: NDArray[np.float64],
+    c: float,
+    wind: NDArray[np.float64],
+    a_w: float,
+    tol: float,
+) -> tuple[int, float, float, int, float]:
+    """The scoring of :func:`_fine_best`, compiled: for every grid point ``fg[f]`` and
+    anchor pulse ``a`` the pulses ``q`` (arrival ``qt[q]`` at ``rcv[q]``) whose implied
+    origin time ``tau[f, q]`` lies within ``tol`` of ``tau[f, a]``; the most distinct
+    sensors (``qs`` sorted), then the loudest set (sum over its sensors of the largest
+    SNR, in 3 dB steps per sensor, rounded half to even), then the smallest mean offset;
+    the first of equals. Travel times as :func:`~shotwatch.core.locate._k_travel`.
+    Returns (sensors, loudness step, spread, f, origin time)."""
+    n_f, n_q = fg.shape[0], qt.shape[0]
+    tau = np.empty((n_f, n_q))
+    for f in range(n_f):
+        for q in range(n_q):
+            tau[f, q] = qt[q] - _k_travel(
+                rcv[q, 0] - fg[f, 0], rcv[q, 1] - fg[f, 1], rcv[q, 2] - fg[f, 2], c, wind, a_w
+            )
+    best_k, best_loud, best_spread, bf, ba = -1, -np.inf, np.inf, 0, 0
+    for f in range(n_f):
+        for a in range(n_q):
+            ta = tau[f, a]
+            k = 0
+            last = -1
+            for q in range(n_q):
+                if abs(tau[f, q] - ta) < tol and qs[q] != last:
+                    k += 1
+                    last = qs[q]
+            if k < best_k:
+                continue
+            total = 0.0
+            n_hit = 0
+            strength = 0.0
+            cur = qs[0]
+            cur_max = 0.0
+            for q in range(n_q):
+                d = abs(tau[f, q] - ta)
+                v = qsnr[q] if d < tol else 0.0
+                if d < tol:
+                    total += d
+                    n_hit += 1
+                if q == 0:
+                    cur_max = v
+                elif qs[q] != cur:
+                    strength += cur_max
+                    cur = qs[q]
+                    cur_max = v
+                else:
+                    cur_max = max(cur_max, v)
+            strength += cur_max
+            spread = total / max(n_hit, 1)
+            loud = np.rint(strength / (3.0 * k))
+            if k > best_k or loud > best_loud or (loud == best_loud and spread < best_spread):
+                best_k, best_loud, best_spread, bf, ba = k, loud, spread, f, a
+    return best_k, best_loud, best_spread, bf, tau[bf, ba]
 
 
 def _nearest_per_sensor(

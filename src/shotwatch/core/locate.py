@@ -39,8 +39,8 @@ import itertools
 import math
 from dataclasses import dataclass
 
+import numba
 import numpy as np
-from numpy.linalg import _umath_linalg
 from numpy.typing import ArrayLike, NDArray
 
 from shotwatch.core.acoustics import travel_time_and_gradient
@@ -190,13 +190,6 @@ def three_sensor_roots(
     return pos, roots + t[0]
 
 
-def _robust_weights(u: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Asymmetric IRLS weights of normalised residuals ``u`` (late > 0)."""
-    early = np.where(np.abs(u) <= _HUBER_K, 1.0, _HUBER_K / np.maximum(np.abs(u), 1e-300))
-    late = np.where(u < _TUKEY_C, (1.0 - (u / _TUKEY_C) ** 2) ** 2, 0.0)
-    return np.where(u <= 0, early, late)
-
-
 def refine_batch(
     sensors: NDArray[np.float64],
     times: NDArray[np.float64],
@@ -212,12 +205,17 @@ def refine_batch(
     robust: bool = True,
     iterations: int = 8,
 ) -> BatchFix:
-    """Robust Levenberg–Marquardt refinement of ``m`` problems at once.
+    """Robust Levenberg–Marquardt refinement of ``m`` problems, each on its own.
 
     ``sensors`` (m, n, 3) or (n, 3) metres, ``times`` (m, n) seconds (any common time base:
     subtract a reference first for precision), ``mask`` (m, n) usable arrivals, starts
     ``x0`` (m, 3) and ``t0`` (m,), sound speed ``c`` m/s, ``sigma`` a-priori pick sigma
     (scalar or (m, n)), s. ``z_prior`` (m,) height prior (None: no prior).
+
+    The origin time starts at the median of the origin times the arrivals imply from
+    ``x0``; with ``robust``, ``iterations`` rounds of two damped steps re-weight the
+    arrivals (asymmetric loss, graduated scale, see the module's docstring), then six
+    steps refit the inliers with their a-priori weights.
     """
     t = np.asarray(times, dtype=float)
     m, n = t.shape
@@ -226,208 +224,36 @@ def refine_batch(
         s = np.broadcast_to(s, (m, n, 3))
     msk = np.asarray(mask, dtype=bool) & np.isfinite(t)
     sig = np.broadcast_to(np.asarray(sigma, dtype=float), (m, n))
-    w_vec = None if wind is None else np.asarray(wind, dtype=float)
-    p = np.concatenate([np.asarray(x0, dtype=float), np.asarray(t0, dtype=float)[:, None]], axis=1)
-    tt_safe = np.where(msk, t, 0.0)
-    zp = None if z_prior is None else np.broadcast_to(np.asarray(z_prior, dtype=float), (m,))
-    prior_w = 0.0 if z_sigma is None else 1.0 / (z_sigma * z_sigma)
-    if z_sigma is None:
-        zp = None
-    scale = np.full(m, 1e-3)
-
-    # The model (the arithmetic of _tt_batch, split): predicted arrivals first, their
-    # gradients only for parameters that are kept (most trial steps are not).
-    calm = w_vec is None or not np.any(w_vec)
+    w_vec = np.zeros(3) if wind is None else np.asarray(wind, dtype=float).reshape(3)
     a_w = 0.0
-    if w_vec is not None and not calm:
+    if np.any(w_vec):
         a_w = c * c - float(w_vec @ w_vec)
         if a_w <= 0:
             raise ValueError("wind speed must be below the speed of sound")
-    Aux = tuple[NDArray[np.float64], NDArray[np.float64]]  # offsets, travel times
-
-    def arrivals(pp: NDArray[np.float64]) -> tuple[NDArray[np.float64], Aux]:
-        """Predicted arrival times and what :func:`gradient` needs (offsets, times)."""
-        d = s - pp[:, None, :3]
-        if w_vec is None or calm:
-            dist = np.sqrt(np.einsum("...i,...i->...", d, d))
-            return pp[:, 3:4] + dist / c, (d, dist)
-        dw = d @ w_vec
-        dd = np.einsum("...i,...i->...", d, d)
-        tau = (-dw + np.sqrt(dw * dw + a_w * dd)) / a_w
-        return pp[:, 3:4] + tau, (d, tau)
-
-    def gradient(aux: Aux) -> NDArray[np.float64]:
-        """Gradients of the travel times w.r.t. the source (see _tt_batch)."""
-        d, v = aux
-        if w_vec is None or calm:
-            return np.asarray(-d / (c * np.maximum(v, 1e-9)[..., None]), dtype=float)
-        dwt = d - w_vec * v[..., None]
-        den = dwt @ w_vec + c * c * v
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.asarray(-dwt / np.where(den > 0, den, np.inf)[..., None], dtype=float)
-
-    def cost(
-        pp: NDArray[np.float64], pred: NDArray[np.float64], w: NDArray[np.float64]
-    ) -> NDArray[np.float64]:
-        """Weighted squared residuals (+ height prior) of ``pred`` = model(pp)."""
-        r = tt_safe - pred if all_usable else np.where(msk, tt_safe - pred, 0.0)
-        out = np.add.reduce(w * r * r, axis=1)
-        if zp is not None:
-            out = out + prior_w * (pp[:, 2] - zp) ** 2
-        return np.asarray(out, dtype=float)
-
-    eye4 = np.eye(4)
-    all_usable = bool(msk.all())  # then np.where(msk, x, 0.0) is x itself
-
-    # The model at the current parameters travels with them (``pred``, ``g``): an
-    # accepted trial step has already evaluated it, so it is never recomputed.
-    def lm_steps(
-        pp: NDArray[np.float64],
-        pred: NDArray[np.float64],
-        g: NDArray[np.float64],
-        w: NDArray[np.float64],
-        steps: int,
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-        lam = np.full(m, 1e-4)
-        # The cost at the current parameters: computed once, then carried from the trial
-        # step that was accepted (the same arithmetic on the same numbers).
-        r = tt_safe - pred if all_usable else np.where(msk, tt_safe - pred, 0.0)
-        c_cur = cost(pp, pred, w)
-        jac = np.empty((m, n, 4))
-        jac[..., 3] = 1.0
-        zp1 = float(zp[0]) if zp is not None and m == 1 else 0.0
-        for k in range(steps):
-            if k:
-                r = tt_safe - pred if all_usable else np.where(msk, tt_safe - pred, 0.0)
-            jac[..., :3] = g  # d pred / d x  (g is the gradient of tau w.r.t. the source)
-            jtw = jac * w[..., None]
-            h = np.einsum("mni,mnj->mij", jtw, jac)
-            grad = np.einsum("mni,mn->mi", jtw, r)
-            if zp is not None:
-                h[:, 2, 2] += prior_w
-                grad[:, 2] += prior_w * (zp - pp[:, 2])
-            c0_tol = c_cur * (1 + 1e-12)
-            diag = np.maximum(np.einsum("mii->mi", h), 1e-12)
-            damp = eye4 * diag[:, :, None]
-            if m == 1:  # one problem: the damping bookkeeping on Python floats
-                lam1, c0_1 = float(lam[0]), float(c0_tol[0])
-                for _ in range(8):
-                    pn = pp + _solve_batch(h + lam1 * damp, grad)
-                    pred_n, aux_n = arrivals(pn)
-                    rn = tt_safe - pred_n if all_usable else np.where(msk, tt_safe - pred_n, 0.0)
-                    cn1 = float(np.add.reduce(w * rn * rn, axis=1)[0])
-                    if zp is not None:  # the prior of cost(), on floats
-                        dz = float(pn[0, 2]) - zp1
-                        cn1 = cn1 + prior_w * (dz * dz)
-                    if math.isfinite(cn1) and cn1 <= c0_1:
-                        lam1 = max(lam1 / 10.0, 1e-9)
-                        pp, pred, g = pn, pred_n, gradient(aux_n)
-                        c_cur = np.full(1, cn1)
-                        break
-                    lam1 = lam1 * 10.0
-                lam = np.full(1, lam1)
-                continue
-            for _ in range(8):
-                ha = h + lam[:, None, None] * damp
-                step = _solve_batch(ha, grad)
-                pn = pp + step
-                pred_n, aux_n = arrivals(pn)
-                cn = cost(pn, pred_n, w)
-                better = np.isfinite(cn) & (cn <= c0_tol)
-                lam = np.where(better, np.maximum(lam / 10.0, 1e-9), lam * 10.0)
-                if better.all():
-                    pp, pred, g = pn, pred_n, gradient(aux_n)
-                    c_cur = cn
-                    break
-                if better.any():
-                    pp = np.where(better[:, None], pn, pp)
-                    pred = np.where(better[:, None], pred_n, pred)
-                    g = np.where(better[:, None, None], gradient(aux_n), g)
-                    c_cur = np.where(better, cn, c_cur)
-        return pp, pred, g
-
-    # Origin time from the start position: the median of the implied origin times (a
-    # closed-form or grid start can be off by tens of ms in time, not in place).
-    tau0, aux0 = arrivals(np.concatenate([p[:, :3], np.zeros((m, 1))], axis=1))
-    g_cur = gradient(aux0)
-    implied = np.where(msk, tt_safe - tau0, np.nan)
-    med = _masked_median(implied)
-    p[:, 3] = np.where(np.isfinite(med), med, p[:, 3])
-    pred_cur = p[:, 3:4] + tau0
-    wts = msk.astype(float)
-    if robust:
-        # Graduated robust scale: generous first (the start may be tens of metres off),
-        # then the data's own MAD scale, floored at the a-priori pick sigma.
-        floor = np.maximum(np.median(sig, axis=1), 2e-4)
-        for it in range(iterations):
-            r = np.where(msk, tt_safe - pred_cur, 0.0)
-            if it == 0:
-                scale = np.maximum(floor, 0.01)
-            else:
-                mad = 1.4826 * _masked_median(np.abs(np.where(msk & (wts > 0), r, np.nan)))
-                mad = np.where(np.isfinite(mad), mad, scale)
-                scale = np.maximum(np.minimum(mad, scale), floor)
-            wts = np.where(msk, _robust_weights(r / scale[:, None]), 0.0)
-            p, pred_cur, g_cur = lm_steps(p, pred_cur, g_cur, wts / (sig * sig), 2)
-    else:
-        p, pred_cur, g_cur = lm_steps(p, pred_cur, g_cur, wts / (sig * sig), iterations)
-    inl = msk & (wts > 0.05) if robust else msk.copy()
-    p, pred, g = lm_steps(p, pred_cur, g_cur, np.where(inl, 1.0 / (sig * sig), 0.0), 6)
+    p = np.empty((m, 4))
+    p[:, :3] = x0
+    p[:, 3] = t0
+    tt_safe = np.where(msk, t, 0.0)
+    use_prior = z_prior is not None and z_sigma is not None
+    prior_w = 1.0 / (z_sigma * z_sigma) if use_prior and z_sigma is not None else 0.0
+    zp = np.zeros(m)
+    if use_prior:
+        zp[:] = np.broadcast_to(np.asarray(z_prior, dtype=float), (m,))
+    pred = np.empty((m, n))
+    g = np.empty((m, n, 3))
+    wts = np.empty((m, n))
+    scale = np.empty(m)
+    cov = np.empty((m, 4, 4))
+    radius = np.empty(m)
+    _k_refine(
+        np.ascontiguousarray(s), tt_safe, msk, np.ascontiguousarray(sig), p, float(c), w_vec,
+        a_w, zp, prior_w, bool(robust), int(iterations), pred, g, wts, scale, cov, radius,
+    )  # fmt: skip
 
     r = np.where(msk, tt_safe - pred, np.nan)
-    w = np.where(inl, 1.0 / (sig * sig), 0.0)
-    jac = np.empty((m, n, 4))
-    jac[..., :3] = g
-    jac[..., 3] = 1.0
-    h = np.einsum("mni,mnj->mij", jac * w[..., None], jac)
-    if zp is not None:
-        h[:, 2, 2] += prior_w
-    h += np.eye(4) * 1e-12 * np.maximum(np.einsum("mii->m", h), 1e-300)[:, None, None]
-    cov = np.linalg.pinv(h)
-    k = np.count_nonzero(inl, axis=1)
-    dof = np.maximum(k - 4 + (0 if zp is None else 1), 1)
-    chi2 = np.nansum(np.where(inl, (r / sig) ** 2, 0.0), axis=1) / dof
-    cov = cov * np.maximum(chi2, 1.0)[:, None, None]
-    lam_max = np.linalg.eigvalsh(cov[:, :2, :2])[:, -1]
-    radius = np.sqrt(CHI2_2DOF_95 * np.maximum(lam_max, 0.0))
-    ok = (k >= 4) & np.all(np.isfinite(p), axis=1)
+    inl = msk & (wts > 0.05) if robust else msk.copy()
+    ok = (np.count_nonzero(inl, axis=1) >= 4) & np.all(np.isfinite(p), axis=1)
     return BatchFix(p[:, :3], p[:, 3], cov, r, inl, scale, radius, ok)
-
-
-def _masked_median(a: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Row medians ignoring NaN; NaN for an all-NaN row (without a warning).
-
-    A single row ignores infinities too; a row without finite values gives NaN. Sorted
-    rows, the mean of the two middle values: the same numbers as ``np.median`` /
-    ``np.nanmedian`` without their per-call overhead."""
-    if a.shape[0] == 1:
-        a = np.where(np.isfinite(a), a, np.nan)
-    srt = np.sort(a, axis=1)  # NaN last
-    k = a.shape[1] - np.count_nonzero(np.isnan(a), axis=1)
-    lo = np.maximum((k - 1) // 2, 0)
-    hi = np.minimum(k // 2, max(a.shape[1] - 1, 0))
-    if a.shape[1] == 0:
-        return np.full(a.shape[0], np.nan)
-    rows = np.arange(a.shape[0])
-    out = (srt[rows, lo] + srt[rows, hi]) / 2.0
-    return np.asarray(np.where(np.any(np.isfinite(a), axis=1), out, np.nan), dtype=float)
-
-
-def _solve_batch(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Solve m small systems; singular ones fall back to least squares.
-
-    The LAPACK solver behind ``np.linalg.solve`` called directly (the same numbers,
-    without its per-call checks: this runs tens of thousands of times per association);
-    it flags a singular system as an invalid operation, raised here as it is there."""
-    try:
-        with np.errstate(invalid="raise", over="ignore", divide="ignore", under="ignore"):
-            x = _umath_linalg.solve(a, b[..., None], signature="dd->d")
-        return np.asarray(x[..., 0], dtype=float)
-    except FloatingPointError:
-        out = np.zeros_like(b)
-        for k in range(a.shape[0]):
-            out[k] = np.linalg.lstsq(a[k], b[k], rcond=None)[0]
-        return out
 
 
 def _tt_batch(
@@ -581,3 +407,309 @@ def cramer_rao_bound(
 def horizontal_rms(cov: NDArray[np.float64]) -> NDArray[np.float64]:
     """RMS horizontal error, m, of covariance(s) (..., 4, 4) or (..., 3, 3)."""
     return np.asarray(np.sqrt(cov[..., 0, 0] + cov[..., 1, 1]), dtype=float)
+
+
+# --- The refinement kernel, compiled (numba): one problem at a time, in plain loops. ---
+# The same arithmetic in numpy spends nearly all its time in per-call overhead on arrays
+# of a dozen sensors (the association fits a few thousand candidates per group).
+
+
+@numba.njit(cache=True)
+def _k_travel(
+    d0: float, d1: float, d2: float, c: float, wind: NDArray[np.float64], a_w: float
+) -> float:
+    """Travel time over the offset (d0, d1, d2) = receiver - source, m: ``|d| / c`` in
+    still air (``a_w`` 0), else the exact time through the uniform ``wind`` with
+    ``a_w = c^2 - |wind|^2`` (:func:`shotwatch.core.acoustics.travel_time`)."""
+    dd = d0 * d0 + d1 * d1 + d2 * d2
+    if a_w == 0.0:
+        return math.sqrt(dd) / c
+    dw = float(d0 * wind[0] + d1 * wind[1] + d2 * wind[2])
+    return (-dw + math.sqrt(dw * dw + a_w * dd)) / a_w
+
+
+@numba.njit(cache=True)
+def _k_arrivals(
+    s: NDArray[np.float64],
+    pp: NDArray[np.float64],
+    c: float,
+    wind: NDArray[np.float64],
+    a_w: float,
+    pred: NDArray[np.float64],
+    g: NDArray[np.float64],
+) -> None:
+    """Predicted arrivals ``pred`` (n,) and travel-time gradients w.r.t. the source
+    ``g`` (n, 3) at parameters ``pp`` (x, y, z, T); still air when ``a_w`` is 0, else
+    a uniform wind (:func:`shotwatch.core.acoustics.travel_time_and_gradient`)."""
+    for i in range(s.shape[0]):
+        d0 = s[i, 0] - pp[0]
+        d1 = s[i, 1] - pp[1]
+        d2 = s[i, 2] - pp[2]
+        if a_w == 0.0:
+            dist = math.sqrt(d0 * d0 + d1 * d1 + d2 * d2)
+            pred[i] = pp[3] + dist / c
+            q = c * max(dist, 1e-9)
+            g[i, 0] = -d0 / q
+            g[i, 1] = -d1 / q
+            g[i, 2] = -d2 / q
+        else:
+            tau = _k_travel(d0, d1, d2, c, wind, a_w)
+            pred[i] = pp[3] + tau
+            e0 = d0 - wind[0] * tau
+            e1 = d1 - wind[1] * tau
+            e2 = d2 - wind[2] * tau
+            den = e0 * wind[0] + e1 * wind[1] + e2 * wind[2] + c * c * tau
+            if den > 0:
+                g[i, 0] = -e0 / den
+                g[i, 1] = -e1 / den
+                g[i, 2] = -e2 / den
+            else:
+                g[i, 0] = 0.0
+                g[i, 1] = 0.0
+                g[i, 2] = 0.0
+
+
+@numba.njit(cache=True)
+def _k_cost(
+    t: NDArray[np.float64],
+    msk: NDArray[np.bool_],
+    pred: NDArray[np.float64],
+    w: NDArray[np.float64],
+    pz: float,
+    zp: float,
+    prior_w: float,
+) -> float:
+    """Weighted squared residuals plus the height prior (``prior_w`` 0: none)."""
+    out = 0.0
+    for i in range(t.shape[0]):
+        if msk[i]:
+            r = t[i] - pred[i]
+            out += w[i] * r * r
+    if prior_w > 0.0:
+        out += prior_w * (pz - zp) * (pz - zp)
+    return out
+
+
+@numba.njit(cache=True)
+def _k_solve4(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Solve the 4x4 system by Gaussian elimination with partial pivoting; an exactly
+    singular one by least squares."""
+    m = a.copy()
+    x = b.copy()
+    for col in range(4):
+        piv = col
+        for row in range(col + 1, 4):
+            if abs(m[row, col]) > abs(m[piv, col]):
+                piv = row
+        if m[piv, col] == 0.0:
+            return np.linalg.lstsq(a, b)[0].astype(np.float64)
+        if piv != col:
+            for j in range(4):
+                m[col, j], m[piv, j] = m[piv, j], m[col, j]
+            x[col], x[piv] = x[piv], x[col]
+        for row in range(col + 1, 4):
+            f = m[row, col] / m[col, col]
+            for j in range(col, 4):
+                m[row, j] -= f * m[col, j]
+            x[row] -= f * x[col]
+    for col in range(3, -1, -1):
+        acc = x[col]
+        for j in range(col + 1, 4):
+            acc -= m[col, j] * x[j]
+        x[col] = acc / m[col, col]
+    return x
+
+
+@numba.njit(cache=True)
+def _k_lm_steps(
+    s: NDArray[np.float64],
+    t: NDArray[np.float64],
+    msk: NDArray[np.bool_],
+    w: NDArray[np.float64],
+    pp: NDArray[np.float64],
+    pred: NDArray[np.float64],
+    g: NDArray[np.float64],
+    c: float,
+    wind: NDArray[np.float64],
+    a_w: float,
+    zp: float,
+    prior_w: float,
+    steps: int,
+) -> None:
+    """``steps`` Levenberg–Marquardt steps on the weighted arrival-time residuals, in
+    place on ``pp`` (4,) and the model at it (``pred``, ``g``). Each step tries up to
+    eight dampings (``lambda`` x10 per refused trial, /10 after an accepted one)."""
+    n = t.shape[0]
+    lam = 1e-4
+    c_cur = _k_cost(t, msk, pred, w, pp[2], zp, prior_w)
+    h = np.empty((4, 4))
+    grad = np.empty(4)
+    ha = np.empty((4, 4))
+    pn = np.empty(4)
+    pred_n = np.empty(n)
+    g_n = np.empty((n, 3))
+    jac = np.empty(4)
+    for _ in range(steps):
+        h[:] = 0.0
+        grad[:] = 0.0
+        for i in range(n):
+            if w[i] == 0.0:
+                continue
+            r = t[i] - pred[i] if msk[i] else 0.0
+            jac[0] = g[i, 0]
+            jac[1] = g[i, 1]
+            jac[2] = g[i, 2]
+            jac[3] = 1.0
+            for a in range(4):
+                wa = w[i] * jac[a]
+                grad[a] += wa * r
+                for b in range(4):
+                    h[a, b] += wa * jac[b]
+        if prior_w > 0.0:
+            h[2, 2] += prior_w
+            grad[2] += prior_w * (zp - pp[2])
+        c0 = c_cur * (1 + 1e-12)
+        for _trial in range(8):
+            for a in range(4):
+                for b in range(4):
+                    ha[a, b] = h[a, b]
+                ha[a, a] += lam * max(h[a, a], 1e-12)
+            step = _k_solve4(ha, grad)
+            for a in range(4):
+                pn[a] = pp[a] + step[a]
+            _k_arrivals(s, pn, c, wind, a_w, pred_n, g_n)
+            cn = _k_cost(t, msk, pred_n, w, pn[2], zp, prior_w)
+            if math.isfinite(cn) and cn <= c0:
+                lam = max(lam / 10.0, 1e-9)
+                pp[:] = pn
+                pred[:] = pred_n
+                g[:] = g_n
+                c_cur = cn
+                break
+            lam = lam * 10.0
+
+
+@numba.njit(cache=True)
+def _k_median(v: NDArray[np.float64]) -> float:
+    """Median of the finite values of ``v``; NaN when there are none."""
+    f = v[np.isfinite(v)]
+    k = f.size
+    if k == 0:
+        return np.nan
+    f = np.sort(f)
+    return float((f[(k - 1) // 2] + f[k // 2]) / 2.0)
+
+
+@numba.njit(cache=True)
+def _k_refine(
+    s: NDArray[np.float64],
+    t: NDArray[np.float64],
+    msk: NDArray[np.bool_],
+    sig: NDArray[np.float64],
+    p: NDArray[np.float64],
+    c: float,
+    wind: NDArray[np.float64],
+    a_w: float,
+    zp: NDArray[np.float64],
+    prior_w: float,
+    robust: bool,
+    iterations: int,
+    pred: NDArray[np.float64],
+    g: NDArray[np.float64],
+    wts: NDArray[np.float64],
+    scale: NDArray[np.float64],
+    cov: NDArray[np.float64],
+    radius: NDArray[np.float64],
+) -> None:
+    """The robust refinement of :func:`refine_batch`, problem by problem, in place on
+    ``p`` (m, 4); fills the model at the result (``pred`` (m, n), ``g`` (m, n, 3)), the
+    final robust weights ``wts`` (m, n), scales ``scale`` (m,), covariances ``cov``
+    (m, 4, 4) and 95 % horizontal error radii ``radius`` (m,)."""
+    m, n = t.shape
+    w = np.empty(n)
+    r = np.empty(n)
+    u = np.empty(n)
+    for k in range(m):
+        sk, tk, mk, pk = s[k], t[k], msk[k], p[k]
+        # Origin time from the start position: the median of the implied origin times
+        # (a closed-form or grid start can be off by tens of ms in time, not in place).
+        t_start = pk[3]
+        pk[3] = 0.0
+        _k_arrivals(sk, pk, c, wind, a_w, pred[k], g[k])
+        for i in range(n):
+            u[i] = tk[i] - pred[k, i] if mk[i] else np.nan
+        med = _k_median(u)
+        pk[3] = med if math.isfinite(med) else t_start
+        for i in range(n):
+            pred[k, i] += pk[3]
+            wts[k, i] = 1.0 if mk[i] else 0.0
+        sc = 1e-3
+        if robust:
+            # Graduated robust scale: generous first (the start may be tens of metres
+            # off), then the data's own MAD scale, floored at the a-priori pick sigma.
+            floor = max(np.median(sig[k]), 2e-4)
+            for it in range(iterations):
+                for i in range(n):
+                    r[i] = tk[i] - pred[k, i] if mk[i] else 0.0
+                if it == 0:
+                    sc = max(floor, 0.01)
+                else:
+                    for i in range(n):
+                        u[i] = abs(r[i]) if mk[i] and wts[k, i] > 0 else np.nan
+                    mad = 1.4826 * _k_median(u)
+                    if not math.isfinite(mad):
+                        mad = sc
+                    sc = max(min(mad, sc), floor)
+                for i in range(n):
+                    if not mk[i]:
+                        wts[k, i] = 0.0
+                        w[i] = 0.0
+                        continue
+                    x = r[i] / sc
+                    if x <= 0:
+                        ax = abs(x)
+                        wts[k, i] = 1.0 if ax <= _HUBER_K else _HUBER_K / max(ax, 1e-300)
+                    elif x < _TUKEY_C:
+                        q = 1.0 - (x / _TUKEY_C) ** 2
+                        wts[k, i] = q * q
+                    else:
+                        wts[k, i] = 0.0
+                    w[i] = wts[k, i] / (sig[k, i] * sig[k, i])
+                _k_lm_steps(sk, tk, mk, w, pk, pred[k], g[k], c, wind, a_w, zp[k], prior_w, 2)
+        else:
+            for i in range(n):
+                w[i] = wts[k, i] / (sig[k, i] * sig[k, i])
+            _k_lm_steps(sk, tk, mk, w, pk, pred[k], g[k], c, wind, a_w, zp[k], prior_w, iterations)
+        for i in range(n):
+            inl = mk[i] and (wts[k, i] > 0.05 if robust else True)
+            w[i] = 1.0 / (sig[k, i] * sig[k, i]) if inl else 0.0
+        _k_lm_steps(sk, tk, mk, w, pk, pred[k], g[k], c, wind, a_w, zp[k], prior_w, 6)
+        scale[k] = sc
+        # Covariance (J^T W J + P)^-1 of the inliers at the result, scaled by the reduced
+        # chi-square when above one; radius from the horizontal block's larger eigenvalue.
+        h = np.zeros((4, 4))
+        chi2 = 0.0
+        n_in = 0
+        for i in range(n):
+            if w[i] == 0.0:
+                continue
+            n_in += 1
+            jac = (g[k, i, 0], g[k, i, 1], g[k, i, 2], 1.0)
+            for a in range(4):
+                for b in range(4):
+                    h[a, b] += jac[a] * w[i] * jac[b]
+            res = (tk[i] - pred[k, i]) / sig[k, i]
+            if math.isfinite(res):
+                chi2 += res * res
+        if prior_w > 0.0:
+            h[2, 2] += prior_w
+        tr = max(h[0, 0] + h[1, 1] + h[2, 2] + h[3, 3], 1e-300)
+        for a in range(4):
+            h[a, a] += 1e-12 * tr
+        ck = np.linalg.pinv(h)
+        chi2 /= max(n_in - 4 + (1 if prior_w > 0.0 else 0), 1)
+        ck *= max(chi2, 1.0)
+        cov[k] = ck
+        half = 0.5 * (ck[0, 0] - ck[1, 1])
+        lam_max = 0.5 * (ck[0, 0] + ck[1, 1]) + math.sqrt(half * half + ck[0, 1] * ck[1, 0])
+        radius[k] = math.sqrt(CHI2_2DOF_95 * max(lam_max, 0.0))

@@ -1,0 +1,122 @@
+"""The compiled scoring of the association's fine search (``_k_fine_best``) against
+the numpy formulation it replaced (kept here as the reference): the same sensor count,
+loudness step and spread (to rounding), and the same grid point and origin time unless
+two anchors tie to rounding (the two middle pulses of an even set have the same mean
+offset in exact arithmetic; summed in another order either can come out smaller)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+
+from shotwatch.core.acoustics import wind_vector
+from shotwatch.core.associate import (
+    _count_distinct,
+    _k_coarse,
+    _k_fine_best,
+    _k_gathered,
+    _per_sensor,
+    _tt,
+)
+
+C = 343.0
+
+
+def _reference(
+    tau: NDArray[np.float64], qs: NDArray[np.int64], qsnr: NDArray[np.float64], tol: float
+) -> tuple[int, float, float, int, int]:
+    d = np.abs(tau[:, None, :] - tau[:, :, None])
+    hits = d < tol
+    f_, a_, q_ = hits.shape
+    cnt = _count_distinct(hits.reshape(f_ * a_, q_), qs).reshape(f_, a_)
+    k = int(cnt.max())
+    sel = np.argwhere(cnt == k)
+    hs = hits[sel[:, 0], sel[:, 1]]
+    spread = np.sum(np.where(hs, d[sel[:, 0], sel[:, 1]], 0.0), axis=1) / np.maximum(
+        hs.sum(axis=1), 1
+    )
+    strength = _per_sensor(np.where(hs, qsnr[None, :], 0.0), qs, np.maximum).sum(1)
+    loud = np.round(strength / (3.0 * k))
+    j = int(np.lexsort((spread, -loud))[0])
+    fi, ai = sel[j]
+    return k, float(loud[j]), float(spread[j]), int(fi), int(ai)
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_fine_best_matches_reference(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n_f, n_sens = int(rng.integers(1, 60)), int(rng.integers(1, 12))
+    per = rng.integers(1, 4, n_sens)  # pulses per sensor (echoes, other shots)
+    sens = np.column_stack([rng.uniform(-600, 600, (n_sens, 2)), rng.uniform(0, 20, n_sens)])
+    qs = np.repeat(np.arange(n_sens) * 3 + 1, per).astype(np.int64)
+    rcv = np.repeat(sens, per, axis=0)
+    n_q = qs.size
+    src = np.array([rng.uniform(-50, 50), rng.uniform(-50, 50), 1.5])
+    fg = np.column_stack([rng.uniform(-60, 60, (n_f, 2)), np.full(n_f, 1.5)])
+    wind = None if seed % 2 else wind_vector(float(rng.uniform(0, 10)), float(rng.uniform(0, 360)))
+    a_w = 0.0 if wind is None else C * C - float(wind @ wind)
+    # Arrivals: the source's at most pulses (with picking noise), the rest scattered.
+    qt = _tt(src, rcv, C, wind) + rng.normal(0.0, 0.003, n_q)
+    qt += rng.uniform(-0.2, 0.2, n_q) * (rng.random(n_q) < 0.4)
+    # SNRs in whole dB with some shared values, so that loudness steps tie.
+    qsnr = rng.integers(-2, 40, n_q).astype(float)
+    w3 = np.zeros(3) if wind is None else wind
+    got = _k_fine_best(fg, rcv, qt, qs, qsnr, C, w3, a_w, 0.01)
+    tau = qt[None, :] - _tt(fg, rcv, C, wind)
+    want = _reference(tau, qs, qsnr, 0.01)
+    assert got[0] == want[0] and got[1] == want[1]
+    assert got[2] == pytest.approx(want[2], rel=1e-9, abs=1e-15)
+    if got[3] == want[3] and got[4] == pytest.approx(tau[want[3], want[4]], abs=1e-12):
+        return
+    # A tie: the reference scores the kernel's pick the same.
+    f = got[3]
+    a = int(np.argmin(np.abs(tau[f] - got[4])))
+    d = np.abs(tau[f] - tau[f, a])
+    hit = d < 0.01
+    assert _count_distinct(hit[None], qs)[0] == want[0]
+    assert float(np.sum(d[hit]) / hit.sum()) == pytest.approx(want[2], rel=1e-9)
+
+
+def test_fine_best_finds_the_source_among_grid_points() -> None:
+    sens = np.array([[300.0, 0, 5], [0, 300, 5], [-300, 0, 5], [0, -300, 5], [200, 200, 5]])
+    src = np.array([10.0, -5.0, 1.5])
+    qt = _tt(src, sens, C, None) + 0.5
+    qs = np.arange(5, dtype=np.int64)
+    fg = np.array([[40.0, 40.0, 1.5], [10.0, -5.0, 1.5], [-30.0, 0.0, 1.5]])
+    k, _, spread, f, t0 = _k_fine_best(
+        fg, sens, qt, qs, np.full(5, 20.0), C, np.zeros(3), 0.0, 0.002
+    )
+    assert (k, f) == (5, 1)
+    assert spread < 1e-9 and t0 == pytest.approx(0.5, abs=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_coarse_matches_reference(seed: int) -> None:
+    """``_k_coarse`` and ``_k_gathered`` against the numpy formulation they replaced."""
+    rng = np.random.default_rng(500 + seed)
+    n_g, n_local = int(rng.integers(1, 80)), int(rng.integers(1, 10))
+    per = rng.integers(1, 4, n_local)
+    local = np.sort(rng.choice(50, n_local, replace=False))
+    cs = np.repeat(local, per).astype(np.int64)
+    col = np.repeat(np.arange(n_local), per).astype(np.int64)
+    rcv = np.column_stack([rng.uniform(-500, 500, (n_local, 2)), rng.uniform(0, 20, n_local)])
+    seed_pos = rcv[0]
+    grid = np.column_stack([rng.uniform(-700, 700, (n_g, 2)), np.full(n_g, 5.0)])
+    wind = None if seed % 2 else wind_vector(float(rng.uniform(0, 10)), float(rng.uniform(0, 360)))
+    a_w = 0.0 if wind is None else C * C - float(wind @ wind)
+    w3 = np.zeros(3) if wind is None else wind
+    t_seed = 10.0
+    tt_s = _tt(grid, rcv, C, wind)
+    tt_seed = _tt(grid, seed_pos[None], C, wind)[:, 0]
+    ct = t_seed - tt_seed[0] + tt_s[0, col] + rng.normal(0, 0.05, cs.size)
+    csnr = rng.integers(-2, 40, cs.size).astype(float)
+    counts, strength = _k_coarse(grid, rcv, seed_pos, col, ct, cs, csnr, t_seed, 0.1, C, w3, a_w)
+    r = ct[None, :] - (t_seed - tt_seed)[:, None] - tt_s[:, col]
+    hit = np.abs(r) < 0.1
+    assert np.array_equal(counts, _count_distinct(hit, cs))
+    want = _per_sensor(np.where(hit, csnr[None, :], 0.0), cs, np.maximum).sum(1)
+    assert np.allclose(strength, want, rtol=1e-12, atol=1e-12)
+    g0 = int(np.argmax(counts))
+    got = _k_gathered(grid[g0], rcv, seed_pos, col, ct, t_seed, 0.1, C, w3, a_w)
+    assert np.array_equal(got, hit[g0])
