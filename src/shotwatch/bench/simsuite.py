@@ -281,7 +281,10 @@ def city_bench(
     cpu = 0.0  # locator compute, process CPU seconds
     latency: list[float] = []
     clock_at: dict[float, float] = {}  # arrival time -> compute clock before its add
-    final: dict[str, Incident] = {}
+    # The latest version of each incident, kept whole only while it is a gunfire alert
+    # (the false-alert accounting needs its shots): a day's thousands of incidents
+    # would otherwise grow the bench's own memory, not the locator's.
+    final: dict[str, Incident | None] = {}
     truth_events: list[tuple[float, float, float, str, str]] = []  # t, lat, lon, kind, incident
     gun_truth = 0
     rss_by_chunk: list[float] = []
@@ -343,7 +346,7 @@ def city_bench(
             c0 = time.process_time()
             _emit(loc.flush(t_end + j * flush_interval_s), loc, final, latency, clock_at, cpu, c0)
             cpu += time.process_time() - c0
-    alerts = [i for i in final.values() if i.classification == Classification.GUNFIRE]
+    alerts = [i for i in final.values() if i is not None]
     caused = [_cause(i, truth_events) for i in alerts]
     false_kinds = [kind for kind, _ in caused if kind != "gunfire"]
     gun_alerted = {inc for kind, inc in caused if kind == "gunfire"}
@@ -405,7 +408,7 @@ def _cause(inc: Incident, events: list[tuple[float, float, float, str, str]]) ->
 def _emit(
     incidents: list[Incident],
     loc: Any,
-    final: dict[str, Incident],
+    final: dict[str, Incident | None],
     latency: list[float],
     clock_at: dict[float, float],
     cpu: float,
@@ -417,7 +420,7 @@ def _emit(
         return
     now_clock = cpu + (time.process_time() - c0)
     for inc in incidents:
-        final[inc.id] = inc
+        final[inc.id] = inc if inc.classification == Classification.GUNFIRE else None
     for _shot, decided in loc.last_new_shots:
         start = clock_at.get(decided)
         if start is not None:
