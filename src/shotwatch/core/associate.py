@@ -1640,6 +1640,31 @@ def _search(
 
 
 @numba.njit(cache=True)
+def _k_gather_into(
+    gp: NDArray[np.float64],
+    rcv: NDArray[np.float64],
+    seed_pos: NDArray[np.float64],
+    col: NDArray[np.int64],
+    ct: NDArray[np.float64],
+    t_seed: float,
+    tol: float,
+    c: float,
+    wind: NDArray[np.float64],
+    a_w: float,
+    tt: NDArray[np.float64],
+    out: NDArray[np.bool_],
+) -> None:
+    """:func:`_k_gathered` into ``out`` (n_q,), with ``tt`` (n_sensors,) as scratch."""
+    origin = t_seed - _k_travel(
+        seed_pos[0] - gp[0], seed_pos[1] - gp[1], seed_pos[2] - gp[2], c, wind, a_w
+    )
+    for j in range(rcv.shape[0]):
+        tt[j] = _k_travel(rcv[j, 0] - gp[0], rcv[j, 1] - gp[1], rcv[j, 2] - gp[2], c, wind, a_w)
+    for q in range(ct.shape[0]):
+        out[q] = abs(ct[q] - origin - tt[col[q]]) < tol
+
+
+@numba.njit(cache=True)
 def _k_gathered(
     gp: NDArray[np.float64],
     rcv: NDArray[np.float64],
@@ -1656,16 +1681,9 @@ def _k_gathered(
     arrival ``t_seed`` less its travel time from ``gp`` to ``seed_pos``; a pulse (arrival
     ``ct[q]`` at sensor ``rcv[col[q]]``) is gathered when it arrives within ``tol`` of
     its prediction. Travel times as :func:`~shotwatch.core.locate._k_travel`."""
-    n_s, n_q = rcv.shape[0], ct.shape[0]
-    origin = t_seed - _k_travel(
-        seed_pos[0] - gp[0], seed_pos[1] - gp[1], seed_pos[2] - gp[2], c, wind, a_w
-    )
-    tt = np.empty(n_s)
-    for j in range(n_s):
-        tt[j] = _k_travel(rcv[j, 0] - gp[0], rcv[j, 1] - gp[1], rcv[j, 2] - gp[2], c, wind, a_w)
-    out = np.empty(n_q, dtype=np.bool_)
-    for q in range(n_q):
-        out[q] = abs(ct[q] - origin - tt[col[q]]) < tol
+    out = np.empty(ct.shape[0], dtype=np.bool_)
+    tt = np.empty(rcv.shape[0])
+    _k_gather_into(gp, rcv, seed_pos, col, ct, t_seed, tol, c, wind, a_w, tt, out)
     return out
 
 
@@ -1691,8 +1709,10 @@ def _k_coarse(
     n_g, n_q = grid.shape[0], ct.shape[0]
     counts = np.zeros(n_g, dtype=np.int64)
     strength = np.zeros(n_g)
+    hits = np.empty(n_q, dtype=np.bool_)
+    tt = np.empty(rcv.shape[0])
     for g in range(n_g):
-        hits = _k_gathered(grid[g], rcv, seed_pos, col, ct, t_seed, tol, c, wind, a_w)
+        _k_gather_into(grid[g], rcv, seed_pos, col, ct, t_seed, tol, c, wind, a_w, tt, hits)
         k = 0
         total = 0.0
         cur = -1
