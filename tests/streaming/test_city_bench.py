@@ -1,0 +1,23 @@
+"""The simulated-city benchmark (``shotwatch bench --city``) on a small city: two chunks
+streamed through the live locator, its figures consistent with each other."""
+
+from __future__ import annotations
+
+from shotwatch.bench.simsuite import city_bench
+
+
+def test_small_city_streams_and_reports_consistent_figures() -> None:
+    chunks: list[dict[str, object]] = []
+    r = city_bench(seed=3, n_sensors=200, hours=0.05, chunk_hours=0.025, progress=chunks.append)
+    assert [c["hours_done"] for c in chunks] == [0.025, 0.05]
+    assert r["pulses"] > 50 and r["locator_cpu_s"] > 0
+    assert r["pulses_per_cpu_s"] > 0
+    assert r["shots_emitted"] >= r["incidents_found"] >= 1
+    p50, p90, p99 = r["emit_latency_ms_p50"], r["emit_latency_ms_p90"], r["emit_latency_ms_p99"]
+    assert 0 <= p50 <= p90 <= p99
+    assert 0.0 <= r["emit_within_50ms_share"] <= 1.0
+    assert r["false_gunfire_alerts"] <= r["gunfire_alerts"]
+    assert r["peak_rss_mb"] > 0 and r["rss_mb_last_chunk"] > 0
+    assert r["false_gunfire_alerts_per_100_sensor_days"] == round(
+        100.0 * r["false_gunfire_alerts"] / (200 * 0.05 / 24.0), 2
+    )
