@@ -143,21 +143,48 @@ def test_weaker_later_rounds_of_a_burst_are_located() -> None:
 
 
 def test_another_round_needs_place_cycle_reach_and_redundancy() -> None:
-    from shotwatch.core.associate import AssociationConfig, _another_round
+    from shotwatch.core.associate import _another_round
 
-    cfg = AssociationConfig()
+    # Pulses 0-11: the first shot's (one per sensor), 12-23 a later round's, same pattern.
+    rng = np.random.default_rng(0)
+    t_first = rng.uniform(0.5, 1.5, 12)
+    ob = _obs(_array()[:12], np.tile(np.arange(12), 2), np.concatenate([t_first, t_first + 0.2]))
 
     def shot(x: float, t0: float, n: int, scale: float = 5e-4) -> LocatedShot:
-        return _shot(np.arange(n), np.array([x, 0.0, 1.5]), t0, scale)
+        return _shot(12 + np.arange(n), np.array([x, 0.0, 1.5]), t0, scale)
 
-    first = [shot(0.0, 1.0, 10)]
-    assert _another_round(shot(5.0, 1.2, 6), first, cfg)
-    assert not _another_round(shot(5.0, 1.02, 6), first, cfg)  # faster than any weapon
-    assert not _another_round(shot(80.0, 1.2, 6), first, cfg)  # elsewhere
-    assert not _another_round(shot(5.0, 1.2, 4), first, cfg)  # four arrivals always fit
-    assert not _another_round(shot(5.0, 1.2, 5), [shot(0.0, 1.0, 12)], cfg)  # heard by few
-    assert not _another_round(shot(5.0, 12.0, 6), first, cfg)  # another burst
-    assert not _another_round(shot(5.0, 1.2, 8, 4e-3), first, cfg)  # a mixture of echoes
+    first = [_shot(np.arange(10), np.array([0.0, 0.0, 1.5]), 1.0)]
+    assert _another_round(shot(5.0, 1.2, 6), first, ob)
+    assert not _another_round(shot(5.0, 1.02, 6), first, ob)  # faster than any weapon
+    assert not _another_round(shot(80.0, 1.2, 6), first, ob)  # elsewhere
+    assert not _another_round(shot(5.0, 1.2, 5), [_shot(np.arange(12), first[0].pos, 1.0)], ob)
+    assert not _another_round(shot(5.0, 12.0, 6), first, ob)  # another burst
+    assert not _another_round(shot(5.0, 1.2, 8, 4e-3), first, ob)  # a mixture of echoes
+
+
+def test_four_arrival_round_needs_the_first_shots_pattern() -> None:
+    """Four arrivals fit some source exactly, so a four-sensor round at a known place
+    counts as another round (its pulses may trail the louder first round's) only when
+    its arrivals repeat that round's pattern at every sensor: a mixture of two rounds'
+    pulses, off by the time between them at one sensor, does not."""
+    from shotwatch.core.associate import _another_round, _same_pattern
+
+    rng = np.random.default_rng(1)
+    t_first = rng.uniform(0.5, 1.5, 4)
+    later = t_first + 0.38 + rng.normal(0, 3e-4, 4)
+    mixed = later.copy()
+    mixed[2] += 0.38  # the third round's pulse at one sensor
+    pt = np.concatenate([t_first, later, mixed])
+    ob = _obs(_array()[:4], np.tile(np.arange(4), 3), pt)
+    first = [_shot(np.arange(4), np.array([0.0, 0.0, 1.5]), 1.0)]
+    round2 = _shot(4 + np.arange(4), np.array([4.0, 0.0, 1.5]), 1.38)
+    mixture = _shot(8 + np.arange(4), np.array([9.0, 0.0, 1.5]), 1.38)
+    assert _same_pattern(round2, first[0], ob) and _another_round(round2, first, ob)
+    assert not _same_pattern(mixture, first[0], ob)
+    assert not _another_round(mixture, first, ob)
+    elsewhere = _shot(np.arange(4), np.array([0.0, 0.0, 1.5]), 1.0)
+    other_sensors = _obs(_array()[:8], np.concatenate([np.arange(4), 4 + np.arange(8)]), pt)
+    assert not _another_round(round2, [elsewhere], other_sensors)  # no pulse at its sensors
 
 
 def _obs(spos: np.ndarray, psens: np.ndarray, pt: np.ndarray):  # type: ignore[no-untyped-def]

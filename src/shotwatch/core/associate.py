@@ -426,7 +426,7 @@ def associate(
             if not plausible and not (few and _plausible(shot, ob, online, near=False)):
                 continue
             if np.mean(dominated[shot.pulses]) > cfg.max_dominated_share and not _another_round(
-                shot, shots, cfg
+                shot, shots, ob
             ):
                 continue  # built of reflections of louder impulses
             if _is_echo_ghost(shot, shots, ob):
@@ -1460,7 +1460,7 @@ def _support(
     return int(np.unique(psens[idx[ok]]).size)
 
 
-def _another_round(shot: LocatedShot, accepted: list[LocatedShot], cfg: AssociationConfig) -> bool:
+def _another_round(shot: LocatedShot, accepted: list[LocatedShot], ob: _Obs) -> bool:
     """True when ``shot`` lies within ``same_place_m`` of an accepted shot, between
     ``min_cycle_s`` and ``burst_window_s`` from it in origin time, and is heard by at
     least half as many sensors and fitting about as tightly (the same gun at the same
@@ -1468,16 +1468,33 @@ def _another_round(shot: LocatedShot, accepted: list[LocatedShot], cfg: Associat
     from that spot. Its pulses may trail louder ones at the same sensors (the
     earlier rounds, a few dB louder by chance or by a different path) without being
     their reflections: a reflection's image source lies behind its reflector, and an
-    image of that shot would share its origin time. Only for a fit with more arrivals
-    than unknowns (``min_sensors``): four arrivals fit some source exactly, and between
-    rounds a fraction of a second apart a mixture of them can land near the spot."""
-    return len(shot.pulses) > cfg.min_sensors and any(
+    image of that shot would share its origin time. Four arrivals fit some source
+    exactly, and between rounds a fraction of a second apart a mixture of them can land
+    near the spot: a shot of ``min_sensors`` arrivals qualifies only when it repeats the
+    earlier shot's own arrival pattern (:func:`_same_pattern`), which a mixture of two
+    rounds (off by the time between them at some sensors) does not."""
+    cfg = ob.cfg
+    few = len(shot.pulses) <= cfg.min_sensors
+    return any(
         cfg.min_cycle_s <= abs(shot.t0 - o.t0) <= cfg.burst_window_s
         and 2 * len(shot.pulses) >= len(o.pulses)
         and shot.scale <= 1.5 * o.scale + 1e-3
         and float(np.linalg.norm(shot.pos[:2] - o.pos[:2])) < cfg.same_place_m
+        and (not few or _same_pattern(shot, o, ob))
         for o in accepted
     )
+
+
+def _same_pattern(shot: LocatedShot, other: LocatedShot, ob: _Obs) -> bool:
+    """Every sensor of ``shot`` heard ``other`` too, and each of ``shot``'s arrivals
+    lies one common offset after ``other``'s at that sensor, within ``template_tol_s``:
+    the same source again, whatever its paths (master-event matching, as in
+    :func:`_template_rounds`)."""
+    at = _anchor_pulse_at(other, shot.pulses, ob)
+    if np.any(at < 0):
+        return False
+    d = ob.pt[shot.pulses] - ob.pt[at]
+    return bool(np.all(np.abs(d - np.median(d)) <= ob.cfg.template_tol_s))
 
 
 def _dominated(
