@@ -157,11 +157,15 @@ class ShotCache:
     group still growing can stand on the shots of its last association until it has
     grown enough to be worth associating again (see :func:`locate_shots`)."""
 
-    def __init__(self, max_groups: int = 4096) -> None:
+    def __init__(self, max_groups: int = 4096, max_few: int = 1024) -> None:
         self.max_groups = max_groups
+        self.max_few = max_few
         self._d: OrderedDict[tuple[object, ...], tuple[list[_GroupShot], list[PulseKey]]] = (
             OrderedDict()
         )
+        # Groups heard by three sensors, apart: exact repeats only (no ancestry: a grown
+        # group must never inherit a three-sensor result), never evicting a group above.
+        self._few: OrderedDict[tuple[object, ...], list[_GroupShot]] = OrderedDict()
         self._owner: dict[PulseKey, tuple[object, ...]] = {}  # pulse -> latest entry
         self.hits = 0
         self.misses = 0
@@ -189,6 +193,19 @@ class ShotCache:
             for k in old_ids:
                 if self._owner.get(k) == old:
                     del self._owner[k]
+
+    def get_few(self, key: tuple[object, ...]) -> list[_GroupShot] | None:
+        """The shots of a three-sensor group with exactly these pulses, if located."""
+        v = self._few.get(key)
+        if v is not None:
+            self._few.move_to_end(key)
+        return v
+
+    def put_few(self, key: tuple[object, ...], value: list[_GroupShot]) -> None:
+        self._few[key] = value
+        self._few.move_to_end(key)
+        while len(self._few) > self.max_few:
+            self._few.popitem(last=False)
 
     def ancestor(self, pulses: list[PulseKey]) -> tuple[list[_GroupShot], list[PulseKey]] | None:
         """The latest entry made only of pulses of ``pulses`` (the same group, earlier
@@ -297,17 +314,21 @@ def locate_shots(
     for idx in part.groups:
         # A group heard by three sensors only is located as such (three_sensor_shots); if
         # it is a larger shot still arriving, the association takes it over as it grows.
-        # It is kept out of the cache: a grown group must never inherit a three-sensor result
-        # (nor a cached group be evicted for one); three sensors cost little to re-fit.
-        if np.unique(ps[idx]).size < cfg.min_sensors:
-            got3 = _locate_group(array, ps[idx], t_abs[idx], sig[idx], snr[idx], score[idx],
-                                 c, wind, cfg, three=True)  # fmt: skip
-            found += [(g, idx) for g in got3]
-            continue
+        # It is cached apart (exact repeats only): a grown group must never inherit a
+        # three-sensor result, nor a cached group be evicted for one.
         key: tuple[object, ...] = (
             ps[idx].tobytes(), t_abs[idx].tobytes(), sig[idx].tobytes(), snr[idx].tobytes(),
             score[idx].tobytes(), c, wkey, cfg,
         )  # fmt: skip
+        if np.unique(ps[idx]).size < cfg.min_sensors:
+            got3 = cache.get_few(key) if cache is not None else None
+            if got3 is None:
+                got3 = _locate_group(array, ps[idx], t_abs[idx], sig[idx], snr[idx], score[idx],
+                                     c, wind, cfg, three=True)  # fmt: skip
+                if cache is not None:
+                    cache.put_few(key, got3)
+            found += [(g, idx) for g in got3]
+            continue
         got = cache.get(key) if cache is not None else None
         ids: list[PulseKey] = []
         if got is None and cache is not None:  # only a changed group needs its pulse keys

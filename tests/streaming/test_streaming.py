@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pytest
 
 from shotwatch.core.acoustics import speed_of_sound
 from shotwatch.geo import LocalFrame
@@ -137,3 +138,34 @@ def test_a_shot_heard_by_three_sensors_is_emitted_as_such() -> None:
     assert len(three) == 1
     inc = next(iter(three.values()))
     assert inc.rounds == 1 and sorted(inc.sensors) == sorted(p.sensor_id for p in near)
+
+
+def test_a_three_sensor_group_is_located_once_and_never_inherited(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same three reports in the window run after run are located once (cached
+    apart); when a fourth report grows the group, it is associated afresh, not given the
+    three-sensor answer."""
+    from shotwatch import pipeline
+    from shotwatch.pipeline import Array, ShotCache, locate_shots
+
+    sensors, pulses, weather = _scene()
+    first = sorted(pulses[: len(pulses) // 3], key=lambda p: p.t)
+    array = Array.from_sensors(sensors)
+    cache = ShotCache()
+    calls: list[bool] = []
+    real = pipeline._locate_group
+
+    def counting(*a, **k):  # type: ignore[no-untyped-def]
+        calls.append(bool(k.get("three")))
+        return real(*a, **k)
+
+    monkeypatch.setattr(pipeline, "_locate_group", counting)
+    one, _ = locate_shots(array, first[:3], weather, cache=cache)
+    two, _ = locate_shots(array, first[:3], weather, cache=cache)
+    assert calls == [True]  # the second run found it in the cache
+    assert [(s.t, s.lat, s.lon) for s in one] == [(s.t, s.lat, s.lon) for s in two]
+    assert len(one) == 1 and len(one[0].sensors) == 3
+    grown, _ = locate_shots(array, first[:4], weather, cache=cache)
+    assert calls == [True, False]  # associated as a group of four, not inherited
+    assert len(grown) == 1 and len(grown[0].sensors) == 4
