@@ -120,3 +120,15 @@ def test_coarse_matches_reference(seed: int) -> None:
     g0 = int(np.argmax(counts))
     got = _k_gathered(grid[g0], rcv, seed_pos, col, ct, t_seed, 0.1, C, w3, a_w)
     assert np.array_equal(got, hit[g0])
+
+
+def test_warm_up_readies_every_kernel() -> None:
+    """The service calls warm_up at start: afterwards every compiled kernel of the fit
+    and the search has a compiled version (none is left for the first real shot)."""
+    from shotwatch.core import associate, locate
+
+    associate.warm_up()
+    kernels = [associate._k_coarse, associate._k_fine_best, associate._k_gathered]
+    kernels += [locate._k_refine]
+    for k in kernels:
+        assert k.signatures, k.__name__

@@ -31,6 +31,7 @@ from shotwatch.alerts.hub import AlertHub
 from shotwatch.alerts.streets import StreetLayer
 from shotwatch.alerts.webhooks import deliver
 from shotwatch.bus import Bus, connect_url
+from shotwatch.core.associate import warm_up
 from shotwatch.models import Incident, Pulse, Sensor, Weather
 from shotwatch.settings import Settings
 from shotwatch.store import audit, repo
@@ -106,6 +107,8 @@ class Service:
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
+        # The locator's compiled kernels, before the first report needs them.
+        await asyncio.to_thread(warm_up)
         with self.db.session() as s:
             self.sensors = repo.sensor_map(s)
         self.reload_tokens()
