@@ -19,16 +19,18 @@ when their time spans come within ``burst_s`` of each other and their sensors wi
 ``2 * hearing_range_m`` (the association re-examines the few-sensor shots of one burst
 together and tells echo ghosts from shots, so rounds of one burst belong to one call).
 
-The groups are computed by a sweep over the time-sorted pulses (pairs are only formed
-within the largest possible time difference) and
-:func:`scipy.sparse.csgraph.connected_components`. Pure numpy/scipy: arrays in, arrays
-out. :func:`partition_reference` is the direct O(P^2) definition, kept for tests.
+The groups are computed by a compiled sweep over the time-sorted pulses (pairs are only
+formed within the largest possible time difference) joining linked pulses in a
+union-find forest. Arrays in, arrays out. :func:`partition_reference` is the direct
+O(P^2) definition (:func:`scipy.sparse.csgraph.connected_components` over every pair),
+kept for tests.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 from numpy.typing import NDArray
 from scipy.sparse import coo_matrix
@@ -198,32 +200,69 @@ def partition_pulses(
     ss = ps[order]
     xyz = spos[ss]
     horizon = max(cfg.same_sensor_s, 2.0 * cfg.hearing_range_m / v + cfg.margin_s)
-    rows: list[NDArray[np.int64]] = []
-    cols: list[NDArray[np.int64]] = []
-    # Sorted sweep: pair each pulse with its k-th successor while any pair of that lag
-    # is still inside the horizon (time differences only grow with the lag).
-    active = np.arange(n - 1, dtype=np.int64)
-    lag = 1
-    while active.size:
-        j = active + lag
-        dt = ts[j] - ts[active]
-        inside = dt <= horizon
-        active, j, dt = active[inside], j[inside], dt[inside]
-        if active.size == 0:
-            break
-        d = np.sqrt(np.sum((xyz[j] - xyz[active]) ** 2, axis=1))
-        link = _linked(d, dt, ss[j] == ss[active], v, cfg)
-        rows.append(active[link])
-        cols.append(j[link])
-        lag += 1
-        active = active[active + lag < n]
-    r = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
-    q = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
-    g = coo_matrix((np.ones(r.size), (r, q)), shape=(n, n))
-    n_comp, comp_sorted = connected_components(g, directed=False)
+    n_comp, comp_sorted = _k_components(
+        ts, np.ascontiguousarray(xyz), ss, horizon, cfg.same_sensor_s,
+        2.0 * cfg.hearing_range_m, v, cfg.margin_s,
+    )  # fmt: skip
     comp = np.empty(n, dtype=np.int64)
     comp[order] = comp_sorted
     return _finish(int(n_comp), comp, spos, ps, pt, cfg)
+
+
+@numba.njit(cache=True)
+def _k_find(parent: NDArray[np.int64], i: int) -> int:
+    """Root of ``i`` in the union-find forest ``parent``, halving the path."""
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i
+
+
+@numba.njit(cache=True)
+def _k_components(
+    ts: NDArray[np.float64],
+    xyz: NDArray[np.float64],
+    ss: NDArray[np.int64],
+    horizon: float,
+    same_sensor_s: float,
+    max_dist: float,
+    v: float,
+    margin: float,
+) -> tuple[int, NDArray[np.int64]]:
+    """Connected components of the pair relation (:func:`_linked`) over the pulses
+    sorted by time ``ts`` (sensor positions ``xyz``, sensors ``ss``): a sweep pairs each
+    pulse with its successors within ``horizon`` and joins linked ones (union-find).
+    Returns the number of components and each pulse's component, numbered in order of
+    first pulse (as :func:`scipy.sparse.csgraph.connected_components` numbers them)."""
+    n = ts.shape[0]
+    parent = np.arange(n)
+    for i in range(n):
+        for j in range(i + 1, n):
+            dt = ts[j] - ts[i]
+            if dt > horizon:
+                break
+            if ss[i] == ss[j]:
+                linked = dt <= same_sensor_s
+            else:
+                d0 = xyz[j, 0] - xyz[i, 0]
+                d1 = xyz[j, 1] - xyz[i, 1]
+                d2 = xyz[j, 2] - xyz[i, 2]
+                d = np.sqrt(d0 * d0 + d1 * d1 + d2 * d2)
+                linked = d <= max_dist and dt <= d / v + margin
+            if linked:
+                a, b = _k_find(parent, i), _k_find(parent, j)
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+    label = np.full(n, -1, dtype=np.int64)
+    comp = np.empty(n, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        r = _k_find(parent, i)
+        if label[r] < 0:
+            label[r] = k
+            k += 1
+        comp[i] = label[r]
+    return k, comp
 
 
 def partition_reference(
