@@ -605,6 +605,25 @@ def test_one_impulse_must_clear_the_gun_level_by_a_confusers_spread() -> None:
     assert only(group_incidents(with_level(one, 154.0))).classification == GUNFIRE
 
 
+def test_a_four_arrival_impulse_gets_no_loudness_credit() -> None:
+    # Four arrivals fit some point exactly: unrelated pops so fitted, away from where
+    # they were heard, read loud. One impulse from four sensors at a muzzle blast's
+    # level is left for review; from five (a checked fit) it is gunfire; a score still
+    # counts either way.
+    def single(n: int, score: float = math.nan) -> ShotArrays:
+        return with_level(
+            make_shots(np.array([0.0]), GROUND[None], score=score, n_sensors=n), 160.0
+        )
+
+    assert only(group_incidents(single(4))).classification == PROBABLE_GUNFIRE
+    assert only(group_incidents(single(5))).classification == GUNFIRE
+    assert only(group_incidents(single(4, score=0.97))).classification == GUNFIRE
+    # Rounds from four sensors each keep their level (a place repeated is checked).
+    t = np.array([0.0, 0.4, 0.9])
+    three = make_shots(t, np.repeat(GROUND[None], 3, 0), score=math.nan, n_sensors=4)
+    assert only(group_incidents(with_level(three, 160.0))).classification == GUNFIRE
+
+
 def test_low_source_level_alone_does_not_rule_gunfire_out() -> None:
     # A gun among buildings reaches no sensor over an open path and reads low: a strong
     # classifier score still makes it gunfire.
