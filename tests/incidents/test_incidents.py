@@ -609,7 +609,7 @@ def test_a_four_arrival_impulse_gets_no_loudness_credit() -> None:
     # Four arrivals fit some point exactly: unrelated pops so fitted, away from where
     # they were heard, read loud. One impulse from four sensors at a muzzle blast's
     # level is left for review; from five (a checked fit) it is gunfire; a score still
-    # counts either way.
+    # counts either way. The same for each shot of an incident of several.
     def single(n: int, score: float = math.nan) -> ShotArrays:
         return with_level(
             make_shots(np.array([0.0]), GROUND[None], score=score, n_sensors=n), 160.0
@@ -618,10 +618,16 @@ def test_a_four_arrival_impulse_gets_no_loudness_credit() -> None:
     assert only(group_incidents(single(4))).classification == PROBABLE_GUNFIRE
     assert only(group_incidents(single(5))).classification == GUNFIRE
     assert only(group_incidents(single(4, score=0.97))).classification == GUNFIRE
-    # Rounds from four sensors each keep their level (a place repeated is checked).
+    # Rounds from four sensors each: their levels are as unchecked; one round heard by
+    # six sensors carries its level for the incident.
     t = np.array([0.0, 0.4, 0.9])
     three = make_shots(t, np.repeat(GROUND[None], 3, 0), score=math.nan, n_sensors=4)
-    assert only(group_incidents(with_level(three, 160.0))).classification == GUNFIRE
+    assert only(group_incidents(with_level(three, 160.0))).classification == PROBABLE_GUNFIRE
+    one_checked = ShotArrays(
+        three.t, three.pos, three.cov, three.height_agl, three.score, np.array([4, 6, 4]),
+        source_db=np.full(3, 160.0),
+    )  # fmt: skip
+    assert only(group_incidents(one_checked)).classification == GUNFIRE
 
 
 def test_low_source_level_alone_does_not_rule_gunfire_out() -> None:

@@ -901,13 +901,15 @@ def _classify(
         kind = "cadence"
         z -= 2.0
     ground = not aerial and (h_med is None or h_med <= elevated_height_m)
-    lv = source_db[np.isfinite(source_db)] if source_db is not None else np.zeros(0)
-    if n == 1 and int(n_sensors[0]) < level_min_sensors:
-        # One impulse fitted from four arrivals: any four arrivals fit some point
-        # exactly, so its place, and the spreading its level adds back over the
-        # distances to it, are unchecked; unrelated impulses so fitted read 152-170 dB
-        # (the 24-hour city: 13 of 37 false alerts). Its level is not evidence.
-        lv = np.zeros(0)
+    # A shot fitted from four arrivals: any four arrivals fit some point exactly, so
+    # its place, and the spreading its level adds back over the distances to it, are
+    # unchecked; unrelated impulses so fitted read 152-171 dB (the 24-hour city: 13 of
+    # 37 false alerts were single ones) and a backfire's "rounds" so fitted up to 187.
+    # Its level is not evidence; the incident's level comes from its other shots.
+    checked = np.asarray(n_sensors) >= level_min_sensors
+    lv = np.zeros(0)
+    if source_db is not None:
+        lv = source_db[np.isfinite(source_db) & checked]
     if ground and lv.size:
         # Loudness at the source, from calibrated sensors: a muzzle blast is 150-165 dB
         # peak at 1 m, a backfire 135-145, a firecracker 130-140 (Maher 2006). Only a
