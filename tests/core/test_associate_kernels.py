@@ -124,11 +124,18 @@ def test_coarse_matches_reference(seed: int) -> None:
 
 def test_warm_up_readies_every_kernel() -> None:
     """The service calls warm_up at start: afterwards every compiled kernel of the fit
-    and the search has a compiled version (none is left for the first real shot)."""
-    from shotwatch.core import associate, locate
+    and the search has a compiled version (none is left for the first real shot). In a
+    fresh interpreter: in this one other tests have compiled them already."""
+    import subprocess
+    import sys
 
-    associate.warm_up()
-    kernels = [associate._k_coarse, associate._k_fine_best, associate._k_gathered]
-    kernels += [locate._k_refine]
-    for k in kernels:
-        assert k.signatures, k.__name__
+    code = (
+        "from shotwatch.core import associate, locate, partition\n"
+        "ks = [associate._k_coarse, associate._k_fine_best, associate._k_gathered,\n"
+        "      locate._k_refine, partition._k_components]\n"
+        "assert not any(k.signatures for k in ks)\n"
+        "associate.warm_up()\n"
+        "print([k.__name__ for k in ks if not k.signatures])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -43,6 +43,7 @@ Pure numpy/scipy: arrays in, arrays out.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from itertools import combinations, pairwise
 from typing import Any, NamedTuple
 
@@ -51,7 +52,13 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
-from shotwatch.core.locate import _k_travel, closed_form_2d, refine_batch, three_sensor_roots
+from shotwatch.core.locate import (
+    _k_travel,
+    closed_form_2d,
+    kernel_wind,
+    refine_batch,
+    three_sensor_roots,
+)
 
 __all__ = ["AssociationConfig", "LocatedShot", "associate", "three_sensor_shots"]
 
@@ -176,14 +183,10 @@ class _Obs:
         """Slowest effective sound speed (upwind), m/s: for time-window bounds."""
         return self.c - (0.0 if self.wind is None else float(np.linalg.norm(self.wind)))
 
-    @property
+    @cached_property
     def wind_a(self) -> tuple[NDArray[np.float64], float]:
-        """The wind (3,) (zeros for none) and ``c^2 - |wind|^2`` (0 for none), as the
-        compiled kernels take them."""
-        if self.wind is None or not np.any(self.wind):
-            return np.zeros(3), 0.0
-        w = np.asarray(self.wind, dtype=float)
-        return w, self.c * self.c - float(w @ w)
+        """The wind as the compiled kernels take it (:func:`kernel_wind`), once."""
+        return kernel_wind(self.c, self.wind)
 
     def tt(self, src: NDArray[np.float64], rcv: NDArray[np.float64]) -> NDArray[np.float64]:
         """Travel times through the wind (:func:`_tt`)."""
@@ -1730,28 +1733,37 @@ def _k_coarse(
     tt = np.empty(rcv.shape[0])
     for g in range(n_g):
         _k_gather_into(grid[g], rcv, seed_pos, col, ct, t_seed, tol, c, wind, a_w, tt, hits)
-        k = 0
-        total = 0.0
-        cur = -1
-        cur_max = 0.0
-        cur_hit = False
-        for q in range(n_q):
-            hit = hits[q]
-            v = csnr[q] if hit else 0.0
-            if q == 0 or cs[q] != cur:
-                if q > 0:
-                    total += cur_max
-                    k += 1 if cur_hit else 0
-                cur, cur_max, cur_hit = cs[q], v, hit
-            else:
-                cur_max = max(cur_max, v)
-                cur_hit = cur_hit or hit
-        if n_q > 0:
-            total += cur_max
-            k += 1 if cur_hit else 0
-        counts[g] = k
-        strength[g] = total
+        counts[g], strength[g] = _k_set_score(hits, cs, csnr)
     return counts, strength
+
+
+@numba.njit(cache=True)
+def _k_set_score(
+    hit: NDArray[np.bool_], qs: NDArray[np.int64], qsnr: NDArray[np.float64]
+) -> tuple[int, float]:
+    """A set of pulses (``hit`` among pulses of sensors ``qs``, sorted): its distinct
+    sensors and its loudness, the sum over its sensors of the largest SNR ``qsnr`` of
+    their pulses in the set (the per-sensor maximum of ``snr if hit else 0``, the
+    pulses of a sensor in order)."""
+    k = 0
+    total = 0.0
+    cur = -1
+    cur_max = 0.0
+    cur_hit = False
+    for q in range(hit.shape[0]):
+        v = qsnr[q] if hit[q] else 0.0
+        if q == 0 or qs[q] != cur:
+            if q > 0:
+                total += cur_max
+                k += 1 if cur_hit else 0
+            cur, cur_max, cur_hit = qs[q], v, hit[q]
+        else:
+            cur_max = max(cur_max, v)
+            cur_hit = cur_hit or hit[q]
+    if hit.shape[0] > 0:
+        total += cur_max
+        k += 1 if cur_hit else 0
+    return k, total
 
 
 class _FineBest(NamedTuple):
@@ -1817,37 +1829,21 @@ def _k_fine_best(
                 rcv[q, 0] - fg[f, 0], rcv[q, 1] - fg[f, 1], rcv[q, 2] - fg[f, 2], c, wind, a_w
             )
     best_k, best_loud, best_spread, bf, ba = -1, -np.inf, np.inf, 0, 0
+    hits = np.empty(n_q, dtype=np.bool_)
     for f in range(n_f):
         for a in range(n_q):
             ta = tau[f, a]
-            k = 0
-            last = -1
-            for q in range(n_q):
-                if abs(tau[f, q] - ta) < tol and qs[q] != last:
-                    k += 1
-                    last = qs[q]
-            if k < best_k:
-                continue
             total = 0.0
             n_hit = 0
-            strength = 0.0
-            cur = qs[0]
-            cur_max = 0.0
             for q in range(n_q):
                 d = abs(tau[f, q] - ta)
-                v = qsnr[q] if d < tol else 0.0
-                if d < tol:
+                hits[q] = d < tol
+                if hits[q]:
                     total += d
                     n_hit += 1
-                if q == 0:
-                    cur_max = v
-                elif qs[q] != cur:
-                    strength += cur_max
-                    cur = qs[q]
-                    cur_max = v
-                else:
-                    cur_max = max(cur_max, v)
-            strength += cur_max
+            k, strength = _k_set_score(hits, qs, qsnr)
+            if k < best_k:
+                continue
             spread = total / max(n_hit, 1)
             loud = np.rint(strength / (3.0 * k))
             if k > best_k or loud > best_loud or (loud == best_loud and spread < best_spread):
@@ -1969,14 +1965,17 @@ def _is_echo_ghost(
 
 def warm_up() -> None:
     """Compile (first run after an install, about 15 s) or load from numba's cache
-    (about 0.4 s) every kernel of the association and the fit, on a small synthetic
-    shot heard by six sensors, so that a service's first real shot does not wait for
-    it. Idempotent and cheap once done."""
+    (about 0.2 s) every kernel of the partition, the association and the fit, on a
+    small synthetic shot heard by six sensors, so that a service's first real shot does
+    not wait for it. Idempotent and cheap once done."""
     ang = np.linspace(0.0, 2.0 * np.pi, 6, endpoint=False)
     spos = np.column_stack([300.0 * np.cos(ang), 300.0 * np.sin(ang), np.full(6, 5.0)])
     src = np.array([20.0, -10.0, 1.5])
     c = 343.0
     pt = 1.0 + np.linalg.norm(spos - src, axis=1) / c
     sens = np.arange(6, dtype=np.int64)
+    from shotwatch.core.partition import partition_pulses
+
+    partition_pulses(spos, sens, pt, c)
     associate(spos, sens, pt, c, pulse_snr=np.full(6, 30.0))
     associate(spos, sens, pt, c, pulse_snr=np.full(6, 30.0), wind=np.array([3.0, 1.0, 0.0]))

@@ -190,6 +190,19 @@ def three_sensor_roots(
     return pos, roots + t[0]
 
 
+def kernel_wind(c: float, wind: ArrayLike | None) -> tuple[NDArray[np.float64], float]:
+    """The wind as the compiled kernels take it: the vector (3,) (zeros for none) and
+    ``a_w = c^2 - |wind|^2`` (0 for still air, the kernels' switch to ``|d| / c``).
+    Raises ``ValueError`` for a wind at or above the speed of sound."""
+    w = np.zeros(3) if wind is None else np.asarray(wind, dtype=float).reshape(3)
+    if not np.any(w):
+        return w, 0.0
+    a_w = c * c - float(w @ w)
+    if a_w <= 0:
+        raise ValueError("wind speed must be below the speed of sound")
+    return w, a_w
+
+
 def refine_batch(
     sensors: NDArray[np.float64],
     times: NDArray[np.float64],
@@ -224,12 +237,7 @@ def refine_batch(
         s = np.broadcast_to(s, (m, n, 3))
     msk = np.asarray(mask, dtype=bool) & np.isfinite(t)
     sig = np.broadcast_to(np.asarray(sigma, dtype=float), (m, n))
-    w_vec = np.zeros(3) if wind is None else np.asarray(wind, dtype=float).reshape(3)
-    a_w = 0.0
-    if np.any(w_vec):
-        a_w = c * c - float(w_vec @ w_vec)
-        if a_w <= 0:
-            raise ValueError("wind speed must be below the speed of sound")
+    w_vec, a_w = kernel_wind(c, wind)
     p = np.empty((m, 4))
     p[:, :3] = x0
     p[:, 3] = t0
