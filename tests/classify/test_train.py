@@ -69,6 +69,28 @@ def test_folds_never_split_a_group(data_dir: Path) -> None:
     assert sorted(int(i) for f in folds for i in f) == list(range(len(ex)))
 
 
+def test_folds_spread_the_gunshot_sources() -> None:
+    """Each fold holds out one big gunshot session, and small ones fill the folds
+    with the fewest gunshots (not all into one fold)."""
+
+    def ex(group: str, label: int) -> Example:
+        return Example(np.zeros(4, np.float32), label, "c", group, "s", "o")
+
+    examples = []
+    for k in range(3):  # a firing position: its shots and its own background
+        examples += [ex(f"big{k}", 1) for _ in range(100)] + [ex(f"big{k}", 0) for _ in range(80)]
+    examples += [ex(f"web{k}", 1) for k in range(6) for _ in range(20)]
+    examples += [ex(f"neg{k}", 0) for k in range(30) for _ in range(5 + k % 7)]
+    folds = train.folds(examples, n_splits=3)
+    for test in folds:
+        groups = {examples[int(i)].group for i in test}
+        assert sum(g.startswith("big") for g in groups) == 1
+        assert sum(g.startswith("web") for g in groups) == 2
+        assert int(sum(examples[int(i)].label for i in test)) == 140
+    assert sorted(int(i) for f in folds for i in f) == list(range(len(examples)))
+    assert [f.tolist() for f in train.folds(examples, n_splits=3)] == [f.tolist() for f in folds]
+
+
 def test_threshold_keeps_the_false_positive_rate() -> None:
     rng = np.random.default_rng(0)
     y = np.r_[np.zeros(1000, dtype=np.int64), np.ones(200, dtype=np.int64)]
