@@ -804,3 +804,86 @@ def test_a_well_heard_round_taken_over_by_an_earlier_place_stays_a_place() -> No
     t0s = sorted(round(s.t0, 2) for s in shots)
     assert t0s == [1.0, 1.3, 1.6]
     assert np.all(assigned)
+
+
+def _burst_over_a_crackle(config: object = None):  # type: ignore[no-untyped-def]
+    """A burst 45 m up (sensors 5-15 m), heard by 121 sensors 300 m apart, 30 % of them
+    over blocked paths (0-10 ms late); at the sensor 45 m from below it another impulse
+    arrives where a source in the street below the burst would put its arrival, 38 ms
+    before the burst's own."""
+    from shotwatch.core.associate import AssociationConfig
+
+    rng = np.random.default_rng(1)
+    gx, gy = np.meshgrid(np.arange(-5, 6) * 300.0, np.arange(-5, 6) * 300.0)
+    spos = np.column_stack([gx.ravel(), gy.ravel(), rng.uniform(5, 15, gx.size)])
+    src = np.array([40.0, 20.0, 45.0])
+    d = np.linalg.norm(spos - src, axis=1)
+    t = 2.0 + d / C + rng.normal(0, 1e-4, d.size)
+    blocked = (rng.random(d.size) < 0.3) & (d > 100)
+    t = t + blocked * rng.uniform(0.0, 0.01, d.size)
+    snr = 50 - 20 * np.log10(d / 100)
+    near = int(np.argmin(np.linalg.norm(spos[:, :2] - src[:2], axis=1)))
+    low = np.array([src[0], src[1], spos[near, 2]])
+    d_low = np.linalg.norm(spos - low, axis=1)
+    t_crackle = 2.0 + (np.median(d - d_low) + d_low[near]) / C
+    assert -0.045 < t_crackle - t[near] < -0.03
+    sens = np.r_[np.arange(d.size), near]
+    shots = associate(
+        spos,
+        sens,
+        np.r_[t, t_crackle],
+        C,
+        pulse_snr=np.r_[snr, snr[near] - 3],
+        config=config if isinstance(config, AssociationConfig) else None,
+    )
+    return shots, d.size  # the crackle is pulse d.size
+
+
+def test_a_burst_aloft_is_not_pulled_down_by_an_early_pulse_below_it() -> None:
+    from shotwatch.core.associate import AssociationConfig
+
+    shots, crackle = _burst_over_a_crackle()
+    assert len(shots) == 1
+    assert abs(float(shots[0].pos[2]) - 45.0) < 2.0
+    assert crackle not in shots[0].pulses
+    # without the second look from above, the early pulse holds the fit in the street
+    shots, crackle = _burst_over_a_crackle(AssociationConfig(aloft_cost_ratio=0.0))
+    assert float(shots[0].pos[2]) < 25.0
+    assert crackle in shots[0].pulses
+
+
+def _place_and_far_pulses(config: object = None):  # type: ignore[no-untyped-def]
+    """A shot heard by the sensors within 450 m of it, and 0.4 s later eight pulses at
+    sensors 2.5-4 km away timed as if from its place (a fireworks show's arrivals
+    there agree on some origin time at any place by chance)."""
+    from shotwatch.core.associate import AssociationConfig
+
+    rng = np.random.default_rng(2)
+    gx, gy = np.meshgrid(np.arange(-15, 16) * 300.0, np.arange(-15, 16) * 300.0)
+    spos = np.column_stack([gx.ravel(), gy.ravel(), rng.uniform(5, 15, gx.size)])
+    src = np.array([40.0, 20.0, 1.5])
+    d = np.linalg.norm(spos - src, axis=1)
+    near = np.flatnonzero(d < 450.0)
+    far = rng.choice(np.flatnonzero((d > 2500.0) & (d < 4000.0)), 8, replace=False)
+    t = np.r_[2.0 + d[near] / C, 2.4 + d[far] / C] + rng.normal(0, 1e-4, near.size + 8)
+    snr = np.r_[50 - 20 * np.log10(d[near] / 100), np.full(8, 25.0)]
+    shots = associate(
+        spos,
+        np.r_[near, far],
+        t,
+        C,
+        pulse_snr=snr,
+        config=config if isinstance(config, AssociationConfig) else None,
+    )
+    return shots, len(near)
+
+
+def test_no_round_from_a_place_is_made_of_pulses_beyond_a_guns_range() -> None:
+    from shotwatch.core.associate import AssociationConfig
+
+    shots, n_near = _place_and_far_pulses()
+    assert len(shots) == 1
+    assert len(shots[0].pulses) >= n_near - 1
+    # with the range as wide as the array, the far pulses make a second "round"
+    shots, _ = _place_and_far_pulses(AssociationConfig(max_range_m=10_000.0))
+    assert len(shots) == 2

@@ -372,6 +372,7 @@ def city_bench(
         "false_gunfire_alerts_detail": [
             {
                 "source": kind,
+                "first_shot_utc": format_utc(inc.shots[0].t) if inc.shots else None,
                 "rounds": inc.rounds,
                 "shooters": inc.shooters,
                 "confidence": round(inc.confidence, 3),

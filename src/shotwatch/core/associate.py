@@ -106,6 +106,18 @@ class AssociationConfig:
     max_height_few_m: float = 40.0
     min_median_snr_db: float = 6.0
     z_sigma_m: float = 15.0
+    aloft_min_sensors: int = 12
+    """A shot heard by this many sensors (redundant enough that a second fit can be
+    judged by its residuals; with six, a few arrivals fit a point anywhere) is..."""
+    aloft_probe_m: float = 50.0
+    """...gathered and fitted again from this far above it (:func:`_aloft`)..."""
+    aloft_cost_ratio: float = 0.5
+    """...and taken from there when its capped chi-square (:func:`_capped_cost`) is under
+    this share of the first fit's..."""
+    aloft_cap_sigma: float = 3.0
+    """(a residual counts at most this many sigmas, a missing sensor as much)..."""
+    aloft_min_rise_m: float = 10.0
+    """...and lies more than this far from the first fit in height."""
     max_scale_s: float = 0.012
     min_pulse_sigma_s: float = 5e-4
     track_step_s: float = 0.25
@@ -423,6 +435,10 @@ def associate(
                     pool.append(again)
                 continue
             few = len(shot.pulses) < cfg.strong_sensors
+            if len(shot.pulses) >= cfg.aloft_min_sensors:  # a burst aloft pulled down?
+                free = eligible & ~assigned
+                cand = candidates_for(int(shot.pulses[np.argmax(psnr[shot.pulses])]), free)
+                shot = _aloft(shot, ob, psens[cand], pt[cand], cand)
             if shot.scale > (scale_limit_few if few else scale_limit):
                 continue
             plausible = _plausible(shot, ob, online)
@@ -1349,10 +1365,25 @@ def _release(shot: LocatedShot, assigned: NDArray[np.bool_]) -> None:
 def _weak_round(shot: LocatedShot, ref: LocatedShot, ob: _Obs) -> bool:
     """Whether ``shot``, a round re-fitted at ``ref``'s place, fails to stand there:
     faint (median SNR below ``min_median_snr_db``), or heard by fewer than half as many
-    sensors as ``ref`` and not as loud (:func:`_as_loud`)."""
+    sensors as ``ref`` and not as loud (:func:`_as_loud`), or heard only beyond
+    ``max_range_m`` (:func:`_out_of_range`: kilometres away, the pulses of an unrelated
+    fireworks show agree on some origin time at any place by chance)."""
     snr = ob.psnr[shot.pulses]
     faint = bool(np.any(snr != 0)) and float(np.median(snr)) < ob.cfg.min_median_snr_db
-    return faint or (2 * len(shot.pulses) < len(ref.pulses) and not _as_loud(shot, ref, ob))
+    return (
+        faint
+        or _out_of_range(shot, ob)
+        or (2 * len(shot.pulses) < len(ref.pulses) and not _as_loud(shot, ref, ob))
+    )
+
+
+def _out_of_range(shot: LocatedShot, ob: _Obs) -> bool:
+    """True when every sensor of ``shot`` is more than ``max_range_m`` from it: heard only
+    beyond the range of a gun while the sensors between heard nothing of it. Far
+    arrivals (a fireworks show kilometres away) fit a point along their bearing, which
+    their timing hardly fixes in range."""
+    d = np.linalg.norm(ob.spos[ob.psens[shot.pulses]] - shot.pos, axis=1)
+    return bool(d.size) and float(d.min()) > ob.cfg.max_range_m
 
 
 def _too_close(shot: LocatedShot, others: list[LocatedShot], cfg: AssociationConfig) -> bool:
@@ -1555,7 +1586,8 @@ def _plausible(
 ) -> bool:
     """Physical plausibility of a candidate beyond its timing fit.
 
-    A loud impulse is heard by the sensors *nearest* to it: among the ``n`` online
+    A source is heard within ``max_range_m`` by at least one of its sensors. A loud
+    impulse is heard by the sensors *nearest* to it: among the ``n`` online
     sensors closest to the located source (``n`` = sensors in the fit), at least
     ``min_near_ratio`` must hold a pulse within [-10 ms, +150 ms] of the predicted arrival
     (late: a blocked path). Chance coincidences of unrelated pulses fail this, since
@@ -1564,6 +1596,8 @@ def _plausible(
     """
     spos, psnr, cfg = ob.spos, ob.psnr, ob.cfg
     n = len(shot.pulses)
+    if _out_of_range(shot, ob):
+        return False
     ratio = _near_heard(shot.pos, shot.t0, n, ob, online) if near else 1.0
     few = n < cfg.strong_sensors
     snr = psnr[shot.pulses]
@@ -1657,6 +1691,61 @@ def _search(
     if len(shot.pulses) < cfg.min_sensors or not ok or shot.scale > cfg.max_scale_s:
         return None
     return shot
+
+
+def _aloft(
+    shot: LocatedShot,
+    ob: _Obs,
+    cs: NDArray[np.int64],
+    ct: NDArray[np.float64],
+    cand: NDArray[np.int64],
+) -> LocatedShot:
+    """The shot again from a start ``aloft_probe_m`` above it, when that fits far better.
+
+    The search gathers each sensor's pulse at the array's height. For a burst aloft the
+    arrival predicted there at a sensor close below it comes early (its path is shorter
+    than the true slant one), so during a fireworks show the pulse taken there can be
+    another burst's or crackle's, tens of milliseconds before the true one; an early
+    arrival is never down-weighted (blocked paths are only ever late), so the fit pulls
+    the source down to where that pulse fits, a few metres over the street, with every
+    other arrival a millisecond or two off. Gathered again at a point above the shot
+    (origin time from the shot's own arrivals) the near sensors' true arrivals are
+    nearest, and the fit, its height prior centred on its own result, finds the burst.
+    The alternative replaces the shot only when it lies more than ``aloft_min_rise_m``
+    away in height and its capped chi-square over the sensors of both is under
+    ``aloft_cost_ratio`` times the first fit's (:func:`_capped_cost`; a ground shot
+    re-gathered aloft takes echoes at its near sensors and fits worse, so it stays)."""
+    cfg = ob.cfg
+    x1 = shot.pos + np.array([0.0, 0.0, cfg.aloft_probe_m])
+    sp = ob.spos[ob.psens[shot.pulses]]
+    t1 = float(np.median(ob.pt[shot.pulses] - ob.tt(x1, sp)))
+    best = shot
+    for _ in range(2):
+        chosen = _nearest_per_sensor(ob, cs, ct, cand, x1, t1, cfg.accept_tol_s)
+        if chosen.size < cfg.aloft_min_sensors:
+            return shot
+        alt, ok = _fit_shot(chosen, x1, t1, ob, float(x1[2]))
+        if not ok:
+            return shot
+        x1, t1, best = alt.pos, alt.t0, alt
+    if abs(float(best.pos[2] - shot.pos[2])) <= cfg.aloft_min_rise_m:
+        return shot
+    union = np.union1d(ob.psens[shot.pulses], ob.psens[best.pulses]).size
+    if _capped_cost(best, ob, union) < cfg.aloft_cost_ratio * _capped_cost(shot, ob, union):
+        return best
+    return shot
+
+
+def _capped_cost(shot: LocatedShot, ob: _Obs, n_sensors: int) -> float:
+    """Truncated chi-square of a shot over ``n_sensors`` sensors: each arrival's squared
+    residual in units of its sigma (at least ``min_pulse_sigma_s``), capped at
+    ``aloft_cap_sigma`` squared, which is also what each sensor not in the shot costs
+    (MSAC, Torr & Zisserman, CVIU 78, 2000, with the pick sigmas as scale)."""
+    cfg = ob.cfg
+    cap = cfg.aloft_cap_sigma**2
+    sig = np.maximum(ob.psig[shot.pulses], cfg.min_pulse_sigma_s)
+    r2 = np.minimum((np.nan_to_num(shot.residual, nan=np.inf) / sig) ** 2, cap)
+    return float(r2.sum() + cap * max(n_sensors - len(shot.pulses), 0))
 
 
 @numba.njit(cache=True)
