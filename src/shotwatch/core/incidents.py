@@ -76,7 +76,11 @@ Method
    ``reach_max_logit``. ``confidence`` is the
    resulting probability that the incident is gunfire: ``gunfire`` at or above
    ``gunfire_threshold``, ``probable_gunfire`` at or above ``probable_threshold``,
-   ``non_gunfire`` below.
+   ``non_gunfire`` below. Two caps follow: an incident heard by three sensors only, and
+   a ground incident under a fireworks show (each shot within ``show_window_s`` and
+   ``show_dist_m`` of a burst aloft heard by ``show_min_sensors`` sensors: mixtures of
+   the show's arrivals fit sources in the street), are at most ``probable_gunfire``, and
+   their summaries say why: a reviewer decides.
 
 All positions are metres in a local east-north-up frame; all times epoch seconds.
 Pure numeric code: no I/O, no clocks, no globals.
