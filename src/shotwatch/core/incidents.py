@@ -1082,7 +1082,8 @@ def group_incidents(
         "min_cycle_s": min_cycle_s,
     }
     launch = _launch_flags(t, pos, layer, launch_window_s, launch_dist_m)
-    loud_air = np.where((layer > 0) & (shots.n_sensors >= show_min_sensors), 1, -1)
+    # bursts aloft heard far (a mixture fitted aloft is heard by few): the shots near them
+    loud_air = np.where(shots.n_sensors >= show_min_sensors, layer, np.minimum(layer, 0))
     show = _launch_flags(t, pos, loud_air, (-show_window_s, show_window_s), show_dist_m)
     out: list[IncidentGroup] = []
     for g in groups:
@@ -1181,7 +1182,7 @@ def group_incidents(
         three = bool(np.all(shots.n_sensors[g] <= THREE_SENSORS))
         if three and classification == GUNFIRE:
             classification = PROBABLE_GUNFIRE
-        under_show = bool(np.all(show[g]))
+        under_show = not aerial and bool(np.all(show[g]))
         if under_show and classification == GUNFIRE:
             classification = PROBABLE_GUNFIRE
         summary = incident_summary(
