@@ -757,15 +757,19 @@ def _template_rounds(
         key=lambda o: (o.scale, -len(o.pulses)),
     )
     n_s = ob.spos.shape[0]
-    protected: set[int] = set()  # rounds found so keep their pulses
+    # Rounds found so keep their pulses. Keyed by identity, holding the shot itself: a
+    # shot dropped from ``shots`` would otherwise be freed and its id reused by a new
+    # one, which would then pass for protected (results changing with memory layout).
+    protected: dict[int, LocatedShot] = {}
     # A well-heard shot that a round of an earlier place took over (the same round, its
     # own fix kept: :func:`_claim_round`) stays a place of its own under its new name:
-    # its sensors may differ from the earlier place's.
-    successor: dict[int, LocatedShot] = {}
+    # its sensors may differ from the earlier place's. (Keyed by identity, holding the
+    # replaced shot alive, as above.)
+    successor: dict[int, tuple[LocatedShot, LocatedShot]] = {}
     for first in anchors:
         anchor = first
         while id(anchor) in successor:
-            anchor = successor[id(anchor)]
+            anchor = successor[id(anchor)][1]
         if not any(anchor is o for o in shots):
             continue
         travel = np.full(n_s, np.nan)
@@ -791,14 +795,14 @@ def _template_rounds(
             before = [o for o in shots if len(o.pulses) >= cfg.template_anchor_sensors]
             got = _claim_round(members, t_r, anchor, shots, ob, assigned, need, protected)
             if got is not None:
-                protected.add(id(got[0]))
+                protected[id(got[0])] = got[0]
                 group.append(got)
                 if got[2]:  # its own fix: an anchor it replaced lives on in it
                     for o in before:
                         if not any(o is x for x in shots) and np.all(
                             np.isin(o.pulses, got[0].pulses)
                         ):
-                            successor[id(o)] = got[0]
+                            successor[id(o)] = (o, got[0])
         # Rounds heard by fewer sensors than a location needs, at free pulses only.
         few = cfg.template_few_sensors
         while few < need:
@@ -812,7 +816,7 @@ def _template_rounds(
                 continue  # refused above with all its sensors, or mostly coda
             fr = _few_round(members, t_r, anchor, shots, ob, assigned)
             if fr is not None:
-                protected.add(id(fr))
+                protected[id(fr)] = fr
                 group.append((fr, np.zeros(3), False))
         _one_place(group, ob)
     shots.sort(key=lambda s: s.t0)
@@ -976,7 +980,7 @@ def _claim_round(
     ob: _Obs,
     assigned: NDArray[np.bool_],
     need: int,
-    protected: set[int],
+    protected: dict[int, LocatedShot],
 ) -> tuple[LocatedShot, NDArray[np.float64], bool] | None:
     """Locate the round of ``members`` (one pulse per sensor, matching ``anchor``'s
     arrival pattern at origin time ``t_r``) relative to ``anchor`` and let it take its
@@ -1104,14 +1108,16 @@ def _track_rounds(
     jump faster than any vehicle and make no track."""
     cfg = ob.cfg
     step = cfg.track_step_s
-    done: set[tuple[int, int]] = set()
+    # Pairs already tried, by identity, holding the shots (a pair dropped from ``shots``
+    # must not lend its ids to new shots: see :func:`_template_rounds`).
+    done: dict[tuple[int, int], tuple[LocatedShot, LocatedShot]] = {}
     while True:
         est = sorted((o for o in shots if len(o.pulses) > cfg.min_sensors), key=lambda o: o.t0)
         grew = False
         for a, b in pairwise(est):
             if (id(a), id(b)) in done:
                 continue
-            done.add((id(a), id(b)))
+            done[(id(a), id(b))] = (a, b)
             dt = b.t0 - a.t0
             d = float(np.linalg.norm(b.pos[:2] - a.pos[:2]))
             if not (
