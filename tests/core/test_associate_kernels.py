@@ -16,9 +16,11 @@ from shotwatch.core.associate import (
     _k_coarse,
     _k_fine_best,
     _k_gathered,
+    _k_set_score,
     _per_sensor,
     _tt,
 )
+from shotwatch.core.locate import _k_travel
 
 C = 343.0
 
@@ -139,3 +141,65 @@ def test_warm_up_readies_every_kernel() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def _exhaustive(
+    fg: NDArray[np.float64],
+    rcv: NDArray[np.float64],
+    qt: NDArray[np.float64],
+    qs: NDArray[np.int64],
+    qsnr: NDArray[np.float64],
+    wind: NDArray[np.float64],
+    a_w: float,
+    tol: float,
+) -> tuple[int, float, float, int, float]:
+    """The scan ``_k_fine_best`` replaced: every grid point, every anchor, every pulse
+    (O(F Q^2)); the kernel must give exactly its answer, ties included."""
+    n_f, n_q = fg.shape[0], qt.shape[0]
+    tau = np.array(
+        [[qt[q] - _k_travel(*(rcv[q] - fg[f]), C, wind, a_w) for q in range(n_q)]
+         for f in range(n_f)]
+    )  # fmt: skip
+    best = (-1, -np.inf, np.inf, 0, 0)
+    for f in range(n_f):
+        for a in range(n_q):
+            d = np.abs(tau[f] - tau[f, a])
+            hits = d < tol
+            total = 0.0
+            for q in np.flatnonzero(hits):
+                total += float(d[q])
+            k, strength = _k_set_score(hits, qs, qsnr)
+            if k < best[0]:
+                continue
+            spread = total / max(int(hits.sum()), 1)
+            loud = float(np.rint(strength / (3.0 * k)))
+            if k > best[0] or loud > best[1] or (loud == best[1] and spread < best[2]):
+                best = (k, loud, spread, f, a)
+    return best[0], best[1], best[2], best[3], float(tau[best[3], best[4]])
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_fine_best_equals_the_exhaustive_scan(seed: int) -> None:
+    """Exactly the same (sensors, loudness, spread, grid point, origin time), with times
+    on a coarse lattice so that many sets tie, several pulses per sensor and SNRs that
+    may be zero or negative."""
+    rng = np.random.default_rng(1000 + seed)
+    n_f, n_sens = int(rng.integers(1, 40)), int(rng.integers(1, 10))
+    per = rng.integers(1, 5, n_sens)
+    sens = np.column_stack([rng.uniform(-400, 400, (n_sens, 2)), rng.uniform(0, 20, n_sens)])
+    qs = np.repeat(np.arange(n_sens) * 2, per).astype(np.int64)
+    rcv = np.repeat(sens, per, axis=0)
+    fg = np.column_stack([rng.uniform(-40, 40, (n_f, 2)), np.full(n_f, 1.5)])
+    wind = np.zeros(3) if seed % 2 else wind_vector(float(rng.uniform(0, 8)), 30.0)
+    a_w = 0.0 if seed % 2 else C * C - float(wind @ wind)
+    src = np.array([rng.uniform(-30, 30), rng.uniform(-30, 30), 1.5])
+    qt = _tt(src, rcv, C, None if seed % 2 else wind) + rng.uniform(-0.05, 0.05, rcv.shape[0])
+    if seed % 3 == 0:  # lattice times: exact ties between anchors and between sets
+        qt = np.round(qt / 0.004) * 0.004
+        fg[:] = fg[0]
+    qsnr = rng.integers(-3, 30, rcv.shape[0]).astype(float)
+    if seed % 4 == 1:  # a sensor's pulses outside the set count 0, above any negative
+        qsnr = rng.integers(-30, -1, rcv.shape[0]).astype(float)
+    got = _k_fine_best(fg, rcv, qt, qs, qsnr, C, wind, a_w, 0.01)
+    want = _exhaustive(fg, rcv, qt, qs, qsnr, wind, a_w, 0.01)
+    assert got == want
