@@ -198,7 +198,7 @@ def test_clip_picks_give_the_runtime_onset_even_at_the_start_of_a_clip(rate: int
     assert len(pick_onsets(x, rate)) == 0
     picks = clip_picks(x, rate)
     assert len(picks) == 1
-    assert 0 <= picks[0].onset <= 0.002 * rate
+    assert 0 <= picks[0].onset <= 0.002 * rate + 1  # its first sample, rounded
     assert clip_picks(x, rate) == picks  # deterministic
 
 

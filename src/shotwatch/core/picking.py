@@ -213,8 +213,16 @@ def pick_onsets(
     snr_win = n_sta
     onsets, sigmas, snrs, peaks, rises = [], [], [], [], []
     n = x.shape[0]
+    reach = round(0.010 * sample_rate)
     for s0 in chosen:
         a, b = max(0, s0 - pre), min(n, s0 + n_sta + post)
+        # A pulse far above the noise trips the trigger several ms ahead of its onset
+        # (the zero-phase band-pass rings ahead of a step), so the window may end
+        # before the rise: when all it holds is 20 dB or more below the causal
+        # signal's peak in the next 10 ms, it reaches past that peak.
+        ahead = np.abs(yc[s0 : min(n, s0 + reach)])
+        if ahead.size and float(np.max(np.abs(yc[a:b]))) < 0.1 * float(np.max(ahead)):
+            b = max(b, min(n, s0 + int(np.argmax(ahead)) + post))
         k = a + aic_onset(yc[a:b])
         ki = round(k)
         lo_n = max(0, ki - n_edge)
