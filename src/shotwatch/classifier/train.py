@@ -37,7 +37,7 @@ N_SPLITS = 5
 N_AUG = 2  # augmented copies per training window
 JITTER = TARGET_RATE * 3 // 1000  # +-3 ms onset jitter on augmented copies
 MAX_FPR = 0.03
-MODEL_VERSION = "3.1.1"
+MODEL_VERSION = "3.1.2"
 N_ROUNDS = 800
 PARAMS: dict[str, Any] = {
     "objective": "binary",
