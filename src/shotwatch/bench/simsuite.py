@@ -280,6 +280,7 @@ def city_bench(
     n_pulses = 0
     cpu = 0.0  # locator compute, process CPU seconds
     latency: list[float] = []
+    alertable: list[bool] = []  # per emitted shot: its incident gunfire or probable then
     clock_at: dict[float, float] = {}  # arrival time -> compute clock before its add
     # The latest version of each incident, kept whole only while it is a gunfire alert
     # (the false-alert accounting needs its shots): a day's thousands of incidents
@@ -326,11 +327,11 @@ def city_bench(
                 next_tick = now
             c0 = time.process_time()
             while next_tick <= now:  # the service's flush loop between reports
-                _emit(loc.flush(next_tick), loc, final, latency, clock_at, cpu, c0)
+                _emit(loc.flush(next_tick), loc, final, latency, alertable, clock_at, cpu, c0)
                 next_tick += flush_interval_s
             clock_at[now] = cpu + (time.process_time() - c0)
             loc.add(pulse, now)
-            _emit(loc.flush(now), loc, final, latency, clock_at, cpu, c0)
+            _emit(loc.flush(now), loc, final, latency, alertable, clock_at, cpu, c0)
             cpu += time.process_time() - c0
             n_pulses += 1
             if len(clock_at) > 50_000:  # bounded: only recent arrivals can decide a shot
@@ -344,7 +345,10 @@ def city_bench(
         t_end = next_tick
         for j in range(int(4 * loc.quiet_s / flush_interval_s) + 1):
             c0 = time.process_time()
-            _emit(loc.flush(t_end + j * flush_interval_s), loc, final, latency, clock_at, cpu, c0)
+            _emit(
+                loc.flush(t_end + j * flush_interval_s), loc, final, latency, alertable, clock_at,
+                cpu, c0,
+            )  # fmt: skip
             cpu += time.process_time() - c0
     alerts = [i for i in final.values() if i is not None]
     caused = [_cause(i, truth_events) for i in alerts]
@@ -352,6 +356,7 @@ def city_bench(
     gun_alerted = {inc for kind, inc in caused if kind == "gunfire"}
     sensor_days = n_sensors * hours / 24.0
     lat_ms = np.array(latency) * 1e3
+    alert_ms = lat_ms[np.array(alertable, dtype=bool)] if lat_ms.size else lat_ms
     return {
         "sensors": n_sensors,
         "hours": hours,
@@ -363,6 +368,14 @@ def city_bench(
         "emit_latency_ms_p90": round(float(np.percentile(lat_ms, 90)), 2) if lat_ms.size else None,
         "emit_latency_ms_p99": round(float(np.percentile(lat_ms, 99)), 2) if lat_ms.size else None,
         "emit_within_50ms_share": round(float(np.mean(lat_ms <= 50.0)), 4) if lat_ms.size else None,
+        # the shots a dispatcher is shown: of incidents gunfire or probable when emitted
+        "alertable_shots_emitted": int(alert_ms.size),
+        "alertable_emit_latency_ms_p50": (
+            round(float(np.percentile(alert_ms, 50)), 2) if alert_ms.size else None
+        ),
+        "alertable_emit_latency_ms_p99": (
+            round(float(np.percentile(alert_ms, 99)), 2) if alert_ms.size else None
+        ),
         "incidents_found": len(final),
         "gunfire_incidents_true": gun_truth,
         "gunfire_incidents_alerted": len(gun_alerted),
@@ -413,18 +426,25 @@ def _emit(
     loc: Any,
     final: dict[str, Incident | None],
     latency: list[float],
+    alertable: list[bool],
     clock_at: dict[float, float],
     cpu: float,
     c0: float,
 ) -> None:
     """Book a flush's output: the latest classification per incident id, and for each
-    shot emitted for the first time the compute time since its deciding report."""
+    shot emitted for the first time the compute time since its deciding report and
+    whether its incident was then gunfire or probable gunfire (shown to dispatch)."""
     if not incidents:
         return
     now_clock = cpu + (time.process_time() - c0)
+    shown = {Classification.GUNFIRE, Classification.PROBABLE_GUNFIRE}
+    of_shot: dict[int, bool] = {}
     for inc in incidents:
         final[inc.id] = inc if inc.classification == Classification.GUNFIRE else None
-    for _shot, decided in loc.last_new_shots:
+        for s in inc.shots:
+            of_shot[id(s)] = inc.classification in shown
+    for shot, decided in loc.last_new_shots:
         start = clock_at.get(decided)
         if start is not None:
             latency.append(now_clock - start)
+            alertable.append(of_shot.get(id(shot), False))
