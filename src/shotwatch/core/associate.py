@@ -1942,13 +1942,11 @@ def _k_fine_best(
     # floating point): two pointers find every anchor's run, and a count per sensor
     # follows the run as it slides.
     sid = np.empty(n_q, dtype=np.int64)  # sensor of each pulse, numbered 0.. (qs sorted)
-    n_of = np.zeros(n_q, dtype=np.int64)  # pulses of that sensor
     n_s = 0
     for q in range(n_q):
         if q > 0 and qs[q] != qs[q - 1]:
             n_s += 1
         sid[q] = n_s
-        n_of[n_s] += 1
     per = np.zeros(n_s + 1, dtype=np.int64)
     k_of = np.empty((n_f, n_q), dtype=np.int64)
     perm = np.empty((n_f, n_q), dtype=np.int64)
@@ -1968,37 +1966,23 @@ def _k_fine_best(
             k_best = max(k_best, k_of[f, a])
     found = False
     best_loud, best_spread, bf, ba = -np.inf, np.inf, 0, 0
-    members = np.empty(n_q, dtype=np.int64)
+    hits = np.empty(n_q, dtype=np.bool_)
     for f in range(n_f):
         row = k_of[f]
         tf = tau[f]
         for a in range(n_q):
             if row[a] < k_best:
                 continue
-            n_hit = hi[f, a] - lo[f, a]
-            members[:n_hit] = perm[f, lo[f, a] : hi[f, a]]
-            members[:n_hit].sort()  # in pulse order, as the exhaustive sums ran
+            # Few sets get here: score them as the scan did (sums in pulse order).
+            hits[:] = False
+            hits[perm[f, lo[f, a] : hi[f, a]]] = True
             ta = tf[a]
             total = 0.0
-            for m in range(n_hit):
-                total += abs(tf[members[m]] - ta)
-            # the loudness of _k_set_score: per sensor the largest of "SNR if in the
-            # set, else 0", summed in sensor order (sensors without a member add 0)
-            strength = 0.0
-            m = 0
-            while m < n_hit:
-                s0 = sid[members[m]]
-                cur = qsnr[members[m]]
-                cnt = 1
-                m += 1
-                while m < n_hit and sid[members[m]] == s0:
-                    cur = max(cur, qsnr[members[m]])
-                    cnt += 1
-                    m += 1
-                if cnt < n_of[s0]:
-                    cur = max(cur, 0.0)
-                strength += cur
-            spread = total / max(n_hit, 1)
+            for q in range(n_q):
+                if hits[q]:
+                    total += abs(tf[q] - ta)
+            _, strength = _k_set_score(hits, qs, qsnr)
+            spread = total / max(hi[f, a] - lo[f, a], 1)
             loud = np.rint(strength / (3.0 * k_best))
             if not found or loud > best_loud or (loud == best_loud and spread < best_spread):
                 found = True
