@@ -523,6 +523,37 @@ def test_a_shot_whose_nearest_sensors_are_silent_needs_a_second_round_there() ->
             assert np.hypot(*(s.pos[:2] - src[:2])) < 3.0
 
 
+def test_a_well_heard_shot_stands_when_a_block_screens_the_next_nearest_sensors() -> None:
+    """A round heard by eight sensors: the four nearest, and four further out past a
+    block whose own four sensors (next in distance, online: each reports a knock of its
+    own seconds later) hear nothing. Only 4 of its 8 nearest sensors heard it, under
+    ``min_near_ratio``, but every one of the four nearest did: the sector behind the
+    block is screened off, and the shot stands. With one of the four nearest silent
+    instead, or when the rule asks for more nearest sensors than heard it, it does not."""
+    from shotwatch.core.associate import AssociationConfig
+
+    spos = _array()
+    src = np.array([40.0, 60.0, 1.5])
+    order = np.argsort(np.linalg.norm(spos - src, axis=1))
+    rng = np.random.default_rng(9)
+    cases = (
+        (order[np.r_[0:4, 8:12]], order[4:8], AssociationConfig(), 1),
+        (order[np.r_[1:4, 8:13]], order[np.r_[0, 4:8]], AssociationConfig(), 0),
+        (order[np.r_[0:4, 8:12]], order[4:8], AssociationConfig(shadow_near_sensors=5), 0),
+    )
+    for heard, silent, cfg, want in cases:
+        tt = np.linalg.norm(spos[heard] - src, axis=1) / C
+        psens = np.concatenate([heard, silent]).astype(np.int64)
+        pt = np.concatenate([1.0 + tt, 9.0 + 0.2 * np.arange(silent.size)])
+        pt = pt + rng.normal(0, 1e-4, pt.size)
+        shots = associate(spos, psens, pt, C, pulse_snr=np.full(pt.size, 30.0), config=cfg)
+        assert len(shots) == want
+        for s in shots:
+            assert len(s.pulses) == heard.size
+            assert abs(s.t0 - 1.0) < 2e-3
+            assert np.hypot(*(s.pos[:2] - src[:2])) < 3.0
+
+
 def test_an_earlier_shot_made_of_a_later_ones_late_arrivals_is_dropped() -> None:
     """A round heard by six sensors, and a "shot" 12 m from it and 50 ms earlier built of
     its late arrivals (10-20 ms after the direct sound at five of the same sensors, as

@@ -101,6 +101,10 @@ class AssociationConfig:
     min_near_ratio: float = 0.6
     min_near_ratio_few: float = 0.8
     min_near_ratio_loud: float = 0.75
+    shadow_near_sensors: int = 4
+    """A candidate of ``strong_sensors`` or more arrivals short of ``min_near_ratio``
+    stands when the nearest max(this, arrivals / 2) online sensors all heard it: the
+    rest are screened off by buildings (:func:`_shadowed`)."""
     loud_snr_db: float = 25.0
     strong_sensors: int = 6
     max_height_few_m: float = 40.0
@@ -1591,6 +1595,28 @@ def _near_heard(
     return float(heard[nearest].mean())
 
 
+def _shadowed(
+    pos: NDArray[np.float64],
+    t0: float,
+    n: int,
+    ob: _Obs,
+    online: NDArray[np.int64],
+    early_s: float = 0.01,
+) -> bool:
+    """Whether every one of the ``max(shadow_near_sensors, n // 2)`` online sensors
+    nearest to a source at (``pos``, ``t0``) heard it (:func:`_near_heard`), which
+    excuses a well-heard candidate (``n`` >= ``strong_sensors`` arrivals) the silence of
+    sensors further out (:func:`_plausible`). A block of buildings screens a whole
+    sector off, so sensors behind it stay silent while sensors further out in the open
+    hear the shot: on the scene suite, a moving shooter's round heard by eight sensors
+    over open or diffracted paths, the four nearest among them and the next four (300 to
+    450 m away) silent behind a block, failed ``min_near_ratio`` with 4 of its 8 nearest.
+    A mixture of unrelated pulses fits wherever their times put it and has no reason to
+    be heard by every one of the sensors nearest to that point."""
+    k = max(ob.cfg.shadow_near_sensors, n // 2)
+    return _near_heard(pos, t0, k, ob, online, early_s) >= 1.0
+
+
 def _plausible(
     shot: LocatedShot,
     ob: _Obs,
@@ -1604,7 +1630,9 @@ def _plausible(
     impulse is heard by the sensors *nearest* to it: among the ``n`` online
     sensors closest to the located source (``n`` = sensors in the fit), at least
     ``min_near_ratio`` must hold a pulse within [-10 ms, +150 ms] of the predicted arrival
-    (late: a blocked path). Chance coincidences of unrelated pulses fail this, since
+    (late: a blocked path), or, for a candidate of ``strong_sensors`` or more, every
+    one of the nearest few (:func:`_shadowed`: the rest screened off by buildings).
+    Chance coincidences of unrelated pulses fail this, since
     their apparent source lies wherever the geometry puts it, not next to the sensors
     that heard it. With SNRs known, the median inlier SNR must reach ``min_median_snr_db``.
     """
@@ -1620,7 +1648,7 @@ def _plausible(
         # One of the nearest few silent (behind a building) is allowed for a loud shot.
         if ratio < (cfg.min_near_ratio_loud if loud else cfg.min_near_ratio_few):
             return False
-    elif ratio < cfg.min_near_ratio:
+    elif ratio < cfg.min_near_ratio and not _shadowed(shot.pos, shot.t0, n, ob, online):
         return False
     d = np.linalg.norm(spos[online] - shot.pos, axis=1)
     nearest = online[np.argsort(d)][:n]
@@ -1694,7 +1722,9 @@ def _search(
         # (the grid point's origin time is good to the fine tolerance only)
         ratio = _near_heard(x0, t0, k_fine, ob, online, cfg.fine_tol_s)
         lowest = cfg.min_near_ratio_loud if k_fine < cfg.strong_sensors else cfg.min_near_ratio
-        if ratio < lowest:
+        if ratio < lowest and not (
+            k_fine >= cfg.strong_sensors and _shadowed(x0, t0, k_fine, ob, online, cfg.fine_tol_s)
+        ):
             return None  # cheap early rejection, before any fit (see _plausible)
     for tol in (cfg.fine_tol_s, cfg.accept_tol_s):
         chosen = _nearest_per_sensor(ob, cs, ct, cand, x0, t0, tol)
