@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 from collections import Counter, OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -219,8 +220,32 @@ class ShotCache:
             return None
         return got
 
+    def forget_before(self, t: float) -> int:
+        """Forget every entry holding a pulse timed before ``t`` (epoch seconds); returns
+        how many. A sliding window that holds no pulse before ``t`` any more can neither
+        meet such an entry again (its key is its group's exact pulses) nor grow from it
+        (:meth:`ancestor` takes only entries made of the window's pulses), so this changes
+        no result; it keeps the cache's memory to the window's groups instead of letting
+        it fill to ``max_groups`` with groups long gone."""
+        gone = [k for k in self._d if _first_time(k) < t]
+        for key in gone:
+            _, ids = self._d.pop(key)
+            for k in ids:
+                if self._owner.get(k) == key:
+                    del self._owner[k]
+        few = [k for k in self._few if _first_time(k) < t]
+        for key in few:
+            del self._few[key]
+        return len(gone) + len(few)
+
     def __len__(self) -> int:
         return len(self._d)
+
+
+def _first_time(key: tuple[object, ...]) -> float:
+    """The earliest pulse time of a :class:`ShotCache` key (see :func:`locate_shots`)."""
+    t = key[1]
+    return float(np.frombuffer(t, dtype=float).min()) if isinstance(t, bytes) else math.inf
 
 
 @dataclass(frozen=True)

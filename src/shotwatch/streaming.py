@@ -52,6 +52,8 @@ class _Known:
     rounds: int
     seen: float
     shots: tuple[float, ...] = field(default_factory=tuple)
+    pulses: frozenset[tuple[str, float]] = frozenset()
+    """The reports its shots were located from, as emitted last."""
 
 
 class StreamingLocator:
@@ -116,6 +118,7 @@ class StreamingLocator:
         self._dirty = False
         self._known: list[_Known] = []
         self._growing = np.zeros(0, dtype=bool)
+        self._forgot = -math.inf  # the cache's entries before this are forgotten
         self.last_new_shots: list[tuple[Shot, float]] = []
 
     def add(self, pulse: Pulse, now: float) -> list[Incident]:
@@ -161,17 +164,15 @@ class StreamingLocator:
         for inc in located:
             first = inc.first_shot
             shots = tuple(round(s.t, 4) for s in inc.shots)
-            match = next(
-                (
-                    k
-                    for k in self._known
-                    if abs(k.t - first.t) <= self.match_s
-                    and distance_m(k.lat, k.lon, first.lat, first.lon) <= self.match_m
-                ),
-                None,
+            used = frozenset(
+                (window[i][1].sensor_id, window[i][1].t)
+                for s in inc.shots
+                for i in s.pulse_ids
+                if i < len(window)
             )
+            match = self._match(first, used)
             if match is None:
-                known = _Known(inc.id, first.t, first.lat, first.lon, inc.rounds, now, shots)
+                known = _Known(inc.id, first.t, first.lat, first.lon, inc.rounds, now, shots, used)
                 self._known.append(known)
                 self._note_new(inc, window, ())
                 out.append(inc)
@@ -184,10 +185,34 @@ class StreamingLocator:
             before = match.shots
             match.rounds = inc.rounds
             match.shots = shots
+            match.pulses = used
             inc.id = match.id
             self._note_new(inc, window, before)
             out.append(inc)
         return out
+
+    def _match(self, first: Shot, used: frozenset[tuple[str, float]]) -> _Known | None:
+        """The incident already emitted that a located one continues: the one whose
+        reports it was mostly located from (an early fix from the first few reports can
+        lie far from where all of them put the shot: the same event, not a new one), else
+        one whose first shot lies within ``match_s`` and ``match_m`` of its first shot."""
+        best, share = None, 0.5
+        for k in self._known:
+            if k.pulses:
+                got = len(k.pulses & used) / len(k.pulses)
+                if got > share:
+                    best, share = k, got
+        if best is not None:
+            return best
+        return next(
+            (
+                k
+                for k in self._known
+                if abs(k.t - first.t) <= self.match_s
+                and distance_m(k.lat, k.lon, first.lat, first.lon) <= self.match_m
+            ),
+            None,
+        )
 
     def _note_new(
         self, inc: Incident, window: list[tuple[float, Pulse]], before: tuple[float, ...]
@@ -210,6 +235,7 @@ class StreamingLocator:
         self._buf = [(a, p) for a, p in self._buf if now - a <= 3 * self.horizon_s]
         old = [now - a > self.horizon_s for a, _ in self._buf]
         if not any(old):
+            self._forget()
             return
         from shotwatch.core.partition import partition_pulses
 
@@ -224,3 +250,16 @@ class StreamingLocator:
             if np.any(keep[g]):
                 keep[g] = True  # a group still growing keeps its old reports
         self._buf = [b for b, k in zip(self._buf, keep, strict=True) if k]
+        self._forget()
+
+    def _forget(self) -> None:
+        """Let the shot cache forget the groups that left the window (their pulses are
+        gone from it), once the window's earliest pulse has moved on by ``horizon_s``
+        since the last time, or wholly when the window is empty."""
+        if not self._buf:
+            self._cache.forget_before(math.inf)
+            return
+        first = min(p.t for _, p in self._buf)
+        if first - self._forgot >= self.horizon_s:
+            self._cache.forget_before(first)
+            self._forgot = first

@@ -169,3 +169,90 @@ def test_a_three_sensor_group_is_located_once_and_never_inherited(
     grown, _ = locate_shots(array, first[:4], weather, cache=cache)
     assert calls == [True, False]  # associated as a group of four, not inherited
     assert len(grown) == 1 and len(grown[0].sensors) == 4
+
+
+def _incidents_streamed(loc: StreamingLocator, pulses: list[Pulse], repeats: int) -> list:
+    """The scene's three rounds fired again every 40 s (``repeats`` times), reported
+    0.1-2.5 s after they reach each sensor, flushed every 0.25 s; what ``loc`` emitted
+    and the size of its shot cache 37 s after each repeat."""
+    rng = np.random.default_rng(3)
+    emitted: list = []
+    sizes: list[int] = []
+    for r in range(repeats):
+        batch = [replace(p, t=p.t + 40.0 * r) for p in pulses]
+        arrival = np.array([p.t for p in batch]) + rng.uniform(0.1, 2.5, len(batch))
+        for j in np.argsort(arrival):
+            emitted += loc.flush(float(arrival[j]))
+            loc.add(batch[j], float(arrival[j]))
+        end = float(arrival.max())
+        for k in range(1, 150):  # 37 s of flushes: the window (20 s) drops the rounds
+            emitted += loc.flush(end + 0.25 * k)
+        sizes.append(len(loc._cache) + len(loc._cache._few))
+    return [emitted, sizes]
+
+
+def test_the_shot_cache_forgets_the_groups_that_left_the_window(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The live service's shot cache holds the window's groups only: once a group's
+    pulses have left the window it can be neither met again nor grown from, so it is
+    forgotten (a day's thousands of groups would otherwise fill the cache to its cap and
+    the service's memory with it), and what is emitted is the same as without
+    forgetting."""
+    from shotwatch.pipeline import ShotCache
+
+    sensors, pulses, weather = _scene()
+    emitted, sizes = _incidents_streamed(StreamingLocator(sensors, weather), pulses, 4)
+    assert len({round(i.first_shot.t - pulses[0].t) for i in emitted}) >= 4  # every repeat
+    # a repeat's groups are forgotten once the next repeat's reports move the window on
+    assert sizes[0] > 0 and max(sizes) == sizes[0]
+    monkeypatch.setattr(ShotCache, "forget_before", lambda self, t: 0)
+    kept, sizes_kept = _incidents_streamed(StreamingLocator(sensors, weather), pulses, 4)
+    assert sizes_kept == [sizes[0] * (r + 1) for r in range(4)]  # without, it only grows
+    assert [(i.id, i.rounds, [s.t for s in i.shots]) for i in emitted] == [
+        (i.id, i.rounds, [s.t for s in i.shots]) for i in kept
+    ]
+
+
+def test_an_early_fix_far_off_keeps_its_id_when_more_reports_move_it() -> None:
+    """The first four reports of a round can fit a point tens of metres off (here the
+    third repeat's first fix, 0.22 s early and more than ``match_m`` away); the
+    association of all the reports puts the shot right. It is the same event located
+    from the same reports, so it keeps the early fix's id (the dispatcher sees the
+    incident move, not a second one), however far it moved."""
+    sensors, pulses, weather = _scene()
+    emitted, _ = _incidents_streamed(StreamingLocator(sensors, weather), pulses, 4)
+    t_first = min(p.t for p in pulses)
+    ids: dict[int, set[str]] = {}
+    for i in emitted:
+        ids.setdefault(round((i.first_shot.t - t_first) / 40.0), set()).add(i.id)
+    assert sorted(ids) == [0, 1, 2, 3]
+    assert all(len(v) == 1 for v in ids.values())
+    early = [i for i in emitted if i.id in ids[2]]
+    assert early[0].rounds == 1 and early[-1].rounds == 3
+    assert abs(early[0].first_shot.t - early[-1].first_shot.t) > 0.1  # it did move
+
+
+def test_forget_before_drops_the_entries_holding_an_earlier_pulse() -> None:
+    """Entries are forgotten by their earliest pulse; the later one stays and is met
+    again, the earlier one is associated afresh."""
+    from shotwatch.pipeline import Array, ShotCache, locate_shots
+
+    sensors, pulses, weather = _scene()
+    array = Array.from_sensors(sensors)
+    first = sorted(pulses, key=lambda p: p.t)
+    late = [replace(p, t=p.t + 100.0) for p in first]
+    cache = ShotCache()
+    locate_shots(array, first, weather, cache=cache)
+    locate_shots(array, late, weather, cache=cache)
+    n = len(cache)
+    assert n >= 2
+    assert cache.forget_before(first[-1].t + 50.0) == n // 2
+    hits, misses = cache.hits, cache.misses
+    locate_shots(array, late, weather, cache=cache)
+    assert (cache.hits - hits, cache.misses - misses) == (n // 2, 0)
+    locate_shots(array, first, weather, cache=cache)
+    assert cache.misses - misses == n // 2
+    assert cache.ancestor([(array.index[p.sensor_id], p.t) for p in first]) is not None
+    cache.forget_before(first[-1].t + 50.0)
+    assert cache.ancestor([(array.index[p.sensor_id], p.t) for p in first]) is None
