@@ -6,6 +6,27 @@ from __future__ import annotations
 from shotwatch.bench.simsuite import city_bench
 
 
+def test_true_gunfire_shots_are_matched_by_time_and_place() -> None:
+    """An emitted shot counts as true gunfire when a true round lies within 50 ms and
+    50 m of it; a confuser's shot there, or a shot 0.1 s or 80 m off, does not."""
+    from shotwatch.bench.simsuite import _true_gunfire_shots
+
+    events = [
+        (100.0, 40.0, -80.0, "gunfire", "0:i0"),
+        (200.0, 40.0, -80.0, "backfire", "0:i1"),
+        (300.0, 40.0, -80.0, "gunfire", "0:i2"),
+    ]
+    dlat = 1.0 / 111_195.0  # one metre north
+    shots = [
+        (True, 100.02, 40.0 + 30 * dlat, -80.0),  # 20 ms, 30 m: a true round
+        (True, 200.0, 40.0, -80.0),  # the backfire
+        (False, 300.1, 40.0, -80.0),  # 0.1 s off
+        (True, 300.0, 40.0 + 80 * dlat, -80.0),  # 80 m off
+        (False, 299.99, 40.0, -80.0),  # a round, whatever its incident was told
+    ]
+    assert _true_gunfire_shots(shots, events).tolist() == [True, False, False, False, True]
+
+
 def test_small_city_streams_and_reports_consistent_figures() -> None:
     chunks: list[dict[str, object]] = []
     r = city_bench(seed=3, n_sensors=200, hours=0.05, chunk_hours=0.025, progress=chunks.append)
@@ -22,6 +43,12 @@ def test_small_city_streams_and_reports_consistent_figures() -> None:
         assert 0 <= r["alertable_emit_latency_ms_p50"] <= r["alertable_emit_latency_ms_p99"]
     else:
         assert r["alertable_emit_latency_ms_p50"] is None
+    n_gun = r["true_gunfire_shots_emitted"]
+    assert 0 <= n_gun <= r["shots_emitted"]
+    if n_gun:
+        assert 0 <= r["true_gunfire_emit_latency_ms_p50"] <= r["true_gunfire_emit_latency_ms_p99"]
+    else:
+        assert r["true_gunfire_emit_latency_ms_p50"] is None
     assert r["false_gunfire_alerts"] <= r["gunfire_alerts"]
     assert r["peak_rss_mb"] > 0 and r["rss_mb_last_chunk"] > 0
     assert r["false_gunfire_alerts_per_100_sensor_days"] == round(

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from shotwatch.core.acoustics import travel_time
 from shotwatch.core.locate import cramer_rao_bound, horizontal_rms, refine_batch
@@ -285,7 +286,8 @@ def city_bench(
     weather; new sources each chunk) and only the streaming state is kept, so memory
     stays flat however long the run. Reports pulses per CPU second of the locator (its
     ``add`` and ``flush`` calls only; the simulator's time excluded), the compute time
-    from the pulse that decided a shot to the flush that emitted it (p50 / p99), peak
+    from the pulse that decided a shot to the flush that emitted it (p50 / p99; also of
+    the shots shown to dispatch and of the shots of true gunfire alone), peak
     RSS and the RSS after each chunk, the true gunfire incidents alerted, and the false
     gunfire alerts (alerts with no true gunfire within 150 m and 10 s of a shot; per
     100 sensor-days, and by the true source behind them). ``progress`` gets a summary
@@ -305,7 +307,8 @@ def city_bench(
     n_pulses = 0
     cpu = 0.0  # locator compute, process CPU seconds
     latency: list[float] = []
-    alertable: list[bool] = []  # per emitted shot: its incident gunfire or probable then
+    # per emitted shot: its incident gunfire or probable then; its time, lat, lon
+    alertable: list[tuple[bool, float, float, float]] = []
     clock_at: dict[float, float] = {}  # arrival time -> compute clock before its add
     # The latest version of each incident, kept whole only while it is a gunfire alert
     # (the false-alert accounting needs its shots): a day's thousands of incidents
@@ -381,7 +384,8 @@ def city_bench(
     gun_alerted = {inc for kind, inc in caused if kind == "gunfire"}
     sensor_days = n_sensors * hours / 24.0
     lat_ms = np.array(latency) * 1e3
-    alert_ms = lat_ms[np.array(alertable, dtype=bool)] if lat_ms.size else lat_ms
+    alert_ms = lat_ms[np.array([a[0] for a in alertable], dtype=bool)] if lat_ms.size else lat_ms
+    gun_ms = lat_ms[_true_gunfire_shots(alertable, truth_events)] if lat_ms.size else lat_ms
     return {
         "sensors": n_sensors,
         "hours": hours,
@@ -400,6 +404,14 @@ def city_bench(
         ),
         "alertable_emit_latency_ms_p99": (
             round(float(np.percentile(alert_ms, 99)), 2) if alert_ms.size else None
+        ),
+        # the shots of true gunfire (within MATCH_S and MATCH_M of a true round)
+        "true_gunfire_shots_emitted": int(gun_ms.size),
+        "true_gunfire_emit_latency_ms_p50": (
+            round(float(np.percentile(gun_ms, 50)), 2) if gun_ms.size else None
+        ),
+        "true_gunfire_emit_latency_ms_p99": (
+            round(float(np.percentile(gun_ms, 99)), 2) if gun_ms.size else None
         ),
         "incidents_found": len(final),
         "gunfire_incidents_true": gun_truth,
@@ -446,12 +458,27 @@ def _cause(inc: Incident, events: list[tuple[float, float, float, str, str]]) ->
     return best[1], best[2]
 
 
+def _true_gunfire_shots(
+    shots: list[tuple[bool, float, float, float]],
+    events: list[tuple[float, float, float, str, str]],
+) -> NDArray[np.bool_]:
+    """Per emitted shot (flag, t, lat, lon): whether it lies within ``MATCH_S`` and
+    ``MATCH_M`` of a true gunfire round."""
+    gun = sorted((t, lat, lon) for t, lat, lon, kind, _ in events if kind == "gunfire")
+    tg = np.array([g[0] for g in gun])
+    out = np.zeros(len(shots), dtype=bool)
+    for j, (_, t, lat, lon) in enumerate(shots):
+        lo, hi = np.searchsorted(tg, [t - MATCH_S, t + MATCH_S])
+        out[j] = any(distance_m(lat, lon, g[1], g[2]) < MATCH_M for g in gun[lo:hi])
+    return out
+
+
 def _emit(
     incidents: list[Incident],
     loc: Any,
     final: dict[str, Incident | None],
     latency: list[float],
-    alertable: list[bool],
+    alertable: list[tuple[bool, float, float, float]],
     clock_at: dict[float, float],
     cpu: float,
     c0: float,
@@ -472,4 +499,4 @@ def _emit(
         start = clock_at.get(decided)
         if start is not None:
             latency.append(now_clock - start)
-            alertable.append(of_shot.get(id(shot), False))
+            alertable.append((of_shot.get(id(shot), False), shot.t, shot.lat, shot.lon))
