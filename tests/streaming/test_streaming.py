@@ -10,7 +10,7 @@ import pytest
 
 from shotwatch.core.acoustics import speed_of_sound
 from shotwatch.geo import LocalFrame
-from shotwatch.models import Pulse, Sensor, Weather
+from shotwatch.models import Incident, Pulse, Sensor, Weather
 from shotwatch.streaming import StreamingLocator
 
 
@@ -171,12 +171,14 @@ def test_a_three_sensor_group_is_located_once_and_never_inherited(
     assert len(grown) == 1 and len(grown[0].sensors) == 4
 
 
-def _incidents_streamed(loc: StreamingLocator, pulses: list[Pulse], repeats: int) -> list:
+def _incidents_streamed(
+    loc: StreamingLocator, pulses: list[Pulse], repeats: int
+) -> tuple[list[Incident], list[int]]:
     """The scene's three rounds fired again every 40 s (``repeats`` times), reported
     0.1-2.5 s after they reach each sensor, flushed every 0.25 s; what ``loc`` emitted
     and the size of its shot cache 37 s after each repeat."""
     rng = np.random.default_rng(3)
-    emitted: list = []
+    emitted: list[Incident] = []
     sizes: list[int] = []
     for r in range(repeats):
         batch = [replace(p, t=p.t + 40.0 * r) for p in pulses]
@@ -188,7 +190,7 @@ def _incidents_streamed(loc: StreamingLocator, pulses: list[Pulse], repeats: int
         for k in range(1, 150):  # 37 s of flushes: the window (20 s) drops the rounds
             emitted += loc.flush(end + 0.25 * k)
         sizes.append(len(loc._cache) + len(loc._cache._few))
-    return [emitted, sizes]
+    return emitted, sizes
 
 
 def test_the_shot_cache_forgets_the_groups_that_left_the_window(
