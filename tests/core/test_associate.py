@@ -241,6 +241,39 @@ def test_round_at_a_known_place_keeps_a_late_blocked_arrival_out() -> None:
     assert np.hypot(*(shot.pos[:2] - src[:2])) < 1.0
 
 
+def test_a_round_at_a_known_place_is_held_to_its_height_not_fitted_aloft() -> None:
+    """Five free pulses 0.4 s after a shot at an established place, timed as from a
+    point 60 m above it (a mixture of echoes can be): a free fit drops one and fits the
+    other four exactly up there, a "round" 60 m above the shooter. A round re-fitted at
+    an established place is held to its height instead (``held_z_sigma_m``)."""
+    from shotwatch.core.associate import AssociationConfig, _Obs, _refit_at
+
+    spos = _array()
+    src = np.array([20.0, -50.0, 1.5])
+    near = np.argsort(np.linalg.norm(spos - src, axis=1))
+    anchor = _shot(np.arange(6), src, 1.0)
+    aloft = src + np.array([4.0, -3.0, 60.0])
+    rng = np.random.default_rng(1)
+    t_round = 1.4 + np.linalg.norm(spos[near[:5]] - aloft, axis=1) / C
+    pt = np.concatenate(
+        [1.0 + np.linalg.norm(spos[near[:6]] - src, axis=1) / C, t_round + rng.normal(0, 1e-4, 5)]
+    )
+    ps = np.concatenate([near[:6], near[:5]]).astype(np.int64)
+    assigned = np.zeros(pt.size, dtype=bool)
+    assigned[:6] = True  # the anchor's own pulses
+    got = {}
+    for held in (AssociationConfig().held_z_sigma_m, 1e9):
+        cfg = AssociationConfig(held_z_sigma_m=held)
+        ob = _Obs(spos, ps, pt, np.full(pt.size, 5e-4), np.full(pt.size, 30.0), C, None, cfg)
+        got[held] = _refit_at(anchor, ob, assigned.copy(), 0.1, 2.0)
+    free = got[1e9]
+    assert free is not None and free.pos[2] - src[2] > 50.0  # what the rule prevents
+    held_shot = got[AssociationConfig().held_z_sigma_m]
+    assert held_shot is not None
+    assert abs(held_shot.pos[2] - src[2]) < 5.0
+    assert np.hypot(*(held_shot.pos[:2] - src[:2])) < 10.0
+
+
 def test_late_only_and_too_close() -> None:
     from shotwatch.core.associate import AssociationConfig, _late_only, _too_close
 

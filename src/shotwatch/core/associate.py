@@ -110,6 +110,9 @@ class AssociationConfig:
     max_height_few_m: float = 40.0
     min_median_snr_db: float = 6.0
     z_sigma_m: float = 15.0
+    held_z_sigma_m: float = 2.0
+    """Height prior of a round re-fitted at an established place whose free fit rose
+    ``same_place_m`` or more above it (:func:`_refit_at`)."""
     aloft_min_sensors: int = 12
     """A shot heard by this many sensors (redundant enough that a second fit can be
     judged by its residuals; with six, a few arrivals fit a point anywhere) is..."""
@@ -185,7 +188,7 @@ class _Obs:
     c: float
     wind: NDArray[np.float64] | None
     cfg: AssociationConfig
-    fits: dict[tuple[bytes, bytes, float, float], tuple[LocatedShot, bool]] = field(
+    fits: dict[tuple[bytes, bytes, float, float, float], tuple[LocatedShot, bool]] = field(
         default_factory=dict, repr=False, compare=False
     )
     """Memo of :func:`_fit_shot` by its exact inputs (chosen pulses, start, prior)."""
@@ -1327,6 +1330,11 @@ def _refit_at(
     if chosen.size < cfg.min_sensors:
         return None
     shot, ok = _fit_shot(chosen, anchor.pos, float(tau[a]), ob)
+    if ok and shot.pos[2] - anchor.pos[2] >= cfg.same_place_m:
+        # A round from an established place is fired where the shooter stands: a fit
+        # that rose tens of metres above it is held to its height (few arrivals fit
+        # some point aloft exactly, a mixture of echoes among them)
+        shot, ok = _fit_shot(chosen, anchor.pos, float(tau[a]), ob, z_sigma=cfg.held_z_sigma_m)
     near = float(np.linalg.norm(shot.pos[:2] - anchor.pos[:2])) < cfg.same_place_m
     if not (ok and near and _late_only(shot, chosen, ob)):
         return None
@@ -1426,9 +1434,11 @@ def _fit_shot(
     t0: float,
     ob: _Obs,
     z_prior: float | None = None,
+    z_sigma: float | None = None,
 ) -> tuple[LocatedShot, bool]:
     """Robust fit of the ``chosen`` pulses from (``x0``, ``t0``), height prior at
-    ``z_prior`` (default: the start's height); the shot keeps the inliers only. Returns
+    ``z_prior`` (default: the start's height) with ``z_sigma`` (default
+    ``z_sigma_m``); the shot keeps the inliers only. Returns
     the shot and whether the fit converged.
 
     With few sensors (fewer than ``strong_sensors``) the arrival-time surface has
@@ -1442,8 +1452,9 @@ def _fit_shot(
     (Torr & Zisserman, CVIU 78, 2000)."""
     spos, psens, pt, psig, c, wind, cfg = ob.spos, ob.psens, ob.pt, ob.psig, ob.c, ob.wind, ob.cfg
     zp = float(x0[2] if z_prior is None else z_prior)
+    zs = cfg.z_sigma_m if z_sigma is None else z_sigma
     key = (np.asarray(chosen, dtype=np.int64).tobytes(), np.asarray(x0, dtype=float).tobytes(),
-           float(t0), zp)  # fmt: skip
+           float(t0), zp, zs)  # fmt: skip
     got = ob.fits.get(key)
     if got is not None:  # the same fit again (a seed of the same shot): a fresh copy
         return replace(got[0], echoes=[]), got[1]
@@ -1468,11 +1479,11 @@ def _fit_shot(
         wind=wind,
         sigma=np.broadcast_to(psig[chosen], (m, chosen.size)),
         z_prior=np.full(m, zp),
-        z_sigma=cfg.z_sigma_m,
+        z_sigma=zs,
     )
     cap = cfg.accept_tol_s**2
     r2 = np.where(fix.inlier, np.nan_to_num(fix.residual, nan=np.inf) ** 2, cap)
-    cost = np.minimum(r2, cap).sum(axis=1) + (1e-3 * (fix.pos[:, 2] - zp) / cfg.z_sigma_m) ** 2
+    cost = np.minimum(r2, cap).sum(axis=1) + (1e-3 * (fix.pos[:, 2] - zp) / zs) ** 2
     cost = np.where(fix.ok, cost, np.inf)
     b = int(np.argmin(cost))
     inl = fix.inlier[b]
