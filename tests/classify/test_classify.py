@@ -30,8 +30,8 @@ def test_shipped_model_matches_the_training_settings(clf: GunshotClassifier) -> 
 
     assert clf.meta["model_version"] == train.MODEL_VERSION
     params = clf.meta["params"]
-    assert params["num_boost_round"] == train.N_ROUNDS
-    for key in ("learning_rate", "num_leaves", "min_data_in_leaf", "feature_fraction"):
+    assert params["n_estimators"] == train.N_TREES == clf.model.n_trees
+    for key in ("model", "min_samples_leaf", "max_features", "bootstrap", "random_state"):
         assert params[key] == train.PARAMS[key]
 
 

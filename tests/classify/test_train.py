@@ -23,13 +23,12 @@ def _tiny(data_dir: Path) -> list[Example]:
     return list(manifest_examples(data_dir, rows=rows))
 
 
-def _train_once(examples: list[Example]) -> str:
+def _train_once(examples: list[Example]) -> bytes:
     rng = np.random.default_rng([train.SEED, 7])
     pool = train.noise_pool_of(examples)
     x, idx = train.featurize(examples, 1, rng, pool)
     y = np.array([examples[i].label for i in idx], dtype=np.int64)
-    booster = train.fit(x, y, n_rounds=15)
-    return str(booster.model_to_string())
+    return train.fit(x, y, n_trees=15).to_bytes()
 
 
 @pytest.mark.livefire

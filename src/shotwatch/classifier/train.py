@@ -1,7 +1,8 @@
-"""Training and source-grouped evaluation of the LightGBM gunshot classifier.
+"""Training and source-grouped evaluation of the gunshot classifier (extremely randomised
+trees, stored and scored by :class:`shotwatch.core.trees.TreeEnsemble`).
 
-Deterministic: fixed seeds for folds, augmentation and LightGBM (``deterministic=True``,
-fixed thread count), examples in a fixed order. Cross-validation is grouped by recording
+Deterministic: fixed seeds for folds, augmentation and the trees (one thread), examples
+in a fixed order. Cross-validation is grouped by recording
 session / source (``Example.group``), so no session is on both sides of a split; the
 threshold is chosen on the out-of-fold scores (highest recall with at most
 ``MAX_FPR`` false positives over all non-gunshot windows).
@@ -31,28 +32,23 @@ from shotwatch.core.features import (
     TARGET_RATE,
     features_from_window,
 )
+from shotwatch.core.trees import TreeEnsemble
 
 SEED = 20261126
 N_SPLITS = 5
 N_AUG = 2  # augmented copies per training window
 JITTER = TARGET_RATE * 3 // 1000  # +-3 ms onset jitter on augmented copies
 MAX_FPR = 0.03
-MODEL_VERSION = "3.1.2"
-N_ROUNDS = 800
+RUN_NAME = "et"  # name of the CV runs of the shipped model ("et", "et+aug")
+MODEL_VERSION = "3.2.0"
+N_TREES = 300
 PARAMS: dict[str, Any] = {
-    "objective": "binary",
-    "learning_rate": 0.05,
-    "num_leaves": 31,
-    "min_data_in_leaf": 50,  # rows, i.e. about 17 windows with their 2 augmented copies
-    "feature_fraction": 0.5,
-    "bagging_fraction": 0.8,
-    "bagging_freq": 1,
-    "lambda_l2": 1.0,
-    "seed": SEED,
-    "deterministic": True,
-    "force_col_wise": True,
-    "num_threads": 1,
-    "verbose": -1,
+    "model": "ExtraTreesClassifier",  # scikit-learn; fully grown, random split points
+    "min_samples_leaf": 3,
+    "max_features": "sqrt",
+    "bootstrap": False,
+    "random_state": SEED,
+    "n_jobs": 1,
 }
 NOISE_CLASSES = ("background", "livefire_background")
 
@@ -101,14 +97,14 @@ def class_weights(y: NDArray[np.int64]) -> NDArray[np.float64]:
     return np.where(y == 1, 0.5 * y.size / n_pos, 0.5 * y.size / n_neg)
 
 
-def fit(x: NDArray[np.float32], y: NDArray[np.int64], n_rounds: int = N_ROUNDS) -> Any:
-    """A LightGBM booster on feature rows (balanced class weights, fixed seed)."""
-    import lightgbm as lgb
+def fit(x: NDArray[np.float32], y: NDArray[np.int64], n_trees: int = N_TREES) -> TreeEnsemble:
+    """Extremely randomised trees on feature rows (balanced class weights, fixed seed)."""
+    from sklearn.ensemble import ExtraTreesClassifier
 
-    ds = lgb.Dataset(
-        x, label=y, weight=class_weights(y), feature_name=list(FEATURE_NAMES), free_raw_data=True
-    )
-    return lgb.train(PARAMS, ds, num_boost_round=n_rounds)
+    kw = {k: v for k, v in PARAMS.items() if k != "model"}
+    forest = ExtraTreesClassifier(n_estimators=n_trees, **kw)
+    forest.fit(x, y, sample_weight=class_weights(y))
+    return TreeEnsemble.from_sklearn(forest)
 
 
 def noise_pool_of(examples: Sequence[Example]) -> list[NDArray[np.float32]]:
@@ -167,7 +163,7 @@ def cross_validate(
     tick: Tick | None = None,
     n_splits: int = N_SPLITS,
 ) -> CvResult:
-    """Grouped CV of the LightGBM model, training with or without augmentation.
+    """Grouped CV of the tree model, training with or without augmentation.
 
     Test windows are scored clean and, separately, augmented once with noise from their
     own fold's background (a harder, field-like test).
@@ -183,13 +179,13 @@ def cross_validate(
         pool = noise_pool_of(train)
         xtr, itr = featurize(train, N_AUG if augmented else 0, rng, pool, tick)
         ytr = np.array([train[i].label for i in itr], dtype=np.int64)
-        booster = fit(xtr, ytr)
+        model = fit(xtr, ytr)
         xte, _ = featurize(tests, 0, rng, [], tick)
         trng = np.random.default_rng([SEED, k, 99])
         xta, _ = featurize(tests, 1, trng, noise_pool_of(tests), tick, include_clean=False)
-        oof[test] = booster.predict(xte, num_threads=1)
-        oof_aug[test] = booster.predict(xta, num_threads=1)
-    return CvResult("lgbm+aug" if augmented else "lgbm", oof, oof_aug)
+        oof[test] = model.predict(xte)
+        oof_aug[test] = model.predict(xta)
+    return CvResult(f"{RUN_NAME}+aug" if augmented else RUN_NAME, oof, oof_aug)
 
 
 def choose_threshold(
@@ -247,12 +243,12 @@ def metrics(
 def cv_report(
     examples: Sequence[Example], runs: Sequence[CvResult]
 ) -> tuple[dict[str, Any], float]:
-    """Figures of CV runs; the threshold comes from the "lgbm+aug" run (or the last run).
+    """Figures of CV runs; the threshold comes from the "et+aug" run (or the last run).
 
     :returns: (report dict, threshold)
     """
     y = np.array([e.label for e in examples], dtype=np.int64)
-    ref = next((r for r in runs if r.name == "lgbm+aug"), runs[-1])
+    ref = next((r for r in runs if r.name == f"{RUN_NAME}+aug"), runs[-1])
     threshold = choose_threshold(y, ref.scores)
     report: dict[str, Any] = {
         "scheme": f"{N_SPLITS} folds grouped by recording session/source, gunshot "
@@ -272,7 +268,7 @@ def cv_report(
     return report, threshold
 
 
-def train_final(examples: Sequence[Example], tick: Tick | None = None) -> Any:
+def train_final(examples: Sequence[Example], tick: Tick | None = None) -> TreeEnsemble:
     """The shipped model: all windows, clean + ``N_AUG`` augmented copies."""
     rng = np.random.default_rng([SEED, 1000])
     x, idx = featurize(examples, N_AUG, rng, noise_pool_of(examples), tick)
@@ -281,24 +277,25 @@ def train_final(examples: Sequence[Example], tick: Tick | None = None) -> Any:
 
 
 def save_model(
-    booster: Any,
+    model: TreeEnsemble,
     out: Path,
     threshold: float,
     fingerprint: str,
     examples: Sequence[Example],
     cv: dict[str, Any] | None,
 ) -> tuple[Path, Path]:
-    """Write ``out`` (LightGBM text) and ``out.with_suffix('.json')`` (metadata)."""
-    text = booster.model_to_string(num_iteration=-1)
+    """Write ``out`` (:class:`TreeEnsemble` bytes) and ``out.with_suffix('.json')``
+    (metadata)."""
+    blob = model.to_bytes()
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
+    out.write_bytes(blob)
     counts: dict[str, int] = {}
     for e in examples:
         counts[e.cls] = counts.get(e.cls, 0) + 1
     meta = {
-        "model": "lightgbm-binary",
+        "model": "extra-trees-binary",
         "model_version": MODEL_VERSION,
-        "model_sha256": hashlib.sha256(text.encode()).hexdigest(),
+        "model_sha256": hashlib.sha256(blob).hexdigest(),
         "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "data_manifest_sha256": fingerprint,
         "n_windows": len(examples),
@@ -306,7 +303,9 @@ def save_model(
         "threshold": threshold,
         "window": {"pre_s": PRE_S, "post_s": POST_S, "sample_rate_hz": TARGET_RATE},
         "feature_names": list(FEATURE_NAMES),
-        "params": {**PARAMS, "num_boost_round": N_ROUNDS, "n_aug": N_AUG, "seed": SEED},
+        "params": {**PARAMS, "n_estimators": N_TREES, "n_aug": N_AUG, "seed": SEED},
+        "n_trees": model.n_trees,
+        "n_nodes": model.n_nodes,
         "cv": cv,
     }
     mpath = out.with_suffix(".json")

@@ -65,7 +65,7 @@ def register(app: typer.Typer) -> None:
             ..., help="audio files or directories (a directory with manifest.csv is evaluated)"
         ),
         model: Path | None = typer.Option(
-            None, "--model", help="LightGBM model file (default: the shipped model)"
+            None, "--model", help="model file (gunshot_et.bin format; default: the shipped model)"
         ),
     ) -> None:
         """Print {"path", "gunshot_score", "label"} as one JSON line per audio file.
@@ -99,7 +99,7 @@ def register(app: typer.Typer) -> None:
             None,
             "-o",
             "--output",
-            help="model file to write (default: the package's models/gunshot_lgbm.txt); "
+            help="model file to write (default: the package's models/gunshot_et.bin); "
             "metadata goes beside it as .json",
         ),
         cv: bool = typer.Option(
@@ -138,7 +138,7 @@ def register(app: typer.Typer) -> None:
         if output is None:
             from importlib import resources
 
-            output = Path(str(resources.files("shotwatch"))) / "models" / "gunshot_lgbm.txt"
+            output = Path(str(resources.files("shotwatch"))) / "models" / "gunshot_et.bin"
         from rich.console import Console
 
         with Progress(
@@ -156,10 +156,16 @@ def register(app: typer.Typer) -> None:
             plan: list[tuple[str, Any]] = []
             if cv:
                 plan.append(
-                    ("CV lgbm", lambda tick: ctrain.cross_validate(examples, False, tick=tick))
+                    (
+                        f"CV {ctrain.RUN_NAME}",
+                        lambda tick: ctrain.cross_validate(examples, False, tick=tick),
+                    )
                 )
             plan.append(
-                ("CV lgbm+aug", lambda tick: ctrain.cross_validate(examples, True, tick=tick))
+                (
+                    f"CV {ctrain.RUN_NAME}+aug",
+                    lambda tick: ctrain.cross_validate(examples, True, tick=tick),
+                )
             )
             if compare_cnn:
                 from shotwatch.classifier import compare as ccmp
@@ -173,9 +179,9 @@ def register(app: typer.Typer) -> None:
                 runs.append(fn(lambda k, t=t: progress.advance(t, k)))
             rep, threshold = ctrain.cv_report(examples, runs)
             t = progress.add_task("final model", total=n)
-            booster = ctrain.train_final(examples, lambda k: progress.advance(t, k))
+            model = ctrain.train_final(examples, lambda k: progress.advance(t, k))
         model_path, meta_path = ctrain.save_model(
-            booster, output, threshold, fingerprint, examples, rep
+            model, output, threshold, fingerprint, examples, rep
         )
         _print_report(rep)
         if report:

@@ -1,12 +1,15 @@
 """Gunshot classification of single pulses: ``gunshot_score`` in [0, 1].
 
-The shipped model is a LightGBM gradient-boosted tree ensemble on the features of
+The shipped model is an ensemble of extremely randomised trees (scikit-learn's
+``ExtraTreesClassifier`` at training time, scored here by
+:class:`shotwatch.core.trees.TreeEnsemble`) on the features of
 :mod:`shotwatch.core.features` (window: 20 ms before the onset to 300 ms after, resampled
-to 12 kHz and high-passed at 200 Hz). It was chosen over a small CNN on the log-mel patch
-by source-grouped cross-validation (see ``shotwatch train-classifier --cv`` and the model's
-metadata). The model file ships as package data (``shotwatch/models/gunshot_lgbm.txt``, LightGBM's
-own text format) with its metadata (``gunshot_lgbm.json``: version, threshold, data
-manifest hash, training date, CV metrics).
+to 12 kHz and high-passed at 200 Hz). It was chosen over LightGBM and a small CNN on the
+log-mel patch by source-grouped cross-validation (see ``shotwatch train-classifier --cv``
+and the model's metadata). The model file ships as package data
+(``shotwatch/models/gunshot_et.bin``, :mod:`shotwatch.core.trees`' format) with its
+metadata (``gunshot_et.json``: version, threshold, data manifest hash, training date, CV
+metrics).
 
 This module also holds a simple energy-envelope onset finder for whole clips with no
 known onset (:func:`find_onsets`); the project's onset picker lives elsewhere.
@@ -27,11 +30,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from shotwatch.core.features import FEATURE_NAMES, extract_features
+from shotwatch.core.trees import TreeEnsemble
 from shotwatch.errors import ConfigError, InputError
 
 MODEL_DIR = "models"  # package data directory of ``shotwatch`` (no __init__: models.py exists)
-MODEL_FILE = "gunshot_lgbm.txt"
-META_FILE = "gunshot_lgbm.json"
+MODEL_FILE = "gunshot_et.bin"
+META_FILE = "gunshot_et.json"
 
 _EPS = 1e-20
 
@@ -226,35 +230,35 @@ def _sigmoid_guard(p: NDArray[np.float64]) -> NDArray[np.float64]:
 class GunshotClassifier:
     """A trained gunshot classifier: ``score`` in [0, 1], ``label`` gunshot if >= threshold.
 
-    ``booster`` is a ``lightgbm.Booster``; ``meta`` the model's metadata dict.
+    ``model`` is a :class:`TreeEnsemble`; ``meta`` the model's metadata dict.
     """
 
-    booster: Any
+    model: TreeEnsemble
     threshold: float
     meta: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_files(cls, model_path: Path, meta_path: Path | None = None) -> GunshotClassifier:
-        """Load a LightGBM text model and its JSON metadata (default: same stem, .json)."""
-        import lightgbm as lgb
-
+        """Load a model file and its JSON metadata (default: same stem, .json)."""
         meta_path = meta_path or model_path.with_suffix(".json")
         try:
-            text = model_path.read_text(encoding="utf-8")
+            blob = model_path.read_bytes()
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
             raise ConfigError(f"cannot load classifier model {model_path}: {e}") from None
-        return cls._build(lgb.Booster(model_str=text), meta)
+        return cls._build(TreeEnsemble.from_bytes(blob), meta)
 
     @classmethod
-    def _build(cls, booster: Any, meta: dict[str, Any]) -> GunshotClassifier:
+    def _build(cls, model: TreeEnsemble, meta: dict[str, Any]) -> GunshotClassifier:
         names = list(meta.get("feature_names", []))
         if names != list(FEATURE_NAMES):
             raise ConfigError(
                 "classifier model was trained on other features; retrain with "
                 "`shotwatch train-classifier`"
             )
-        return cls(booster=booster, threshold=float(meta["threshold"]), meta=meta)
+        if model.n_features != len(FEATURE_NAMES):
+            raise ConfigError("classifier model file does not match its metadata's features")
+        return cls(model=model, threshold=float(meta["threshold"]), meta=meta)
 
     @classmethod
     def load_default(cls) -> GunshotClassifier:
@@ -268,7 +272,7 @@ class GunshotClassifier:
             raise InputError(f"expected {len(FEATURE_NAMES)} features, got {f.shape[1]}")
         if f.shape[0] == 0:
             return np.zeros(0, dtype=np.float64)
-        p = self.booster.predict(f, num_threads=1)
+        p = self.model.predict(f)
         return _sigmoid_guard(np.asarray(p, dtype=np.float64))
 
     def score(self, samples: NDArray[np.float64], sample_rate: int, onset: int) -> float:
@@ -292,12 +296,10 @@ class GunshotClassifier:
 
 @lru_cache(maxsize=1)
 def _load_default() -> GunshotClassifier:
-    import lightgbm as lgb
-
     pkg = resources.files("shotwatch").joinpath(MODEL_DIR)
     try:
-        text = pkg.joinpath(MODEL_FILE).read_text(encoding="utf-8")
+        blob = pkg.joinpath(MODEL_FILE).read_bytes()
         meta = json.loads(pkg.joinpath(META_FILE).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as e:
         raise ConfigError(f"shipped classifier model missing or corrupt: {e}") from None
-    return GunshotClassifier._build(lgb.Booster(model_str=text), meta)
+    return GunshotClassifier._build(TreeEnsemble.from_bytes(blob), meta)
