@@ -1,8 +1,8 @@
-"""Model choice by measurement: a small CNN on the log-mel patch vs the LightGBM model.
+"""Model choice by measurement: a small CNN on the log-mel patch vs the shipped tree model.
 
 Training-only. PyTorch is optional and never a dependency of Shotwatch
 (``pip install torch`` into the virtualenv to run this); it is imported dynamically.
-The CNN sees exactly what LightGBM sees (same windows, folds, augmentation, threshold
+The CNN sees exactly what the tree model sees (same windows, folds, augmentation, threshold
 rule) but as the 32 x 30 log-mel patch of :func:`shotwatch.core.features.log_mel_patch`:
 
     conv3x3(1->16) BN ReLU maxpool2 -> conv3x3(16->32) BN ReLU maxpool2
