@@ -111,8 +111,8 @@ class AssociationConfig:
     min_median_snr_db: float = 6.0
     z_sigma_m: float = 15.0
     held_z_sigma_m: float = 2.0
-    """Height prior of a round re-fitted at an established place whose free fit rose
-    ``same_place_m`` or more above it (:func:`_refit_at`)."""
+    """Height prior of a round re-fitted at an established place whose free fit moved
+    ``same_place_m`` or more above or below it (:func:`_refit_at`)."""
     aloft_min_sensors: int = 12
     """A shot heard by this many sensors (redundant enough that a second fit can be
     judged by its residuals; with six, a few arrivals fit a point anywhere) is..."""
@@ -676,12 +676,21 @@ def _more_rounds(
     least ``min_cycle_s`` from every shot already at that place (no weapon cycles
     faster), unless as loud as the anchor (:func:`_as_loud`). Any shot fitted from more
     arrivals than unknowns (more than ``min_sensors``) anchors: a quiet gun heard by
-    five sensors has a place too. A round found so anchors in its turn by the same
-    measure (a moving shooter's next place), and the pulses of a round
-    refused at one anchor stay free for the next."""
+    five sensors has a place too, unless more than ``max_dominated_share`` of its pulses
+    trail much louder ones at their sensors (:func:`_dominated`: a fit of echoes). A
+    round found so anchors in its turn by the same measure (a moving shooter's next
+    place), and the pulses of a round refused at one anchor stay free for the next."""
     psnr, cfg = ob.psnr, ob.cfg
+    # A place made of reflections (pulses trailing much louder ones at their sensors:
+    # the coda) is no place to fire from (as in :func:`_template_rounds`): echoes of a
+    # loud round fit some point near the shooter and would anchor more of them.
+    dominated = _dominated(ob.psens, ob.pt, psnr, cfg)
+
+    def clean(o: LocatedShot) -> bool:
+        return float(np.mean(dominated[o.pulses])) <= cfg.max_dominated_share
+
     anchors = sorted(
-        (o for o in shots if len(o.pulses) > cfg.min_sensors),
+        (o for o in shots if len(o.pulses) > cfg.min_sensors and clean(o)),
         key=lambda o: (len(o.pulses), float(np.sum(psnr[o.pulses]))),
         reverse=True,
     )
@@ -701,7 +710,7 @@ def _more_rounds(
                 continue
             shot.echoes.extend(_absorb(shot, ob, assigned))
             shots.append(shot)
-            if len(shot.pulses) > cfg.min_sensors:
+            if len(shot.pulses) > cfg.min_sensors and clean(shot):
                 anchors.append(shot)  # a moving shooter's next place
         for t in tried:  # another anchor (the shooter a few metres on) may use them
             assigned[t] = False
@@ -1330,10 +1339,10 @@ def _refit_at(
     if chosen.size < cfg.min_sensors:
         return None
     shot, ok = _fit_shot(chosen, anchor.pos, float(tau[a]), ob)
-    if ok and shot.pos[2] - anchor.pos[2] >= cfg.same_place_m:
+    if ok and abs(shot.pos[2] - anchor.pos[2]) >= cfg.same_place_m:
         # A round from an established place is fired where the shooter stands: a fit
-        # that rose tens of metres above it is held to its height (few arrivals fit
-        # some point aloft exactly, a mixture of echoes among them)
+        # that rose or sank tens of metres from it is held to its height (a few
+        # arrivals, a mixture of echoes among them, fit some point up or down there)
         shot, ok = _fit_shot(chosen, anchor.pos, float(tau[a]), ob, z_sigma=cfg.held_z_sigma_m)
     near = float(np.linalg.norm(shot.pos[:2] - anchor.pos[:2])) < cfg.same_place_m
     if not (ok and near and _late_only(shot, chosen, ob)):
