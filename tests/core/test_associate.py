@@ -508,6 +508,36 @@ def test_a_shot_made_of_echoes_anchors_no_rounds() -> None:
         assert any(abs(s.t0 - 1.4) < 1e-3 for s in shots) is found
 
 
+def test_a_four_sensor_round_at_a_place_repeats_its_pattern_or_is_as_loud() -> None:
+    """Four arrivals fit some point exactly, so four free pulses (a loud round's echoes)
+    whose point falls within ``same_place_m`` of an established place (here 8 m off)
+    would pass for another round there. Such a round stands only when it repeats the
+    place's own arrival pattern (the same spot again) or is about as loud as the place's
+    shot (the same gun, a few metres on); 15 dB weaker and 8 m off it is refused."""
+    from shotwatch.core.associate import AssociationConfig, _more_rounds, _Obs
+
+    spos = _array()
+    src = np.array([30.0, -60.0, 1.5])
+    near = np.argsort(np.linalg.norm(spos - src, axis=1))
+    rng = np.random.default_rng(4)
+    t_anchor = 1.0 + np.linalg.norm(spos[near[:6]] - src, axis=1) / C
+    for offset, snr, found in (
+        (np.array([8.0, 0.0, 0.0]), 15.0, False),
+        (np.array([8.0, 0.0, 0.0]), 30.0, True),
+        (np.zeros(3), 15.0, True),
+    ):
+        t_round = 1.4 + np.linalg.norm(spos[near[:4]] - (src + offset), axis=1) / C
+        pt = np.concatenate([t_anchor, t_round + rng.normal(0, 1e-4, 4)])
+        psnr = np.concatenate([np.full(6, 30.0), np.full(4, snr)])
+        psens = np.concatenate([near[:6], near[:4]]).astype(np.int64)
+        ob = _Obs(spos, psens, pt, np.full(10, 5e-4), psnr, C, None, AssociationConfig())
+        assigned = np.zeros(10, dtype=bool)
+        assigned[:6] = True
+        shots = [_shot(np.arange(6, dtype=np.int64), src, 1.0)]
+        _more_rounds(shots, ob, assigned)
+        assert (len(shots) == 2) is found, (offset, snr)
+
+
 def test_dissolving_a_shot_frees_the_pulses_it_explained() -> None:
     """A four-sensor shot away from a well-heard one is dissolved; the late arrivals it
     had claimed at other sensors (``echoes``) are free again, as its own pulses are,

@@ -674,7 +674,10 @@ def _more_rounds(
     delays differ from sensor to sensor. A round found so must be heard by at least
     half as many sensors as the anchor (the same gun at the same place), and be at
     least ``min_cycle_s`` from every shot already at that place (no weapon cycles
-    faster), unless as loud as the anchor (:func:`_as_loud`). Any shot fitted from more
+    faster), unless as loud as the anchor (:func:`_as_loud`). A round of
+    ``min_sensors`` arrivals (four fit some point exactly: a loud round's echoes fit
+    one near the shooter) must also repeat the anchor's arrival pattern
+    (:func:`_same_pattern`) or be as loud as it. Any shot fitted from more
     arrivals than unknowns (more than ``min_sensors``) anchors: a quiet gun heard by
     five sensors has a place too, unless more than ``max_dominated_share`` of its pulses
     trail much louder ones at their sensors (:func:`_dominated`: a fit of echoes). A
@@ -705,7 +708,14 @@ def _more_rounds(
             if shot is None:
                 break
             assigned[shot.pulses] = True
-            if _too_close(shot, shots, cfg) or _weak_round(shot, anchor, ob):
+            if (
+                _too_close(shot, shots, cfg)
+                or _weak_round(shot, anchor, ob)
+                or (
+                    len(shot.pulses) <= cfg.min_sensors
+                    and not (_same_pattern(shot, anchor, ob) or _as_loud(shot, anchor, ob))
+                )
+            ):
                 tried.append(shot.pulses)  # not again from this anchor
                 continue
             shot.echoes.extend(_absorb(shot, ob, assigned))
