@@ -203,6 +203,12 @@ class _Obs:
         return self.c - (0.0 if self.wind is None else float(np.linalg.norm(self.wind)))
 
     @cached_property
+    def dominated(self) -> NDArray[np.bool_]:
+        """Per pulse: whether it trails a much louder one at its sensor (:func:`_dominated`),
+        once per association (the search, the rounds and the templates all ask)."""
+        return _dominated(self.psens, self.pt, self.psnr, self.cfg)
+
+    @cached_property
     def wind_a(self) -> tuple[NDArray[np.float64], float]:
         """The wind as the compiled kernels take it (:func:`kernel_wind`), once."""
         return kernel_wind(self.c, self.wind)
@@ -360,7 +366,7 @@ def associate(
 
     assigned = np.zeros(n_p, dtype=bool)
     shots: list[LocatedShot] = []
-    dominated = _dominated(psens, pt, psnr, cfg)
+    dominated = ob.dominated
     covered = np.zeros(n_p, dtype=bool)  # inside (or explained by) some candidate
     # Seeds whose search found nothing: the free pulses only ever shrink, so a failed
     # search fails again (per eligibility pass).
@@ -523,7 +529,7 @@ def three_sensor_shots(
     if n_p > cfg.three_sensor_max_pulses or np.unique(psens).size < 3:
         return []
     online = np.arange(spos.shape[0], dtype=np.int64)
-    usable = np.flatnonzero(~_dominated(psens, pt, psnr, cfg))
+    usable = np.flatnonzero(~ob.dominated)
     triples: list[tuple[float, tuple[int, int, int]]] = []
     for i, j, k in combinations(usable.tolist(), 3):
         if len({int(psens[i]), int(psens[j]), int(psens[k])}) < 3:
@@ -687,7 +693,7 @@ def _more_rounds(
     # A place made of reflections (pulses trailing much louder ones at their sensors:
     # the coda) is no place to fire from (as in :func:`_template_rounds`): echoes of a
     # loud round fit some point near the shooter and would anchor more of them.
-    dominated = _dominated(ob.psens, ob.pt, psnr, cfg)
+    dominated = ob.dominated
 
     def clean(o: LocatedShot) -> bool:
         return float(np.mean(dominated[o.pulses])) <= cfg.max_dominated_share
@@ -772,7 +778,7 @@ def _template_rounds(
     psens, pt, psnr, psig, cfg = ob.psens, ob.pt, ob.psnr, ob.psig, ob.cfg
     # A place made of reflections (pulses trailing much louder ones: the coda) is no
     # place to fire from, and neither is a round made mostly of them.
-    dominated = _dominated(psens, pt, psnr, cfg)
+    dominated = ob.dominated
     anchors = sorted(
         (
             o
