@@ -22,9 +22,14 @@ emitted when it is new or its shots changed. With a custom ``locate`` callable t
 window is located whole (early runs over the reports of the last ``early_window_s``
 only).
 
-Incident ids stay stable across re-runs: a result whose first shot lies within
-``match_s`` / ``match_m`` of an incident already emitted keeps that incident's id; an
-incident is never re-emitted smaller. ``last_new_shots`` lists, after each ``flush``,
+Incident ids stay stable across re-runs: a result holding most of the still-located
+reports of an incident already emitted, else one whose first shot lies within
+``match_s`` / ``match_m`` of it, keeps that incident's id (each emitted incident goes on
+as one result at most), so an alert sent on an early fix is updated, or withdrawn, as
+the fuller association sees the event; an
+incident is never re-emitted smaller because some of its rounds left the window (when
+its shots are some of those emitted before); a re-association that finds fewer rounds
+(phantom rounds gone) is emitted. ``last_new_shots`` lists, after each ``flush``,
 the shots emitted for the first time with the server arrival time of the last of their
 pulses (what decided them; for latency measurements).
 """
@@ -161,24 +166,32 @@ class StreamingLocator:
         located = self._locate(self.sensors, pulses, self.weather)
         if self._incremental and self._cache.deferred > deferred:
             self._dirty = True  # come back once those groups have settled
-        for inc in located:
-            first = inc.first_shot
-            shots = tuple(round(s.t, 4) for s in inc.shots)
-            used = frozenset(
-                (window[i][1].sensor_id, window[i][1].t)
-                for s in inc.shots
-                for i in s.pulse_ids
-                if i < len(window)
+        results = [
+            (
+                inc,
+                tuple(round(s.t, 4) for s in inc.shots),
+                frozenset(
+                    (window[i][1].sensor_id, window[i][1].t)
+                    for s in inc.shots
+                    for i in s.pulse_ids
+                    if i < len(window)
+                ),
             )
-            match = self._match(first, used)
+            for inc in located
+        ]
+        matches = self._matches([(inc.first_shot, used) for inc, _, used in results])
+        for (inc, shots, used), match in zip(results, matches, strict=True):
             if match is None:
+                first = inc.first_shot
                 known = _Known(inc.id, first.t, first.lat, first.lon, inc.rounds, now, shots, used)
                 self._known.append(known)
                 self._note_new(inc, window, ())
                 out.append(inc)
                 continue
             match.seen = now
-            if inc.rounds < match.rounds:
+            if inc.rounds < match.rounds and (
+                not self._incremental or set(shots) <= set(match.shots)
+            ):
                 continue  # part of the incident left the window: keep the fuller version
             if shots == match.shots and self._incremental:
                 continue  # nothing new
@@ -191,28 +204,58 @@ class StreamingLocator:
             out.append(inc)
         return out
 
-    def _match(self, first: Shot, used: frozenset[tuple[str, float]]) -> _Known | None:
-        """The incident already emitted that a located one continues: the one whose
-        reports it was mostly located from (an early fix from the first few reports can
-        lie far from where all of them put the shot: the same event, not a new one), else
-        one whose first shot lies within ``match_s`` and ``match_m`` of its first shot."""
-        best, share = None, 0.5
-        for k in self._known:
-            if k.pulses:
-                got = len(k.pulses & used) / len(k.pulses)
-                if got > share:
-                    best, share = k, got
-        if best is not None:
-            return best
-        return next(
-            (
-                k
-                for k in self._known
-                if abs(k.t - first.t) <= self.match_s
-                and distance_m(k.lat, k.lon, first.lat, first.lon) <= self.match_m
-            ),
-            None,
-        )
+    def _matches(
+        self, results: list[tuple[Shot, frozenset[tuple[str, float]]]]
+    ) -> list[_Known | None]:
+        """For each located incident (its first shot and the reports it was located
+        from), the incident already emitted that it continues, each emitted incident
+        continued by at most one located one.
+
+        First by reports: an emitted incident is continued by the located one holding
+        more than half of its reports that this run still locates (an early fix from the
+        first few reports can lie far from where all of them put the shot, and reports
+        the fuller association drops as echoes belong to no one: the same event, not a
+        new one; so that an alert sent on the early fix is updated, or withdrawn when
+        the whole event turns out to be fireworks), the strongest share first. Then, for
+        the rest, one whose first shot lies within ``match_s`` and ``match_m`` of the
+        located one's first shot."""
+        out: list[_Known | None] = [None] * len(results)
+        if not self._known:
+            return out
+        located = frozenset().union(*(used for _, used in results))
+        holder: dict[tuple[str, float], int] = {}
+        for j, (_, used) in enumerate(results):
+            for r in used:
+                holder[r] = j
+        pairs: list[tuple[float, int, int, int]] = []
+        for m, k in enumerate(self._known):
+            live = k.pulses & located
+            if not live:
+                continue
+            held: dict[int, int] = {}
+            for r in live:
+                held[holder[r]] = held.get(holder[r], 0) + 1
+            j, got = max(held.items(), key=lambda jg: jg[1])
+            if got > 0.5 * len(live):
+                pairs.append((got / len(live), got, -m, j))
+        claimed: set[int] = set()
+        for _, _, neg_m, j in sorted(pairs, reverse=True):
+            if out[j] is None and -neg_m not in claimed:
+                out[j] = self._known[-neg_m]
+                claimed.add(-neg_m)
+        for j, (first, _) in enumerate(results):
+            if out[j] is not None:
+                continue
+            for m, k in enumerate(self._known):
+                if (
+                    m not in claimed
+                    and abs(k.t - first.t) <= self.match_s
+                    and distance_m(k.lat, k.lon, first.lat, first.lon) <= self.match_m
+                ):
+                    out[j] = k
+                    claimed.add(m)
+                    break
+        return out
 
     def _note_new(
         self, inc: Incident, window: list[tuple[float, Pulse]], before: tuple[float, ...]

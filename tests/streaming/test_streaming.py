@@ -3,6 +3,7 @@ incident ids stable as the incident grows."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 
 from shotwatch.core.acoustics import speed_of_sound
 from shotwatch.geo import LocalFrame
-from shotwatch.models import Incident, Pulse, Sensor, Weather
+from shotwatch.models import Classification, Incident, Pulse, Sensor, Shot, Weather
 from shotwatch.streaming import StreamingLocator
 
 
@@ -258,3 +259,84 @@ def test_forget_before_drops_the_entries_holding_an_earlier_pulse() -> None:
     assert cache.ancestor([(array.index[p.sensor_id], p.t) for p in first]) is not None
     cache.forget_before(first[-1].t + 50.0)
     assert cache.ancestor([(array.index[p.sensor_id], p.t) for p in first]) is None
+
+
+def _scripted(runs: list[list[tuple[str, float, list[int]]]]) -> Callable[..., list[Incident]]:
+    """A batch locator that answers its n-th call with the n-th list of incidents, each
+    (classification, metres east of the first sensor, indices of the window's pulses its
+    one shot was located from)."""
+    calls = iter(runs)
+
+    def locate(
+        sensors: dict[str, Sensor], pulses: list[Pulse], w: Weather | None
+    ) -> list[Incident]:
+        out = []
+        s0 = sensors["S00"]
+        for n, (cls, east, ids) in enumerate(next(calls)):
+            shot = Shot(
+                t=min(pulses[i].t for i in ids) - 0.3,
+                lat=s0.lat,
+                lon=s0.lon + east / 85_000.0,
+                elevation_m=200.0,
+                error_radius_m=5.0,
+                sensors=sorted({pulses[i].sensor_id for i in ids}),
+                pulse_ids=list(ids),
+            )
+            out.append(Incident(f"run{id(pulses)}-{n}", Classification(cls), 0.9, [shot]))
+        return out
+
+    return locate
+
+
+def test_an_alert_whose_reports_a_later_incident_took_is_continued_by_it() -> None:
+    """An early association puts a burst of a fireworks show somewhere from eight
+    reports and calls it gunfire; the association of the whole show drops four of them
+    as echoes, locates the show 200 m off from the other four and more, and calls it
+    fireworks. The show holds every report of the alert still located, so it continues
+    the alert's id (the service then withdraws the published alert), rather than leaving
+    the alert standing beside a new incident."""
+    sensors, pulses, weather = _scene()
+    pulses = sorted(pulses, key=lambda p: p.t)[:14]
+    first, later = list(range(8)), [0, 1, 2, 3, 8, 9, 10, 11, 12, 13]
+    loc = StreamingLocator(
+        sensors,
+        weather,
+        locate=_scripted([[("gunfire", 0.0, first)], [("non_gunfire", 200.0, later)]]),
+    )
+    t0 = pulses[0].t
+    for p in pulses[:8]:
+        loc.add(p, t0 + 1.0)
+    alert = loc.flush(t0 + 2.0)
+    for p in pulses[8:]:
+        loc.add(p, t0 + 2.1)
+    show = loc.flush(t0 + 3.0)
+    assert [i.classification for i in alert] == [Classification.GUNFIRE]
+    assert [i.classification for i in show] == [Classification.NON_GUNFIRE]
+    assert show[0].id == alert[0].id
+
+
+def test_one_emitted_incident_is_continued_by_one_located_incident_at_most() -> None:
+    """Two incidents located where one was emitted (its reports split between them):
+    the one holding more of its reports keeps its id, the other gets its own."""
+    sensors, pulses, weather = _scene()
+    pulses = sorted(pulses, key=lambda p: p.t)[:14]
+    loc = StreamingLocator(
+        sensors,
+        weather,
+        locate=_scripted(
+            [
+                [("gunfire", 0.0, list(range(8)))],
+                [("gunfire", 10.0, [0, 1, 2, 8, 9]), ("gunfire", 5.0, [3, 4, 5, 6, 7])],
+            ]
+        ),
+    )
+    t0 = pulses[0].t
+    for p in pulses[:8]:
+        loc.add(p, t0 + 1.0)
+    (first,) = loc.flush(t0 + 2.0)
+    for p in pulses[8:]:
+        loc.add(p, t0 + 2.1)
+    out = loc.flush(t0 + 3.0)
+    assert len(out) == 2
+    assert [i.id for i in out].count(first.id) == 1
+    assert out[1].id == first.id  # five of its eight reports against three
