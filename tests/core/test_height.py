@@ -69,3 +69,35 @@ def test_no_height_from_a_dozen_sensors() -> None:
     shot, t = _shot_at(array, src, src)
     h, sigma = _height_agl(array, shot, np.arange(12), t, np.full(12, 2e-4), C, None)
     assert np.isnan(h) and np.isnan(sigma)
+
+
+def _calibrated(n: int) -> Array:
+    flat = _flat_array(n)
+    sensors = {}
+    for j, sid in enumerate(flat.ids):
+        lat, lon, h = flat.frame.to_geodetic(flat.pos[j])
+        sensors[sid] = Sensor(sid, float(lat), float(lon), float(h), full_scale_db_spl=140.0)
+    return Array.from_sensors(sensors)
+
+
+def test_no_source_level_for_a_few_sensor_fit_far_off_the_ground() -> None:
+    """A shot located from fewer than ``MIN_HEIGHT_SENSORS`` sensors and put 60 m or more
+    above or below the ground has no level (its place is unchecked: a mixture of
+    reports fitted 119 m up read 152 dB and was alerted as gunfire); at the ground, or
+    from enough sensors to trust the height, the level stands."""
+    from shotwatch.models import Shot
+    from shotwatch.pipeline import MIN_HEIGHT_SENSORS, UNCHECKED_HEIGHT_M, _source_level
+
+    def level(n: int, up: float) -> float:
+        array = _calibrated(n)
+        ground = array.ground_height(np.array([100.0, 50.0, 0.0]))
+        shot = Shot(0.0, 0.0, 0.0, 0.0, 5.0, list(array.ids), east_m=100.0, north_m=50.0,
+                    up_m=ground + up, pulse_ids=list(range(n)))  # fmt: skip
+        return _source_level(array, np.arange(n), np.full(n, -20.0), shot)
+
+    few = MIN_HEIGHT_SENSORS - 1
+    assert np.isfinite(level(few, 1.5))
+    assert np.isfinite(level(few, 0.8 * UNCHECKED_HEIGHT_M))
+    assert np.isnan(level(few, UNCHECKED_HEIGHT_M + 1.0))
+    assert np.isnan(level(few, -UNCHECKED_HEIGHT_M - 1.0))
+    assert np.isfinite(level(MIN_HEIGHT_SENSORS, UNCHECKED_HEIGHT_M + 1.0))
