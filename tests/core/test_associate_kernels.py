@@ -134,7 +134,7 @@ def test_warm_up_readies_every_kernel() -> None:
     code = (
         "from shotwatch.core import associate, locate, partition\n"
         "ks = [associate._k_coarse, associate._k_fine_best, associate._k_gathered,\n"
-        "      locate._k_refine, partition._k_components]\n"
+        "      locate._k_refine, partition._k_components, partition._k_finish]\n"
         "assert not any(k.signatures for k in ks)\n"
         "associate.warm_up()\n"
         "print([k.__name__ for k in ks if not k.signatures])\n"
