@@ -45,7 +45,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from itertools import combinations, pairwise
-from typing import Any, NamedTuple
+from typing import Any
 
 import numba
 import numpy as np
@@ -192,10 +192,6 @@ class _Obs:
         default_factory=dict, repr=False, compare=False
     )
     """Memo of :func:`_fit_shot` by its exact inputs (chosen pulses, start, prior)."""
-    fine_evals: dict[tuple[bytes, bytes], _FineBest] = field(
-        default_factory=dict, repr=False, compare=False
-    )
-    """Memo of :func:`_fine_best` by its exact inputs (grid point, height, pulses)."""
 
     @property
     def c_slow(self) -> float:
@@ -1722,39 +1718,13 @@ def _search(
     tol_c = 1.5 * cfg.coarse_step_m / c
     wind, a_w = ob.wind_a
     rcv, seed_pos = spos[local], spos[s0]
-    counts, strength = _k_coarse(
-        g, rcv, seed_pos, col, ct, cs, np.asarray(psnr[cand], float), t_seed, tol_c, c, wind, a_w
-    )
-    best = int(counts.max())
-    if best < cfg.min_sensors:
+    found, k_fine, x0, t0 = _k_coarse_fine(
+        g, rcv, seed_pos, col, ct, cs, np.asarray(psnr[cand], float), t_seed, tol_c, c, wind,
+        a_w, fine, cfg.fine_tol_s, cfg.fine_candidates, cfg.min_sensors,
+    )  # fmt: skip
+    if not found or k_fine < cfg.min_sensors:
         return None
-    # Fine: the best coarse points (most sensors, then the loudest set: with few
-    # sensors many points tie on the count), origin time from each gathered pulse.
-    top = np.flatnonzero(counts >= best - 1)
-    top = top[np.lexsort((-strength[top], -counts[top]))][: cfg.fine_candidates]
-    best_score: tuple[int, float, float] | None = None
-    best_pt: tuple[NDArray[np.float64], float] | None = None
-    for gi in top:
-        if best_score is not None and counts[gi] < best_score[0]:
-            # The fine grid counts the sensors of the pulses this point gathered, at
-            # most its coarse count: it cannot beat the best already found.
-            continue
-        # only the pulses this coarse point gathered
-        qm = _k_gathered(g[gi], rcv, seed_pos, col, ct, t_seed, tol_c, c, wind, a_w)
-        fb = _fine_best(ob, g[gi], cand[qm], fine)
-        sc = fb.score
-        if best_score is None or (-sc[0], sc[1], sc[2]) < (
-            -best_score[0],
-            best_score[1],
-            best_score[2],
-        ):
-            best_score = sc
-            best_pt = (fb.pos, fb.t0)
-    if best_pt is None or best_score is None or best_score[0] < cfg.min_sensors:
-        return None
-    x0, t0 = best_pt
     if online is not None:
-        k_fine = best_score[0]
         # (the grid point's origin time is good to the fine tolerance only)
         ratio = _near_heard(x0, t0, k_fine, ob, online, cfg.fine_tol_s)
         lowest = cfg.min_near_ratio_loud if k_fine < cfg.strong_sensors else cfg.min_near_ratio
@@ -1894,16 +1864,124 @@ def _k_coarse(
     """The coarse step of :func:`_search`, compiled: at each grid point the pulses of
     :func:`_k_gathered` (sensors ``cs`` sorted). Returns per grid point the distinct
     sensors gathered and the loudness of the set (sum over its sensors of the largest
-    gathered SNR ``csnr``)."""
+    gathered SNR ``csnr``).
+
+    The same arithmetic as :func:`_k_gathered` and :func:`_k_set_score` at each point,
+    in the same order per point, but swept over all grid points at once per pulse
+    (contiguous loops the compiler vectorises): a sensor's travel times are computed
+    once for the whole grid, and each sensor's running maximum and hit flag are kept
+    per grid point until its last pulse."""
     n_g, n_q = grid.shape[0], ct.shape[0]
     counts = np.zeros(n_g, dtype=np.int64)
     strength = np.zeros(n_g)
-    hits = np.empty(n_q, dtype=np.bool_)
-    tt = np.empty(rcv.shape[0])
+    gx = np.ascontiguousarray(grid[:, 0])
+    gy = np.ascontiguousarray(grid[:, 1])
+    gz = np.ascontiguousarray(grid[:, 2])
+    origin = np.empty(n_g)
     for g in range(n_g):
-        _k_gather_into(grid[g], rcv, seed_pos, col, ct, t_seed, tol, c, wind, a_w, tt, hits)
-        counts[g], strength[g] = _k_set_score(hits, cs, csnr)
+        origin[g] = t_seed - _k_travel(
+            seed_pos[0] - gx[g], seed_pos[1] - gy[g], seed_pos[2] - gz[g], c, wind, a_w
+        )
+    tt = np.empty(n_g)
+    cur_max = np.empty(n_g)
+    cur_hit = np.empty(n_g, dtype=np.bool_)
+    for q in range(n_q):
+        if q == 0 or col[q] != col[q - 1]:
+            r0, r1, r2 = rcv[col[q], 0], rcv[col[q], 1], rcv[col[q], 2]
+            for g in range(n_g):
+                tt[g] = _k_travel(r0 - gx[g], r1 - gy[g], r2 - gz[g], c, wind, a_w)
+        new_sensor = q == 0 or cs[q] != cs[q - 1]
+        if new_sensor and q > 0:
+            for g in range(n_g):
+                strength[g] += cur_max[g]
+                counts[g] += 1 if cur_hit[g] else 0
+        x, v = ct[q], csnr[q]
+        if new_sensor:
+            for g in range(n_g):
+                h = abs(x - origin[g] - tt[g]) < tol
+                cur_hit[g] = h
+                cur_max[g] = v if h else 0.0
+        else:
+            for g in range(n_g):
+                h = abs(x - origin[g] - tt[g]) < tol
+                cur_max[g] = max(cur_max[g], v if h else 0.0)
+                cur_hit[g] = cur_hit[g] or h
+    if n_q > 0:
+        for g in range(n_g):
+            strength[g] += cur_max[g]
+            counts[g] += 1 if cur_hit[g] else 0
     return counts, strength
+
+
+@numba.njit(cache=True)
+def _k_coarse_fine(
+    grid: NDArray[np.float64],
+    rcv: NDArray[np.float64],
+    seed_pos: NDArray[np.float64],
+    col: NDArray[np.int64],
+    ct: NDArray[np.float64],
+    cs: NDArray[np.int64],
+    csnr: NDArray[np.float64],
+    t_seed: float,
+    tol: float,
+    c: float,
+    wind: NDArray[np.float64],
+    a_w: float,
+    fine: NDArray[np.float64],
+    fine_tol: float,
+    n_top: int,
+    min_count: int,
+) -> tuple[bool, int, NDArray[np.float64], float]:
+    """The grid part of :func:`_search`, compiled: the coarse scores (:func:`_k_coarse`),
+    then at the ``n_top`` best coarse points (most sensors, then the loudest set; only
+    points within one sensor of the most) the fine search (:func:`_k_fine_best` over the
+    ``fine`` offsets around the point, at its height, with the pulses it gathered,
+    :func:`_k_gathered`). A point whose coarse count is below the best fine count so far
+    is skipped (the fine count is at most the coarse count), and nothing is searched
+    when no coarse point gathers ``min_count`` sensors. Returns whether any point was
+    searched, the best fine count, its position (3,) and origin time: the first point
+    of the most sensors, then the loudest step, then the smallest spread."""
+    counts, strength = _k_coarse(
+        grid, rcv, seed_pos, col, ct, cs, csnr, t_seed, tol, c, wind, a_w
+    )  # fmt: skip
+    best = counts.max() if counts.shape[0] else 0
+    pos = np.zeros(3)
+    if best < max(min_count, 1):
+        return False, 0, pos, 0.0
+    top = np.flatnonzero(counts >= best - 1)
+    # most sensors first, then the loudest, then grid order (a lexsort, stable)
+    top = top[np.argsort(-strength[top], kind="mergesort")]
+    top = top[np.argsort(-counts[top], kind="mergesort")][:n_top]
+    found = False
+    bk, b_nl, b_sp, b_t0 = 0, 0.0, 0.0, 0.0
+    n_f = fine.shape[0]
+    fg = np.empty((n_f, 3))
+    qm = np.empty(ct.shape[0], dtype=np.bool_)
+    tt = np.empty(rcv.shape[0])
+    for gi in top:
+        if found and counts[gi] < bk:
+            continue
+        _k_gather_into(grid[gi], rcv, seed_pos, col, ct, t_seed, tol, c, wind, a_w, tt, qm)
+        q = np.flatnonzero(qm)
+        for f in range(n_f):
+            fg[f, 0] = fine[f, 0] + grid[gi, 0]
+            fg[f, 1] = fine[f, 1] + grid[gi, 1]
+            fg[f, 2] = grid[gi, 2]
+        qcol = col[q]
+        k, loud, spread, fi, t0 = _k_fine_best(
+            fg, rcv[qcol], ct[q], cs[q], csnr[q], c, wind, a_w, fine_tol
+        )  # fmt: skip
+        nl = -loud
+        # (sensors, minus the loudness step, spread): more sensors, then smaller
+        if found and k == bk:
+            better = nl < b_nl if nl != b_nl else spread < b_sp
+        else:
+            better = not found or k > bk
+        if better:
+            found = True
+            bk, b_nl, b_sp, b_t0 = k, nl, spread, t0
+            pos[:] = fg[fi]
+    return found, bk, pos, b_t0
 
 
 @numba.njit(cache=True)
@@ -1935,42 +2013,6 @@ def _k_set_score(
     return k, total
 
 
-class _FineBest(NamedTuple):
-    """Best (position, origin time) of a fine grid: ``score`` is (sensors, minus the
-    loudness step, spread), smaller after negating the count is better."""
-
-    score: tuple[int, float, float]
-    pos: NDArray[np.float64]
-    t0: float
-
-
-def _fine_best(
-    ob: _Obs,
-    center: NDArray[np.float64],
-    q: NDArray[np.int64],
-    fine: NDArray[np.float64],
-) -> _FineBest:
-    """Fine search around the coarse point ``center`` (3,) over the pulses ``q`` it
-    gathered (sorted by sensor): the ``fine`` grid offsets at the centre's height, the
-    origin time taken from every pulse in turn; the most sensors agreeing within
-    ``fine_tol_s``, then the loudest set, then the tightest. A pure function of its
-    inputs, memoised per association (``ob.fine_evals``): seeds of one group often
-    gather the same pulses at the same coarse point."""
-    key = (center.tobytes(), q.tobytes())
-    got = ob.fine_evals.get(key)
-    if got is not None:
-        return got
-    spos, psens, pt, psnr, cfg = ob.spos, ob.psens, ob.pt, ob.psnr, ob.cfg
-    qs, qt, qsnr = psens[q], pt[q], psnr[q]
-    fg = np.column_stack([fine + center[:2], np.full(fine.shape[0], center[2])])
-    k, loud, spread, fi, t0 = _k_fine_best(
-        fg, spos[qs], qt, qs, np.asarray(qsnr, dtype=float), ob.c, *ob.wind_a, cfg.fine_tol_s
-    )
-    out = _FineBest((int(k), -float(loud), float(spread)), fg[fi], float(t0))
-    ob.fine_evals[key] = out
-    return out
-
-
 @numba.njit(cache=True)
 def _k_fine_best(
     fg: NDArray[np.float64],
@@ -1983,7 +2025,8 @@ def _k_fine_best(
     a_w: float,
     tol: float,
 ) -> tuple[int, float, float, int, float]:
-    """The scoring of :func:`_fine_best`, compiled: for every grid point ``fg[f]`` and
+    """The fine search of :func:`_search` around one coarse point, compiled (see
+    :func:`_k_coarse_fine`): for every grid point ``fg[f]`` and
     anchor pulse ``a`` the pulses ``q`` (arrival ``qt[q]`` at ``rcv[q]``) whose implied
     origin time ``tau[f, q]`` lies within ``tol`` of ``tau[f, a]``; the most distinct
     sensors (``qs`` sorted), then the loudest set (sum over its sensors of the largest
