@@ -43,7 +43,7 @@ Pure numpy/scipy: arrays in, arrays out.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 from itertools import combinations, pairwise
 from typing import Any
 
@@ -193,7 +193,7 @@ class _Obs:
     )
     """Memo of :func:`_fit_shot` by its exact inputs (chosen pulses, start, prior)."""
 
-    @property
+    @cached_property
     def c_slow(self) -> float:
         """Slowest effective sound speed (upwind), m/s: for time-window bounds."""
         return self.c - (0.0 if self.wind is None else float(np.linalg.norm(self.wind)))
@@ -214,13 +214,24 @@ class _Obs:
         return _tt(src, rcv, self.c, self.wind)
 
 
+@lru_cache(maxsize=16)
 def _disc_grid(step: float, radius: float) -> NDArray[np.float64]:
+    """Offsets (n, 2) of a square grid of ``step`` within ``radius`` of the origin
+    (memoised, read-only: every association searches the same two grids)."""
     k = int(np.ceil(radius / step))
     ax = np.arange(-k, k + 1) * step
     gx, gy = np.meshgrid(ax, ax, indexing="ij")
     pts = np.stack([gx.ravel(), gy.ravel()], axis=1)
     out: NDArray[np.float64] = pts[np.hypot(pts[:, 0], pts[:, 1]) <= radius + 1e-9]
+    out.flags.writeable = False
     return out
+
+
+@lru_cache(maxsize=4)
+def _sensor_tree(xy: bytes) -> cKDTree:
+    """A k-d tree over the sensors' horizontal positions (``xy``: their (S, 2) float64
+    bytes), memoised: a service associates group after group over one array."""
+    return cKDTree(np.frombuffer(xy, dtype=float).reshape(-1, 2))
 
 
 def _tt(
@@ -327,7 +338,7 @@ def associate(
     n_p = pt.shape[0]
     order = np.argsort(pt, kind="stable")
     pt_sorted = pt[order]
-    tree = cKDTree(spos[:, :2])
+    tree = _sensor_tree(np.ascontiguousarray(spos[:, :2]).tobytes())
     coarse = _disc_grid(cfg.coarse_step_m, cfg.seed_radius_m)
     fine = _disc_grid(cfg.fine_step_m, 1.5 * cfg.coarse_step_m)
     c_slow = ob.c_slow
