@@ -19,6 +19,7 @@ from shotwatch.core.associate import (
     _k_fine_best,
     _k_gathered,
     _k_set_score,
+    _median,
     _per_sensor,
     _tt,
 )
@@ -278,3 +279,15 @@ def test_fine_best_equals_the_exhaustive_scan(seed: int) -> None:
     got = _k_fine_best(fg, rcv, qt, qs, qsnr, C, wind, a_w, 0.01)
     want = _exhaustive(fg, rcv, qt, qs, qsnr, wind, a_w, 0.01)
     assert got == want
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_median_is_numpys_bit_for_bit(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    for n in range(1, 40):
+        v = rng.normal(0, 10.0 ** rng.integers(-4, 4), n)
+        if seed % 3 == 0:
+            v = np.round(v)  # ties
+        got, want = _median(v), float(np.median(v))
+        assert got == want and np.signbit(got) == np.signbit(want)
+    assert np.isnan(_median(np.array([1.0, np.nan, 2.0])))
