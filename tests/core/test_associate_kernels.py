@@ -13,10 +13,13 @@ from numpy.typing import NDArray
 from shotwatch.core.acoustics import wind_vector
 from shotwatch.core.associate import (
     _count_distinct,
+    _disc_grid,
     _k_coarse,
+    _k_coarse_fine,
     _k_fine_best,
     _k_gathered,
     _k_set_score,
+    _median,
     _per_sensor,
     _tt,
 )
@@ -124,17 +127,90 @@ def test_coarse_matches_reference(seed: int) -> None:
     assert np.array_equal(got, hit[g0])
 
 
+def _coarse_inputs(
+    seed: int,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64], NDArray[np.float64],
+           NDArray[np.int64], NDArray[np.float64], NDArray[np.float64], float]:  # fmt: skip
+    """A seed's search inputs as :func:`_search` builds them: a disc grid around the
+    seed's sensor, pulses sorted by sensor (several per sensor, some of a shot, some
+    not, on a lattice every fifth seed so that points tie), wind every other seed."""
+    rng = np.random.default_rng(700 + seed)
+    n_local = int(rng.integers(1, 40))
+    per = rng.integers(1, 5, n_local)
+    local = np.sort(rng.choice(1000, n_local, replace=False))
+    cs = np.repeat(local, per).astype(np.int64)
+    col = np.searchsorted(local, cs)
+    rcv = np.column_stack([rng.uniform(-1000, 1000, (n_local, 2)), rng.uniform(0, 30, n_local)])
+    z = float(np.median(rcv[:, 2]))
+    grid = np.column_stack([_disc_grid(30.0, 300.0) + rcv[0, :2], np.full(317, z)])
+    src = np.r_[rcv[0, :2] + rng.uniform(-200, 200, 2), 1.5]
+    noise = rng.choice([0.0005, 0.05, 0.5], cs.size)
+    ct = 5.0 + np.linalg.norm(rcv[col] - src, axis=1) / C + rng.normal(0, 1, cs.size) * noise
+    if seed % 5 == 0:
+        ct = np.round(ct, 2)
+    csnr = rng.choice([0.0, 3.0, 12.5, 40.0, -2.0], cs.size)
+    wind = np.zeros(3) if seed % 2 else wind_vector(float(rng.uniform(0, 10)), 70.0)
+    return grid, rcv, col, ct, cs, csnr, wind, 0.0 if seed % 2 else C * C - float(wind @ wind)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_coarse_sweep_equals_the_per_point_gathering(seed: int) -> None:
+    """``_k_coarse`` sweeps the grid per pulse; it must give bit for bit the counts and
+    loudness of gathering at each point in turn (``_k_gathered``, ``_k_set_score``)."""
+    grid, rcv, col, ct, cs, csnr, wind, a_w = _coarse_inputs(seed)
+    tol = 1.5 * 30.0 / C
+    counts, strength = _k_coarse(grid, rcv, rcv[0], col, ct, cs, csnr, ct[0], tol, C, wind, a_w)
+    for g in range(grid.shape[0]):
+        hit = _k_gathered(grid[g], rcv, rcv[0], col, ct, ct[0], tol, C, wind, a_w)
+        k, loud = _k_set_score(hit, cs, csnr)
+        assert counts[g] == k
+        assert strength[g] == loud
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_coarse_fine_equals_the_loop_it_replaced(seed: int) -> None:
+    """``_k_coarse_fine`` against the search's former Python loop over the best coarse
+    points (lexsort, pruning by count, the fine score compared as a tuple)."""
+    grid, rcv, col, ct, cs, csnr, wind, a_w = _coarse_inputs(seed)
+    tol, fine_tol = 1.5 * 30.0 / C, 0.025
+    fine = _disc_grid(5.0, 45.0)
+    got = _k_coarse_fine(
+        grid, rcv, rcv[0], col, ct, cs, csnr, ct[0], tol, C, wind, a_w, fine, fine_tol, 6, 1
+    )
+    counts, strength = _k_coarse(grid, rcv, rcv[0], col, ct, cs, csnr, ct[0], tol, C, wind, a_w)
+    best = int(counts.max())
+    top = np.flatnonzero(counts >= best - 1)
+    top = top[np.lexsort((-strength[top], -counts[top]))][:6]
+    best_score: tuple[int, float, float] | None = None
+    want: tuple[NDArray[np.float64], float] | None = None
+    for gi in top:
+        if best_score is not None and counts[gi] < best_score[0]:
+            continue
+        qm = _k_gathered(grid[gi], rcv, rcv[0], col, ct, ct[0], tol, C, wind, a_w)
+        fg = np.column_stack([fine + grid[gi, :2], np.full(fine.shape[0], grid[gi, 2])])
+        k, loud, spread, fi, t0 = _k_fine_best(
+            fg, rcv[col[qm]], ct[qm], cs[qm], csnr[qm], C, wind, a_w, fine_tol
+        )
+        sc = (int(k), -float(loud), float(spread))
+        if best_score is None or (-sc[0], sc[1], sc[2]) < (-best_score[0], *best_score[1:]):
+            best_score, want = sc, (fg[fi], float(t0))
+    assert best_score is not None and want is not None
+    assert got[0] and got[1] == best_score[0]
+    assert np.array_equal(got[2], want[0]) and got[3] == want[1]
+
+
 def test_warm_up_readies_every_kernel() -> None:
     """The service calls warm_up at start: afterwards every compiled kernel of the fit
     and the search has a compiled version (none is left for the first real shot). In a
-    fresh interpreter: in this one other tests have compiled them already."""
+    fresh interpreter: in this one other tests have compiled them already. (The coarse
+    and fine kernels are compiled into ``_k_coarse_fine``, which calls them.)"""
     import subprocess
     import sys
 
     code = (
         "from shotwatch.core import associate, locate, partition\n"
-        "ks = [associate._k_coarse, associate._k_fine_best, associate._k_gathered,\n"
-        "      locate._k_refine, partition._k_components]\n"
+        "ks = [associate._k_coarse_fine,\n"
+        "      locate._k_refine, partition._k_components, partition._k_finish]\n"
         "assert not any(k.signatures for k in ks)\n"
         "associate.warm_up()\n"
         "print([k.__name__ for k in ks if not k.signatures])\n"
@@ -203,3 +279,15 @@ def test_fine_best_equals_the_exhaustive_scan(seed: int) -> None:
     got = _k_fine_best(fg, rcv, qt, qs, qsnr, C, wind, a_w, 0.01)
     want = _exhaustive(fg, rcv, qt, qs, qsnr, wind, a_w, 0.01)
     assert got == want
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_median_is_numpys_bit_for_bit(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    for n in range(1, 40):
+        v = rng.normal(0, 10.0 ** rng.integers(-4, 4), n)
+        if seed % 3 == 0:
+            v = np.round(v)  # ties
+        got, want = _median(v), float(np.median(v))
+        assert got == want and np.signbit(got) == np.signbit(want)
+    assert np.isnan(_median(np.array([1.0, np.nan, 2.0])))

@@ -43,9 +43,9 @@ Pure numpy/scipy: arrays in, arrays out.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 from itertools import combinations, pairwise
-from typing import Any, NamedTuple
+from typing import Any
 
 import numba
 import numpy as np
@@ -192,12 +192,8 @@ class _Obs:
         default_factory=dict, repr=False, compare=False
     )
     """Memo of :func:`_fit_shot` by its exact inputs (chosen pulses, start, prior)."""
-    fine_evals: dict[tuple[bytes, bytes], _FineBest] = field(
-        default_factory=dict, repr=False, compare=False
-    )
-    """Memo of :func:`_fine_best` by its exact inputs (grid point, height, pulses)."""
 
-    @property
+    @cached_property
     def c_slow(self) -> float:
         """Slowest effective sound speed (upwind), m/s: for time-window bounds."""
         return self.c - (0.0 if self.wind is None else float(np.linalg.norm(self.wind)))
@@ -218,13 +214,42 @@ class _Obs:
         return _tt(src, rcv, self.c, self.wind)
 
 
+def _median(v: NDArray[np.float64]) -> float:
+    """``float(np.median(v))`` of a 1-D float array, bit for bit, without its per-call
+    overhead (the association takes thousands of small medians): the middle value, or
+    the two middle values summed and halved (as ``np.mean`` takes them); NaN when
+    ``v`` holds a NaN; numpy's own answer when it is zero (signed)."""
+    n = v.shape[0]
+    if n == 0:
+        return float(np.median(v))  # nan, with numpy's warning
+    srt = np.sort(v)
+    if np.isnan(srt[-1]):
+        return float("nan")
+    h = n // 2
+    m = float(srt[h]) if n % 2 else float((srt[h - 1] + srt[h]) / 2.0)
+    # a zero's sign depends on which of equal zeros numpy's selection puts in the
+    # middle: leave that to numpy (any other value is the same whichever it picks)
+    return m if m != 0.0 else float(np.median(v))
+
+
+@lru_cache(maxsize=16)
 def _disc_grid(step: float, radius: float) -> NDArray[np.float64]:
+    """Offsets (n, 2) of a square grid of ``step`` within ``radius`` of the origin
+    (memoised, read-only: every association searches the same two grids)."""
     k = int(np.ceil(radius / step))
     ax = np.arange(-k, k + 1) * step
     gx, gy = np.meshgrid(ax, ax, indexing="ij")
     pts = np.stack([gx.ravel(), gy.ravel()], axis=1)
     out: NDArray[np.float64] = pts[np.hypot(pts[:, 0], pts[:, 1]) <= radius + 1e-9]
+    out.flags.writeable = False
     return out
+
+
+@lru_cache(maxsize=4)
+def _sensor_tree(xy: bytes) -> cKDTree:
+    """A k-d tree over the sensors' horizontal positions (``xy``: their (S, 2) float64
+    bytes), memoised: a service associates group after group over one array."""
+    return cKDTree(np.frombuffer(xy, dtype=float).reshape(-1, 2))
 
 
 def _tt(
@@ -331,7 +356,7 @@ def associate(
     n_p = pt.shape[0]
     order = np.argsort(pt, kind="stable")
     pt_sorted = pt[order]
-    tree = cKDTree(spos[:, :2])
+    tree = _sensor_tree(np.ascontiguousarray(spos[:, :2]).tobytes())
     coarse = _disc_grid(cfg.coarse_step_m, cfg.seed_radius_m)
     fine = _disc_grid(cfg.fine_step_m, 1.5 * cfg.coarse_step_m)
     c_slow = ob.c_slow
@@ -561,7 +586,7 @@ def _three_sensor_fix(
     """The shot of three pulses at three sensors (:func:`three_sensor_shots`), or None."""
     cfg = ob.cfg
     sp = ob.spos[ob.psens[tri]]
-    z = float(np.median(sp[:, 2]))
+    z = _median(sp[:, 2])
     t_ref = float(ob.pt[tri].min())
     roots, t0s = three_sensor_roots(sp, ob.pt[tri] - t_ref, ob.c, z)
     if roots.shape[0] == 0:
@@ -595,7 +620,7 @@ def _three_sensor_fix(
             continue  # heard by more: refused by the association, or not one source
         good.append(r)
     snr = ob.psnr[tri]
-    if not good or (np.any(snr != 0) and float(np.median(snr)) < cfg.min_median_snr_db):
+    if not good or (np.any(snr != 0) and _median(snr) < cfg.min_median_snr_db):
         return None
     centre = sp[:, :2].mean(axis=0)
     best = min(good, key=lambda r: float(np.linalg.norm(fix.pos[r, :2] - centre)))
@@ -1577,7 +1602,7 @@ def _same_pattern(shot: LocatedShot, other: LocatedShot, ob: _Obs) -> bool:
     if np.any(at < 0):
         return False
     d = ob.pt[shot.pulses] - ob.pt[at]
-    return bool(np.all(np.abs(d - np.median(d)) <= ob.cfg.template_tol_s))
+    return bool(np.all(np.abs(d - _median(d)) <= ob.cfg.template_tol_s))
 
 
 def _dominated(
@@ -1679,7 +1704,7 @@ def _plausible(
     ratio = _near_heard(shot.pos, shot.t0, n, ob, online) if near else 1.0
     few = n < cfg.strong_sensors
     snr = psnr[shot.pulses]
-    loud = bool(np.any(snr != 0)) and float(np.median(snr)) >= cfg.loud_snr_db
+    loud = bool(np.any(snr != 0)) and _median(snr) >= cfg.loud_snr_db
     if few:
         # One of the nearest few silent (behind a building) is allowed for a loud shot.
         if ratio < (cfg.min_near_ratio_loud if loud else cfg.min_near_ratio_few):
@@ -1698,7 +1723,7 @@ def _plausible(
         <= float(z_near.max()) + cfg.max_height_few_m
     ):
         return False
-    return not (np.any(snr != 0) and float(np.median(snr)) < cfg.min_median_snr_db)
+    return not (np.any(snr != 0) and _median(snr) < cfg.min_median_snr_db)
 
 
 def _search(
@@ -1714,47 +1739,23 @@ def _search(
     cand = cand[np.argsort(psens[cand], kind="stable")]
     cs = psens[cand]
     ct = pt[cand]
-    local = np.unique(cs)
-    z_ref = float(np.median(spos[local, 2]))
+    first = np.ones(cs.size, dtype=bool)
+    first[1:] = cs[1:] != cs[:-1]
+    local = cs[first]  # np.unique(cs): cs is sorted
+    z_ref = _median(spos[local, 2])
     # Coarse: seed-anchored origin time, the pulses gathered at every grid point.
     g = np.column_stack([coarse + spos[s0, :2], np.full(coarse.shape[0], z_ref)])
-    col = np.searchsorted(local, cs)
+    col = np.cumsum(first) - 1  # np.searchsorted(local, cs)
     tol_c = 1.5 * cfg.coarse_step_m / c
     wind, a_w = ob.wind_a
     rcv, seed_pos = spos[local], spos[s0]
-    counts, strength = _k_coarse(
-        g, rcv, seed_pos, col, ct, cs, np.asarray(psnr[cand], float), t_seed, tol_c, c, wind, a_w
-    )
-    best = int(counts.max())
-    if best < cfg.min_sensors:
+    found, k_fine, x0, t0 = _k_coarse_fine(
+        g, rcv, seed_pos, col, ct, cs, np.asarray(psnr[cand], float), t_seed, tol_c, c, wind,
+        a_w, fine, cfg.fine_tol_s, cfg.fine_candidates, cfg.min_sensors,
+    )  # fmt: skip
+    if not found or k_fine < cfg.min_sensors:
         return None
-    # Fine: the best coarse points (most sensors, then the loudest set: with few
-    # sensors many points tie on the count), origin time from each gathered pulse.
-    top = np.flatnonzero(counts >= best - 1)
-    top = top[np.lexsort((-strength[top], -counts[top]))][: cfg.fine_candidates]
-    best_score: tuple[int, float, float] | None = None
-    best_pt: tuple[NDArray[np.float64], float] | None = None
-    for gi in top:
-        if best_score is not None and counts[gi] < best_score[0]:
-            # The fine grid counts the sensors of the pulses this point gathered, at
-            # most its coarse count: it cannot beat the best already found.
-            continue
-        # only the pulses this coarse point gathered
-        qm = _k_gathered(g[gi], rcv, seed_pos, col, ct, t_seed, tol_c, c, wind, a_w)
-        fb = _fine_best(ob, g[gi], cand[qm], fine)
-        sc = fb.score
-        if best_score is None or (-sc[0], sc[1], sc[2]) < (
-            -best_score[0],
-            best_score[1],
-            best_score[2],
-        ):
-            best_score = sc
-            best_pt = (fb.pos, fb.t0)
-    if best_pt is None or best_score is None or best_score[0] < cfg.min_sensors:
-        return None
-    x0, t0 = best_pt
     if online is not None:
-        k_fine = best_score[0]
         # (the grid point's origin time is good to the fine tolerance only)
         ratio = _near_heard(x0, t0, k_fine, ob, online, cfg.fine_tol_s)
         lowest = cfg.min_near_ratio_loud if k_fine < cfg.strong_sensors else cfg.min_near_ratio
@@ -1798,7 +1799,7 @@ def _aloft(
     cfg = ob.cfg
     x1 = shot.pos + np.array([0.0, 0.0, cfg.aloft_probe_m])
     sp = ob.spos[ob.psens[shot.pulses]]
-    t1 = float(np.median(ob.pt[shot.pulses] - ob.tt(x1, sp)))
+    t1 = _median(ob.pt[shot.pulses] - ob.tt(x1, sp))
     best = shot
     for _ in range(2):
         chosen = _nearest_per_sensor(ob, cs, ct, cand, x1, t1, cfg.accept_tol_s)
@@ -1894,16 +1895,124 @@ def _k_coarse(
     """The coarse step of :func:`_search`, compiled: at each grid point the pulses of
     :func:`_k_gathered` (sensors ``cs`` sorted). Returns per grid point the distinct
     sensors gathered and the loudness of the set (sum over its sensors of the largest
-    gathered SNR ``csnr``)."""
+    gathered SNR ``csnr``).
+
+    The same arithmetic as :func:`_k_gathered` and :func:`_k_set_score` at each point,
+    in the same order per point, but swept over all grid points at once per pulse
+    (contiguous loops the compiler vectorises): a sensor's travel times are computed
+    once for the whole grid, and each sensor's running maximum and hit flag are kept
+    per grid point until its last pulse."""
     n_g, n_q = grid.shape[0], ct.shape[0]
     counts = np.zeros(n_g, dtype=np.int64)
     strength = np.zeros(n_g)
-    hits = np.empty(n_q, dtype=np.bool_)
-    tt = np.empty(rcv.shape[0])
+    gx = np.ascontiguousarray(grid[:, 0])
+    gy = np.ascontiguousarray(grid[:, 1])
+    gz = np.ascontiguousarray(grid[:, 2])
+    origin = np.empty(n_g)
     for g in range(n_g):
-        _k_gather_into(grid[g], rcv, seed_pos, col, ct, t_seed, tol, c, wind, a_w, tt, hits)
-        counts[g], strength[g] = _k_set_score(hits, cs, csnr)
+        origin[g] = t_seed - _k_travel(
+            seed_pos[0] - gx[g], seed_pos[1] - gy[g], seed_pos[2] - gz[g], c, wind, a_w
+        )
+    tt = np.empty(n_g)
+    cur_max = np.empty(n_g)
+    cur_hit = np.empty(n_g, dtype=np.bool_)
+    for q in range(n_q):
+        if q == 0 or col[q] != col[q - 1]:
+            r0, r1, r2 = rcv[col[q], 0], rcv[col[q], 1], rcv[col[q], 2]
+            for g in range(n_g):
+                tt[g] = _k_travel(r0 - gx[g], r1 - gy[g], r2 - gz[g], c, wind, a_w)
+        new_sensor = q == 0 or cs[q] != cs[q - 1]
+        if new_sensor and q > 0:
+            for g in range(n_g):
+                strength[g] += cur_max[g]
+                counts[g] += 1 if cur_hit[g] else 0
+        x, v = ct[q], csnr[q]
+        if new_sensor:
+            for g in range(n_g):
+                h = abs(x - origin[g] - tt[g]) < tol
+                cur_hit[g] = h
+                cur_max[g] = v if h else 0.0
+        else:
+            for g in range(n_g):
+                h = abs(x - origin[g] - tt[g]) < tol
+                cur_max[g] = max(cur_max[g], v if h else 0.0)
+                cur_hit[g] = cur_hit[g] or h
+    if n_q > 0:
+        for g in range(n_g):
+            strength[g] += cur_max[g]
+            counts[g] += 1 if cur_hit[g] else 0
     return counts, strength
+
+
+@numba.njit(cache=True)
+def _k_coarse_fine(
+    grid: NDArray[np.float64],
+    rcv: NDArray[np.float64],
+    seed_pos: NDArray[np.float64],
+    col: NDArray[np.int64],
+    ct: NDArray[np.float64],
+    cs: NDArray[np.int64],
+    csnr: NDArray[np.float64],
+    t_seed: float,
+    tol: float,
+    c: float,
+    wind: NDArray[np.float64],
+    a_w: float,
+    fine: NDArray[np.float64],
+    fine_tol: float,
+    n_top: int,
+    min_count: int,
+) -> tuple[bool, int, NDArray[np.float64], float]:
+    """The grid part of :func:`_search`, compiled: the coarse scores (:func:`_k_coarse`),
+    then at the ``n_top`` best coarse points (most sensors, then the loudest set; only
+    points within one sensor of the most) the fine search (:func:`_k_fine_best` over the
+    ``fine`` offsets around the point, at its height, with the pulses it gathered,
+    :func:`_k_gathered`). A point whose coarse count is below the best fine count so far
+    is skipped (the fine count is at most the coarse count), and nothing is searched
+    when no coarse point gathers ``min_count`` sensors. Returns whether any point was
+    searched, the best fine count, its position (3,) and origin time: the first point
+    of the most sensors, then the loudest step, then the smallest spread."""
+    counts, strength = _k_coarse(
+        grid, rcv, seed_pos, col, ct, cs, csnr, t_seed, tol, c, wind, a_w
+    )  # fmt: skip
+    best = counts.max() if counts.shape[0] else 0
+    pos = np.zeros(3)
+    if best < max(min_count, 1):
+        return False, 0, pos, 0.0
+    top = np.flatnonzero(counts >= best - 1)
+    # most sensors first, then the loudest, then grid order (a lexsort, stable)
+    top = top[np.argsort(-strength[top], kind="mergesort")]
+    top = top[np.argsort(-counts[top], kind="mergesort")][:n_top]
+    found = False
+    bk, b_nl, b_sp, b_t0 = 0, 0.0, 0.0, 0.0
+    n_f = fine.shape[0]
+    fg = np.empty((n_f, 3))
+    qm = np.empty(ct.shape[0], dtype=np.bool_)
+    tt = np.empty(rcv.shape[0])
+    for gi in top:
+        if found and counts[gi] < bk:
+            continue
+        _k_gather_into(grid[gi], rcv, seed_pos, col, ct, t_seed, tol, c, wind, a_w, tt, qm)
+        q = np.flatnonzero(qm)
+        for f in range(n_f):
+            fg[f, 0] = fine[f, 0] + grid[gi, 0]
+            fg[f, 1] = fine[f, 1] + grid[gi, 1]
+            fg[f, 2] = grid[gi, 2]
+        qcol = col[q]
+        k, loud, spread, fi, t0 = _k_fine_best(
+            fg, rcv[qcol], ct[q], cs[q], csnr[q], c, wind, a_w, fine_tol
+        )  # fmt: skip
+        nl = -loud
+        # (sensors, minus the loudness step, spread): more sensors, then smaller
+        if found and k == bk:
+            better = nl < b_nl if nl != b_nl else spread < b_sp
+        else:
+            better = not found or k > bk
+        if better:
+            found = True
+            bk, b_nl, b_sp, b_t0 = k, nl, spread, t0
+            pos[:] = fg[fi]
+    return found, bk, pos, b_t0
 
 
 @numba.njit(cache=True)
@@ -1935,42 +2044,6 @@ def _k_set_score(
     return k, total
 
 
-class _FineBest(NamedTuple):
-    """Best (position, origin time) of a fine grid: ``score`` is (sensors, minus the
-    loudness step, spread), smaller after negating the count is better."""
-
-    score: tuple[int, float, float]
-    pos: NDArray[np.float64]
-    t0: float
-
-
-def _fine_best(
-    ob: _Obs,
-    center: NDArray[np.float64],
-    q: NDArray[np.int64],
-    fine: NDArray[np.float64],
-) -> _FineBest:
-    """Fine search around the coarse point ``center`` (3,) over the pulses ``q`` it
-    gathered (sorted by sensor): the ``fine`` grid offsets at the centre's height, the
-    origin time taken from every pulse in turn; the most sensors agreeing within
-    ``fine_tol_s``, then the loudest set, then the tightest. A pure function of its
-    inputs, memoised per association (``ob.fine_evals``): seeds of one group often
-    gather the same pulses at the same coarse point."""
-    key = (center.tobytes(), q.tobytes())
-    got = ob.fine_evals.get(key)
-    if got is not None:
-        return got
-    spos, psens, pt, psnr, cfg = ob.spos, ob.psens, ob.pt, ob.psnr, ob.cfg
-    qs, qt, qsnr = psens[q], pt[q], psnr[q]
-    fg = np.column_stack([fine + center[:2], np.full(fine.shape[0], center[2])])
-    k, loud, spread, fi, t0 = _k_fine_best(
-        fg, spos[qs], qt, qs, np.asarray(qsnr, dtype=float), ob.c, *ob.wind_a, cfg.fine_tol_s
-    )
-    out = _FineBest((int(k), -float(loud), float(spread)), fg[fi], float(t0))
-    ob.fine_evals[key] = out
-    return out
-
-
 @numba.njit(cache=True)
 def _k_fine_best(
     fg: NDArray[np.float64],
@@ -1983,7 +2056,8 @@ def _k_fine_best(
     a_w: float,
     tol: float,
 ) -> tuple[int, float, float, int, float]:
-    """The scoring of :func:`_fine_best`, compiled: for every grid point ``fg[f]`` and
+    """The fine search of :func:`_search` around one coarse point, compiled (see
+    :func:`_k_coarse_fine`): for every grid point ``fg[f]`` and
     anchor pulse ``a`` the pulses ``q`` (arrival ``qt[q]`` at ``rcv[q]``) whose implied
     origin time ``tau[f, q]`` lies within ``tol`` of ``tau[f, a]``; the most distinct
     sensors (``qs`` sorted), then the loudest set (sum over its sensors of the largest
@@ -2200,8 +2274,7 @@ def _is_echo_ghost(
             and dist > cfg.tail_min_dist_m
             and 2 * len(shot.pulses) <= len(other.pulses)
             and np.any(psnr[shot.pulses] != 0)
-            and float(np.median(psnr[shot.pulses]))
-            <= float(np.median(psnr[other.pulses])) - cfg.tail_drop_db
+            and _median(psnr[shot.pulses]) <= _median(psnr[other.pulses]) - cfg.tail_drop_db
         ):
             return True
         # A well-heard candidate fitting one source is a reflection only as an image

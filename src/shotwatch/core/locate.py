@@ -126,8 +126,10 @@ def closed_form_2d(
     atb = np.einsum("mki,mk->mi", a, b)
     pos = np.full((m, 3), np.nan)
     t0 = np.full(m, np.nan)
+    # the 2-norm condition number (np.linalg.cond's, without its per-call checks)
+    sv = np.linalg.svd(ata, compute_uv=False)
     with np.errstate(all="ignore"):
-        good = np.linalg.cond(ata) < 1e10
+        good = sv[:, 0] / sv[:, -1] < 1e10
     if np.any(good):
         sol = np.linalg.solve(ata[good], atb[good][..., None])[..., 0]
         pos[good, 0] = sol[:, 0]

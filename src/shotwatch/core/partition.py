@@ -21,13 +21,15 @@ together and tells echo ghosts from shots, so rounds of one burst belong to one 
 
 The groups are computed by a compiled sweep over the time-sorted pulses (pairs are only
 formed within the largest possible time difference) joining linked pulses in a
-union-find forest. Arrays in, arrays out. :func:`partition_reference` is the direct
-O(P^2) definition (:func:`scipy.sparse.csgraph.connected_components` over every pair),
-kept for tests.
+union-find forest; dropping and merging the components is compiled too
+(:func:`_k_finish`). Arrays in, arrays out. :func:`partition_reference` is the direct
+O(P^2) definition (:func:`scipy.sparse.csgraph.connected_components` over every pair,
+the components dropped and merged by :func:`_finish` in numpy), kept for tests.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numba
@@ -168,10 +170,7 @@ def _finish(
     comp_group = np.full(n_comp, -1, dtype=np.int64)
     comp_group[k] = rank[merged]
     label = comp_group[comp]
-    order = np.argsort(label, kind="stable")
-    bounds = np.searchsorted(label[order], np.arange(n_groups + 1))
-    groups = [np.asarray(order[bounds[j] : bounds[j + 1]], dtype=np.int64) for j in range(n_groups)]
-    return PulseGroups(groups, label, n_comp, dropped, dropped_pulses)
+    return PulseGroups(_groups_of(label, n_groups), label, n_comp, dropped, dropped_pulses)
 
 
 def partition_pulses(
@@ -206,7 +205,109 @@ def partition_pulses(
     )  # fmt: skip
     comp = np.empty(n, dtype=np.int64)
     comp[order] = comp_sorted
-    return _finish(int(n_comp), comp, spos, ps, pt, cfg)
+    n_groups, n_kept, dropped_pulses, label = _k_finish(
+        int(n_comp), comp, np.ascontiguousarray(spos[:, 0]), np.ascontiguousarray(spos[:, 1]),
+        ps, pt, cfg.min_sensors, cfg.burst_s, 2.0 * cfg.hearing_range_m,
+    )  # fmt: skip
+    return PulseGroups(
+        _groups_of(label, int(n_groups)), label, int(n_comp), int(n_comp) - int(n_kept),
+        int(dropped_pulses),
+    )  # fmt: skip
+
+
+def _groups_of(label: NDArray[np.int64], n_groups: int) -> list[NDArray[np.int64]]:
+    """The pulse indices of each group ``0 .. n_groups - 1`` (ascending)."""
+    order = np.argsort(label, kind="stable")
+    bounds = np.searchsorted(label[order], np.arange(n_groups + 1))
+    return [np.asarray(order[bounds[j] : bounds[j + 1]], dtype=np.int64) for j in range(n_groups)]
+
+
+@numba.njit(cache=True)
+def _k_finish(
+    n_comp: int,
+    comp: NDArray[np.int64],
+    sx: NDArray[np.float64],
+    sy: NDArray[np.float64],
+    ps: NDArray[np.int64],
+    pt: NDArray[np.float64],
+    min_sensors: int,
+    burst_s: float,
+    max_gap: float,
+) -> tuple[int, int, int, NDArray[np.int64]]:
+    """:func:`_finish` compiled (the same operations in the same order, so the same
+    groups): components of fewer than ``min_sensors`` distinct sensors dropped, the rest
+    merged when their time spans come within ``burst_s`` and their sensors' bounding
+    circles (centres ``sx``, ``sy`` means, in pulse order) within ``max_gap``; groups
+    numbered in order of first arrival. Returns the number of groups, of components
+    kept, the dropped pulses and each pulse's group (-1: dropped)."""
+    n = comp.shape[0]
+    n_s = sx.shape[0]
+    # distinct sensors per component
+    pair = np.sort(comp * n_s + ps)
+    n_sens = np.zeros(n_comp, dtype=np.int64)
+    for i in range(n):
+        if i == 0 or pair[i] != pair[i - 1]:
+            n_sens[pair[i] // n_s] += 1
+    label = np.full(n, -1, dtype=np.int64)
+    dropped_pulses = 0
+    for i in range(n):
+        if n_sens[comp[i]] < min_sensors:
+            dropped_pulses += 1
+    n_keep = 0
+    for j in range(n_comp):
+        if n_sens[j] >= min_sensors:
+            n_keep += 1
+    if n_keep == 0:
+        return 0, 0, dropped_pulses, label
+    t_lo = np.full(n_comp, np.inf)
+    t_hi = np.full(n_comp, -np.inf)
+    cnt = np.zeros(n_comp)
+    cx = np.zeros(n_comp)
+    cy = np.zeros(n_comp)
+    for i in range(n):
+        j = comp[i]
+        t_lo[j] = min(t_lo[j], pt[i])
+        t_hi[j] = max(t_hi[j], pt[i])
+        cnt[j] += 1.0
+        cx[j] += sx[ps[i]]
+        cy[j] += sy[ps[i]]
+    for j in range(n_comp):
+        cx[j] = cx[j] / max(cnt[j], 1.0)
+        cy[j] = cy[j] / max(cnt[j], 1.0)
+    rad = np.zeros(n_comp)
+    for i in range(n):
+        j = comp[i]
+        rad[j] = max(rad[j], math.hypot(sx[ps[i]] - cx[j], sy[ps[i]] - cy[j]))
+    keep = np.empty(n_keep, dtype=np.int64)
+    m = 0
+    for j in range(n_comp):
+        if n_sens[j] >= min_sensors:
+            keep[m] = j
+            m += 1
+    k = keep[np.argsort(t_lo[keep], kind="mergesort")]
+    parent = np.arange(m)
+    for a in range(m):
+        b = a + 1
+        while b < m and t_lo[k[b]] <= t_hi[k[a]] + burst_s:
+            gap = math.hypot(cx[k[a]] - cx[k[b]], cy[k[a]] - cy[k[b]]) - rad[k[a]] - rad[k[b]]
+            if gap <= max_gap:
+                ra, rb = _k_find(parent, a), _k_find(parent, b)
+                if ra != rb:
+                    parent[max(ra, rb)] = min(ra, rb)
+            b += 1
+    # groups in order of their first member (k is sorted by first arrival)
+    rank = np.full(m, -1, dtype=np.int64)
+    comp_group = np.full(n_comp, -1, dtype=np.int64)
+    n_groups = 0
+    for a in range(m):
+        r = _k_find(parent, a)
+        if rank[r] < 0:
+            rank[r] = n_groups
+            n_groups += 1
+        comp_group[k[a]] = rank[r]
+    for i in range(n):
+        label[i] = comp_group[comp[i]]
+    return n_groups, n_keep, dropped_pulses, label
 
 
 @numba.njit(cache=True)
