@@ -92,6 +92,26 @@ def test_rounds_of_one_burst_are_one_group_even_seconds_apart() -> None:
     assert len(part.groups) == 2
 
 
+def test_sources_of_one_time_heard_by_different_sensors_are_not_one_burst() -> None:
+    """Components within the burst window and near enough to be one burst are merged
+    only when a sensor heard both: a backfire and a gun 1.3 km apart, 6 s apart, heard
+    by disjoint sensors, stay two groups (one group of both made the association of a
+    busy city lose a six-round burst); a second round at the same place is merged."""
+    spos = _grid(n_side=16)
+    a, b = np.array([1500.0, 1500.0, 1.5]), np.array([2800.0, 1500.0, 1.5])
+    sa, ta = _shot(spos, a, 0.0, r=400.0)
+    sb, tb = _shot(spos, b, 6.0, r=400.0)
+    assert not set(sa.tolist()) & set(sb.tolist())
+    for part in (
+        partition_pulses(spos, np.r_[sa, sb], np.r_[ta, tb], C),
+        partition_reference(spos, np.r_[sa, sb], np.r_[ta, tb], C),
+    ):
+        assert part.components == 2 and len(part.groups) == 2
+    sa2, ta2 = _shot(spos, a, 6.0, r=400.0)
+    part = partition_pulses(spos, np.r_[sa, sa2], np.r_[ta, ta2], C)
+    assert part.components == 2 and len(part.groups) == 1
+
+
 def test_wind_widens_the_bound() -> None:
     spos = _grid()
     s = np.array([0, 4, 8, 56])  # a path of 1.2 km legs

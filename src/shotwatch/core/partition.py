@@ -15,9 +15,13 @@ pulses that can never share a source. Two pulses can come from one source only i
 The connected components of that relation are independent: no shot has pulses in two of
 them. A component with fewer than ``min_sensors`` distinct sensors cannot yield a located
 shot and is dropped (its pulses are counted). The components that remain are merged
-when their time spans come within ``burst_s`` of each other and their sensors within
-``2 * hearing_range_m`` (the association re-examines the few-sensor shots of one burst
-together and tells echo ghosts from shots, so rounds of one burst belong to one call).
+when their time spans come within ``burst_s`` of each other, their sensors within
+``2 * hearing_range_m`` and a sensor heard both (the association re-examines the
+few-sensor shots of one burst together and tells echo ghosts from shots, so rounds of
+one burst belong to one call; rounds fired from one place, or from a car moving a few
+metres between them, reach some of the same sensors, while in a busy city unrelated
+sources a kilometre or two apart, heard by different sensors, would otherwise chain
+into one group that the association must untangle).
 
 The groups are computed by a compiled sweep over the time-sorted pulses (pairs are only
 formed within the largest possible time difference) joining linked pulses in a
@@ -125,7 +129,8 @@ def _finish(
     pt: NDArray[np.float64],
     cfg: PartitionConfig,
 ) -> PulseGroups:
-    """Drop the components with too few sensors, merge the rest by burst, label."""
+    """Drop the components with too few sensors, merge the rest by burst (time, place
+    and a sensor in common), label."""
     n = ps.size
     # distinct sensors per component
     pair = np.unique(comp * np.int64(spos.shape[0]) + ps)
@@ -147,15 +152,19 @@ def _finish(
     rad = np.zeros(n_comp)
     np.maximum.at(rad, comp, np.hypot(spos[ps, 0] - cx[comp], spos[ps, 1] - cy[comp]))
     k = keep[np.argsort(t_lo[keep], kind="stable")]
+    heard = [
+        set((pair[pair // spos.shape[0] == j] % spos.shape[0]).tolist()) for j in range(n_comp)
+    ]
     # Merge kept components of one burst: spans within burst_s, sensors possibly within
-    # 2 * hearing range (bounding circles: conservative, it can only merge more).
+    # 2 * hearing range (bounding circles: conservative, it can only merge more), and a
+    # sensor in common.
     rows: list[int] = []
     cols: list[int] = []
     for a in range(k.size):
         b = a + 1
         while b < k.size and t_lo[k[b]] <= t_hi[k[a]] + cfg.burst_s:
             gap = np.hypot(cx[k[a]] - cx[k[b]], cy[k[a]] - cy[k[b]]) - rad[k[a]] - rad[k[b]]
-            if gap <= 2.0 * cfg.hearing_range_m:
+            if gap <= 2.0 * cfg.hearing_range_m and heard[k[a]] & heard[k[b]]:
                 rows.append(a)
                 cols.append(b)
             b += 1
@@ -236,8 +245,9 @@ def _k_finish(
 ) -> tuple[int, int, int, NDArray[np.int64]]:
     """:func:`_finish` compiled (the same operations in the same order, so the same
     groups): components of fewer than ``min_sensors`` distinct sensors dropped, the rest
-    merged when their time spans come within ``burst_s`` and their sensors' bounding
-    circles (centres ``sx``, ``sy`` means, in pulse order) within ``max_gap``; groups
+    merged when their time spans come within ``burst_s``, their sensors' bounding
+    circles (centres ``sx``, ``sy`` means, in pulse order) within ``max_gap`` and they
+    have a sensor in common (:func:`_k_share`); groups
     numbered in order of first arrival. Returns the number of groups, of components
     kept, the dropped pulses and each pulse's group (-1: dropped)."""
     n = comp.shape[0]
@@ -285,12 +295,26 @@ def _k_finish(
             keep[m] = j
             m += 1
     k = keep[np.argsort(t_lo[keep], kind="mergesort")]
+    # each component's distinct sensors: a run of the sorted (component, sensor) codes
+    start = np.full(n_comp + 1, -1, dtype=np.int64)
+    uniq = np.empty(n, dtype=np.int64)
+    n_u = 0
+    for i in range(n):
+        if i == 0 or pair[i] != pair[i - 1]:
+            uniq[n_u] = pair[i]
+            n_u += 1
+    start[n_comp] = n_u
+    for u in range(n_u - 1, -1, -1):
+        start[uniq[u] // n_s] = u
+    for j in range(n_comp - 1, -1, -1):
+        if start[j] < 0:
+            start[j] = start[j + 1]
     parent = np.arange(m)
     for a in range(m):
         b = a + 1
         while b < m and t_lo[k[b]] <= t_hi[k[a]] + burst_s:
             gap = math.hypot(cx[k[a]] - cx[k[b]], cy[k[a]] - cy[k[b]]) - rad[k[a]] - rad[k[b]]
-            if gap <= max_gap:
+            if gap <= max_gap and _k_share(uniq, start, n_s, k[a], k[b]):
                 ra, rb = _k_find(parent, a), _k_find(parent, b)
                 if ra != rb:
                     parent[max(ra, rb)] = min(ra, rb)
@@ -308,6 +332,24 @@ def _k_finish(
     for i in range(n):
         label[i] = comp_group[comp[i]]
     return n_groups, n_keep, dropped_pulses, label
+
+
+@numba.njit(cache=True)
+def _k_share(uniq: NDArray[np.int64], start: NDArray[np.int64], n_s: int, a: int, b: int) -> bool:
+    """Whether components ``a`` and ``b`` have a sensor in common: their runs of the
+    sorted distinct codes ``uniq`` (``component * n_s + sensor``) from ``start``."""
+    i, j = start[a], start[b]
+    ie, je = start[a + 1], start[b + 1]
+    while i < ie and j < je:
+        sa = uniq[i] % n_s
+        sb = uniq[j] % n_s
+        if sa == sb:
+            return True
+        if sa < sb:
+            i += 1
+        else:
+            j += 1
+    return False
 
 
 @numba.njit(cache=True)
