@@ -222,3 +222,51 @@ def test_clip_picks_of_steady_noise_are_empty() -> None:
     x = 0.1 * np.random.default_rng(3).standard_normal(32000)
     assert clip_picks(x, 16000) == []
     assert 0 <= strongest_onset(x, 16000) < x.size  # falls back to the energy onset
+
+
+def _window_reference(x: np.ndarray, rate: int, onset: int) -> np.ndarray:
+    """The window as ``scipy.signal.resample_poly`` makes it (the compiled resampler
+    computes only the kept samples, with the same arithmetic)."""
+    from fractions import Fraction
+
+    from shotwatch.core.features import N_PRE, POST_S, PRE_S, _lowpass
+
+    ratio = Fraction(12000, rate)
+    up, down = ratio.numerator, ratio.denominator
+    margin = 10 * max(up, down) // up + 4
+    pre = int(np.ceil(PRE_S * rate)) + margin
+    post = int(np.ceil(POST_S * rate)) + margin
+    seg = np.zeros(pre + post)
+    a, b = max(onset - pre, 0), min(onset + post, x.size)
+    seg[a - onset + pre : b - onset + pre] = x[a:b]
+    y = seg if ratio == 1 else resample_poly(seg, up, down, window=_lowpass(up, down))
+    s = round(pre * up / down) - N_PRE
+    out = np.zeros(WINDOW_LEN)
+    part = y[max(s, 0) : s + WINDOW_LEN]
+    out[max(-s, 0) : max(-s, 0) + part.size] = part
+    return out
+
+
+@pytest.mark.parametrize("rate", [8000, 12000, 16000, 22050, 44100, 48000, 96000])
+def test_window_is_resample_polys_to_the_bit(rate: int) -> None:
+    rng = np.random.default_rng(rate)
+    x = rng.standard_normal(rate)
+    for onset in (0, 17, rate // 2, rate - 1):
+        np.testing.assert_array_equal(
+            window_at_target(x, rate, onset), _window_reference(x, rate, onset)
+        )
+
+
+def test_filters_are_sosfilts_to_the_bit() -> None:
+    from scipy.signal import butter, sosfilt, sosfilt_zi
+
+    from shotwatch.core.features import HIGHPASS_HZ, _sosfilt, _subband_sos, highpass
+
+    w = np.random.default_rng(3).standard_normal(WINDOW_LEN) + 0.3
+    sos = butter(2, HIGHPASS_HZ, btype="high", fs=12000, output="sos")
+    ref, _ = sosfilt(sos, w, zi=sosfilt_zi(sos) * w[0])
+    np.testing.assert_array_equal(highpass(w), ref)
+    bands, zi = _subband_sos()
+    got = _sosfilt(bands, w, zi)
+    for k in range(bands.shape[0]):
+        np.testing.assert_array_equal(got[k], sosfilt(bands[k], w))

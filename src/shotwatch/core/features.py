@@ -48,13 +48,15 @@ crest factor in Maher, "Acoustical characterization of gunshots", IEEE SAFE 2007
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
+import numba
 import numpy as np
 from numpy.typing import NDArray
-from scipy.signal import butter, firwin, resample_poly, sosfilt, sosfilt_zi
+from scipy.signal import butter, firwin, resample_poly, sosfilt_zi
 
 from shotwatch.errors import InputError
 
@@ -151,17 +153,42 @@ def highpass(window: NDArray[np.float64]) -> NDArray[np.float64]:
     """``window`` through the ``HIGHPASS_HZ`` high-pass at ``TARGET_RATE`` (causal: onsets
     stay put), started in the steady state of its first sample (no start-up transient)."""
     sos, zi = _highpass_sos()
-    w = np.asarray(window, dtype=np.float64)
-    y, _ = sosfilt(sos, w, zi=zi * w[0])
-    out: NDArray[np.float64] = y
+    w = np.ascontiguousarray(window, dtype=np.float64)
+    out: NDArray[np.float64] = _sosfilt(sos[None], w, (zi * w[0])[None])[0]
     return out
 
 
+@numba.njit(cache=True)
+def _sosfilt(
+    sos: NDArray[np.float64], x: NDArray[np.float64], zi: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """``x`` through each of several cascades of second-order sections, shape
+    (filters, sections, 6), from the states ``zi`` (filters, sections, 2): one row per
+    filter. The arithmetic is ``scipy.signal.sosfilt``'s (transposed direct form II, the
+    same operations in the same order), so the output is the same to the last bit."""
+    n_f, n_s = sos.shape[0], sos.shape[1]
+    y = np.empty((n_f, x.size))
+    for f in range(n_f):
+        z = zi[f].copy()
+        for n in range(x.size):
+            x_cur = x[n]
+            for s in range(n_s):
+                x_new = sos[f, s, 0] * x_cur + z[s, 0]
+                z[s, 0] = sos[f, s, 1] * x_cur - sos[f, s, 4] * x_new + z[s, 1]
+                z[s, 1] = sos[f, s, 2] * x_cur - sos[f, s, 5] * x_new
+                x_cur = x_new
+            y[f, n] = x_cur
+    return y
+
+
 @lru_cache(maxsize=1)
-def _subband_sos() -> tuple[NDArray[np.float64], ...]:
-    return tuple(
-        butter(4, [lo, hi], btype="band", fs=TARGET_RATE, output="sos") for lo, hi in _SUBBANDS_HZ
+def _subband_sos() -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The ``_SUBBANDS_HZ`` band-passes' sections, shape (bands, sections, 6), and their
+    zero initial states."""
+    sos = np.stack(
+        [butter(4, [lo, hi], btype="band", fs=TARGET_RATE, output="sos") for lo, hi in _SUBBANDS_HZ]
     )
+    return sos, np.zeros((*sos.shape[:2], 2))
 
 
 def _subband_features(w: NDArray[np.float64]) -> list[float]:
@@ -170,8 +197,8 @@ def _subband_features(w: NDArray[np.float64]) -> list[float]:
     decay10: list[float] = []
     # frame t's jump is its level minus the mean of frames t-8..t-3, for t = on-3..on+10
     ts = np.arange(_SUB_ON - 3, _SUB_ON + 11)
-    for sos in _subband_sos():
-        b = sosfilt(sos, w)
+    sos, zi = _subband_sos()
+    for b in _sosfilt(sos, np.ascontiguousarray(w), zi):
         e = np.mean(b.reshape(_SUB_N, _SUB_FRAME) ** 2, axis=1)
         e = np.convolve(e, (0.25, 0.5, 0.25), mode="same") + 1e-20
         db = 10.0 * np.log10(e)
@@ -221,11 +248,99 @@ def resample_to_target(samples: NDArray[np.float64], sample_rate: int) -> NDArra
     return y
 
 
+@dataclass(frozen=True)
+class _Resampler:
+    """How :func:`window_at_target` cuts and resamples a window at one input rate: the
+    input span ``pre`` before to ``post`` after the onset, and ``resample_poly``'s
+    polyphase filter (``taps``, flipped per phase as ``upfirdn`` stores it,
+    ``per_phase`` taps each) with the index ``first`` of the resampled span's output
+    sample that becomes the window's first sample."""
+
+    up: int
+    down: int
+    pre: int
+    post: int
+    taps: NDArray[np.float64]
+    per_phase: int
+    first: int
+    n_out: int
+
+
+@lru_cache(maxsize=32)
+def _resampler(sample_rate: int) -> _Resampler:
+    """The :class:`_Resampler` of an input rate (cached: the same for every window)."""
+    ratio = Fraction(TARGET_RATE, int(sample_rate))
+    up, down = ratio.numerator, ratio.denominator
+    # Input-rate span of the window, plus a margin covering the FIR's half length.
+    margin = 10 * max(up, down) // up + 4
+    pre = int(np.ceil(PRE_S * sample_rate)) + margin
+    post = int(np.ceil(POST_S * sample_rate)) + margin
+    centre = round(pre * up / down)
+    if ratio == 1:
+        return _Resampler(1, 1, pre, post, np.ones(1), 1, centre - N_PRE, pre + post)
+    # resample_poly's filter, zero padding and output span for pre + post input samples
+    n_in = pre + post
+    n_out = -(-n_in * up // down)
+    h = _lowpass(up, down).copy()
+    h *= up
+    half_len = (h.size - 1) // 2
+    n_pre_pad = down - half_len % down
+    n_post_pad = 0
+    n_pre_remove = (half_len + n_pre_pad) // down
+    while ((n_in - 1) * up + h.size + n_pre_pad + n_post_pad - 1) // down + 1 < (
+        n_out + n_pre_remove
+    ):
+        n_post_pad += 1
+    h = np.concatenate((np.zeros(n_pre_pad), h, np.zeros(n_post_pad)))
+    h = np.concatenate((h, np.zeros(-h.size % up)))
+    taps = np.ascontiguousarray(h.reshape(-1, up).T[:, ::-1].ravel())
+    first = n_pre_remove + centre - N_PRE
+    return _Resampler(up, down, pre, post, taps, taps.size // up, first, n_out + n_pre_remove)
+
+
+@numba.njit(cache=True)
+def _polyphase(
+    x: NDArray[np.float64],
+    taps: NDArray[np.float64],
+    per_phase: int,
+    up: int,
+    down: int,
+    first: int,
+    stop: int,
+    out: NDArray[np.float64],
+) -> None:
+    """Output samples ``first``.. (``out.size`` of them, zeros from ``stop`` on) of
+    ``scipy.signal.upfirdn(h, x, up, down)`` whose ``h`` is stored as ``taps``: the
+    same products summed in the same order, so the same values to the last bit."""
+    for i in range(out.size):
+        j = first + i
+        if j < 0 or j >= stop:
+            out[i] = 0.0
+            continue
+        t = j * down
+        x_idx = t // up
+        phase = t - x_idx * up
+        c0 = x_idx - per_phase + 1
+        h_idx = phase * per_phase
+        if c0 < 0:
+            h_idx -= c0
+            c0 = 0
+        acc = 0.0
+        for c in range(c0, min(x_idx, x.size - 1) + 1):
+            acc = acc + x[c] * taps[h_idx]
+            h_idx += 1
+        out[i] = acc
+
+
 def window_at_target(
     samples: NDArray[np.float64], sample_rate: int, onset: int
 ) -> NDArray[np.float64]:
     """The ``WINDOW_LEN`` samples at ``TARGET_RATE`` from ``PRE_S`` before ``onset`` to
     ``POST_S`` after it (zeros outside the recording).
+
+    The window is what ``scipy.signal.resample_poly`` (with the :func:`_lowpass` filter)
+    makes of the input from ``pre`` before to ``post`` after the onset, computed only
+    for the samples kept.
 
     :param samples: mono signal, any unit (full scale 1.0 for audio files)
     :param sample_rate: Hz
@@ -235,22 +350,18 @@ def window_at_target(
     onset = int(onset)
     if not 0 <= onset < x.size:
         raise InputError(f"onset {onset} outside the signal (0..{x.size - 1})")
-    ratio = Fraction(TARGET_RATE, int(sample_rate))
-    up, down = ratio.numerator, ratio.denominator
-    # Input-rate span of the window, plus a margin covering the FIR's half length.
-    margin = 10 * max(up, down) // up + 4
-    pre = int(np.ceil(PRE_S * sample_rate)) + margin
-    post = int(np.ceil(POST_S * sample_rate)) + margin
-    lo, hi = onset - pre, onset + post
+    r = _resampler(int(sample_rate))
+    lo, hi = onset - r.pre, onset + r.post
     seg = np.zeros(hi - lo, dtype=np.float64)
     a, b = max(lo, 0), min(hi, x.size)
     seg[a - lo : b - lo] = x[a:b]
-    y = seg if ratio == 1 else resample_poly(seg, up, down, window=_lowpass(up, down))
-    centre = round(pre * up / down)
-    out = np.zeros(WINDOW_LEN, dtype=np.float64)
-    s = centre - N_PRE
-    part = y[max(s, 0) : s + WINDOW_LEN]
-    out[max(-s, 0) : max(-s, 0) + part.size] = part
+    out = np.empty(WINDOW_LEN, dtype=np.float64)
+    if r.up == r.down:
+        out[:] = 0.0
+        part = seg[max(r.first, 0) : r.first + WINDOW_LEN]
+        out[max(-r.first, 0) : max(-r.first, 0) + part.size] = part
+    else:
+        _polyphase(seg, r.taps, r.per_phase, r.up, r.down, r.first, r.n_out, out)
     return out
 
 
