@@ -192,36 +192,49 @@ def _subband_sos() -> tuple[NDArray[np.float64], NDArray[np.float64]]:
 
 
 def _subband_features(w: NDArray[np.float64]) -> list[float]:
-    """Envelope shape in each of ``_SUBBANDS_HZ`` (see the module docstring)."""
-    out: list[float] = []
-    decay10: list[float] = []
+    """Envelope shape in each of ``_SUBBANDS_HZ`` (see the module docstring); all bands
+    at once, one row each."""
+    sos, zi = _subband_sos()
+    bands = _sosfilt(sos, np.ascontiguousarray(w), zi)
+    n_b = bands.shape[0]
+    e = np.mean(bands.reshape(n_b, _SUB_N, _SUB_FRAME) ** 2, axis=2)
+    # smoothed over 3 frames, as np.convolve(e, (0.25, 0.5, 0.25), mode="same") does it
+    sm = np.empty_like(e)
+    sm[:, 1:-1] = e[:, :-2] * 0.25 + e[:, 1:-1] * 0.5 + e[:, 2:] * 0.25
+    sm[:, 0] = e[:, 0] * 0.5 + e[:, 1] * 0.25
+    sm[:, -1] = e[:, -2] * 0.25 + e[:, -1] * 0.5
+    e = sm + 1e-20
+    db = 10.0 * np.log10(e)
+    post = db[:, _SUB_ON:]
+    rows = np.arange(n_b)
+    ipk = np.argmax(post[:, :100], axis=1)  # each band's peak within 100 ms of the onset
+    rel = post - post[rows, ipk][:, None]  # from the peak on: dB re the peak
+    n_post = post.shape[1]
+    after = np.arange(n_post)[None, :] >= ipk[:, None]
+
+    def decay(level: float) -> NDArray[np.float64]:
+        # first crossing below ``level`` after the peak, linearly interpolated between
+        # frames, in frames after the peak (the frames left if there is none)
+        below = (rel < level) & after
+        k = np.argmax(below, axis=1)
+        km = np.maximum(k - 1, 0)
+        r0, r1 = rel[rows, km], rel[rows, k]
+        frac = (k - ipk - 1).astype(np.float64) + (r0 - level) / (r0 - r1 + _EPS)
+        d: NDArray[np.float64] = np.where(below[rows, k], frac, (n_post - ipk).astype(np.float64))
+        return d
+
+    d10 = decay(-10.0)
+    d20 = decay(-20.0)
+    efrac = 10.0 * np.log10(
+        e[:, _SUB_ON : _SUB_ON + 10].sum(axis=1) / e[:, _SUB_ON:].sum(axis=1) + _EPS
+    )
     # frame t's jump is its level minus the mean of frames t-8..t-3, for t = on-3..on+10
     ts = np.arange(_SUB_ON - 3, _SUB_ON + 11)
-    sos, zi = _subband_sos()
-    for b in _sosfilt(sos, np.ascontiguousarray(w), zi):
-        e = np.mean(b.reshape(_SUB_N, _SUB_FRAME) ** 2, axis=1)
-        e = np.convolve(e, (0.25, 0.5, 0.25), mode="same") + 1e-20
-        db = 10.0 * np.log10(e)
-        post = db[_SUB_ON:]
-        ipk = int(np.argmax(post[:100]))  # the band's peak within 100 ms of the onset
-        rel = post[ipk:] - post[ipk]
-
-        def decay(level: float, rel: NDArray[np.float64] = rel) -> float:
-            # first crossing below ``level``, linearly interpolated between frames
-            below = np.nonzero(rel < level)[0]
-            if not below.size:
-                return float(rel.size)
-            k = int(below[0])
-            return k - 1 + float((rel[k - 1] - level) / (rel[k - 1] - rel[k] + _EPS))
-
-        d10 = decay(-10.0)
-        decay10.append(d10)
-        efrac = 10.0 * np.log10(float(e[_SUB_ON : _SUB_ON + 10].sum() / e[_SUB_ON:].sum()) + _EPS)
-        cum = np.concatenate([[0.0], np.cumsum(db)])
-        before = (cum[ts - 2] - cum[ts - 8]) / 6.0
-        jump = float(np.clip(np.max(db[ts] - before), -10.0, 60.0))
-        out += [float(ipk), d10, decay(-20.0), efrac, jump]
-    return [*out, decay10[3] - decay10[0], decay10[2] - decay10[0]]
+    cum = np.concatenate([np.zeros((n_b, 1)), np.cumsum(db, axis=1)], axis=1)
+    before = (cum[:, ts - 2] - cum[:, ts - 8]) / 6.0
+    jump = np.clip(np.max(db[:, ts] - before, axis=1), -10.0, 60.0)
+    out = np.stack([ipk.astype(np.float64), d10, d20, efrac, jump], axis=1).ravel().tolist()
+    return [*out, float(d10[3] - d10[0]), float(d10[2] - d10[0])]
 
 
 def _check(samples: NDArray[np.float64], sample_rate: int) -> NDArray[np.float64]:
@@ -430,14 +443,19 @@ def _hann(n: int) -> NDArray[np.float64]:
 
 
 @lru_cache(maxsize=1)
-def _fft_bands() -> tuple[NDArray[np.float64], tuple[NDArray[np.bool_], ...]]:
-    """Bin frequencies of the ``_NFFT``-point spectrum and the bins of each band."""
+def _fft_bands() -> tuple[NDArray[np.float64], tuple[tuple[int, int], ...], NDArray[np.float64]]:
+    """Bin frequencies of the ``_NFFT``-point spectrum, the (first, end) bins of each
+    band (a band is a run of bins) and the bins' frequencies centred (kHz) for the
+    spectral slope."""
     f: NDArray[np.float64] = np.fft.rfftfreq(_NFFT, 1.0 / TARGET_RATE).astype(np.float64)
-    sels = tuple(
-        (f >= lo) & (f < hi) if hi < _BAND_EDGES_HZ[-1] else (f >= lo)
-        for lo, hi in itertools.pairwise(_BAND_EDGES_HZ)
-    )
-    return f, sels
+    spans = []
+    for lo, hi in itertools.pairwise(_BAND_EDGES_HZ):
+        idx = np.flatnonzero((f >= lo) & (f < hi) if hi < _BAND_EDGES_HZ[-1] else (f >= lo))
+        if not idx.size or idx[-1] - idx[0] + 1 != idx.size:
+            raise AssertionError("spectral bands must be runs of bins")
+        spans.append((int(idx[0]), int(idx[-1]) + 1))
+    khz = f / 1000.0
+    return f, tuple(spans), khz - khz.mean()
 
 
 def _power(seg: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -446,37 +464,54 @@ def _power(seg: NDArray[np.float64]) -> NDArray[np.float64]:
     return p
 
 
-def _spectral(power: NDArray[np.float64]) -> list[float]:
-    """Spectral shape descriptors + band energies of one segment, from its
-    :func:`_power`."""
+def _band_sums(spec: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Sum of each row of ``spec`` (spectra, bins) over each band's bins (spectra, bands)."""
+    _, spans, _ = _fft_bands()
+    return np.stack([spec[:, a:b].sum(axis=1) for a, b in spans], axis=1)
+
+
+def _spectral(power: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Spectral shape descriptors + band energies of segments, one row each, from their
+    :func:`_power` rows (segments, bins) -> (segments, 6 + bands)."""
     spec = power + _EPS
-    f, sels = _fft_bands()
-    total = float(spec.sum())
-    p = spec / total
-    centroid = float((f * p).sum())
-    bandwidth = float(np.sqrt(((f - centroid) ** 2 * p).sum()))
-    cum = np.cumsum(p)
-    roll85 = float(f[min(int(np.searchsorted(cum, 0.85)), f.size - 1)])
-    roll95 = float(f[min(int(np.searchsorted(cum, 0.95)), f.size - 1)])
-    flatness = float(np.exp(np.mean(np.log(spec))) / np.mean(spec))
+    f, _, fc = _fft_bands()
+    total = spec.sum(axis=1)
+    p = spec / total[:, None]
+    centroid = (f * p).sum(axis=1)
+    bandwidth = np.sqrt(((f - centroid[:, None]) ** 2 * p).sum(axis=1))
+    cum = np.cumsum(p, axis=1)
+    # first bin whose cumulative share reaches 85 % / 95 % (np.searchsorted's)
+    roll85 = f[np.minimum(np.count_nonzero(cum < 0.85, axis=1), f.size - 1)]
+    roll95 = f[np.minimum(np.count_nonzero(cum < 0.95, axis=1), f.size - 1)]
+    flatness = np.exp(np.mean(np.log(spec), axis=1)) / np.mean(spec, axis=1)
     ldb = 10.0 * np.log10(spec)
-    slope = _slope(f / 1000.0, ldb)  # dB per kHz
-    bands = [10.0 * np.log10(float(spec[sel].sum()) / total + _EPS) for sel in sels]
-    return [centroid, bandwidth, roll85, roll95, flatness, slope, *bands]
+    # least-squares slope of ldb on the frequency (dB per kHz), as _slope computes it
+    den = float(np.dot(fc, fc))
+    slope = [float(np.dot(fc, y - y.mean())) / den for y in ldb]
+    bands = 10.0 * np.log10(_band_sums(spec) / total[:, None] + _EPS)
+    cols = np.stack([centroid, bandwidth, roll85, roll95, flatness, np.array(slope)], axis=1)
+    return np.concatenate([cols, bands], axis=1)
 
 
-def _band_abs(power: NDArray[np.float64], n: int) -> list[float]:
-    """Mean power per bin in each band, dB, from the :func:`_power` of an ``n``-sample
-    segment: comparable across segments of different lengths."""
-    spec = power / n + _EPS
-    _, sels = _fft_bands()
-    return [10.0 * np.log10(float(spec[sel].mean())) for sel in sels]
+def _band_abs(power: NDArray[np.float64], n: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Mean power per bin in each band, dB, from the :func:`_power` rows of segments of
+    ``n`` samples each (segments, bins) -> (segments, bands): comparable across segments
+    of different lengths."""
+    spec = power / n[:, None] + _EPS
+    _, spans, _ = _fft_bands()
+    counts = np.array([b - a for a, b in spans], dtype=np.float64)
+    out: NDArray[np.float64] = 10.0 * np.log10(_band_sums(spec) / counts)
+    return out
 
 
 def _zcr(seg: NDArray[np.float64]) -> float:
     """Zero crossings per second."""
     s = np.signbit(seg)
     return float(np.count_nonzero(s[1:] != s[:-1])) * TARGET_RATE / max(seg.size - 1, 1)
+
+
+_SEG_LENS = np.array([_HEAD, WINDOW_LEN - N_PRE - _HEAD, N_PRE], dtype=np.float64)
+"""Samples in the head, tail and pre-onset segments whose spectra are compared."""
 
 
 def features_from_window(window: NDArray[np.float64]) -> NDArray[np.float32]:
@@ -565,16 +600,14 @@ def features_from_window(window: NDArray[np.float64]) -> NDArray[np.float32]:
 
     # -- spectra -------------------------------------------------------------------
     head_start = N_PRE - 24  # 2 ms before the onset
-    pw_head = _power(w[head_start : head_start + _HEAD])
-    pw_tail = _power(w[N_PRE + _HEAD :])
-    spec_head = _spectral(pw_head)
-    spec_tail = _spectral(pw_tail)
+    pw = np.stack(
+        [_power(w[head_start : head_start + _HEAD]), _power(w[N_PRE + _HEAD :]), _power(w[:N_PRE])]
+    )  # head, tail, pre-onset
+    spec_head, spec_tail = _spectral(pw[:2])
 
     # channel-independent contrasts (the microphone's response cancels): band levels of
     # the head re the 20 ms before the onset (clamped to -20..60 dB), and re the tail
-    head_abs = np.array(_band_abs(pw_head, _HEAD))
-    pre_abs = np.array(_band_abs(_power(w[:N_PRE]), N_PRE))
-    tail_abs = np.array(_band_abs(pw_tail, WINDOW_LEN - N_PRE - _HEAD))
+    head_abs, tail_abs, pre_abs = _band_abs(pw, _SEG_LENS)
     onset_gain = np.clip(head_abs - pre_abs, -20.0, 60.0)
     head_tail = np.clip(head_abs - tail_abs, -40.0, 60.0)
 
@@ -613,8 +646,8 @@ def features_from_window(window: NDArray[np.float64]) -> NDArray[np.float32]:
                     zcr_tail,
                 ]
             ),
-            np.array(spec_head),
-            np.array(spec_tail),
+            spec_head,
+            spec_tail,
             np.array([cen_std, cen_drift]),
             onset_gain,
             head_tail,
