@@ -270,3 +270,17 @@ def test_filters_are_sosfilts_to_the_bit() -> None:
     got = _sosfilt(bands, w, zi)
     for k in range(bands.shape[0]):
         np.testing.assert_array_equal(got[k], sosfilt(bands[k], w))
+
+
+def test_compiled_sums_are_numpys_to_the_bit() -> None:
+    from shotwatch.core.features import _frame_power, _pairwise_sum
+
+    rng = np.random.default_rng(7)
+    for n in [*range(1, 300), 513, 2832, 3600, 3840, 10007]:
+        a = rng.standard_normal(n + 9) * 10.0 ** rng.uniform(-6, 6, n + 9)
+        assert _pairwise_sum(a, 5, n) == a[5 : 5 + n].sum(), n
+    w = rng.standard_normal(WINDOW_LEN)
+    for frame in (12, 24):
+        np.testing.assert_array_equal(
+            _frame_power(w, frame), np.mean(w.reshape(-1, frame) ** 2, axis=1)
+        )

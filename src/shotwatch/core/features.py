@@ -181,6 +181,84 @@ def _sosfilt(
     return y
 
 
+@numba.njit(cache=True)
+def _pairwise_block(a: NDArray[np.float64], lo: int, n: int) -> float:
+    """numpy's sum of ``a[lo : lo + n]`` for ``n`` <= 128: a plain running sum below 8
+    values, else eight running sums (strided by 8) combined as a tree, then the rest."""
+    if n < 8:
+        acc = 0.0
+        for i in range(lo, lo + n):
+            acc += a[i]
+        return acc
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = lo + 8
+    end8 = lo + n - n % 8
+    while i < end8:
+        r0 += a[i]
+        r1 += a[i + 1]
+        r2 += a[i + 2]
+        r3 += a[i + 3]
+        r4 += a[i + 4]
+        r5 += a[i + 5]
+        r6 += a[i + 6]
+        r7 += a[i + 7]
+        i += 8
+    res: float = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < lo + n:
+        res += a[i]
+        i += 1
+    return res
+
+
+@numba.njit(cache=True)
+def _pairwise_sum(a: NDArray[np.float64], lo: int, n: int) -> float:
+    """``a[lo : lo + n].sum()`` as numpy computes it (pairwise summation: blocks of up to
+    128 values, :func:`_pairwise_block`, and above that the sum of the two halves, the
+    first a multiple of 8 long), so the same value to the last bit. Iterative (an
+    explicit stack of halves): numba's cache does not take recursive functions."""
+    if n <= 128:
+        return _pairwise_block(a, lo, n)
+    f_lo = np.empty(64, np.int64)
+    f_n = np.empty(64, np.int64)
+    f_left = np.empty(64)
+    f_right = np.zeros(64, np.bool_)  # False: the frame's left half is being summed
+    sp = 0
+    f_lo[0], f_n[0] = lo, n
+    while True:
+        n2 = f_n[sp] // 2
+        n2 -= n2 % 8
+        if f_right[sp]:
+            c_lo, c_n = f_lo[sp] + n2, f_n[sp] - n2
+        else:
+            c_lo, c_n = f_lo[sp], n2
+        if c_n > 128:
+            sp += 1
+            f_lo[sp], f_n[sp], f_right[sp] = c_lo, c_n, False
+            continue
+        v = _pairwise_block(a, c_lo, c_n)
+        while True:  # hand the half's sum up to its frame
+            if not f_right[sp]:
+                f_left[sp] = v
+                f_right[sp] = True
+                break
+            v = float(f_left[sp] + v)
+            if sp == 0:
+                return v
+            sp -= 1
+
+
+@numba.njit(cache=True)
+def _frame_power(x: NDArray[np.float64], frame: int) -> NDArray[np.float64]:
+    """Mean square of each ``frame`` samples of ``x`` (contiguous; its size a multiple of
+    ``frame``): ``np.mean(x.reshape(-1, frame) ** 2, axis=1)`` to the last bit."""
+    sq = x * x
+    out = np.empty(x.size // frame)
+    for k in range(out.size):
+        out[k] = _pairwise_sum(sq, k * frame, frame) / frame
+    return out
+
+
 @lru_cache(maxsize=1)
 def _subband_sos() -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """The ``_SUBBANDS_HZ`` band-passes' sections, shape (bands, sections, 6), and their
@@ -197,7 +275,7 @@ def _subband_features(w: NDArray[np.float64]) -> list[float]:
     sos, zi = _subband_sos()
     bands = _sosfilt(sos, np.ascontiguousarray(w), zi)
     n_b = bands.shape[0]
-    e = np.mean(bands.reshape(n_b, _SUB_N, _SUB_FRAME) ** 2, axis=2)
+    e = _frame_power(bands.reshape(-1), _SUB_FRAME).reshape(n_b, _SUB_N)
     # smoothed over 3 frames, as np.convolve(e, (0.25, 0.5, 0.25), mode="same") does it
     sm = np.empty_like(e)
     sm[:, 1:-1] = e[:, :-2] * 0.25 + e[:, 1:-1] * 0.5 + e[:, 2:] * 0.25
@@ -514,25 +592,41 @@ _SEG_LENS = np.array([_HEAD, WINDOW_LEN - N_PRE - _HEAD, N_PRE], dtype=np.float6
 """Samples in the head, tail and pre-onset segments whose spectra are compared."""
 
 
+@numba.njit(cache=True)
+def _prepare(
+    window: NDArray[np.float64], sos: NDArray[np.float64], zi: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """The window less its mean, through the high-pass (``sos``, unit-step state ``zi``:
+    :func:`highpass`), scaled to unit peak; empty if silent before or after the
+    high-pass. The same operations as numpy's ``w - np.mean(w)``, ``highpass(w)`` and
+    ``w / np.max(np.abs(w))``, so the same values to the last bit."""
+    n = window.size
+    w = window - _pairwise_sum(window, 0, n) / n
+    if np.max(np.abs(w)) <= 0.0:
+        return np.empty(0)
+    y = _sosfilt(sos, w, zi * w[0])[0]
+    peak = np.max(np.abs(y))
+    if peak <= 0.0:
+        return np.empty(0)
+    out: NDArray[np.float64] = y / peak
+    return out
+
+
 def features_from_window(window: NDArray[np.float64]) -> NDArray[np.float32]:
     """Feature vector (``FEATURE_NAMES``) of a ``WINDOW_LEN`` window at ``TARGET_RATE``
     whose onset is at index ``N_PRE``. See the module docstring."""
     w = np.asarray(window, dtype=np.float64)
     if w.shape != (WINDOW_LEN,):
         raise InputError(f"window must have {WINDOW_LEN} samples, got shape {w.shape}")
-    w = w - float(np.mean(w))
-    if float(np.max(np.abs(w))) <= 0.0:
+    sos, zi = _highpass_sos()
+    w = _prepare(np.ascontiguousarray(w), sos[None], zi[None])
+    if w.size == 0:
         raise InputError("window is silent")
-    w = highpass(w)
-    peak = float(np.max(np.abs(w)))
-    if peak <= 0.0:
-        raise InputError("window is silent")
-    w = w / peak
     post = w[N_PRE:]
     ms_per_frame = 1000.0 * _FRAME / TARGET_RATE
 
     # -- envelope ------------------------------------------------------------------
-    ms = np.mean(w.reshape(_N_FRAMES, _FRAME) ** 2, axis=1)
+    ms = _frame_power(w, _FRAME)
     env = np.maximum(10.0 * np.log10(ms + _EPS) - 10.0 * np.log10(float(ms.max()) + _EPS), -100)
     ipk = _ONSET_FRAME + int(np.argmax(env[_ONSET_FRAME:]))
     peak_delay = (ipk - _ONSET_FRAME) * ms_per_frame
