@@ -269,50 +269,74 @@ def _subband_sos() -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     return sos, np.zeros((*sos.shape[:2], 2))
 
 
+@numba.njit(cache=True)
+def _subband_power(
+    w: NDArray[np.float64], sos: NDArray[np.float64], zi: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Power of ``w`` in each sub-band (``sos``: bands, sections, 6), per ``_SUB_FRAME``
+    frame, smoothed over 3 frames as ``np.convolve(e, (0.25, 0.5, 0.25), "same")``
+    computes it, plus 1e-20: shape (bands, ``_SUB_N``)."""
+    bands = _sosfilt(sos, w, zi)
+    out = np.empty((bands.shape[0], _SUB_N))
+    for b in range(bands.shape[0]):
+        e = _frame_power(bands[b], _SUB_FRAME)
+        o = out[b]
+        o[0] = e[0] * 0.5 + e[1] * 0.25
+        for i in range(1, _SUB_N - 1):
+            o[i] = e[i - 1] * 0.25 + e[i] * 0.5 + e[i + 1] * 0.25
+        o[_SUB_N - 1] = e[_SUB_N - 2] * 0.25 + e[_SUB_N - 1] * 0.5
+        for i in range(_SUB_N):
+            o[i] += 1e-20
+    return out
+
+
+@numba.njit(cache=True)
+def _subband_shape(db: NDArray[np.float64], e: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Per sub-band (rows of ``e``, the :func:`_subband_power`, and of ``db``, its dB):
+    rise (frames from the onset to the peak), decays to -10 and -20 dB (interpolated
+    frames after the peak), share of the energy after the onset in its first 10 frames
+    (a ratio, not dB) and the onset jump (dB): shape (bands, 5)."""
+    out = np.empty((db.shape[0], 5))
+    n_post = _SUB_N - _SUB_ON
+    for b in range(db.shape[0]):
+        post = db[b, _SUB_ON:]
+        ipk = np.argmax(post[:100])  # the band's peak within 100 ms of the onset
+        out[b, 0] = ipk
+        for c, level in ((1, -10.0), (2, -20.0)):
+            # first crossing below ``level`` (dB re the peak), interpolated between frames
+            d = float(n_post - ipk)
+            for k in range(ipk + 1, n_post):
+                if post[k] - post[ipk] < level:
+                    r0 = post[k - 1] - post[ipk]
+                    r1 = post[k] - post[ipk]
+                    d = float(k - ipk - 1) + (r0 - level) / (r0 - r1 + _EPS)
+                    break
+            out[b, c] = d
+        out[b, 3] = _pairwise_sum(e[b], _SUB_ON, 10) / _pairwise_sum(e[b], _SUB_ON, n_post)
+        # frame t's jump is its level minus the mean of frames t-8..t-3, for t = on-3..on+10;
+        # the sums are differences of the running sum, as np.cumsum makes it
+        cum = np.empty(_SUB_N + 1)
+        cum[0] = 0.0
+        acc = db[b, 0]
+        cum[1] = acc
+        for i in range(1, _SUB_N):
+            acc += db[b, i]
+            cum[i + 1] = acc
+        jump = -np.inf
+        for t in range(_SUB_ON - 3, _SUB_ON + 11):
+            jump = max(jump, db[b, t] - (cum[t - 2] - cum[t - 8]) / 6.0)
+        out[b, 4] = min(max(jump, -10.0), 60.0)
+    return out
+
+
 def _subband_features(w: NDArray[np.float64]) -> list[float]:
-    """Envelope shape in each of ``_SUBBANDS_HZ`` (see the module docstring); all bands
-    at once, one row each."""
+    """Envelope shape in each of ``_SUBBANDS_HZ`` (see the module docstring)."""
     sos, zi = _subband_sos()
-    bands = _sosfilt(sos, np.ascontiguousarray(w), zi)
-    n_b = bands.shape[0]
-    e = _frame_power(bands.reshape(-1), _SUB_FRAME).reshape(n_b, _SUB_N)
-    # smoothed over 3 frames, as np.convolve(e, (0.25, 0.5, 0.25), mode="same") does it
-    sm = np.empty_like(e)
-    sm[:, 1:-1] = e[:, :-2] * 0.25 + e[:, 1:-1] * 0.5 + e[:, 2:] * 0.25
-    sm[:, 0] = e[:, 0] * 0.5 + e[:, 1] * 0.25
-    sm[:, -1] = e[:, -2] * 0.25 + e[:, -1] * 0.5
-    e = sm + 1e-20
-    db = 10.0 * np.log10(e)
-    post = db[:, _SUB_ON:]
-    rows = np.arange(n_b)
-    ipk = np.argmax(post[:, :100], axis=1)  # each band's peak within 100 ms of the onset
-    rel = post - post[rows, ipk][:, None]  # from the peak on: dB re the peak
-    n_post = post.shape[1]
-    after = np.arange(n_post)[None, :] >= ipk[:, None]
-
-    def decay(level: float) -> NDArray[np.float64]:
-        # first crossing below ``level`` after the peak, linearly interpolated between
-        # frames, in frames after the peak (the frames left if there is none)
-        below = (rel < level) & after
-        k = np.argmax(below, axis=1)
-        km = np.maximum(k - 1, 0)
-        r0, r1 = rel[rows, km], rel[rows, k]
-        frac = (k - ipk - 1).astype(np.float64) + (r0 - level) / (r0 - r1 + _EPS)
-        d: NDArray[np.float64] = np.where(below[rows, k], frac, (n_post - ipk).astype(np.float64))
-        return d
-
-    d10 = decay(-10.0)
-    d20 = decay(-20.0)
-    efrac = 10.0 * np.log10(
-        e[:, _SUB_ON : _SUB_ON + 10].sum(axis=1) / e[:, _SUB_ON:].sum(axis=1) + _EPS
-    )
-    # frame t's jump is its level minus the mean of frames t-8..t-3, for t = on-3..on+10
-    ts = np.arange(_SUB_ON - 3, _SUB_ON + 11)
-    cum = np.concatenate([np.zeros((n_b, 1)), np.cumsum(db, axis=1)], axis=1)
-    before = (cum[:, ts - 2] - cum[:, ts - 8]) / 6.0
-    jump = np.clip(np.max(db[:, ts] - before, axis=1), -10.0, 60.0)
-    out = np.stack([ipk.astype(np.float64), d10, d20, efrac, jump], axis=1).ravel().tolist()
-    return [*out, float(d10[3] - d10[0]), float(d10[2] - d10[0])]
+    e = _subband_power(np.ascontiguousarray(w), sos, zi)
+    shape = _subband_shape(10.0 * np.log10(e), e)
+    shape[:, 3] = 10.0 * np.log10(shape[:, 3] + _EPS)
+    d10 = shape[:, 1]
+    return [*shape.ravel().tolist(), float(d10[3] - d10[0]), float(d10[2] - d10[0])]
 
 
 def _check(samples: NDArray[np.float64], sample_rate: int) -> NDArray[np.float64]:
@@ -521,19 +545,19 @@ def _hann(n: int) -> NDArray[np.float64]:
 
 
 @lru_cache(maxsize=1)
-def _fft_bands() -> tuple[NDArray[np.float64], tuple[tuple[int, int], ...], NDArray[np.float64]]:
-    """Bin frequencies of the ``_NFFT``-point spectrum, the (first, end) bins of each
-    band (a band is a run of bins) and the bins' frequencies centred (kHz) for the
-    spectral slope."""
+def _fft_bands() -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]:
+    """Bin frequencies of the ``_NFFT``-point spectrum, the band edges as bins (band i is
+    the run of bins ``edges[i]`` to ``edges[i + 1]``) and the bins' frequencies centred
+    (kHz) for the spectral slope."""
     f: NDArray[np.float64] = np.fft.rfftfreq(_NFFT, 1.0 / TARGET_RATE).astype(np.float64)
-    spans = []
+    edges = [0]
     for lo, hi in itertools.pairwise(_BAND_EDGES_HZ):
         idx = np.flatnonzero((f >= lo) & (f < hi) if hi < _BAND_EDGES_HZ[-1] else (f >= lo))
-        if not idx.size or idx[-1] - idx[0] + 1 != idx.size:
-            raise AssertionError("spectral bands must be runs of bins")
-        spans.append((int(idx[0]), int(idx[-1]) + 1))
+        if not idx.size or idx[0] != edges[-1] or idx[-1] - idx[0] + 1 != idx.size:
+            raise AssertionError("spectral bands must be adjacent runs of bins")
+        edges.append(int(idx[-1]) + 1)
     khz = f / 1000.0
-    return f, tuple(spans), khz - khz.mean()
+    return f, np.array(edges, dtype=np.int64), khz - khz.mean()
 
 
 def _power(seg: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -542,32 +566,72 @@ def _power(seg: NDArray[np.float64]) -> NDArray[np.float64]:
     return p
 
 
-def _band_sums(spec: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Sum of each row of ``spec`` (spectra, bins) over each band's bins (spectra, bands)."""
-    _, spans, _ = _fft_bands()
-    return np.stack([spec[:, a:b].sum(axis=1) for a, b in spans], axis=1)
+@numba.njit(cache=True)
+def _band_sums(spec: NDArray[np.float64], edges: NDArray[np.int64]) -> NDArray[np.float64]:
+    """Sum (numpy's, to the bit) of each row of ``spec`` (spectra, bins) over the bins
+    ``edges[i]`` to ``edges[i + 1]`` of each band: shape (spectra, bands)."""
+    out = np.empty((spec.shape[0], edges.size - 1))
+    for r in range(spec.shape[0]):
+        for i in range(edges.size - 1):
+            out[r, i] = _pairwise_sum(spec[r], edges[i], edges[i + 1] - edges[i])
+    return out
+
+
+@numba.njit(cache=True)
+def _spectral_sums(
+    spec: NDArray[np.float64],
+    lg: NDArray[np.float64],
+    ldb: NDArray[np.float64],
+    f: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """Per row of ``spec`` (spectra, bins of frequencies ``f``; ``lg`` its natural log,
+    ``ldb`` its dB), as numpy computes them: total, centroid, bandwidth, the 85 % and 95 %
+    roll-off bins, the means of ``lg``, ``spec`` and ``ldb``: shape (spectra, 8)."""
+    n = spec.shape[1]
+    out = np.empty((spec.shape[0], 8))
+    for r in range(spec.shape[0]):
+        s = spec[r]
+        total = _pairwise_sum(s, 0, n)
+        p = s / total
+        centroid = _pairwise_sum(f * p, 0, n)
+        d = f - centroid
+        bandwidth = np.sqrt(_pairwise_sum(d * d * p, 0, n))
+        # the first bin whose cumulative share reaches 85 % / 95 % (np.searchsorted's)
+        n85 = 0
+        n95 = 0
+        cum = 0.0
+        for i in range(n):
+            cum = p[i] if i == 0 else cum + p[i]
+            n85 += cum < 0.85
+            n95 += cum < 0.95
+        out[r, 0] = total
+        out[r, 1] = centroid
+        out[r, 2] = bandwidth
+        out[r, 3] = min(n85, n - 1)
+        out[r, 4] = min(n95, n - 1)
+        out[r, 5] = _pairwise_sum(lg[r], 0, n) / n
+        out[r, 6] = total / n
+        out[r, 7] = _pairwise_sum(ldb[r], 0, n) / n
+    return out
 
 
 def _spectral(power: NDArray[np.float64]) -> NDArray[np.float64]:
     """Spectral shape descriptors + band energies of segments, one row each, from their
     :func:`_power` rows (segments, bins) -> (segments, 6 + bands)."""
     spec = power + _EPS
-    f, _, fc = _fft_bands()
-    total = spec.sum(axis=1)
-    p = spec / total[:, None]
-    centroid = (f * p).sum(axis=1)
-    bandwidth = np.sqrt(((f - centroid[:, None]) ** 2 * p).sum(axis=1))
-    cum = np.cumsum(p, axis=1)
-    # first bin whose cumulative share reaches 85 % / 95 % (np.searchsorted's)
-    roll85 = f[np.minimum(np.count_nonzero(cum < 0.85, axis=1), f.size - 1)]
-    roll95 = f[np.minimum(np.count_nonzero(cum < 0.95, axis=1), f.size - 1)]
-    flatness = np.exp(np.mean(np.log(spec), axis=1)) / np.mean(spec, axis=1)
+    f, edges, fc = _fft_bands()
     ldb = 10.0 * np.log10(spec)
+    st = _spectral_sums(spec, np.log(spec), ldb, f)
+    total = st[:, 0]
+    roll85 = f[st[:, 3].astype(np.int64)]
+    roll95 = f[st[:, 4].astype(np.int64)]
+    flatness = np.exp(st[:, 5]) / st[:, 6]
     # least-squares slope of ldb on the frequency (dB per kHz), as _slope computes it
     den = float(np.dot(fc, fc))
-    slope = [float(np.dot(fc, y - y.mean())) / den for y in ldb]
-    bands = 10.0 * np.log10(_band_sums(spec) / total[:, None] + _EPS)
-    cols = np.stack([centroid, bandwidth, roll85, roll95, flatness, np.array(slope)], axis=1)
+    yc = ldb - st[:, 7:8]
+    slope = np.array([float(np.dot(fc, y)) / den for y in yc])
+    bands = 10.0 * np.log10(_band_sums(spec, edges) / total[:, None] + _EPS)
+    cols = np.stack([st[:, 1], st[:, 2], roll85, roll95, flatness, slope], axis=1)
     return np.concatenate([cols, bands], axis=1)
 
 
@@ -576,9 +640,8 @@ def _band_abs(power: NDArray[np.float64], n: NDArray[np.float64]) -> NDArray[np.
     ``n`` samples each (segments, bins) -> (segments, bands): comparable across segments
     of different lengths."""
     spec = power / n[:, None] + _EPS
-    _, spans, _ = _fft_bands()
-    counts = np.array([b - a for a, b in spans], dtype=np.float64)
-    out: NDArray[np.float64] = 10.0 * np.log10(_band_sums(spec) / counts)
+    _, edges, _ = _fft_bands()
+    out: NDArray[np.float64] = 10.0 * np.log10(_band_sums(spec, edges) / np.diff(edges))
     return out
 
 
