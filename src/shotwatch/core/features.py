@@ -750,7 +750,9 @@ def features_from_window(window: NDArray[np.float64]) -> NDArray[np.float32]:
         float(np.max(np.abs(head))) / (float(np.sqrt(np.mean(head**2))) + _EPS) + _EPS
     )
     var = float(np.var(post)) + _EPS
-    kurt = float(np.mean((post - post.mean()) ** 4)) / var**2 - 3.0
+    # |x| ** 4, not x ** 4: numpy's power is 20 times slower for a negative base (and
+    # rounds a few of those results differently, by an ulp)
+    kurt = float(np.mean(np.abs(post - post.mean()) ** 4)) / var**2 - 3.0
     log_kurt = float(np.sign(kurt) * np.log1p(abs(kurt)))
     zcr_head = _zcr(post[: round(0.05 * TARGET_RATE)])
     zcr_tail = _zcr(post[round(0.05 * TARGET_RATE) :])
