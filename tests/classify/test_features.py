@@ -261,7 +261,7 @@ def test_window_is_resample_polys_to_the_bit(rate: int) -> None:
 def test_filters_are_sosfilts_to_the_bit() -> None:
     from scipy.signal import butter, sosfilt, sosfilt_zi
 
-    from shotwatch.core.features import HIGHPASS_HZ, _sosfilt, _subband_sos, highpass
+    from shotwatch.core.features import HIGHPASS_HZ, _sosfilt, _sosfilt4, _subband_sos, highpass
 
     w = np.random.default_rng(3).standard_normal(WINDOW_LEN) + 0.3
     sos = butter(2, HIGHPASS_HZ, btype="high", fs=12000, output="sos")
@@ -269,6 +269,7 @@ def test_filters_are_sosfilts_to_the_bit() -> None:
     np.testing.assert_array_equal(highpass(w), ref)
     bands, zi = _subband_sos()
     got = _sosfilt(bands, w, zi)
+    np.testing.assert_array_equal(_sosfilt4(bands, w, zi), got)
     for k in range(bands.shape[0]):
         np.testing.assert_array_equal(got[k], sosfilt(bands[k], w))
 

