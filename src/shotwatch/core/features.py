@@ -48,6 +48,7 @@ crest factor in Maher, "Acoustical characterization of gunshots", IEEE SAFE 2007
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
@@ -720,10 +721,114 @@ def _band_abs(power: NDArray[np.float64], n: NDArray[np.float64]) -> NDArray[np.
     return out
 
 
-def _zcr(seg: NDArray[np.float64]) -> float:
-    """Zero crossings per second."""
-    s = np.signbit(seg)
-    return float(np.count_nonzero(s[1:] != s[:-1])) * TARGET_RATE / max(seg.size - 1, 1)
+@numba.njit(cache=True)
+def _envelope_stats(env: NDArray[np.float64], ms: NDArray[np.float64]) -> NDArray[np.float64]:
+    """From the 2 ms envelope (``env`` in dB re its peak, ``ms`` the mean squares), as
+    numpy computes them: the peak frame (from the onset frame on), the frames from it
+    to the first below -10, -20 and -30 dB (those left if none), the frames above
+    -20 dB after the onset, the mean level before the onset, the shares of the energy
+    after the onset in 0-10 ms, 0-50 ms and 50-300 ms (ratios + ``_EPS``, not dB) and
+    the secondary peaks (local maxima above -12 dB more than 20 ms after the peak)."""
+    out = np.empty(10)
+    ipk = _ONSET_FRAME + np.argmax(env[_ONSET_FRAME:])
+    out[0] = ipk
+    for c, level in ((1, -10.0), (2, -20.0), (3, -30.0)):
+        d = _N_FRAMES - ipk
+        for k in range(ipk, _N_FRAMES):
+            if env[k] < level:
+                d = k - ipk
+                break
+        out[c] = d
+    out[4] = np.count_nonzero(env[_ONSET_FRAME:] > -20.0)
+    out[5] = _pairwise_sum(env, 0, _ONSET_FRAME - 1) / (_ONSET_FRAME - 1)
+    e_tot = _pairwise_sum(ms, _ONSET_FRAME, _N_FRAMES - _ONSET_FRAME) + _EPS
+    f10 = _ONSET_FRAME + 5
+    f50 = _ONSET_FRAME + 25
+    out[6] = _pairwise_sum(ms, _ONSET_FRAME, f10 - _ONSET_FRAME) / e_tot + _EPS
+    out[7] = _pairwise_sum(ms, _ONSET_FRAME, f50 - _ONSET_FRAME) / e_tot + _EPS
+    out[8] = _pairwise_sum(ms, f50, _N_FRAMES - f50) / e_tot + _EPS
+    n_sec = 0
+    for i in range(ipk + 11, _N_FRAMES - 1):
+        if env[i] > env[i - 1] and env[i] >= env[i + 1] and env[i] > -12.0:
+            n_sec += 1
+    out[9] = n_sec
+    return out
+
+
+@numba.njit(cache=True)
+def _rise_samples(w: NDArray[np.float64]) -> int:
+    """Samples from the last 10 % crossing to the first 90 % one of the 0.5 ms-smoothed
+    magnitude (``np.convolve(np.abs(w), np.ones(6) / 6, "same")``, whose interior it
+    reproduces to the bit), from 2 ms before the onset to 100 ms after it."""
+    lo = max(N_PRE - 24, 0)
+    hi = min(N_PRE + int(0.1 * TARGET_RATE), WINDOW_LEN)
+    v = 1.0 / 6.0
+    mag = np.empty(hi - lo)
+    for i in range(lo, hi):  # 3 <= i <= WINDOW_LEN - 3: all six taps inside
+        acc = 0.0
+        for k in range(6):
+            acc += abs(w[i + k - 3]) * v
+        mag[i - lo] = acc
+    mpk = np.max(mag) + _EPS
+    i90 = 0
+    for i in range(mag.size):
+        if mag[i] >= 0.9 * mpk:
+            i90 = i
+            break
+    i10 = 0
+    for i in range(i90, -1, -1):
+        if mag[i] < 0.1 * mpk:
+            i10 = i
+            break
+    return i90 - i10
+
+
+@numba.njit(cache=True)
+def _waveform_stats(post: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Of the post-onset samples, as numpy computes them: peak / RMS + ``_EPS`` (whole
+    and first ``_HEAD`` samples), the variance + ``_EPS``, and the sign changes in the
+    first 50 ms and after."""
+    n = post.size
+    sq = post * post
+    rms = np.sqrt(_pairwise_sum(sq, 0, n) / n) + _EPS
+    out = np.empty(5)
+    out[0] = np.max(np.abs(post)) / rms + _EPS
+    head = post[:_HEAD]
+    out[1] = np.max(np.abs(head)) / (np.sqrt(_pairwise_sum(sq, 0, _HEAD) / _HEAD) + _EPS) + _EPS
+    d = post - _pairwise_sum(post, 0, n) / n
+    out[2] = _pairwise_sum(d * d, 0, n) / n + _EPS
+    n50 = round(0.05 * TARGET_RATE)
+    flips_head = 0
+    flips_tail = 0
+    for i in range(1, n):
+        if (math.copysign(1.0, post[i]) < 0) != (math.copysign(1.0, post[i - 1]) < 0):
+            if i < n50:
+                flips_head += 1
+            elif i > n50:
+                flips_tail += 1
+    out[3] = flips_head
+    out[4] = flips_tail
+    return out
+
+
+@numba.njit(cache=True)
+def _pool_patch(patch: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The log-mel patch's max over each pair of bands, averaged over each of
+    ``_POOL_BLOCKS`` (numpy's sums): shape (blocks, ``_POOL_BANDS``)."""
+    pooled = np.empty((_POOL_BANDS, MEL_FRAMES))
+    per = N_MELS // _POOL_BANDS
+    for b in range(_POOL_BANDS):
+        for t in range(MEL_FRAMES):
+            m = patch[b * per, t]
+            for r in range(1, per):
+                m = max(m, patch[b * per + r, t])
+            pooled[b, t] = m
+    out = np.empty((len(_POOL_BLOCKS), _POOL_BANDS))
+    for k in range(len(_POOL_BLOCKS)):
+        a, z = _POOL_BLOCKS[k]
+        for b in range(_POOL_BANDS):
+            out[k, b] = _pairwise_sum(pooled[b], a, z - a) / (z - a)
+    return out
 
 
 _SEG_LENS = np.array([_HEAD, WINDOW_LEN - N_PRE - _HEAD, N_PRE], dtype=np.float64)
@@ -766,48 +871,24 @@ def features_from_window(window: NDArray[np.float64]) -> NDArray[np.float32]:
     # -- envelope ------------------------------------------------------------------
     ms = _frame_power(w, _FRAME)
     env = np.maximum(10.0 * np.log10(ms + _EPS) - 10.0 * np.log10(float(ms.max()) + _EPS), -100)
-    ipk = _ONSET_FRAME + int(np.argmax(env[_ONSET_FRAME:]))
+    st = _envelope_stats(env, ms)
+    ipk = int(st[0])
     peak_delay = (ipk - _ONSET_FRAME) * ms_per_frame
-
-    def decay_to(level: float) -> float:
-        below = np.nonzero(env[ipk:] < level)[0]
-        return float(below[0] if below.size else _N_FRAMES - ipk) * ms_per_frame
-
-    above20 = float(np.count_nonzero(env[_ONSET_FRAME:] > -20.0)) * ms_per_frame
+    decay10, decay20, decay30 = (float(d) * ms_per_frame for d in st[1:4])
+    above20 = float(st[4]) * ms_per_frame
     fit_end = min(ipk + 50, _N_FRAMES)  # 100 ms after the peak
     if fit_end - ipk >= 3:
         tt = np.arange(fit_end - ipk) * ms_per_frame / 1000.0
         decay_slope = _slope(tt, env[ipk:fit_end])
     else:
         decay_slope = 0.0
-    pre_level = float(np.mean(env[: _ONSET_FRAME - 1])) if _ONSET_FRAME > 1 else 0.0
-
+    pre_level = float(st[5])
     # rise time on the 0.5 ms-smoothed magnitude, from the last 10 % crossing to 90 %
-    mag = np.convolve(np.abs(w), np.ones(6) / 6.0, mode="same")
-    lo_i = max(N_PRE - 24, 0)
-    hi_i = min(N_PRE + int(0.1 * TARGET_RATE), WINDOW_LEN)
-    seg_mag = mag[lo_i:hi_i]
-    mpk = float(seg_mag.max()) + _EPS
-    i90 = int(np.argmax(seg_mag >= 0.9 * mpk))
-    below10 = np.nonzero(seg_mag[: i90 + 1] < 0.1 * mpk)[0]
-    i10 = int(below10[-1]) if below10.size else 0
-    rise = (i90 - i10) * 1000.0 / TARGET_RATE
-
-    e_post = ms[_ONSET_FRAME:]
-    e_tot = float(e_post.sum()) + _EPS
-    f10 = _ONSET_FRAME + 5
-    f50 = _ONSET_FRAME + 25
-    efrac_10 = 10.0 * np.log10(float(ms[_ONSET_FRAME:f10].sum()) / e_tot + _EPS)
-    efrac_50 = 10.0 * np.log10(float(ms[_ONSET_FRAME:f50].sum()) / e_tot + _EPS)
-    efrac_tail = 10.0 * np.log10(float(ms[f50:].sum()) / e_tot + _EPS)
-
+    rise = _rise_samples(w) * 1000.0 / TARGET_RATE
+    # energy fractions in 0-10 ms, 0-50 ms and 50-300 ms
+    efrac_10, efrac_50, efrac_tail = (10.0 * np.log10(st[6:9])).tolist()
     # secondary peaks: local maxima above -12 dB, more than 20 ms after the main peak
-    e = env[ipk + 10 :]
-    if e.size >= 3:
-        locmax = (e[1:-1] > e[:-2]) & (e[1:-1] >= e[2:]) & (e[1:-1] > -12.0)
-        n_sec = float(np.count_nonzero(locmax))
-    else:
-        n_sec = 0.0
+    n_sec = float(st[9])
     # periodicity: max normalised autocorrelation of the post-onset envelope, lags 20-150 ms
     ep = env[_ONSET_FRAME:] - float(np.mean(env[_ONSET_FRAME:]))
     den = float(np.dot(ep, ep))
@@ -818,19 +899,16 @@ def features_from_window(window: NDArray[np.float64]) -> NDArray[np.float32]:
         periodicity = 0.0
 
     # -- waveform ------------------------------------------------------------------
-    rms = float(np.sqrt(np.mean(post**2))) + _EPS
-    crest = 20.0 * np.log10(float(np.max(np.abs(post))) / rms + _EPS)
-    head = post[:_HEAD]
-    crest_head = 20.0 * np.log10(
-        float(np.max(np.abs(head))) / (float(np.sqrt(np.mean(head**2))) + _EPS) + _EPS
-    )
-    var = float(np.var(post)) + _EPS
+    wf = _waveform_stats(post)
+    crest, crest_head = (20.0 * np.log10(wf[:2])).tolist()
+    var = float(wf[2])
     # |x| ** 4, not x ** 4: numpy's power is 20 times slower for a negative base (and
     # rounds a few of those results differently, by an ulp)
     kurt = float(np.mean(np.abs(post - post.mean()) ** 4)) / var**2 - 3.0
     log_kurt = float(np.sign(kurt) * np.log1p(abs(kurt)))
-    zcr_head = _zcr(post[: round(0.05 * TARGET_RATE)])
-    zcr_tail = _zcr(post[round(0.05 * TARGET_RATE) :])
+    n50 = round(0.05 * TARGET_RATE)
+    zcr_head = float(wf[3]) * TARGET_RATE / (n50 - 1)
+    zcr_tail = float(wf[4]) * TARGET_RATE / (post.size - n50 - 1)
 
     # -- spectra -------------------------------------------------------------------
     head_start = N_PRE - 24  # 2 ms before the onset
@@ -853,8 +931,7 @@ def features_from_window(window: NDArray[np.float64]) -> NDArray[np.float32]:
     loud = patch.max(axis=0) > -40.0
     cen_std = float(np.std(cen_t[loud])) if np.count_nonzero(loud) > 1 else 0.0
     cen_drift = float(cen_t[loud][-1] - cen_t[loud][0]) if np.count_nonzero(loud) > 1 else 0.0
-    pooled_b = patch.reshape(_POOL_BANDS, N_MELS // _POOL_BANDS, MEL_FRAMES).max(axis=1)
-    pooled = [pooled_b[:, a:b].mean(axis=1) for a, b in _POOL_BLOCKS]
+    pooled = _pool_patch(patch).ravel()
 
     vec = np.concatenate(
         [
@@ -862,9 +939,9 @@ def features_from_window(window: NDArray[np.float64]) -> NDArray[np.float32]:
                 [
                     rise,
                     peak_delay,
-                    decay_to(-10.0),
-                    decay_to(-20.0),
-                    decay_to(-30.0),
+                    decay10,
+                    decay20,
+                    decay30,
                     above20,
                     decay_slope,
                     pre_level,
@@ -885,7 +962,7 @@ def features_from_window(window: NDArray[np.float64]) -> NDArray[np.float32]:
             np.array([cen_std, cen_drift]),
             onset_gain,
             head_tail,
-            *pooled,
+            pooled,
             np.array(_subband_features(w)),
         ]
     ).astype(np.float32)
