@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +14,7 @@ from shotwatch.core.features import (
     FEATURE_NAMES,
     MEL_FRAMES,
     N_MELS,
+    N_PRE,
     WINDOW_LEN,
     extract_features,
     log_mel_patch,
@@ -288,72 +288,46 @@ def test_compiled_sums_are_numpys_to_the_bit() -> None:
         )
 
 
-def _subband_reference(w: np.ndarray) -> list[float]:
-    """The sub-band features in plain numpy (as first written), for the compiled ones."""
-    from scipy.signal import butter, sosfilt
-
-    out: list[float] = []
-    decay10: list[float] = []
-    ts = np.arange(17, 31)
-    for lo, hi in ((200, 600), (600, 1500), (1500, 3000), (3000, 5800)):
-        b = sosfilt(butter(4, [lo, hi], btype="band", fs=12000, output="sos"), w)
-        e = np.mean(b.reshape(320, 12) ** 2, axis=1)
-        e = np.convolve(e, (0.25, 0.5, 0.25), mode="same") + 1e-20
-        db = 10.0 * np.log10(e)
-        post = db[20:]
-        ipk = int(np.argmax(post[:100]))
-        rel = post[ipk:] - post[ipk]
-
-        def decay(level: float, rel: np.ndarray = rel) -> float:
-            below = np.nonzero(rel < level)[0]
-            if not below.size:
-                return float(rel.size)
-            k = int(below[0])
-            return k - 1 + float((rel[k - 1] - level) / (rel[k - 1] - rel[k] + 1e-12))
-
-        d10 = decay(-10.0)
-        decay10.append(d10)
-        efrac = 10.0 * np.log10(float(e[20:30].sum() / e[20:].sum()) + 1e-12)
-        cum = np.concatenate([[0.0], np.cumsum(db)])
-        jump = float(np.clip(np.max(db[ts] - (cum[ts - 2] - cum[ts - 8]) / 6.0), -10.0, 60.0))
-        out += [float(ipk), d10, decay(-20.0), efrac, jump]
-    return [*out, decay10[3] - decay10[0], decay10[2] - decay10[0]]
+def _windows() -> list[np.ndarray]:
+    """Windows of blasts with noise, pure noise, a tone burst and a near-silent click."""
+    rng = np.random.default_rng(11)
+    out = []
+    for seed in range(4):
+        w = window_at_target(_impulse(16000, seed=seed), 16000, 8000)
+        out.append(w + 0.01 * rng.standard_normal(w.size))
+    out.append(rng.standard_normal(WINDOW_LEN))
+    t = np.arange(WINDOW_LEN) / 12000.0
+    out.append(np.sin(2 * np.pi * 900.0 * t) * (t > 0.02) * np.exp(-(t - 0.02) / 0.05) + 0.3)
+    click = 1e-9 * rng.standard_normal(WINDOW_LEN)
+    click[N_PRE] += 1e-6
+    out.append(click)
+    return out
 
 
-def _spectral_reference(power: np.ndarray) -> list[float]:
-    """The spectral descriptors of one segment in plain numpy (as first written)."""
-    spec = power + 1e-12
-    f = np.fft.rfftfreq(1024, 1.0 / 12000)
-    edges = (0.0, 150.0, 300.0, 600.0, 1200.0, 2400.0, 4000.0, 6000.0)
-    total = float(spec.sum())
-    p = spec / total
-    centroid = float((f * p).sum())
-    bandwidth = float(np.sqrt(((f - centroid) ** 2 * p).sum()))
-    cum = np.cumsum(p)
-    roll85 = float(f[min(int(np.searchsorted(cum, 0.85)), f.size - 1)])
-    roll95 = float(f[min(int(np.searchsorted(cum, 0.95)), f.size - 1)])
-    flatness = float(np.exp(np.mean(np.log(spec))) / np.mean(spec))
-    ldb = 10.0 * np.log10(spec)
-    xc = f / 1000.0 - (f / 1000.0).mean()
-    slope = float(np.dot(xc, ldb - ldb.mean())) / float(np.dot(xc, xc))
-    bands = [
-        10.0
-        * np.log10(float(spec[(f >= lo) & ((f < hi) | (hi == edges[-1]))].sum()) / total + 1e-12)
-        for lo, hi in itertools.pairwise(edges)
-    ]
-    return [centroid, bandwidth, roll85, roll95, flatness, slope, *bands]
+def test_features_are_the_plain_numpy_features_to_the_bit() -> None:
+    from shotwatch.core.features import features_from_window
+
+    from . import features_reference as ref
+
+    for w in _windows():
+        np.testing.assert_array_equal(features_from_window(w), ref.features_from_window(w))
 
 
 def test_compiled_subband_and_spectral_features_are_numpys_to_the_bit() -> None:
-    from shotwatch.core.features import _power, _spectral, _subband_features
+    from shotwatch.core.features import _band_abs, _power, _prepare, _spectral, _subband_features
 
-    rng = np.random.default_rng(11)
-    for seed in range(4):
-        w = window_at_target(_impulse(16000, seed=seed), 16000, 8000)
-        w = w + 0.01 * rng.standard_normal(w.size)
-        w = w / np.max(np.abs(w))
-        assert _subband_features(w) == _subband_reference(w)
-        pw = np.stack([_power(w[216:984]), _power(w[1008:])])
-        got = _spectral(pw)
+    from . import features_reference as ref
+
+    sos, zi = ref._highpass_sos()
+    for window in _windows():
+        w = _prepare(window, sos[None], zi[None])
+        assert _subband_features(w) == ref._subband_features(w)
+        segs = (w[216:984], w[1008:], w[:N_PRE])
+        pw = np.stack([_power(s) for s in segs])
+        got = _spectral(pw[:2])
         for k in range(2):
-            assert got[k].tolist() == _spectral_reference(pw[k])
+            assert got[k].tolist() == ref._spectral(pw[k])
+        lens = np.array([s.size for s in segs], dtype=np.float64)
+        got = _band_abs(pw, lens)
+        for k in range(3):
+            assert got[k].tolist() == ref._band_abs(pw[k], segs[k].size)
