@@ -223,7 +223,11 @@ def strongest_onset(samples: NDArray[np.float64], sample_rate: int) -> int:
 
 
 def _sigmoid_guard(p: NDArray[np.float64]) -> NDArray[np.float64]:
-    return np.clip(np.nan_to_num(p, nan=0.0), 0.0, 1.0)
+    """Scores into [0, 1]: NaN to 0, the rest clipped (as ``np.clip(np.nan_to_num(p,
+    nan=0.0), 0.0, 1.0)``, without their overhead on one score)."""
+    q = np.where(np.isnan(p), 0.0, p)
+    out: NDArray[np.float64] = np.minimum(np.maximum(q, 0.0), 1.0)
+    return out
 
 
 @dataclass(frozen=True)
