@@ -331,3 +331,15 @@ def test_compiled_subband_and_spectral_features_are_numpys_to_the_bit() -> None:
         got = _band_abs(pw, lens)
         for k in range(3):
             assert got[k].tolist() == ref._band_abs(pw[k], segs[k].size)
+
+
+def test_features_of_many_onsets_are_those_of_each() -> None:
+    from shotwatch.core.features import extract_features_many
+
+    x = _impulse(22050, dur_s=2.0)
+    onsets = np.array([0, 100, 11025, 44099])
+    got = extract_features_many(x, 22050, onsets)
+    want = np.stack([extract_features(x, 22050, int(o)) for o in onsets])
+    np.testing.assert_array_equal(got, want)
+    with pytest.raises(InputError):
+        extract_features_many(x, 22050, np.array([5, x.size]))

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from shotwatch.core.features import FEATURE_NAMES, extract_features
+from shotwatch.core.features import FEATURE_NAMES, extract_features, extract_features_many
 from shotwatch.core.trees import TreeEnsemble
 from shotwatch.errors import ConfigError, InputError
 
@@ -290,8 +290,7 @@ class GunshotClassifier:
         on = np.asarray(onsets, dtype=np.int64).reshape(-1)
         if on.size == 0:
             return np.zeros(0, dtype=np.float64)
-        feats = np.stack([extract_features(samples, sample_rate, int(o)) for o in on])
-        return self.score_features(feats)
+        return self.score_features(extract_features_many(samples, sample_rate, on))
 
     def is_gunshot(self, score: float) -> bool:
         """Whether a score is at or above the shipped threshold."""

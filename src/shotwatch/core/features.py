@@ -537,11 +537,14 @@ def window_at_target(
     :param sample_rate: Hz
     :param onset: sample index of the pulse onset in ``samples`` (may be near either end)
     """
-    x = _check(samples, sample_rate)
-    onset = int(onset)
+    return _window(_check(samples, sample_rate), int(sample_rate), int(onset))
+
+
+def _window(x: NDArray[np.float64], sample_rate: int, onset: int) -> NDArray[np.float64]:
+    """:func:`window_at_target` of a signal already through :func:`_check`."""
     if not 0 <= onset < x.size:
         raise InputError(f"onset {onset} outside the signal (0..{x.size - 1})")
-    r = _resampler(int(sample_rate))
+    r = _resampler(sample_rate)
     lo, hi = onset - r.pre, onset + r.post
     seg = np.zeros(hi - lo, dtype=np.float64)
     a, b = max(lo, 0), min(hi, x.size)
@@ -1003,3 +1006,19 @@ def extract_features(
     :raises InputError: not 1-D, non-finite samples, onset outside, silent window
     """
     return features_from_window(window_at_target(samples, sample_rate, onset))
+
+
+def extract_features_many(
+    samples: NDArray[np.float64], sample_rate: int, onsets: NDArray[np.int64]
+) -> NDArray[np.float32]:
+    """:func:`extract_features` of several onsets of one signal, shape (len(onsets),
+    ``N_FEATURES``); the signal is checked once, not once per onset.
+
+    :raises InputError: as :func:`extract_features`, for the signal or any onset
+    """
+    x = _check(samples, sample_rate)
+    on = np.asarray(onsets, dtype=np.int64).reshape(-1)
+    out = np.empty((on.size, N_FEATURES), dtype=np.float32)
+    for i, o in enumerate(on.tolist()):
+        out[i] = features_from_window(_window(x, int(sample_rate), o))
+    return out
