@@ -43,6 +43,15 @@ Features (``FEATURE_NAMES``; all finite float32):
 The descriptors follow the usual audio-event literature (Peeters, "A large set of audio
 features for sound description", IRCAM 2004; gunshot-specific use of rise/decay and
 crest factor in Maher, "Acoustical characterization of gunshots", IEEE SAFE 2007).
+
+Implementation: the shipped model was trained on these values, so the fast path must not
+move them. The loops (resampling, filters, frame powers, sums, envelope statistics) are
+numba kernels that perform numpy's and scipy's floating-point operations in the same
+order (numpy's pairwise summation included: :func:`_pairwise_sum`), so the values are the
+same to the last bit; logarithms, exponentials, powers, FFTs and dot products stay in
+numpy. ``tests/classify/features_reference.py`` holds the plain-numpy code the tests
+compare with. One deliberate difference: the kurtosis sums ``|x| ** 4`` (numpy's power
+is far slower for a negative base and rounds a few of those results an ulp apart).
 """
 
 from __future__ import annotations
