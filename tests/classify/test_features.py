@@ -14,6 +14,7 @@ from shotwatch.core.features import (
     FEATURE_NAMES,
     MEL_FRAMES,
     N_MELS,
+    N_PRE,
     WINDOW_LEN,
     extract_features,
     log_mel_patch,
@@ -222,3 +223,123 @@ def test_clip_picks_of_steady_noise_are_empty() -> None:
     x = 0.1 * np.random.default_rng(3).standard_normal(32000)
     assert clip_picks(x, 16000) == []
     assert 0 <= strongest_onset(x, 16000) < x.size  # falls back to the energy onset
+
+
+def _window_reference(x: np.ndarray, rate: int, onset: int) -> np.ndarray:
+    """The window as ``scipy.signal.resample_poly`` makes it (the compiled resampler
+    computes only the kept samples, with the same arithmetic)."""
+    from fractions import Fraction
+
+    from shotwatch.core.features import N_PRE, POST_S, PRE_S, _lowpass
+
+    ratio = Fraction(12000, rate)
+    up, down = ratio.numerator, ratio.denominator
+    margin = 10 * max(up, down) // up + 4
+    pre = int(np.ceil(PRE_S * rate)) + margin
+    post = int(np.ceil(POST_S * rate)) + margin
+    seg = np.zeros(pre + post)
+    a, b = max(onset - pre, 0), min(onset + post, x.size)
+    seg[a - onset + pre : b - onset + pre] = x[a:b]
+    y = seg if ratio == 1 else resample_poly(seg, up, down, window=_lowpass(up, down))
+    s = round(pre * up / down) - N_PRE
+    out = np.zeros(WINDOW_LEN)
+    part = y[max(s, 0) : s + WINDOW_LEN]
+    out[max(-s, 0) : max(-s, 0) + part.size] = part
+    return out
+
+
+@pytest.mark.parametrize("rate", [8000, 12000, 16000, 22050, 44100, 48000, 96000])
+def test_window_is_resample_polys_to_the_bit(rate: int) -> None:
+    rng = np.random.default_rng(rate)
+    x = rng.standard_normal(rate)
+    for onset in (0, 17, rate // 2, rate - 1):
+        np.testing.assert_array_equal(
+            window_at_target(x, rate, onset), _window_reference(x, rate, onset)
+        )
+
+
+def test_filters_are_sosfilts_to_the_bit() -> None:
+    from scipy.signal import butter, sosfilt, sosfilt_zi
+
+    from shotwatch.core.features import HIGHPASS_HZ, _sosfilt, _sosfilt4, _subband_sos, highpass
+
+    w = np.random.default_rng(3).standard_normal(WINDOW_LEN) + 0.3
+    sos = butter(2, HIGHPASS_HZ, btype="high", fs=12000, output="sos")
+    ref, _ = sosfilt(sos, w, zi=sosfilt_zi(sos) * w[0])
+    np.testing.assert_array_equal(highpass(w), ref)
+    bands, zi = _subband_sos()
+    got = _sosfilt(bands, w, zi)
+    np.testing.assert_array_equal(_sosfilt4(bands, w, zi), got)
+    for k in range(bands.shape[0]):
+        np.testing.assert_array_equal(got[k], sosfilt(bands[k], w))
+
+
+def test_compiled_sums_are_numpys_to_the_bit() -> None:
+    from shotwatch.core.features import _frame_power, _pairwise_sum
+
+    rng = np.random.default_rng(7)
+    for n in [*range(1, 300), 513, 2832, 3600, 3840, 10007]:
+        a = rng.standard_normal(n + 9) * 10.0 ** rng.uniform(-6, 6, n + 9)
+        assert _pairwise_sum(a, 5, n) == a[5 : 5 + n].sum(), n
+    w = rng.standard_normal(WINDOW_LEN)
+    for frame in (12, 24):
+        np.testing.assert_array_equal(
+            _frame_power(w, frame), np.mean(w.reshape(-1, frame) ** 2, axis=1)
+        )
+
+
+def _windows() -> list[np.ndarray]:
+    """Windows of blasts with noise, pure noise, a tone burst and a near-silent click."""
+    rng = np.random.default_rng(11)
+    out = []
+    for seed in range(4):
+        w = window_at_target(_impulse(16000, seed=seed), 16000, 8000)
+        out.append(w + 0.01 * rng.standard_normal(w.size))
+    out.append(rng.standard_normal(WINDOW_LEN))
+    t = np.arange(WINDOW_LEN) / 12000.0
+    out.append(np.sin(2 * np.pi * 900.0 * t) * (t > 0.02) * np.exp(-(t - 0.02) / 0.05) + 0.3)
+    click = 1e-9 * rng.standard_normal(WINDOW_LEN)
+    click[N_PRE] += 1e-6
+    out.append(click)
+    return out
+
+
+def test_features_are_the_plain_numpy_features_to_the_bit() -> None:
+    from shotwatch.core.features import features_from_window
+
+    from . import features_reference as ref
+
+    for w in _windows():
+        np.testing.assert_array_equal(features_from_window(w), ref.features_from_window(w))
+
+
+def test_compiled_subband_and_spectral_features_are_numpys_to_the_bit() -> None:
+    from shotwatch.core.features import _band_abs, _power, _prepare, _spectral, _subband_features
+
+    from . import features_reference as ref
+
+    sos, zi = ref._highpass_sos()
+    for window in _windows():
+        w = _prepare(window, sos[None], zi[None])
+        assert _subband_features(w) == ref._subband_features(w)
+        segs = (w[216:984], w[1008:], w[:N_PRE])
+        pw = np.stack([_power(s) for s in segs])
+        got = _spectral(pw[:2])
+        for k in range(2):
+            assert got[k].tolist() == ref._spectral(pw[k])
+        lens = np.array([s.size for s in segs], dtype=np.float64)
+        got = _band_abs(pw, lens)
+        for k in range(3):
+            assert got[k].tolist() == ref._band_abs(pw[k], segs[k].size)
+
+
+def test_features_of_many_onsets_are_those_of_each() -> None:
+    from shotwatch.core.features import extract_features_many
+
+    x = _impulse(22050, dur_s=2.0)
+    onsets = np.array([0, 100, 11025, 44099])
+    got = extract_features_many(x, 22050, onsets)
+    want = np.stack([extract_features(x, 22050, int(o)) for o in onsets])
+    np.testing.assert_array_equal(got, want)
+    with pytest.raises(InputError):
+        extract_features_many(x, 22050, np.array([5, x.size]))

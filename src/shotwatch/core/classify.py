@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from shotwatch.core.features import FEATURE_NAMES, extract_features
+from shotwatch.core.features import FEATURE_NAMES, extract_features, extract_features_many
 from shotwatch.core.trees import TreeEnsemble
 from shotwatch.errors import ConfigError, InputError
 
@@ -223,7 +223,11 @@ def strongest_onset(samples: NDArray[np.float64], sample_rate: int) -> int:
 
 
 def _sigmoid_guard(p: NDArray[np.float64]) -> NDArray[np.float64]:
-    return np.clip(np.nan_to_num(p, nan=0.0), 0.0, 1.0)
+    """Scores into [0, 1]: NaN to 0, the rest clipped (as ``np.clip(np.nan_to_num(p,
+    nan=0.0), 0.0, 1.0)``, without their overhead on one score)."""
+    q = np.where(np.isnan(p), 0.0, p)
+    out: NDArray[np.float64] = np.minimum(np.maximum(q, 0.0), 1.0)
+    return out
 
 
 @dataclass(frozen=True)
@@ -286,8 +290,7 @@ class GunshotClassifier:
         on = np.asarray(onsets, dtype=np.int64).reshape(-1)
         if on.size == 0:
             return np.zeros(0, dtype=np.float64)
-        feats = np.stack([extract_features(samples, sample_rate, int(o)) for o in on])
-        return self.score_features(feats)
+        return self.score_features(extract_features_many(samples, sample_rate, on))
 
     def is_gunshot(self, score: float) -> bool:
         """Whether a score is at or above the shipped threshold."""
