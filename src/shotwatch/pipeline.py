@@ -377,7 +377,14 @@ def locate_shots(
     if not shots:
         return [], _empty_arrays()
     peak = np.array([np.nan if p.peak_dbfs is None else p.peak_dbfs for p in pulses])
-    source_db = np.array([_source_level(array, ps, peak, s) for s in shots], dtype=float)
+    off_ground = np.array([_off_ground(array, s) for s in shots], dtype=bool)
+    source_db = np.array(
+        [
+            np.nan if og else _source_level(array, ps, peak, s)
+            for s, og in zip(shots, off_ground, strict=True)
+        ],
+        dtype=float,
+    )
     for s, lvl in zip(shots, source_db, strict=True):
         s.source_level_db = float(lvl) if np.isfinite(lvl) else None
     arrays = ShotArrays(
@@ -390,6 +397,7 @@ def locate_shots(
         n_sensors=np.array([g.n_sensors for g, _ in found], dtype=np.int64),
         source_db=source_db,
         alt_pos=np.array([g.alt_pos for g, _ in found]).reshape(-1, 3),
+        off_ground=off_ground,
     )
     return shots, arrays
 
@@ -411,7 +419,8 @@ def _grown_from(cache: ShotCache, ids: list[PulseKey], regrow: float) -> list[_G
 
 UNCHECKED_HEIGHT_M = 60.0
 """A shot heard by fewer than ``MIN_HEIGHT_SENSORS`` that the association put this far
-above or below the ground has no level (:func:`_source_level`). Diffracted arrivals bias a
+above or below the ground has no level (:func:`_source_level`), and its reach is no
+evidence of a loud ground source (``ShotArrays.off_ground``). Diffracted arrivals bias a
 ground gun's few-sensor fit by tens of metres (27-40 m up, ``MIN_HEIGHT_SENSORS``), not
 by more: of 611 simulated gunshots located from 5-15 sensors (`shotwatch bench` scenes,
 seeds 0-3) four lay 60-90 m off the ground, all at levels under 143 dB, while the
@@ -420,22 +429,26 @@ up, another 110 m underground, a firework's bursts 66-145 m up, each read 149-15
 because the spreading added back runs over distances to a point where nothing was."""
 
 
+def _off_ground(array: Array, shot: Shot) -> bool:
+    """Whether fewer than ``MIN_HEIGHT_SENSORS`` sensors put the shot
+    ``UNCHECKED_HEIGHT_M`` or more above or below the ground (its place unchecked)."""
+    pos = np.array([shot.east_m, shot.north_m, shot.up_m])
+    return (
+        len(shot.pulse_ids) < MIN_HEIGHT_SENSORS
+        and abs(pos[2] - array.ground_height(pos)) >= UNCHECKED_HEIGHT_M
+    )
+
+
 def _source_level(
     array: Array, ps: NDArray[np.int64], peak: NDArray[np.float64], shot: Shot
 ) -> float:
     """The shot's peak level at 1 m, dB SPL, from its pulses' peaks at the calibrated
-    sensors (nan when none is calibrated, or when fewer than ``MIN_HEIGHT_SENSORS``
-    sensors put the shot ``UNCHECKED_HEIGHT_M`` or more off the ground: its place, and so
-    the spreading to add back, is unchecked)."""
-    if array.full_scale_db.shape != (len(array.ids),):
+    sensors (nan when none is calibrated, or when the shot is :func:`_off_ground`: its
+    place, and so the spreading to add back, is unchecked)."""
+    if array.full_scale_db.shape != (len(array.ids),) or _off_ground(array, shot):
         return float("nan")
     idx = np.asarray(shot.pulse_ids, dtype=np.int64)
     pos = np.array([shot.east_m, shot.north_m, shot.up_m])
-    if (
-        idx.size < MIN_HEIGHT_SENSORS
-        and abs(pos[2] - array.ground_height(pos)) >= UNCHECKED_HEIGHT_M
-    ):
-        return float("nan")
     k = ps[idx]
     d = np.linalg.norm(array.pos[k] - pos, axis=1)
     return source_level_db(peak[idx], array.full_scale_db[k], d)

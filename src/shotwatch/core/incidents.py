@@ -122,7 +122,10 @@ class ShotArrays:
     absent: the vertical standard deviation of ``cov`` is used); optional ``source_db``
     (n,) the shot's estimated peak level at 1 m, dB SPL (nan or absent: unknown; see
     :func:`shotwatch.core.acoustics.source_level_db`); optional ``alt_pos`` (n, 3) the
-    other point that a shot heard by three sensors only fits as well (nan: none). Raises
+    other point that a shot heard by three sensors only fits as well (nan: none);
+    optional ``off_ground`` (n,) bool: the shot was fitted from too few sensors for a
+    height, yet far off the ground (its place unchecked: its reach is no evidence of a
+    loud ground source; see :data:`shotwatch.pipeline.UNCHECKED_HEIGHT_M`). Raises
     :class:`~shotwatch.errors.InputError` (a ``ValueError``) on mismatched shapes or
     non-finite times, positions or covariances.
     """
@@ -136,6 +139,7 @@ class ShotArrays:
     height_sigma: F64 | None = None
     source_db: F64 | None = None
     alt_pos: F64 | None = None
+    off_ground: NDArray[np.bool_] | None = None
 
     def __post_init__(self) -> None:
         def arr(name: str, dtype: type) -> NDArray[np.float64]:
@@ -213,6 +217,14 @@ class ShotArrays:
                 )
             if np.isinf(sd).any():
                 raise InputError("ShotArrays.source_db: infinite value (use nan for unknown)")
+        if self.off_ground is not None:
+            og = np.asarray(self.off_ground)
+            if og.shape != (n,) or og.dtype != np.bool_:
+                raise InputError(
+                    f"ShotArrays.off_ground: expected booleans of shape {(n,)}, got "
+                    f"{og.dtype} {og.shape}"
+                )
+            object.__setattr__(self, "off_ground", og)
         if self.alt_pos is not None:
             ap = arr("alt_pos", np.float64)
             if ap.shape != (n, 3) or np.isinf(ap).any():
@@ -878,6 +890,7 @@ def _classify(
     level_single_db: float = 3.0,
     level_min_sensors: int = 5,
     rounds_logit: float = 0.5,
+    off_ground: NDArray[np.bool_] | None = None,
 ) -> _Verdict:
     """Logistic evidence combination; see the module docstring for the terms."""
     n = t.shape[0]
@@ -935,8 +948,14 @@ def _classify(
         # Reach, when the level is unknown: a ground-level impulse heard by many sensors
         # of an array spaced a few hundred metres apart is very loud at the source (door
         # slams and backfires reach few sensors).
-        n_med = float(np.median(n_sensors))
-        z += reach_max_logit * min(max((n_med - reach_from) / (reach_full - reach_from), 0.0), 1.0)
+        # (shots fitted far off the ground from few sensors say nothing of a ground
+        # source's reach: a fireworks show's first bursts so fitted read as many sensors)
+        near = np.asarray(n_sensors) if off_ground is None else np.asarray(n_sensors)[~off_ground]
+        if near.size:
+            n_med = float(np.median(near))
+            z += reach_max_logit * min(
+                max((n_med - reach_from) / (reach_full - reach_from), 0.0), 1.0
+            )
     if n == 1:  # an isolated impulse is weak evidence, more so when few sensors heard it
         z -= 0.3
         if int(n_sensors[0]) <= 3:
@@ -1171,6 +1190,7 @@ def group_incidents(
             gunfire_threshold=gunfire_threshold,
             probable_threshold=probable_threshold,
             source_db=None if shots.source_db is None else shots.source_db[g],
+            off_ground=None if shots.off_ground is None else shots.off_ground[g],
         )
         speed = heading = s_sig = h_sig = None
         if main is not None:
