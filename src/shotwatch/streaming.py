@@ -26,7 +26,9 @@ Incident ids stay stable across re-runs: a result holding most of the still-loca
 reports of an incident already emitted, else one whose first shot lies within
 ``match_s`` / ``match_m`` of it, keeps that incident's id (each emitted incident goes on
 as one result at most), so an alert sent on an early fix is updated, or withdrawn, as
-the fuller association sees the event; an
+the fuller association sees the event. An emitted gunfire or probable-gunfire incident
+that no result goes on as, though most of its reports are still in the window, is
+re-emitted once as non-gunfire ("Withdrawn"); an
 incident is never re-emitted smaller because some of its rounds left the window (when
 its shots are some of those emitted before); a re-association that finds fewer rounds
 (phantom rounds gone) is emitted. ``last_new_shots`` lists, after each ``flush``,
@@ -38,12 +40,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from shotwatch.geo import distance_m
-from shotwatch.models import Incident, Pulse, Sensor, Shot, Weather
+from shotwatch.models import Classification, Incident, Pulse, Sensor, Shot, Weather
 
 BatchLocate = Callable[[dict[str, Sensor], list[Pulse], Weather | None], list[Incident]]
 
@@ -59,6 +61,8 @@ class _Known:
     shots: tuple[float, ...] = field(default_factory=tuple)
     pulses: frozenset[tuple[str, float]] = frozenset()
     """The reports its shots were located from, as emitted last."""
+    last: Incident | None = None
+    """The incident as emitted last."""
 
 
 class StreamingLocator:
@@ -180,11 +184,15 @@ class StreamingLocator:
             for inc in located
         ]
         matches = self._matches([(inc.first_shot, used) for inc, _, used in results])
+        fresh: list[_Known] = []  # emitted for the first time by this run
         for (inc, shots, used), match in zip(results, matches, strict=True):
             if match is None:
                 first = inc.first_shot
-                known = _Known(inc.id, first.t, first.lat, first.lon, inc.rounds, now, shots, used)
+                known = _Known(
+                    inc.id, first.t, first.lat, first.lon, inc.rounds, now, shots, used, inc
+                )
                 self._known.append(known)
+                fresh.append(known)
                 self._note_new(inc, window, ())
                 out.append(inc)
                 continue
@@ -199,9 +207,40 @@ class StreamingLocator:
             match.rounds = inc.rounds
             match.shots = shots
             match.pulses = used
+            match.last = inc
             inc.id = match.id
             self._note_new(inc, window, before)
             out.append(inc)
+        out += self._withdraw(window, [*matches, *fresh])
+        return out
+
+    def _withdraw(
+        self, window: list[tuple[float, Pulse]], matches: list[_Known | None]
+    ) -> list[Incident]:  # ``matches``: the emitted incidents this run went on as
+        """Emitted gunfire or probable-gunfire incidents that no located incident goes
+        on as, though most of their reports are still in the window (the association
+        of more reports no longer finds their shots, or put the reports into another
+        incident that continues another id): re-emitted once as non-gunfire, withdrawn,
+        so that an alert sent on them is cancelled rather than left standing."""
+        continued = {id(m) for m in matches if m is not None}
+        here = {(p.sensor_id, p.t) for _, p in window}
+        out: list[Incident] = []
+        for k in self._known:
+            last = k.last
+            if (
+                id(k) in continued
+                or last is None
+                or last.classification == Classification.NON_GUNFIRE
+                or 2 * len(k.pulses & here) <= len(k.pulses)
+            ):
+                continue
+            k.last = replace(
+                last,
+                classification=Classification.NON_GUNFIRE,
+                confidence=0.0,
+                summary="Withdrawn: the reports no longer locate these shots",
+            )
+            out.append(k.last)
         return out
 
     def _matches(

@@ -340,3 +340,33 @@ def test_one_emitted_incident_is_continued_by_one_located_incident_at_most() -> 
     assert len(out) == 2
     assert [i.id for i in out].count(first.id) == 1
     assert out[1].id == first.id  # five of its eight reports against three
+
+
+def test_an_alert_no_located_incident_goes_on_as_is_withdrawn() -> None:
+    """An incident emitted as gunfire whose reports, still in the window, no longer
+    locate its shot (the association of more reports found none there: a mixture of
+    the first reports of a fireworks show) is re-emitted once as non-gunfire, withdrawn,
+    so that the alert sent on it is cancelled."""
+    sensors, pulses, weather = _scene()
+    pulses = sorted(pulses, key=lambda p: p.t)[:14]
+    loc = StreamingLocator(
+        sensors,
+        weather,
+        locate=_scripted(
+            [[("gunfire", 0.0, list(range(8)))], [("non_gunfire", 900.0, [8, 9, 10, 11])], []]
+        ),
+    )
+    t0 = pulses[0].t
+    for p in pulses[:8]:
+        loc.add(p, t0 + 1.0)
+    (alert,) = loc.flush(t0 + 2.0)
+    for p in pulses[8:]:
+        loc.add(p, t0 + 2.1)
+    out = loc.flush(t0 + 3.0)
+    withdrawn = [i for i in out if i.id == alert.id]
+    assert len(withdrawn) == 1
+    assert withdrawn[0].classification == Classification.NON_GUNFIRE
+    assert withdrawn[0].summary.startswith("Withdrawn")
+    assert withdrawn[0].rounds == alert.rounds
+    loc.add(pulses[0], t0 + 3.1)  # a duplicate report: the window is located again
+    assert all(i.id != alert.id for i in loc.flush(t0 + 4.0))  # withdrawn once only
