@@ -378,13 +378,7 @@ def locate_shots(
         return [], _empty_arrays()
     peak = np.array([np.nan if p.peak_dbfs is None else p.peak_dbfs for p in pulses])
     off_ground = np.array([_off_ground(array, s) for s in shots], dtype=bool)
-    source_db = np.array(
-        [
-            np.nan if og else _source_level(array, ps, peak, s)
-            for s, og in zip(shots, off_ground, strict=True)
-        ],
-        dtype=float,
-    )
+    source_db = np.array([_source_level(array, ps, peak, s) for s in shots], dtype=float)
     for s, lvl in zip(shots, source_db, strict=True):
         s.source_level_db = float(lvl) if np.isfinite(lvl) else None
     arrays = ShotArrays(
