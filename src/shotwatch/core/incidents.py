@@ -36,7 +36,11 @@ Method
    shots (RANSAC, Fischler & Bolles 1981, made exhaustive over pairs whose implied
    horizontal speed is plausible), their inliers gated by chi-square, then refined by
    weighted least squares with each shot's covariance. A track is accepted when it holds at least
-   ``min_track_shots`` shots, its horizontal speed exceeds both ``min_speed_mps`` and
+   ``min_track_shots`` (three) shots, fewer than ``firm_track_shots`` (four) only when
+   none of them shares its place with a shot off the track (a shooter who fires twice
+   from one spot is standing there; between two alternating shooters a mixture of their
+   arrivals fits a point half-way, which with one round of each lines up as a
+   "vehicle"), its horizontal speed exceeds both ``min_speed_mps`` and
    ``speed_sigma_factor`` times its standard error, its own shots are better explained
    by the track than by static places (by BIC; against one or two places, which need no
    more parameters than a track, it must also win by ``two_place_margin``: alternating
@@ -580,6 +584,22 @@ def _cluster_static(
     return np.array([remap[int(x)] for x in labels], dtype=np.int64)
 
 
+def _shares_place(
+    members: I64, pos: F64, cov: F64, floor_m: float, floor_up_m: float, same_chi2: float
+) -> bool:
+    """Whether a shot among ``members`` (indices into ``pos``/``cov``) lies at the same
+    place as a shot that is not a member: pair statistic ``d^T (S_a + S_b)^-1 d`` below
+    ``same_chi2``, ``S`` the covariance plus the model-error floor (as
+    :func:`_cluster_static` merges)."""
+    off = np.setdiff1d(np.arange(pos.shape[0]), members)
+    if off.size == 0:
+        return False
+    S = cov + _floor_matrix(floor_m, floor_up_m)
+    d = pos[members][:, None, :] - pos[off][None, :, :]
+    stat = np.einsum("abi,abij,abj->ab", d, _sym_inv(S[members][:, None] + S[off][None, :]), d)
+    return bool(np.any(stat < same_chi2))
+
+
 def _static_chi2(pos: F64, Weff: F64, labels: I64) -> float:
     """Weighted residual sum of squares of shots about their cluster means."""
     total = 0.0
@@ -998,7 +1018,8 @@ def group_incidents(
     same_place_chi2: float = CHI2_3DOF_P999,
     distinct_place_chi2: float = CHI2_3DOF_P95,
     track_gate_chi2: float = CHI2_3DOF_P999,
-    min_track_shots: int = 4,
+    min_track_shots: int = 3,
+    firm_track_shots: int = 4,
     min_track_dt_s: float = 0.2,
     min_speed_mps: float = 2.0,
     max_speed_mps: float = 35.0,
@@ -1038,7 +1059,9 @@ def group_incidents(
     ``min_cycle_s`` s, shots closer in time than a weapon cycles from significantly
     different places (pair chi-square above ``distinct_place_chi2``) are two weapons;
     ``same_place_chi2`` merges static clusters (3 dof); ``track_gate_chi2`` gates shots
-    onto a track; a mobile shooter needs ``min_track_shots`` shots, pairs of shots at
+    onto a track; a mobile shooter needs ``min_track_shots`` shots (fewer than
+    ``firm_track_shots`` only when none shares its place with a shot off the track, by
+    the ``same_place_chi2`` test of :func:`_shares_place`), pairs of shots at
     least ``min_track_dt_s`` s apart to seed it, a horizontal speed in
     ``min_speed_mps``..``max_speed_mps`` m/s and above ``speed_sigma_factor`` sigma, and
     must beat one or two static places by ``two_place_margin`` (chi-square units; the
@@ -1136,6 +1159,10 @@ def group_incidents(
                     cluster_kw=cluster_kw,
                 )
                 if tr is None:
+                    break
+                if tr.members.size < firm_track_shots and _shares_place(
+                    rest[tr.members], pg, cg, floor_m, floor_up_m, same_place_chi2
+                ):
                     break
                 left = np.setdiff1d(rest, rest[tr.members])
                 bic_left = (
