@@ -72,9 +72,12 @@ class Array:
         highest of the ``k`` nearest sensors. Conservative on purpose: in hilly terrain
         a sensor may stand well below or above the ground where a gun is fired, while
         aerial fireworks burst 40-200 m above every nearby roof."""
+        return float(np.max(self.near_heights(pos, k)))
+
+    def near_heights(self, pos: NDArray[np.float64], k: int = 4) -> NDArray[np.float64]:
+        """Heights (m, local frame) of the ``k`` sensors horizontally nearest ``pos``."""
         d = np.hypot(self.pos[:, 0] - pos[0], self.pos[:, 1] - pos[1])
-        near = np.argsort(d)[:k]
-        return float(np.max(self.pos[near, 2]))
+        return np.asarray(self.pos[np.argsort(d)[:k], 2], dtype=np.float64)
 
 
 MIN_HEIGHT_SENSORS = 16
@@ -425,11 +428,17 @@ because the spreading added back runs over distances to a point where nothing wa
 
 def _off_ground(array: Array, shot: Shot) -> bool:
     """Whether fewer than ``MIN_HEIGHT_SENSORS`` sensors put the shot
-    ``UNCHECKED_HEIGHT_M`` or more above or below the ground (its place unchecked)."""
+    ``UNCHECKED_HEIGHT_M`` or more above the highest, or below the lowest, of the nearest
+    sensors (its place unchecked). Both ends, not :meth:`Array.ground_height` alone: on
+    a hillside the nearest sensors' heights spread by tens of metres (around one of the
+    live fire's firing positions from 5 m below it to 49 m above), and a gun in the
+    valley is not underground."""
+    if len(shot.pulse_ids) >= MIN_HEIGHT_SENSORS:
+        return False
     pos = np.array([shot.east_m, shot.north_m, shot.up_m])
-    return (
-        len(shot.pulse_ids) < MIN_HEIGHT_SENSORS
-        and abs(pos[2] - array.ground_height(pos)) >= UNCHECKED_HEIGHT_M
+    near = array.near_heights(pos)
+    return bool(
+        pos[2] - np.max(near) >= UNCHECKED_HEIGHT_M or np.min(near) - pos[2] >= UNCHECKED_HEIGHT_M
     )
 
 
