@@ -1010,3 +1010,52 @@ def test_no_round_from_a_place_is_made_of_pulses_beyond_a_guns_range() -> None:
     # with the range as wide as the array, the far pulses make a second "round"
     shots, _ = _place_and_far_pulses(AssociationConfig(max_range_m=10_000.0))
     assert len(shots) == 2
+
+
+def test_a_few_sensor_fit_of_facade_echoes_is_dropped_but_not_a_bursts_next_round() -> None:
+    """Five pulses, each 5 dB weaker than a round's arrival at its sensor and trailing
+    it by its own 40-90 ms (a facade near each sensor), fit some "shot": it is dropped
+    and its pulses freed. The same sensors hearing the next round of an automatic burst
+    (70 ms on) keep it: it trails the last round by one firing interval at every
+    sensor, and still when the round between was missed at three of them (there it
+    trails the round before last by two intervals, at the other two the last by one)."""
+    from shotwatch.core.associate import AssociationConfig, _drop_echo_fits, _Obs
+
+    spos = _array()
+    src = np.array([20.0, -50.0, 1.5])
+    near = np.argsort(np.linalg.norm(spos - src, axis=1))[:8]
+    tt = np.linalg.norm(spos[near] - src, axis=1) / C
+
+    def kept(rounds: list[tuple[np.ndarray, float]], cand_t: np.ndarray) -> bool:
+        """``rounds``: (indices into ``near`` that heard it, origin time) of located
+        rounds at ``src`` (30 dB); the candidate's pulses (25 dB) at ``near[:5]`` at times
+        ``cand_t``. Whether the candidate stands."""
+        sens: list[int] = []
+        times: list[float] = []
+        shots = []
+        for members, t0 in rounds:
+            ids = np.arange(len(times), len(times) + members.size, dtype=np.int64)
+            sens += near[members].tolist()
+            times += (t0 + tt[members]).tolist()
+            shots.append(_shot(ids, src, t0))
+        cand = np.arange(len(times), len(times) + 5, dtype=np.int64)
+        sens += near[:5].tolist()
+        times += cand_t.tolist()
+        snr = np.where(np.arange(len(times)) < cand[0], 30.0, 25.0)
+        ob = _Obs(spos, np.array(sens, dtype=np.int64), np.array(times),
+                  np.full(len(times), 5e-4), snr, C, None, AssociationConfig())  # fmt: skip
+        echo = _shot(cand, src + np.array([40.0, 30.0, 0.0]), float(cand_t.min()))
+        shots.append(echo)
+        assigned = np.ones(len(times), dtype=bool)
+        _drop_echo_fits(shots, ob, assigned)
+        stands = any(o is echo for o in shots)
+        assert bool(np.all(assigned[cand])) is stands  # freed when dropped
+        return stands
+
+    every = np.arange(8)
+    facade = np.array([0.040, 0.055, 0.063, 0.071, 0.090])
+    assert not kept([(every, 1.0)], 1.0 + tt[:5] + facade)
+    assert kept([(every, 1.0)], 1.07 + tt[:5])
+    missed = [(every, 1.0), (np.array([0, 1, 5, 6, 7]), 1.07)]
+    assert kept(missed, 1.14 + tt[:5])
+    assert not kept(missed, np.where(np.arange(5) < 2, 1.07, 1.0) + tt[:5] + facade)  # echoes

@@ -35,7 +35,8 @@ seeded, in the manner of the grid-search associator REAL (Zhang et al., SRL 90, 
    relative to it, rounds heard by only three of its loudest sensors put there
    (:func:`_template_rounds`); a shot made of a later shot's late
    arrivals, or within a weapon's cycle of a better-heard one at its place, is dropped
-   (:func:`_drop_shadows`).
+   (:func:`_drop_shadows`), and so is a few-sensor fit of facade reflections
+   (:func:`_drop_echo_fits`).
 
 Pure numpy/scipy: arrays in, arrays out.
 """
@@ -98,6 +99,16 @@ class AssociationConfig:
     image_t0_s: float = 0.03
     min_cycle_s: float = 0.05
     round_drop_db: float = 10.0
+    echo_fit_max_sensors: int = 5
+    """:func:`_drop_echo_fits` looks at shots heard by at most this many sensors..."""
+    echo_fit_window_s: float = 0.2
+    """...each of whose pulses trails, by at most this much at its sensor,..."""
+    echo_fit_drop_db: float = 1.0
+    """...a pulse at least this much louder (SNR),..."""
+    echo_fit_spread_s: float = 0.010
+    """...by delays that differ by this much or more from sensor to sensor..."""
+    echo_fit_cycle_tol_s: float = 0.002
+    """...and no two of which, trailing pulses of one shot, agree to within this."""
     min_near_ratio: float = 0.6
     min_near_ratio_few: float = 0.8
     min_near_ratio_loud: float = 0.75
@@ -515,6 +526,7 @@ def associate(
     _more_rounds(shots, ob, assigned)
     _template_rounds(shots, ob, assigned)
     _drop_shadows(shots, ob, assigned)
+    _drop_echo_fits(shots, ob, assigned)
     return shots
 
 
@@ -688,6 +700,92 @@ def _drop_shadows(
         if id(o) in gone:
             _release(o, assigned)
     shots[:] = [o for o in shots if id(o) not in gone]
+
+
+def _drop_echo_fits(
+    shots: list[LocatedShot],
+    ob: _Obs,
+    assigned: NDArray[np.bool_],
+) -> None:
+    """Drop the few-sensor fits of facade reflections.
+
+    A wall near a sensor reflects every loud arrival there into a weaker copy tens of
+    milliseconds later (the simulator's facade echoes, ``sim/engine``: the last leg
+    mirrored in the walls near each sensor). Four or five such copies, each at its own
+    sensor, fit some source exactly (four arrivals always do), and inside a burst that
+    "shot" comes as one more round, or as a second shooter tens to hundreds of metres
+    off (the simulated suite's overcounted bursts: 36 such shots in seeds 0-7, most of
+    them made of echoes only). A shot heard by ``echo_fit_max_sensors`` or fewer is
+    taken for such a fit when each of its pulses trails a pulse at its sensor at least
+    ``echo_fit_drop_db`` louder by at most ``echo_fit_window_s`` and those delays
+    differ by ``echo_fit_spread_s`` or more: each reflection path has its own extra
+    length, while the next round of a gun trails the last by the firing interval at
+    every sensor. Unless two of its pulses trail pulses of one shot by the same delay
+    (within ``echo_fit_cycle_tol_s``): a round fired from that shot's place after it
+    (an automatic burst's, whose louder predecessor at some sensors is the round before
+    last). The shot is dropped and its pulses freed. (The image-source method of
+    Allen & Berkley, JASA 65(4), 1979: a reflection is the sound of a mirrored source,
+    so reflections alone fit a place where nothing fired.)"""
+    cfg = ob.cfg
+    few = [o for o in shots if len(o.pulses) <= cfg.echo_fit_max_sensors]
+    if not few or not np.any(ob.psnr):
+        return
+    need = np.concatenate([o.pulses for o in few])
+    lead = _louder_before(
+        need, ob.psens, ob.pt, ob.psnr, cfg.echo_fit_window_s, cfg.echo_fit_drop_db
+    )
+    owner = np.full(ob.pt.shape[0], -1, dtype=np.int64)
+    for k, o in enumerate(shots):
+        owner[o.pulses] = k
+    gone: set[int] = set()
+    for a in few:
+        j = lead[a.pulses]
+        if np.any(j < 0):
+            continue
+        lag = ob.pt[a.pulses] - ob.pt[j]
+        if float(np.max(lag) - np.min(lag)) < cfg.echo_fit_spread_s:
+            continue
+        own = owner[j]
+        cycle = (
+            (own[:, None] == own[None, :])
+            & (own[:, None] >= 0)
+            & (np.abs(lag[:, None] - lag[None, :]) <= cfg.echo_fit_cycle_tol_s)
+        )
+        np.fill_diagonal(cycle, False)
+        if not np.any(cycle):
+            gone.add(id(a))
+    for o in shots:
+        if id(o) in gone:
+            _release(o, assigned)
+    shots[:] = [o for o in shots if id(o) not in gone]
+
+
+def _louder_before(
+    need: NDArray[np.int64],
+    psens: NDArray[np.int64],
+    pt: NDArray[np.float64],
+    psnr: NDArray[np.float64],
+    window_s: float,
+    drop_db: float,
+) -> NDArray[np.int64]:
+    """Per pulse, the latest pulse at its sensor between 5 ms and ``window_s`` earlier
+    that is at least ``drop_db`` louder (SNR), or -1 (5 ms: a pulse's own duplicate
+    reports, ``duplicate_s``, are not its predecessors); computed at the sensors of the
+    pulses ``need`` only (-1 elsewhere)."""
+    out = np.full(pt.shape[0], -1, dtype=np.int64)
+    at = np.flatnonzero(np.isin(psens, psens[need]))
+    order = at[np.lexsort((pt[at], psens[at]))]
+    s_o, t_o, q_o = psens[order], pt[order], psnr[order]
+    cuts = np.flatnonzero(np.diff(s_o)) + 1
+    for idx in np.split(np.arange(order.size), cuts):
+        ts, qs = t_o[idx], q_o[idx]
+        dt = ts[:, None] - ts[None, :]  # (i, j): t_i - t_j
+        ok = (dt > 0.005) & (dt <= window_s) & (qs[None, :] >= qs[:, None] + drop_db)
+        has = ok.any(axis=1)
+        # the latest such j: the largest column index in time order
+        last = ok.shape[1] - 1 - np.argmax(ok[:, ::-1], axis=1)
+        out[order[idx[has]]] = order[idx[last[has]]]
+    return out
 
 
 def _more_rounds(
