@@ -696,10 +696,7 @@ def _drop_shadows(
             for o in shots
         ):
             gone.add(id(a))
-    for o in shots:
-        if id(o) in gone:
-            _release(o, assigned)
-    shots[:] = [o for o in shots if id(o) not in gone]
+    _drop(shots, gone, assigned)
 
 
 def _drop_echo_fits(
@@ -757,10 +754,7 @@ def _drop_echo_fits(
         np.fill_diagonal(cycle, False)
         if not np.any(cycle):
             gone.add(id(a))
-    for o in shots:
-        if id(o) in gone:
-            _release(o, assigned)
-    shots[:] = [o for o in shots if id(o) not in gone]
+    _drop(shots, gone, assigned)
 
 
 def _louder_before(
@@ -1523,6 +1517,14 @@ def _pair(
     holds one pulse per sensor), aligned by sensor."""
     _, i, j = np.intersect1d(ob.psens[shot.pulses], ob.psens[other.pulses], return_indices=True)
     return shot.pulses[i], other.pulses[j]
+
+
+def _drop(shots: list[LocatedShot], gone: set[int], assigned: NDArray[np.bool_]) -> None:
+    """Remove the shots whose ``id`` is in ``gone`` from ``shots``, freeing their pulses."""
+    for o in shots:
+        if id(o) in gone:
+            _release(o, assigned)
+    shots[:] = [o for o in shots if id(o) not in gone]
 
 
 def _release(shot: LocatedShot, assigned: NDArray[np.bool_]) -> None:
