@@ -56,13 +56,12 @@ class _Known:
     t: float
     lat: float
     lon: float
-    rounds: int
     seen: float
+    last: Incident
+    """The incident as emitted last (its rounds are the incident's rounds)."""
     shots: tuple[float, ...] = field(default_factory=tuple)
     pulses: frozenset[tuple[str, float]] = frozenset()
     """The reports its shots were located from, as emitted last."""
-    last: Incident | None = None
-    """The incident as emitted last."""
 
 
 class StreamingLocator:
@@ -188,23 +187,20 @@ class StreamingLocator:
         for (inc, shots, used), match in zip(results, matches, strict=True):
             if match is None:
                 first = inc.first_shot
-                known = _Known(
-                    inc.id, first.t, first.lat, first.lon, inc.rounds, now, shots, used, inc
-                )
+                known = _Known(inc.id, first.t, first.lat, first.lon, now, inc, shots, used)
                 self._known.append(known)
                 fresh.append(known)
                 self._note_new(inc, window, ())
                 out.append(inc)
                 continue
             match.seen = now
-            if inc.rounds < match.rounds and (
+            if inc.rounds < match.last.rounds and (
                 not self._incremental or set(shots) <= set(match.shots)
             ):
                 continue  # part of the incident left the window: keep the fuller version
             if shots == match.shots and self._incremental:
                 continue  # nothing new
             before = match.shots
-            match.rounds = inc.rounds
             match.shots = shots
             match.pulses = used
             match.last = inc
@@ -229,7 +225,6 @@ class StreamingLocator:
             last = k.last
             if (
                 id(k) in continued
-                or last is None
                 or last.classification == Classification.NON_GUNFIRE
                 or 2 * len(k.pulses & here) <= len(k.pulses)
             ):

@@ -288,6 +288,24 @@ def _scripted(runs: list[list[tuple[str, float, list[int]]]]) -> Callable[..., l
     return locate
 
 
+def _early_then_full(
+    runs: list[list[tuple[str, float, list[int]]]],
+) -> tuple[StreamingLocator, list[Pulse], float, list[Incident], list[Incident]]:
+    """The scene's first 14 reports through a locator scripted with ``runs``: eight
+    reported, located early; the other six, the window located again. Returns the
+    locator, the reports, the first report's time and both runs' output."""
+    sensors, pulses, weather = _scene()
+    pulses = sorted(pulses, key=lambda p: p.t)[:14]
+    loc = StreamingLocator(sensors, weather, locate=_scripted(runs))
+    t0 = pulses[0].t
+    for p in pulses[:8]:
+        loc.add(p, t0 + 1.0)
+    early = loc.flush(t0 + 2.0)
+    for p in pulses[8:]:
+        loc.add(p, t0 + 2.1)
+    return loc, pulses, t0, early, loc.flush(t0 + 3.0)
+
+
 def test_an_alert_whose_reports_a_later_incident_took_is_continued_by_it() -> None:
     """An early association puts a burst of a fireworks show somewhere from eight
     reports and calls it gunfire; the association of the whole show drops four of them
@@ -295,21 +313,8 @@ def test_an_alert_whose_reports_a_later_incident_took_is_continued_by_it() -> No
     fireworks. The show holds every report of the alert still located, so it continues
     the alert's id (the service then withdraws the published alert), rather than leaving
     the alert standing beside a new incident."""
-    sensors, pulses, weather = _scene()
-    pulses = sorted(pulses, key=lambda p: p.t)[:14]
     first, later = list(range(8)), [0, 1, 2, 3, 8, 9, 10, 11, 12, 13]
-    loc = StreamingLocator(
-        sensors,
-        weather,
-        locate=_scripted([[("gunfire", 0.0, first)], [("non_gunfire", 200.0, later)]]),
-    )
-    t0 = pulses[0].t
-    for p in pulses[:8]:
-        loc.add(p, t0 + 1.0)
-    alert = loc.flush(t0 + 2.0)
-    for p in pulses[8:]:
-        loc.add(p, t0 + 2.1)
-    show = loc.flush(t0 + 3.0)
+    *_, alert, show = _early_then_full([[("gunfire", 0.0, first)], [("non_gunfire", 200.0, later)]])
     assert [i.classification for i in alert] == [Classification.GUNFIRE]
     assert [i.classification for i in show] == [Classification.NON_GUNFIRE]
     assert show[0].id == alert[0].id
@@ -318,25 +323,12 @@ def test_an_alert_whose_reports_a_later_incident_took_is_continued_by_it() -> No
 def test_one_emitted_incident_is_continued_by_one_located_incident_at_most() -> None:
     """Two incidents located where one was emitted (its reports split between them):
     the one holding more of its reports keeps its id, the other gets its own."""
-    sensors, pulses, weather = _scene()
-    pulses = sorted(pulses, key=lambda p: p.t)[:14]
-    loc = StreamingLocator(
-        sensors,
-        weather,
-        locate=_scripted(
-            [
-                [("gunfire", 0.0, list(range(8)))],
-                [("gunfire", 10.0, [0, 1, 2, 8, 9]), ("gunfire", 5.0, [3, 4, 5, 6, 7])],
-            ]
-        ),
+    *_, (first,), out = _early_then_full(
+        [
+            [("gunfire", 0.0, list(range(8)))],
+            [("gunfire", 10.0, [0, 1, 2, 8, 9]), ("gunfire", 5.0, [3, 4, 5, 6, 7])],
+        ]
     )
-    t0 = pulses[0].t
-    for p in pulses[:8]:
-        loc.add(p, t0 + 1.0)
-    (first,) = loc.flush(t0 + 2.0)
-    for p in pulses[8:]:
-        loc.add(p, t0 + 2.1)
-    out = loc.flush(t0 + 3.0)
     assert len(out) == 2
     assert [i.id for i in out].count(first.id) == 1
     assert out[1].id == first.id  # five of its eight reports against three
@@ -347,22 +339,9 @@ def test_an_alert_no_located_incident_goes_on_as_is_withdrawn() -> None:
     locate its shot (the association of more reports found none there: a mixture of
     the first reports of a fireworks show) is re-emitted once as non-gunfire, withdrawn,
     so that the alert sent on it is cancelled."""
-    sensors, pulses, weather = _scene()
-    pulses = sorted(pulses, key=lambda p: p.t)[:14]
-    loc = StreamingLocator(
-        sensors,
-        weather,
-        locate=_scripted(
-            [[("gunfire", 0.0, list(range(8)))], [("non_gunfire", 900.0, [8, 9, 10, 11])], []]
-        ),
+    loc, pulses, t0, (alert,), out = _early_then_full(
+        [[("gunfire", 0.0, list(range(8)))], [("non_gunfire", 900.0, [8, 9, 10, 11])], []]
     )
-    t0 = pulses[0].t
-    for p in pulses[:8]:
-        loc.add(p, t0 + 1.0)
-    (alert,) = loc.flush(t0 + 2.0)
-    for p in pulses[8:]:
-        loc.add(p, t0 + 2.1)
-    out = loc.flush(t0 + 3.0)
     withdrawn = [i for i in out if i.id == alert.id]
     assert len(withdrawn) == 1
     assert withdrawn[0].classification == Classification.NON_GUNFIRE
