@@ -101,8 +101,11 @@ class AssociationConfig:
     round_drop_db: float = 10.0
     echo_fit_max_sensors: int = 5
     """:func:`_drop_echo_fits` looks at shots heard by at most this many sensors..."""
+    echo_fit_min_lag_s: float = 0.005
+    """...each of whose pulses trails, by more than this (a pulse's own duplicate reports,
+    ``duplicate_s``, are no predecessor)..."""
     echo_fit_window_s: float = 0.2
-    """...each of whose pulses trails, by at most this much at its sensor,..."""
+    """...and at most this much at its sensor,..."""
     echo_fit_drop_db: float = 1.0
     """...a pulse at least this much louder (SNR),..."""
     echo_fit_spread_s: float = 0.010
@@ -731,7 +734,13 @@ def _drop_echo_fits(
         return
     need = np.concatenate([o.pulses for o in few])
     lead = _louder_before(
-        need, ob.psens, ob.pt, ob.psnr, cfg.echo_fit_window_s, cfg.echo_fit_drop_db
+        need,
+        ob.psens,
+        ob.pt,
+        ob.psnr,
+        cfg.echo_fit_min_lag_s,
+        cfg.echo_fit_window_s,
+        cfg.echo_fit_drop_db,
     )
     owner = np.full(ob.pt.shape[0], -1, dtype=np.int64)
     for k, o in enumerate(shots):
@@ -758,26 +767,26 @@ def _drop_echo_fits(
 
 
 def _louder_before(
-    need: NDArray[np.int64],
+    need: NDArray[np.int64] | None,
     psens: NDArray[np.int64],
     pt: NDArray[np.float64],
     psnr: NDArray[np.float64],
+    min_lag_s: float,
     window_s: float,
     drop_db: float,
 ) -> NDArray[np.int64]:
-    """Per pulse, the latest pulse at its sensor between 5 ms and ``window_s`` earlier
-    that is at least ``drop_db`` louder (SNR), or -1 (5 ms: a pulse's own duplicate
-    reports, ``duplicate_s``, are not its predecessors); computed at the sensors of the
-    pulses ``need`` only (-1 elsewhere)."""
+    """Per pulse, the latest pulse at its sensor more than ``min_lag_s`` and at most
+    ``window_s`` earlier that is at least ``drop_db`` louder (SNR), or -1; computed at
+    the sensors of the pulses ``need`` only (-1 elsewhere; None: at every sensor)."""
     out = np.full(pt.shape[0], -1, dtype=np.int64)
-    at = np.flatnonzero(np.isin(psens, psens[need]))
+    at = np.arange(pt.shape[0]) if need is None else np.flatnonzero(np.isin(psens, psens[need]))
     order = at[np.lexsort((pt[at], psens[at]))]
     s_o, t_o, q_o = psens[order], pt[order], psnr[order]
     cuts = np.flatnonzero(np.diff(s_o)) + 1
     for idx in np.split(np.arange(order.size), cuts):
         ts, qs = t_o[idx], q_o[idx]
         dt = ts[:, None] - ts[None, :]  # (i, j): t_i - t_j
-        ok = (dt > 0.005) & (dt <= window_s) & (qs[None, :] >= qs[:, None] + drop_db)
+        ok = (dt > min_lag_s) & (dt <= window_s) & (qs[None, :] >= qs[:, None] + drop_db)
         has = ok.any(axis=1)
         # the latest such j: the largest column index in time order
         last = ok.shape[1] - 1 - np.argmax(ok[:, ::-1], axis=1)
@@ -1716,21 +1725,10 @@ def _dominated(
 ) -> NDArray[np.bool_]:
     """Pulses that trail, at the same sensor and within ``coda_window_s``, a pulse at
     least ``coda_drop_db`` stronger (the reverberant coda of a loud impulse)."""
-    out = np.zeros(pt.shape[0], dtype=bool)
     if not np.any(psnr):
-        return out
-    order = np.lexsort((pt, psens))
-    s_o, t_o, q_o = psens[order], pt[order], psnr[order]
-    start = 0
-    for k in range(1, order.size + 1):
-        if k == order.size or s_o[k] != s_o[start]:
-            ts, qs = t_o[start:k], q_o[start:k]
-            dt = ts[:, None] - ts[None, :]  # (i, j): t_i - t_j
-            louder = qs[None, :] >= qs[:, None] + cfg.coda_drop_db
-            dom = np.any((dt > 0) & (dt <= cfg.coda_window_s) & louder, axis=1)
-            out[order[start:k]] = dom
-            start = k
-    return out
+        return np.zeros(pt.shape[0], dtype=bool)
+    lead = _louder_before(None, psens, pt, psnr, 0.0, cfg.coda_window_s, cfg.coda_drop_db)
+    return np.asarray(lead >= 0)
 
 
 def _near_heard(
