@@ -548,8 +548,7 @@ def _cluster_static(
     Wx = np.einsum("nij,nj->ni", W, pos)
     S = cov + floor2
     mu = pos.copy()
-    d = mu[:, None, :] - mu[None, :, :]
-    T = np.einsum("abi,abij,abj->ab", d, _sym_inv(S[:, None] + S[None, :]), d)
+    T = _place_stat(mu, S, mu, S)
     close = np.abs(t[:, None] - t[None, :]) < min_cycle_s
     cl = close & np.greater(T, distinct_place_chi2)
     np.fill_diagonal(cl, False)
@@ -595,9 +594,16 @@ def _shares_place(
     if off.size == 0:
         return False
     S = cov + _floor_matrix(floor_m, floor_up_m)
-    d = pos[members][:, None, :] - pos[off][None, :, :]
-    stat = np.einsum("abi,abij,abj->ab", d, _sym_inv(S[members][:, None] + S[off][None, :]), d)
+    stat = _place_stat(pos[members], S[members], pos[off], S[off])
     return bool(np.any(stat < same_chi2))
+
+
+def _place_stat(pa: F64, Sa: F64, pb: F64, Sb: F64) -> F64:
+    """Pair statistic of two sets of places (m) with covariances (m^2): ``T[i, j] =
+    d^T (Sa_i + Sb_j)^-1 d``, ``d = pa_i - pb_j`` (chi-square, 3 dof, for one place)."""
+    d = pa[:, None, :] - pb[None, :, :]
+    out: F64 = np.einsum("abi,abij,abj->ab", d, _sym_inv(Sa[:, None] + Sb[None, :]), d)
+    return out
 
 
 def _static_chi2(pos: F64, Weff: F64, labels: I64) -> float:
