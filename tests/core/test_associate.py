@@ -1062,3 +1062,39 @@ def test_a_few_sensor_fit_of_facade_echoes_is_dropped_but_not_a_bursts_next_roun
     missed = [(every, 1.0), (np.array([0, 1, 5, 6, 7]), 1.07)]
     assert kept(missed, 1.14 + tt[:5])
     assert not kept(missed, np.where(np.arange(5) < 2, 1.07, 1.0) + tt[:5] + facade)  # echoes
+    # two echoes happen to trail the round by one delay, the other three do not: a round
+    # fired again would trail it by one delay at all five
+    assert not kept([(every, 1.0)], 1.0 + tt[:5] + np.array([0.15, 0.1505, 0.04, 0.063, 0.09]))
+
+
+def test_a_shooters_next_round_between_the_other_shooters_louder_rounds_stands() -> None:
+    """Two shooters 25 m apart trading shots. Shooter B's second round (25 dB at five
+    sensors) trails shooter A's louder round (35 dB) at each sensor by its own delay
+    (their places differ), as a fit of echoes would; but it trails B's own first round
+    by one interval at all five sensors, so it stands (a fit of A's echoes at the same
+    sensors, delays 20-90 ms, is still dropped)."""
+    from shotwatch.core.associate import AssociationConfig, _drop_echo_fits, _Obs
+
+    spos = _array()
+    src_b = np.array([20.0, -50.0, 1.5])
+    src_a = np.array([-5.0, -50.0, 1.5])
+    near = np.argsort(np.linalg.norm(spos - src_b, axis=1))[:5]
+    tt_b = np.linalg.norm(spos[near] - src_b, axis=1) / C
+    tt_a = np.linalg.norm(spos[near] - src_a, axis=1) / C
+
+    def stands(cand_t: np.ndarray) -> bool:
+        times = np.concatenate([1.0 + tt_b, 1.4 + tt_a, cand_t])
+        sens = np.tile(near, 3).astype(np.int64)
+        snr = np.repeat([30.0, 35.0, 25.0], 5)
+        ob = _Obs(spos, sens, times, np.full(15, 5e-4), snr, C, None, AssociationConfig())
+        ids = np.arange(15, dtype=np.int64)
+        cand = _shot(ids[10:], src_b, float(cand_t.min()))
+        shots = [_shot(ids[:5], src_b, 1.0), _shot(ids[5:10], src_a, 1.4), cand]
+        assigned = np.ones(15, dtype=bool)
+        _drop_echo_fits(shots, ob, assigned)
+        return any(o is cand for o in shots)
+
+    lead = (1.5 + tt_b) - (1.4 + tt_a)  # A's round leads at every sensor, by varying delays
+    assert float(lead.min()) > 0.005 and float(lead.max()) < 0.2 and float(np.ptp(lead)) > 0.01
+    assert stands(1.5 + tt_b)
+    assert not stands(1.4 + tt_a + np.array([0.02, 0.035, 0.05, 0.07, 0.09]))

@@ -111,7 +111,7 @@ class AssociationConfig:
     echo_fit_spread_s: float = 0.010
     """...by delays that differ by this much or more from sensor to sensor..."""
     echo_fit_cycle_tol_s: float = 0.002
-    """...and no two of which, trailing pulses of one shot, agree to within this."""
+    """...unless it repeats an earlier shot's arrivals, shifted by one delay to within this."""
     min_near_ratio: float = 0.6
     min_near_ratio_few: float = 0.8
     min_near_ratio_loud: float = 0.75
@@ -720,14 +720,15 @@ def _drop_echo_fits(
     ``echo_fit_drop_db`` louder by at most ``echo_fit_window_s`` and those delays
     differ by ``echo_fit_spread_s`` or more: each reflection path has its own extra
     length, while the next round of a gun trails the last by the firing interval at
-    every sensor. Unless two of its pulses trail pulses of one shot by the same delay
-    (within ``echo_fit_cycle_tol_s``), one a weapon can cycle in (``min_cycle_s`` or
-    more): a round fired from that shot's place after it (an automatic burst's, whose
-    louder predecessor at some sensors is the round before last). The shot is dropped
-    and its pulses freed. (The image-source method of Allen & Berkley, JASA 65(4), 1979:
-    a reflection is the sound of a mirrored source, so reflections alone fit a place
-    where nothing fired.) Left standing: fits of echoes 0.2-0.3 s late (a wider window
-    drops true rounds on seeds 1, 2 and 5) and fits with a pulse that trails none louder."""
+    every sensor. Unless it is a round fired again from an earlier shot's place
+    (:func:`_fired_again`: an automatic burst's, whose louder predecessor at some
+    sensors is the round before last, or one shooter's next round in an exchange, whose
+    louder predecessors are the other shooter's). The shot is dropped and its pulses
+    freed. (The image-source method of Allen & Berkley, JASA 65(4), 1979: a reflection
+    is the sound of a mirrored source, so reflections alone fit a place where nothing
+    fired.) Left standing: fits of echoes 0.2-0.35 s late (a 0.35 s window drops true
+    rounds of moving shooters and exchanges whose predecessors were not located) and
+    fits with a pulse that trails none louder."""
     cfg = ob.cfg
     few = [o for o in shots if len(o.pulses) <= cfg.echo_fit_max_sensors]
     if not few or not np.any(ob.psnr):
@@ -742,9 +743,6 @@ def _drop_echo_fits(
         cfg.echo_fit_window_s,
         cfg.echo_fit_drop_db,
     )
-    owner = np.full(ob.pt.shape[0], -1, dtype=np.int64)
-    for k, o in enumerate(shots):
-        owner[o.pulses] = k
     gone: set[int] = set()
     for a in few:
         j = lead[a.pulses]
@@ -753,17 +751,37 @@ def _drop_echo_fits(
         lag = ob.pt[a.pulses] - ob.pt[j]
         if float(np.max(lag) - np.min(lag)) < cfg.echo_fit_spread_s:
             continue
-        own = owner[j]
-        cycle = (
-            (own[:, None] == own[None, :])
-            & (own[:, None] >= 0)
-            & (lag[:, None] >= cfg.min_cycle_s)
-            & (np.abs(lag[:, None] - lag[None, :]) <= cfg.echo_fit_cycle_tol_s)
-        )
-        np.fill_diagonal(cycle, False)
-        if not np.any(cycle):
+        if not _fired_again(a, shots, ob):
             gone.add(id(a))
     _drop(shots, gone, assigned)
+
+
+def _fired_again(a: LocatedShot, shots: list[LocatedShot], ob: _Obs) -> bool:
+    """Whether ``a`` repeats an earlier shot's arrival pattern: at every sensor the two
+    share (two or more) ``a``'s pulse trails the earlier one's by one delay (within
+    ``echo_fit_cycle_tol_s``) that a weapon can cycle in (``min_cycle_s`` to
+    ``burst_window_s``). A place fired from again is heard again at each sensor after the
+    same interval, whatever pulses came in between; a fit of reflections, each with its
+    own extra path, repeats no shot's pattern."""
+    cfg = ob.cfg
+    mine = ob.psens[a.pulses]
+    ta = ob.pt[a.pulses]
+    for o in shots:
+        if o is a or o.t0 >= a.t0:
+            continue
+        so = ob.psens[o.pulses]
+        to = ob.pt[o.pulses]
+        common, ia, io = np.intersect1d(mine, so, return_indices=True)
+        if common.size < 2:
+            continue
+        lag = ta[ia] - to[io]
+        if (
+            float(np.min(lag)) >= cfg.min_cycle_s
+            and float(np.max(lag)) <= cfg.burst_window_s
+            and float(np.max(lag) - np.min(lag)) <= cfg.echo_fit_cycle_tol_s
+        ):
+            return True
+    return False
 
 
 def _louder_before(
