@@ -969,7 +969,7 @@ def _template_rounds(
                 break
             members, t_r = found
             taken[np.isin(at, members)] = True
-            if 2 * np.sum(dominated[members]) > members.size:
+            if 2 * np.sum(_coda(members, group, ob)) > members.size:
                 continue
             before = [o for o in shots if len(o.pulses) >= cfg.template_anchor_sensors]
             got = _claim_round(members, t_r, anchor, shots, ob, assigned, need, protected)
@@ -991,7 +991,7 @@ def _template_rounds(
                 break
             members, t_r = found
             taken[np.isin(at, members)] = True
-            if members.size >= need or 2 * np.sum(dominated[members]) > members.size:
+            if members.size >= need or 2 * np.sum(_coda(members, group, ob)) > members.size:
                 continue  # refused above with all its sensors, or mostly coda
             fr = _few_round(members, t_r, anchor, shots, ob, assigned)
             if fr is not None:
@@ -999,6 +999,36 @@ def _template_rounds(
                 group.append((fr, np.zeros(3), False))
         _one_place(group, ob)
     shots.sort(key=lambda s: s.t0)
+
+
+def _coda(
+    members: NDArray[np.int64],
+    group: list[tuple[LocatedShot, NDArray[np.float64], bool]],
+    ob: _Obs,
+) -> NDArray[np.bool_]:
+    """Per pulse of ``members``: whether it trails, at its sensor and within
+    ``coda_window_s``, a pulse at least ``coda_drop_db`` stronger that is not one of the
+    place's rounds (``group``, as :func:`_template_rounds` builds it): the coda of some
+    other loud impulse (:func:`_dominated`). A round of the same gun is no such impulse:
+    in an automatic burst (a round every 60-100 ms) each round's arrival trails several
+    earlier rounds within the coda window, and with the few decibels a round's level
+    varies by at a sensor one of them is often 6 dB louder."""
+    cfg = ob.cfg
+    out = ob.dominated[members].copy()
+    if not np.any(out):
+        return out
+    own = np.zeros(ob.pt.shape[0], dtype=bool)
+    own[np.concatenate([g[0].pulses for g in group])] = True
+    for k in np.flatnonzero(out):
+        p = int(members[k])
+        louder = (
+            (ob.psens == ob.psens[p])
+            & (ob.pt < ob.pt[p])
+            & (ob.pt >= ob.pt[p] - cfg.coda_window_s)
+            & (ob.psnr >= ob.psnr[p] + cfg.coda_drop_db)
+        )
+        out[k] = bool(np.any(louder & ~own))
+    return out
 
 
 def _one_place(group: list[tuple[LocatedShot, NDArray[np.float64], bool]], ob: _Obs) -> None:
@@ -1223,10 +1253,17 @@ def _claim_round(
     pulses = pulses[np.unique(psens[pulses], return_index=True)[1]]
     rel_res = rel - design @ sol
     own = same[0] if len(same) == 1 else None
-    independent = own is not None and len(own.pulses) >= cfg.template_anchor_sensors
+    # Located well on its own already, from the round's own pulses (a fix holding a
+    # minority of them is of a mixture with other rounds' pulses, its origin time tens
+    # of milliseconds off).
+    independent = (
+        own is not None
+        and len(own.pulses) >= cfg.template_anchor_sensors
+        and 2 * int(np.isin(own.pulses, members).sum()) > len(own.pulses)
+    )
     if own is not None and independent:  # (both, for the type checker)
-        # Located well on its own already: its fix is independent of the anchor's (the
-        # errors average out over the rounds: :func:`_one_place`).
+        # Its fix is independent of the anchor's (the errors average out over the
+        # rounds: :func:`_one_place`).
         pos, t0, cov, radius, scale = own.pos, own.t0, own.cov, own.error_radius, own.scale
     else:
         cov, radius = anchor.cov.copy(), anchor.error_radius
