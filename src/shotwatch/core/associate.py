@@ -2218,37 +2218,44 @@ def _k_fine_best(
     origin time ``tau[f, q]`` lies within ``tol`` of ``tau[f, a]``; the most distinct
     sensors (``qs`` sorted), then the loudest set (sum over its sensors of the largest
     SNR, in 3 dB steps per sensor, rounded half to even), then the smallest mean offset;
-    the first of equals. Travel times as :func:`~shotwatch.core.locate._k_travel`.
+    the first of equals. Travel times as :func:`~shotwatch.core.locate._k_travel`, once
+    per sensor and grid point (the pulses of a sensor share its ``rcv`` row).
     Returns (sensors, loudness step, spread, f, origin time).
 
     Exactly the answer of scanning every (grid point, anchor, pulse), in O(F Q log Q)
     instead of O(F Q^2): a fireworks show's seeds gather a hundred pulses and more, and
     that scan was half the locator's time in the simulated city's busiest hour."""
     n_f, n_q = fg.shape[0], qt.shape[0]
-    tau = np.empty((n_f, n_q))
-    for f in range(n_f):
-        for q in range(n_q):
-            tau[f, q] = qt[q] - _k_travel(
-                rcv[q, 0] - fg[f, 0], rcv[q, 1] - fg[f, 1], rcv[q, 2] - fg[f, 2], c, wind, a_w
-            )
-    # The winner is the first (grid point, anchor), in that order, of the most sensors,
-    # then the loudest, then the tightest set. Pass 1 counts the sensors of every set;
-    # pass 2 scores only the sets of the most sensors, as the exhaustive scan would.
-    # A set is a run of the pulses sorted by origin time (subtraction is monotonic in
-    # floating point): two pointers find every anchor's run, and a count per sensor
-    # follows the run as it slides.
     sid = np.empty(n_q, dtype=np.int64)  # sensor of each pulse, numbered 0.. (qs sorted)
     n_s = 0
     for q in range(n_q):
         if q > 0 and qs[q] != qs[q - 1]:
             n_s += 1
         sid[q] = n_s
+    tau = np.empty((n_f, n_q))
+    for f in range(n_f):
+        tt = 0.0
+        for q in range(n_q):
+            if q == 0 or sid[q] != sid[q - 1]:
+                tt = _k_travel(
+                    rcv[q, 0] - fg[f, 0], rcv[q, 1] - fg[f, 1], rcv[q, 2] - fg[f, 2], c, wind, a_w
+                )
+            tau[f, q] = qt[q] - tt
+    # The winner is the first (grid point, anchor), in that order, of the most sensors,
+    # then the loudest, then the tightest set. Pass 1 counts the sensors of every set;
+    # pass 2 scores only the sets of the most sensors, as the exhaustive scan would.
+    # A set is a run of the pulses sorted by origin time (subtraction is monotonic in
+    # floating point; which of equal times comes first changes no run's members): two
+    # pointers find every anchor's run, and a count per sensor follows the run as it
+    # slides. Runs and counts are kept by rank in the sorted order.
     per = np.zeros(n_s + 1, dtype=np.int64)
     k_of = np.empty((n_f, n_q), dtype=np.int64)
     perm = np.empty((n_f, n_q), dtype=np.int64)
     lo = np.empty((n_f, n_q), dtype=np.int64)
     hi = np.empty((n_f, n_q), dtype=np.int64)
-    k_best = 0
+    k_max = np.empty(n_f, dtype=np.int64)
+    ts = np.empty(n_q)
+    ss = np.empty(n_q, dtype=np.int64)
     for f in range(n_f):
         # neighbouring grid points order the pulses almost alike: insertion sort from
         # the previous order is then close to linear
@@ -2257,28 +2264,34 @@ def _k_fine_best(
         else:
             perm[f] = perm[f - 1]
             _k_insertion_sort(perm[f], tau[f])
-        _k_runs(tau[f], tol, sid, per, perm[f], lo[f], hi[f], k_of[f])
-        for a in range(n_q):
-            k_best = max(k_best, k_of[f, a])
+        for i in range(n_q):
+            ts[i] = tau[f, perm[f, i]]
+            ss[i] = sid[perm[f, i]]
+        k_max[f] = _k_runs(ts, ss, tol, per, lo[f], hi[f], k_of[f])
+    k_best = k_max.max() if n_f > 0 else 0
     found = False
     best_loud, best_spread, bf, ba = -np.inf, np.inf, 0, 0
     hits = np.empty(n_q, dtype=np.bool_)
+    rank = np.empty(n_q, dtype=np.int64)
     for f in range(n_f):
-        row = k_of[f]
+        if k_max[f] < k_best:
+            continue
         tf = tau[f]
+        rank[perm[f]] = np.arange(n_q)
         for a in range(n_q):
-            if row[a] < k_best:
+            i = rank[a]
+            if k_of[f, i] < k_best:
                 continue
             # Few sets get here: score them as the scan did (sums in pulse order).
             hits[:] = False
-            hits[perm[f, lo[f, a] : hi[f, a]]] = True
+            hits[perm[f, lo[f, i] : hi[f, i]]] = True
             ta = tf[a]
             total = 0.0
             for q in range(n_q):
                 if hits[q]:
                     total += abs(tf[q] - ta)
             _, strength = _k_set_score(hits, qs, qsnr)
-            spread = total / max(hi[f, a] - lo[f, a], 1)
+            spread = total / max(hi[f, i] - lo[f, i], 1)
             loud = np.rint(strength / (3.0 * k_best))
             if not found or loud > best_loud or (loud == best_loud and spread < best_spread):
                 found = True
@@ -2302,41 +2315,44 @@ def _k_insertion_sort(perm: NDArray[np.int64], key: NDArray[np.float64]) -> None
 
 @numba.njit(cache=True)
 def _k_runs(
-    tf: NDArray[np.float64],
+    ts: NDArray[np.float64],
+    ss: NDArray[np.int64],
     tol: float,
-    sid: NDArray[np.int64],
     per: NDArray[np.int64],
-    perm: NDArray[np.int64],
     lo: NDArray[np.int64],
     hi: NDArray[np.int64],
     k_of: NDArray[np.int64],
-) -> None:
-    """For origin times ``tf`` (n,) in ascending order ``perm``: for each pulse ``a`` the
-    run ``perm[lo[a]:hi[a]]`` of the pulses whose origin time is within ``tol`` of its
-    own, and ``k_of[a]`` the distinct sensors (``sid``) in that run (``per`` is scratch,
-    one count per sensor)."""
-    n = tf.shape[0]
+) -> int:
+    """For origin times ``ts`` (n,) in ascending order (of pulses at sensors ``ss``): for
+    each rank ``i`` the run ``lo[i]:hi[i]`` of the pulses whose origin time is within
+    ``tol`` of its own, and ``k_of[i]`` the distinct sensors in that run (``per`` is
+    scratch, one count per sensor). Returns the most sensors of any run. (The times are
+    sorted, so ``ts[i] - ts[j]`` for ``j <= i`` is the ``abs`` of their difference.)"""
+    n = ts.shape[0]
     per[:] = 0
     distinct = 0
+    most = 0
     j0 = 0
     j1 = 0
     for i in range(n):
-        ti = tf[perm[i]]
-        while abs(tf[perm[j0]] - ti) >= tol:
-            s = sid[perm[j0]]
+        ti = ts[i]
+        while ti - ts[j0] >= tol:
+            s = ss[j0]
             per[s] -= 1
             if per[s] == 0:
                 distinct -= 1
             j0 += 1
-        while j1 < n and (j1 <= i or abs(tf[perm[j1]] - ti) < tol):
-            s = sid[perm[j1]]
+        while j1 < n and (j1 <= i or ts[j1] - ti < tol):
+            s = ss[j1]
             if per[s] == 0:
                 distinct += 1
             per[s] += 1
             j1 += 1
-        lo[perm[i]] = j0
-        hi[perm[i]] = j1
-        k_of[perm[i]] = distinct
+        lo[i] = j0
+        hi[i] = j1
+        k_of[i] = distinct
+        most = max(most, distinct)
+    return most
 
 
 def _nearest_per_sensor(
