@@ -371,8 +371,6 @@ def associate(
     order = np.argsort(pt, kind="stable")
     pt_sorted = pt[order]
     tree = _sensor_tree(np.ascontiguousarray(spos[:, :2]).tobytes())
-    coarse = _disc_grid(cfg.coarse_step_m, cfg.seed_radius_m)
-    fine = _disc_grid(cfg.fine_step_m, 1.5 * cfg.coarse_step_m)
     c_slow = ob.c_slow
     win = 2.0 * cfg.max_range_m / c_slow
     # Sensors online: those that reported anything (a sensor that hears nothing for the
@@ -415,8 +413,7 @@ def associate(
     def search_from(cand: NDArray[np.int64], p0: int, *, early_reject: bool) -> LocatedShot | None:
         """The coarse-to-fine search seeded by pulse ``p0`` over candidate pulses."""
         return _search(
-            ob, cand, int(psens[p0]), float(pt[p0]), coarse, fine,
-            online if early_reject else None,
+            ob, cand, int(psens[p0]), float(pt[p0]), online if early_reject else None,
         )  # fmt: skip
 
     def run_pass(eligible: NDArray[np.bool_]) -> int:
@@ -1887,8 +1884,6 @@ def _search(
     cand: NDArray[np.int64],
     s0: int,
     t_seed: float,
-    coarse: NDArray[np.float64],
-    fine: NDArray[np.float64],
     online: NDArray[np.int64] | None = None,
 ) -> LocatedShot | None:
     spos, psens, pt, psnr, c, cfg = ob.spos, ob.psens, ob.pt, ob.psnr, ob.c, ob.cfg
@@ -1899,16 +1894,12 @@ def _search(
     first[1:] = cs[1:] != cs[:-1]
     local = cs[first]  # np.unique(cs): cs is sorted
     z_ref = _median(spos[local, 2])
-    # Coarse: seed-anchored origin time, the pulses gathered at every grid point.
-    g = np.column_stack([coarse + spos[s0, :2], np.full(coarse.shape[0], z_ref)])
-    col = np.cumsum(first) - 1  # np.searchsorted(local, cs)
-    tol_c = 1.5 * cfg.coarse_step_m / c
     wind, a_w = ob.wind_a
-    rcv, seed_pos = spos[local], spos[s0]
-    found, k_fine, x0, t0 = _k_coarse_fine(
-        g, rcv, seed_pos, col, ct, cs, np.asarray(psnr[cand], float), t_seed, tol_c, c, wind,
-        a_w, fine, cfg.fine_tol_s, cfg.fine_candidates, cfg.min_sensors,
+    key = _grid_key(
+        spos[s0], z_ref, spos[local], cs, ct, np.asarray(psnr[cand], float), t_seed, c, wind,
+        a_w, cfg,
     )  # fmt: skip
+    found, k_fine, x0, t0 = _grid_search(key)
     if not found or k_fine < cfg.min_sensors:
         return None
     if online is not None:
@@ -1928,6 +1919,59 @@ def _search(
     if len(shot.pulses) < cfg.min_sensors or not ok or shot.scale > cfg.max_scale_s:
         return None
     return shot
+
+
+def _grid_key(
+    seed_pos: NDArray[np.float64], z_ref: float, rcv: NDArray[np.float64],
+    cs: NDArray[np.int64], ct: NDArray[np.float64], csnr: NDArray[np.float64],
+    t_seed: float, c: float, wind: NDArray[np.float64], a_w: float, cfg: AssociationConfig,
+) -> bytes:  # fmt: skip
+    """The inputs of one grid search (:func:`_grid_search`) as bytes, exactly: the seed
+    sensor's position ``seed_pos`` and arrival ``t_seed``, the grid height ``z_ref``, the
+    candidate pulses' sensors ``cs`` (sorted) at ``rcv`` (one row per distinct sensor),
+    times ``ct`` and SNRs ``csnr``, sound speed, wind (:func:`kernel_wind`) and the
+    tuning the search uses."""
+    head = np.array([
+        rcv.shape[0], ct.shape[0], z_ref, t_seed, c, a_w, cfg.coarse_step_m,
+        cfg.seed_radius_m, cfg.fine_step_m, cfg.fine_tol_s, cfg.fine_candidates,
+        cfg.min_sensors,
+    ], dtype=float)  # fmt: skip
+    parts = (head, seed_pos, wind, rcv, ct, csnr, cs)
+    return b"".join(np.ascontiguousarray(v).tobytes() for v in parts)
+
+
+@lru_cache(maxsize=2048)
+def _grid_search(key: bytes) -> tuple[bool, int, NDArray[np.float64], float]:
+    """The coarse and fine grid search of :func:`_search` (:func:`_k_coarse_fine`) of
+    the inputs ``key`` (:func:`_grid_key`): a 2-D grid of ``coarse_step_m`` within
+    ``seed_radius_m`` of the seed's sensor at the height ``z_ref``, the origin time
+    anchored by the seed, then the fine grid around the best points. Memoised by the
+    exact inputs (the position returned is read-only): a service re-associates a group
+    whenever a report joins it, and many of its seeds then search the same pulses again,
+    as do some seeds of the later passes of one association."""
+    head = np.frombuffer(key, dtype=float, count=12)
+    n_s, n_q = int(head[0]), int(head[1])
+    z_ref, t_seed, c, a_w, coarse_step, radius, fine_step, fine_tol = head[2:10]
+    n_top, min_count = int(head[10]), int(head[11])
+    fl = np.frombuffer(key, dtype=float, count=6 + 3 * n_s + 2 * n_q, offset=12 * 8).copy()
+    seed_pos, wind = fl[0:3], fl[3:6]
+    rcv = fl[6 : 6 + 3 * n_s].reshape(n_s, 3)
+    ct, csnr = fl[6 + 3 * n_s : 6 + 3 * n_s + n_q], fl[6 + 3 * n_s + n_q :]
+    cs = np.frombuffer(key, np.int64, n_q, (18 + 3 * n_s + 2 * n_q) * 8).copy()
+    coarse = _disc_grid(float(coarse_step), float(radius))
+    fine = _disc_grid(float(fine_step), 1.5 * float(coarse_step))
+    # Coarse: seed-anchored origin time, the pulses gathered at every grid point.
+    g = np.column_stack([coarse + seed_pos[:2], np.full(coarse.shape[0], z_ref)])
+    first = np.ones(n_q, dtype=bool)
+    first[1:] = cs[1:] != cs[:-1]
+    col = np.cumsum(first) - 1  # each pulse's row of rcv
+    tol_c = 1.5 * coarse_step / c
+    found, k_fine, x0, t0 = _k_coarse_fine(
+        g, rcv, seed_pos, col, ct, cs, csnr, float(t_seed), float(tol_c), float(c), wind,
+        float(a_w), fine, float(fine_tol), n_top, min_count,
+    )  # fmt: skip
+    x0.flags.writeable = False
+    return bool(found), int(k_fine), x0, float(t0)
 
 
 def _aloft(
