@@ -43,7 +43,7 @@ Pure numpy/scipy: arrays in, arrays out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from functools import cached_property, lru_cache
 from itertools import combinations, pairwise
 from typing import Any
@@ -164,6 +164,17 @@ class AssociationConfig:
     few_level_margin_db: float = 3.0
     """...and no sensor that missed it heard the place louder than one that heard it,
     beyond this level scatter."""
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    @cached_property
+    def _hash(self) -> int:
+        """The hash a frozen dataclass computes (of all its fields, in order), once: the
+        configuration is part of every key of the service's shot cache, whose keys are
+        hashed once per pulse of a growing group
+        (:meth:`shotwatch.pipeline.ShotCache.ancestor`)."""
+        return hash(tuple(getattr(self, f.name) for f in fields(self)))
 
 
 @dataclass
