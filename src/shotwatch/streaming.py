@@ -219,15 +219,15 @@ class StreamingLocator:
         incident that continues another id): re-emitted once as non-gunfire, withdrawn,
         so that an alert sent on them is cancelled rather than left standing."""
         continued = {id(m) for m in matches if m is not None}
-        here = {(p.sensor_id, p.t) for _, p in window}
+        here: set[tuple[str, float]] | None = None  # the window's reports, when asked
         out: list[Incident] = []
         for k in self._known:
             last = k.last
-            if (
-                id(k) in continued
-                or last.classification == Classification.NON_GUNFIRE
-                or 2 * len(k.pulses & here) <= len(k.pulses)
-            ):
+            if id(k) in continued or last.classification == Classification.NON_GUNFIRE:
+                continue
+            if here is None:
+                here = {(p.sensor_id, p.t) for _, p in window}
+            if 2 * len(k.pulses & here) <= len(k.pulses):
                 continue
             k.last = replace(
                 last,
