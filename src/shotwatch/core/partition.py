@@ -376,26 +376,40 @@ def _k_components(
     sorted by time ``ts`` (sensor positions ``xyz``, sensors ``ss``): a sweep pairs each
     pulse with its successors within ``horizon`` and joins linked ones (union-find).
     Returns the number of components and each pulse's component, numbered in order of
-    first pulse (as :func:`scipy.sparse.csgraph.connected_components` numbers them)."""
+    first pulse (as :func:`scipy.sparse.csgraph.connected_components` numbers them).
+
+    A pair already joined (the successor's parent is the pulse's root: most pairs of a
+    busy burst, once its first pulses have joined it) is not tested, and a pair farther
+    apart than ``max_dist`` by a margin far beyond rounding is refused without its square
+    root: neither changes a component (nor, so, the numbering)."""
     n = ts.shape[0]
     parent = np.arange(n)
+    far2 = (max_dist * (1.0 + 1e-9)) ** 2  # beyond it the rounded distance exceeds max_dist
     for i in range(n):
+        ri = _k_find(parent, i)  # the root of i's component, kept up to date below
+        x0, x1, x2 = xyz[i, 0], xyz[i, 1], xyz[i, 2]
         for j in range(i + 1, n):
             dt = ts[j] - ts[i]
             if dt > horizon:
                 break
+            if parent[j] == ri:
+                continue
             if ss[i] == ss[j]:
                 linked = dt <= same_sensor_s
             else:
-                d0 = xyz[j, 0] - xyz[i, 0]
-                d1 = xyz[j, 1] - xyz[i, 1]
-                d2 = xyz[j, 2] - xyz[i, 2]
-                d = np.sqrt(d0 * d0 + d1 * d1 + d2 * d2)
+                d0 = xyz[j, 0] - x0
+                d1 = xyz[j, 1] - x1
+                d2 = xyz[j, 2] - x2
+                dd = d0 * d0 + d1 * d1 + d2 * d2
+                if dd > far2:
+                    continue
+                d = np.sqrt(dd)
                 linked = d <= max_dist and dt <= d / v + margin
             if linked:
-                a, b = _k_find(parent, i), _k_find(parent, j)
-                if a != b:
-                    parent[max(a, b)] = min(a, b)
+                rj = _k_find(parent, j)
+                if rj != ri:
+                    parent[max(ri, rj)] = min(ri, rj)
+                    ri = min(ri, rj)
     label = np.full(n, -1, dtype=np.int64)
     comp = np.empty(n, dtype=np.int64)
     k = 0
