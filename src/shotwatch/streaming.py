@@ -33,7 +33,8 @@ incident is never re-emitted smaller because some of its rounds left the window 
 its shots are some of those emitted before); a re-association that finds fewer rounds
 (phantom rounds gone) is emitted. ``last_new_shots`` lists, after each ``flush``,
 the shots emitted for the first time with the server arrival time of the last of their
-pulses (what decided them; for latency measurements).
+pulses (what decided them; for latency measurements); a shot re-fitted from more
+reports (within ``same_shot_s`` of one emitted before) is not a new one.
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ class StreamingLocator:
         early_window_s: float = 5.0,
         match_s: float = 3.0,
         match_m: float = 60.0,
+        same_shot_s: float = 0.025,
     ) -> None:
         self.sensors = sensors
         self.weather = weather
@@ -121,6 +123,7 @@ class StreamingLocator:
         self._new_sensors: set[str] = set()
         self.match_s = match_s
         self.match_m = match_m
+        self.same_shot_s = same_shot_s
         self._buf: list[tuple[float, Pulse]] = []
         self._last_add = -math.inf
         self._dirty = False
@@ -295,10 +298,17 @@ class StreamingLocator:
         self, inc: Incident, window: list[tuple[float, Pulse]], before: tuple[float, ...]
     ) -> None:
         """Record the incident's shots not emitted before, each with the arrival time of
-        the last of its pulses."""
-        old = set(before)
+        the last of its pulses. A shot within ``same_shot_s`` of one the incident was
+        last emitted with is that shot again, re-fitted from more reports (its origin
+        time moves by milliseconds; a weapon fires again 50 ms later at the soonest): not
+        a new shot."""
+        old = np.sort(np.asarray(before, dtype=float))
         for shot in inc.shots:
-            if round(shot.t, 4) in old or not shot.pulse_ids:
+            if not shot.pulse_ids:
+                continue
+            k = int(np.searchsorted(old, shot.t))
+            near = old[max(k - 1, 0) : k + 1]
+            if near.size and float(np.min(np.abs(near - shot.t))) <= self.same_shot_s:
                 continue
             decided = max(window[i][0] for i in shot.pulse_ids if i < len(window))
             self.last_new_shots.append((shot, decided))

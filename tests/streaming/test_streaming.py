@@ -66,6 +66,34 @@ def test_out_of_order_pulses_grow_one_incident_with_a_stable_id() -> None:
     assert first_emit_at is not None and first_emit_at < end
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_each_round_is_a_new_shot_once_however_often_it_is_refitted(seed: int) -> None:
+    """Reports arriving out of order: the incident is re-emitted as it grows and its
+    rounds are re-fitted from more reports each time (their origin times move by a
+    fraction of a millisecond), but each round counts as a new shot (for the latency of
+    its first emission) once; it was counted anew at each re-fit (two to four times)."""
+    sensors, pulses, weather = _scene()
+    rng = np.random.default_rng(seed)
+    arrival = np.array([p.t for p in pulses]) + rng.uniform(0.1, 2.5, len(pulses))
+    loc = StreamingLocator(sensors, weather)
+    new: list[float] = []
+    emissions = 0
+    flushes = [(float(arrival[j]), int(j)) for j in np.argsort(arrival)]
+    end = float(arrival.max())
+    flushes += [(end + 0.25 * k, -1) for k in range(1, 40)]
+    for now, j in flushes:
+        if j >= 0:
+            loc.add(pulses[j], now)
+        out = loc.flush(now)
+        emissions += len(out)
+        if out:
+            new += [s.t for s, _ in loc.last_new_shots]
+    assert emissions > 1  # re-emitted as it grew
+    t0 = min(p.t for p in pulses) - 0.5  # the scene's rounds: 0, 0.6 and 1.2 s apart
+    rounds = np.round((np.array(new) - np.min(new)) / 0.6)
+    assert sorted(rounds.tolist()) == [0.0, 1.0, 2.0] and min(new) > t0
+
+
 def test_a_group_already_located_is_not_associated_again() -> None:
     """Incremental: reports of an unrelated, far-away impulse do not re-associate the
     shots already in the window (their group is unchanged); an unchanged incident is
