@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from shotwatch.core.associate import LocatedShot, associate
@@ -829,11 +829,15 @@ def test_closest_pulse_per_sensor() -> None:
 
 @settings(max_examples=8, deadline=None)
 @given(seed=st.integers(0, 10_000), cycle=st.floats(0.07, 0.4))
+@example(seed=274, cycle=0.304)
 def test_template_rounds_keep_each_pulse_in_one_shot(seed: int, cycle: float) -> None:
     """Whatever the paths' delays, the masking and the cadence, claiming pulses by the
     template leaves no pulse in two shots and no shot with fewer than ``min_sensors``.
     (On such bursts some rounds are still missed, and rounds of the coda's echo sets
-    still appear at the place: see the README's known limits.)"""
+    still appear at the place: see the README's known limits.) A round heard by three
+    sensors sits at the place, which the rounds located relative to it share to within
+    their moves (centimetres: seed 274's three-sensor round lay 2.7 cm from the
+    ten-sensor round's fix, and an exact comparison failed)."""
     spos, sens, times, snr, _src, _t0s = _burst_behind_buildings(seed, n_rounds=5, cycle=cycle)
     shots = associate(spos, sens, times, C, pulse_snr=snr)
     used = np.concatenate([s.pulses for s in shots])
@@ -841,7 +845,7 @@ def test_template_rounds_keep_each_pulse_in_one_shot(seed: int, cycle: float) ->
     places = [s.pos for s in shots if len(s.pulses) >= 6]
     for s in shots:  # a round heard by three sensors stands only at an established place
         assert len(s.pulses) >= 4 or (
-            len(s.pulses) == 3 and any(np.allclose(s.pos, p) for p in places)
+            len(s.pulses) == 3 and any(float(np.linalg.norm(s.pos - p)) < 0.5 for p in places)
         )
 
 
