@@ -109,9 +109,8 @@ class AssociationConfig:
     echo_fit_drop_db: float = 1.0
     """...a pulse at least this much louder (SNR),..."""
     echo_fit_spread_s: float = 0.010
-    """...by delays that differ by this much or more from sensor to sensor..."""
-    echo_fit_cycle_tol_s: float = 0.002
-    """...unless it repeats an earlier shot's arrivals, shifted by one delay to within this."""
+    """...by delays that differ by this much or more from sensor to sensor, unless it
+    repeats an earlier shot's arrival pattern (:func:`_fired_again`)."""
     min_near_ratio: float = 0.6
     min_near_ratio_few: float = 0.8
     min_near_ratio_loud: float = 0.75
@@ -765,31 +764,16 @@ def _drop_echo_fits(
 
 
 def _fired_again(a: LocatedShot, shots: list[LocatedShot], ob: _Obs) -> bool:
-    """Whether ``a`` repeats an earlier shot's arrival pattern: at every sensor the two
-    share (two or more) ``a``'s pulse trails the earlier one's by one delay (within
-    ``echo_fit_cycle_tol_s``) that a weapon can cycle in (``min_cycle_s`` to
-    ``burst_window_s``). A place fired from again is heard again at each sensor after the
-    same interval, whatever pulses came in between; a fit of reflections, each with its
-    own extra path, repeats no shot's pattern."""
+    """Whether ``a`` repeats the arrival pattern of a shot fired ``min_cycle_s`` to
+    ``burst_window_s`` before it (:func:`_same_pattern`): a place fired from again is
+    heard again at each sensor after the same interval, whatever pulses came in between;
+    a fit of reflections, each with its own extra path, repeats no shot's pattern."""
     cfg = ob.cfg
-    mine = ob.psens[a.pulses]
-    ta = ob.pt[a.pulses]
-    for o in shots:
-        if o is a or o.t0 >= a.t0:
-            continue
-        so = ob.psens[o.pulses]
-        to = ob.pt[o.pulses]
-        common, ia, io = np.intersect1d(mine, so, return_indices=True)
-        if common.size < 2:
-            continue
-        lag = ta[ia] - to[io]
-        if (
-            float(np.min(lag)) >= cfg.min_cycle_s
-            and float(np.max(lag)) <= cfg.burst_window_s
-            and float(np.max(lag) - np.min(lag)) <= cfg.echo_fit_cycle_tol_s
-        ):
-            return True
-    return False
+    return any(
+        cfg.min_cycle_s <= a.t0 - o.t0 <= cfg.burst_window_s and _same_pattern(a, o, ob)
+        for o in shots
+        if o is not a
+    )
 
 
 def _louder_before(
