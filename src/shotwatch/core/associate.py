@@ -1009,17 +1009,16 @@ def _coda(
     out = ob.dominated[members].copy()
     if not np.any(out):
         return out
-    own = np.zeros(ob.pt.shape[0], dtype=bool)
-    own[np.concatenate([g[0].pulses for g in group])] = True
-    for k in np.flatnonzero(out):
-        p = int(members[k])
-        louder = (
-            (ob.psens == ob.psens[p])
-            & (ob.pt < ob.pt[p])
-            & (ob.pt >= ob.pt[p] - cfg.coda_window_s)
-            & (ob.psnr >= ob.psnr[p] + cfg.coda_drop_db)
-        )
-        out[k] = bool(np.any(louder & ~own))
+    # the scan of :func:`_dominated` over every pulse but the place's rounds'
+    other = np.ones(ob.pt.shape[0], dtype=bool)
+    other[np.concatenate([g[0].pulses for g in group])] = False
+    other[members] = True
+    keep = np.flatnonzero(other)
+    at = np.searchsorted(keep, members[out])
+    lead = _louder_before(
+        at, ob.psens[keep], ob.pt[keep], ob.psnr[keep], 0.0, cfg.coda_window_s, cfg.coda_drop_db
+    )
+    out[out] = lead[at] >= 0
     return out
 
 
