@@ -15,7 +15,7 @@ from shotwatch.models import Classification, Incident, Pulse, Sensor, Shot, Weat
 from shotwatch.streaming import StreamingLocator
 
 
-def _scene() -> tuple[dict[str, Sensor], list[Pulse], Weather]:
+def _scene(rounds: int = 3, cycle_s: float = 0.6) -> tuple[dict[str, Sensor], list[Pulse], Weather]:
     rng = np.random.default_rng(7)
     frame = LocalFrame(40.0, -80.0, 200.0)
     gx, gy = np.meshgrid(np.arange(-2, 3) * 250.0, np.arange(-2, 3) * 250.0)
@@ -29,8 +29,8 @@ def _scene() -> tuple[dict[str, Sensor], list[Pulse], Weather]:
     c = float(speed_of_sound(10.0, 60.0))
     src = np.array([40.0, -60.0, 1.5])
     pulses = []
-    for k in range(3):
-        t0 = 1.8e9 + 0.6 * k
+    for k in range(rounds):
+        t0 = 1.8e9 + cycle_s * k
         d = np.linalg.norm(enu - src, axis=1)
         for i in np.flatnonzero(d < 600):
             t = t0 + d[i] / c + rng.normal(0, 2e-4)
@@ -141,6 +141,43 @@ def test_a_growing_group_is_reassociated_by_factors_and_whole_once_settled() -> 
     assert len(batch) == 1
     assert final.rounds == batch[0].rounds == 3
     assert [round(s.t, 4) for s in final.shots] == [round(s.t, 4) for s in batch[0].shots]
+
+
+def test_a_group_whose_first_reports_left_the_window_keeps_its_association(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A long settled group (a fireworks show heard for longer than the window) whose
+    first reports have left the sliding window is the same group, not a new one: it
+    keeps its last association, less the shots located from the reports now gone, and
+    is not associated whole again."""
+    from shotwatch import pipeline
+
+    sensors, pulses, weather = _scene(rounds=20, cycle_s=0.5)
+    array = pipeline.Array.from_sensors(sensors)
+    cache = pipeline.ShotCache()
+    ordered = sorted(pulses, key=lambda p: p.t)
+    shots, _ = pipeline.locate_shots(
+        array, ordered, weather, cache=cache, growing=np.zeros(len(ordered), dtype=bool)
+    )
+    assert len(ordered) >= pipeline.SETTLED_REUSE_PULSES and len(shots) == 20
+    runs: list[int] = []
+    real = pipeline._locate_group
+
+    def counted(*args: object, **kwargs: object) -> object:
+        runs.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "_locate_group", counted)
+    gone = {(ordered[i].sensor_id, ordered[i].t) for i in shots[0].pulse_ids}
+    rest = [p for p in ordered if (p.sensor_id, p.t) not in gone]
+    again, _ = pipeline.locate_shots(
+        array, rest, weather, cache=cache, growing=np.zeros(len(rest), dtype=bool)
+    )
+    assert runs == []
+    assert [s.t for s in again] == [s.t for s in shots[1:]]
+    assert [[rest[i].t for i in s.pulse_ids] for s in again] == [
+        [ordered[i].t for i in s.pulse_ids] for s in shots[1:]
+    ]
 
 
 def test_a_shot_heard_by_three_sensors_is_emitted_as_such() -> None:
