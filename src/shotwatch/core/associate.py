@@ -112,6 +112,10 @@ class AssociationConfig:
     echo_fit_spread_s: float = 0.010
     """...by delays that differ by this much or more from sensor to sensor, unless it
     repeats an earlier shot's arrival pattern (:func:`_fired_again`)."""
+    echo_fit_far_window_s: float = 0.35
+    echo_fit_far_drop_db: float = 6.0
+    """Reflections off farther walls: delays up to ``echo_fit_far_window_s`` when every
+    pulse is at least ``echo_fit_far_drop_db`` weaker than the one it trails."""
     min_near_ratio: float = 0.6
     min_near_ratio_few: float = 0.8
     min_near_ratio_loud: float = 0.75
@@ -734,33 +738,37 @@ def _drop_echo_fits(
     louder predecessors are the other shooter's). The shot is dropped and its pulses
     freed. (The image-source method of Allen & Berkley, JASA 65(4), 1979: a reflection
     is the sound of a mirrored source, so reflections alone fit a place where nothing
-    fired.) Left standing: fits of echoes 0.2-0.35 s late (a 0.35 s window drops true
-    rounds of moving shooters and exchanges whose predecessors were not located) and
-    fits with a pulse that trails none louder."""
+    fired.) Reflections off farther walls, up to ``echo_fit_far_window_s`` (0.35 s)
+    late, count only when every pulse is ``echo_fit_far_drop_db`` (6 dB) or more
+    weaker than the one it trails: with the near window's 1 dB, a 0.35 s window drops
+    true rounds of moving shooters and of exchanges whose predecessors were not
+    located, which trail the last round by delays that differ from sensor to sensor
+    (the shooter moved) but are about as loud. Left standing: fits with a pulse that
+    trails none louder."""
     cfg = ob.cfg
     few = [o for o in shots if len(o.pulses) <= cfg.echo_fit_max_sensors]
     if not few or not np.any(ob.psnr):
         return
     need = np.concatenate([o.pulses for o in few])
-    lead = _louder_before(
-        need,
-        ob.psens,
-        ob.pt,
-        ob.psnr,
-        cfg.echo_fit_min_lag_s,
-        cfg.echo_fit_window_s,
-        cfg.echo_fit_drop_db,
-    )
+    leads = [
+        _louder_before(need, ob.psens, ob.pt, ob.psnr, cfg.echo_fit_min_lag_s, window, drop)
+        for window, drop in (
+            (cfg.echo_fit_window_s, cfg.echo_fit_drop_db),
+            (cfg.echo_fit_far_window_s, cfg.echo_fit_far_drop_db),
+        )
+    ]
     gone: set[int] = set()
     for a in few:
-        j = lead[a.pulses]
-        if np.any(j < 0):
-            continue
-        lag = ob.pt[a.pulses] - ob.pt[j]
-        if float(np.max(lag) - np.min(lag)) < cfg.echo_fit_spread_s:
-            continue
-        if not _fired_again(a, shots, ob):
-            gone.add(id(a))
+        for lead in leads:
+            j = lead[a.pulses]
+            if np.any(j < 0):
+                continue
+            lag = ob.pt[a.pulses] - ob.pt[j]
+            if float(np.max(lag) - np.min(lag)) < cfg.echo_fit_spread_s:
+                continue
+            if not _fired_again(a, shots, ob):
+                gone.add(id(a))
+            break
     _drop(shots, gone, assigned)
 
 
