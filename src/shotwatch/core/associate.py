@@ -36,7 +36,8 @@ seeded, in the manner of the grid-search associator REAL (Zhang et al., SRL 90, 
    (:func:`_template_rounds`); a shot made of a later shot's late
    arrivals, or within a weapon's cycle of a better-heard one at its place, is dropped
    (:func:`_drop_shadows`), and so is a few-sensor fit of facade reflections
-   (:func:`_drop_echo_fits`).
+   (:func:`_drop_echo_fits`) or of a better-heard shot's leftovers
+   (:func:`_drop_second_fixes`).
 
 Pure numpy/scipy: arrays in, arrays out.
 """
@@ -116,6 +117,12 @@ class AssociationConfig:
     echo_fit_far_drop_db: float = 6.0
     """Reflections off farther walls: delays up to ``echo_fit_far_window_s`` when every
     pulse is at least ``echo_fit_far_drop_db`` weaker than the one it trails."""
+    leftover_early_s: float = 0.005
+    leftover_late_s: float = 0.04
+    """A pulse at a sensor a shot did not take is its leftover when it arrives this
+    much before to this much after the shot's predicted arrival (a blocked path's
+    detour: :func:`_drop_second_fixes`); less than ``min_cycle_s``, so that the next
+    round of a burst, a cycle or more after the last, is never one."""
     min_near_ratio: float = 0.6
     min_near_ratio_few: float = 0.8
     min_near_ratio_loud: float = 0.75
@@ -542,6 +549,7 @@ def associate(
     _template_rounds(shots, ob, assigned)
     _drop_shadows(shots, ob, assigned)
     _drop_echo_fits(shots, ob, assigned)
+    _drop_second_fixes(shots, ob, assigned)
     return shots
 
 
@@ -770,6 +778,65 @@ def _drop_echo_fits(
                 gone.add(id(a))
             break
     _drop(shots, gone, assigned)
+
+
+def _drop_second_fixes(
+    shots: list[LocatedShot],
+    ob: _Obs,
+    assigned: NDArray[np.bool_],
+) -> None:
+    """Drop the few-sensor fits made of a better-heard shot's leftovers.
+
+    A round's sound reaches some sensors by two paths or more (around both sides of a
+    building, a facade's reflection), and reaches sensors its fit did not take (their
+    first arrival a blocked path, late beyond the fit's tolerance). Such leftovers, four
+    or five of them, fit some other point exactly, 50-350 ms after the round (the
+    simulated suite's overcounted moving shooters and exchanges, where each round is
+    heard by a few sensors). A shot ``B`` heard by ``echo_fit_max_sensors`` or fewer is
+    taken for such a fit of a shot ``X`` heard by more when each of its pulses is either
+    a later, weaker pulse at a sensor of ``X`` (within ``echo_fit_far_window_s`` of
+    ``X``'s there) or, at a sensor ``X`` did not take, arrives within
+    ``leftover_early_s`` before to ``leftover_late_s`` after ``X``'s predicted arrival,
+    with at least one pulse of each kind (all of the first kind is a fit of echoes,
+    :func:`_drop_echo_fits`), and unless it repeats an earlier shot's arrival pattern
+    (:func:`_fired_again`). The next round of a burst trails the last one at the
+    sensors both took too, but elsewhere it comes a cycle or more after ``X``'s
+    prediction (``leftover_late_s`` is shorter than any weapon's cycle); a second
+    shooter's round, from another place, comes off ``X``'s predictions there."""
+    cfg = ob.cfg
+    gone: set[int] = set()
+    for b in shots:
+        if len(b.pulses) > cfg.echo_fit_max_sensors:
+            continue
+        for x in shots:
+            if x is b or len(x.pulses) <= len(b.pulses) or id(x) in gone:
+                continue
+            if _leftovers_of(b, x, ob) and not _fired_again(b, shots, ob):
+                gone.add(id(b))
+                break
+    _drop(shots, gone, assigned)
+
+
+def _leftovers_of(b: LocatedShot, x: LocatedShot, ob: _Obs) -> bool:
+    """Whether every pulse of ``b`` is a leftover of ``x`` (see
+    :func:`_drop_second_fixes`), of both kinds."""
+    cfg = ob.cfg
+    held = {int(ob.psens[q]): int(q) for q in x.pulses}
+    trail = on_time = 0
+    for p in b.pulses:
+        s = int(ob.psens[p])
+        q = held.get(s)
+        if q is not None:
+            lag = float(ob.pt[p] - ob.pt[q])
+            if not (0.0 < lag <= cfg.echo_fit_far_window_s and ob.psnr[p] < ob.psnr[q]):
+                return False
+            trail += 1
+        else:
+            r = float(ob.pt[p] - x.t0 - ob.tt(x.pos, ob.spos[s][None, :])[0])
+            if not (-cfg.leftover_early_s <= r <= cfg.leftover_late_s):
+                return False
+            on_time += 1
+    return trail > 0 and on_time > 0
 
 
 def _fired_again(a: LocatedShot, shots: list[LocatedShot], ob: _Obs) -> bool:
