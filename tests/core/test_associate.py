@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 import numpy as np
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from shotwatch.core.associate import LocatedShot, associate
+
+if TYPE_CHECKING:
+    from shotwatch.core.associate import AssociationConfig
 
 C = 343.0
 
@@ -1139,16 +1145,44 @@ def test_a_shooters_next_round_between_the_other_shooters_louder_rounds_stands()
     assert not stands(1.4 + tt_a + np.array([0.02, 0.035, 0.05, 0.07, 0.09]))
 
 
-def test_a_fit_of_echoes_off_farther_walls_is_dropped_but_not_a_moving_shooters_next_round() -> (
-    None
-):
+def _candidate_stands(
+    step: Callable[..., None],
+    spos: np.ndarray,
+    located: tuple[np.ndarray, np.ndarray, np.ndarray],
+    cand: tuple[np.ndarray, np.ndarray, float, np.ndarray],
+    cfg: AssociationConfig | None = None,
+) -> bool:
+    """A located round (its sensors, arrival times and place; 35 dB, origin 1.0) and a
+    candidate (sensors, times, SNR, place): whether the candidate stands after ``step``
+    (a dropping step of the association); its pulses are freed when it does not."""
+    from shotwatch.core.associate import AssociationConfig, _Obs
+
+    r_sens, r_t, src = located
+    c_sens, c_t, c_snr, at = cand
+    n_r, n = r_sens.size, r_sens.size + c_sens.size
+    ob = _Obs(
+        spos, np.concatenate([r_sens, c_sens]).astype(np.int64), np.concatenate([r_t, c_t]),
+        np.full(n, 5e-4), np.concatenate([np.full(n_r, 35.0), np.full(c_sens.size, c_snr)]),
+        C, None, cfg or AssociationConfig(),
+    )  # fmt: skip
+    ids = np.arange(n, dtype=np.int64)
+    shot = _shot(ids[n_r:], at, float(c_t.min()))
+    shots = [_shot(ids[:n_r], src, 1.0), shot]
+    assigned = np.ones(n, dtype=bool)
+    step(shots, ob, assigned)
+    kept = any(o is shot for o in shots)
+    assert bool(np.all(assigned[n_r:])) is kept  # freed when dropped
+    return kept
+
+
+def test_a_fit_of_echoes_off_farther_walls_is_dropped_not_a_moving_shooters_next_round() -> None:
     """Reflections off walls 35-60 m beyond the sensors trail the direct sound by
     0.2-0.35 s, each by its own delay, and much weaker: five such pulses (12 dB under
     the round at their sensors) fit some "shot" (a mobile scene of suite seed 0 counted
     one round too many so); it is dropped. A moving shooter's next round 0.27 s on, at
     the same sensors, trails the last round by delays that also differ from sensor to
     sensor (the shooter moved 7 m), but it is about as loud (2 dB under): it stands."""
-    from shotwatch.core.associate import AssociationConfig, _drop_echo_fits, _Obs
+    from shotwatch.core.associate import AssociationConfig, _drop_echo_fits
 
     spos = _array()
     src = np.array([20.0, -50.0, 1.5])
@@ -1158,18 +1192,9 @@ def test_a_fit_of_echoes_off_farther_walls_is_dropped_but_not_a_moving_shooters_
     def stands(
         cand_t: np.ndarray, cand_snr: float, at: np.ndarray, cfg: AssociationConfig | None = None
     ) -> bool:
-        times = np.concatenate([1.0 + tt, cand_t])
-        sens = np.concatenate([near, near[:5]]).astype(np.int64)
-        snr = np.concatenate([np.full(8, 35.0), np.full(5, cand_snr)])
-        ob = _Obs(spos, sens, times, np.full(13, 5e-4), snr, C, None, cfg or AssociationConfig())
-        ids = np.arange(13, dtype=np.int64)
-        cand = _shot(ids[8:], at, float(cand_t.min()))
-        shots = [_shot(ids[:8], src, 1.0), cand]
-        assigned = np.ones(13, dtype=bool)
-        _drop_echo_fits(shots, ob, assigned)
-        kept = any(o is cand for o in shots)
-        assert bool(np.all(assigned[8:])) is kept  # freed when dropped
-        return kept
+        return _candidate_stands(
+            _drop_echo_fits, spos, (near, 1.0 + tt, src), (near[:5], cand_t, cand_snr, at), cfg
+        )
 
     far_walls = np.array([0.22, 0.25, 0.27, 0.30, 0.33])
     assert not stands(1.0 + tt[:5] + far_walls, 23.0, src + np.array([60.0, 40.0, 0.0]))
@@ -1191,7 +1216,7 @@ def test_a_few_sensor_fit_of_a_rounds_leftovers_is_dropped_not_another_shooters_
     two sensors, is heard at the other two sensors off the first round's predictions:
     it stands; so does the next round of a burst at the first round's place (a cycle
     after it everywhere)."""
-    from shotwatch.core.associate import AssociationConfig, _drop_second_fixes, _Obs
+    from shotwatch.core.associate import _drop_second_fixes
 
     spos = _array()
     src = np.array([20.0, -50.0, 1.5])
@@ -1201,20 +1226,11 @@ def test_a_few_sensor_fit_of_a_rounds_leftovers_is_dropped_not_another_shooters_
     tt_other = np.linalg.norm(spos[other] - src, axis=1) / C
 
     def stands(cand_t: np.ndarray, at: np.ndarray) -> bool:
-        """The candidate's pulses at ``took[:2]`` and ``other`` at ``cand_t`` (25 dB;
-        the round's 35 dB)."""
-        times = np.concatenate([1.0 + tt, cand_t])
-        sens = np.concatenate([took, took[:2], other]).astype(np.int64)
-        snr = np.concatenate([np.full(8, 35.0), np.full(4, 25.0)])
-        ob = _Obs(spos, sens, times, np.full(12, 5e-4), snr, C, None, AssociationConfig())
-        ids = np.arange(12, dtype=np.int64)
-        cand = _shot(ids[8:], at, float(cand_t.min()))
-        shots = [_shot(ids[:8], src, 1.0), cand]
-        assigned = np.ones(12, dtype=bool)
-        _drop_second_fixes(shots, ob, assigned)
-        kept = any(o is cand for o in shots)
-        assert bool(np.all(assigned[8:])) is kept  # freed when dropped
-        return kept
+        """The candidate's pulses (25 dB) at ``took[:2]`` and ``other`` at ``cand_t``."""
+        cand_sens = np.concatenate([took[:2], other])
+        return _candidate_stands(
+            _drop_second_fixes, spos, (took, 1.0 + tt, src), (cand_sens, cand_t, 25.0, at)
+        )
 
     leftovers = np.concatenate([1.0 + tt[:2] + [0.004, 0.15], 1.0 + tt_other + [0.02, 0.03]])
     assert not stands(leftovers, src + np.array([70.0, 90.0, -30.0]))
