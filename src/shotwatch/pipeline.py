@@ -310,8 +310,8 @@ def locate_shots(
     shots: re-associating a large group (a fireworks show heard by fifty sensors) at
     every new report costs the square of its size each time, while re-associating it
     only as it grows by a factor costs a constant multiple of the last association (the
-    factor counts the pulses of the last association still in the group, so a group
-    whose first reports left the window is not associated again for that). A
+    factor counts the pulses of the last association still in the group, so a settled
+    group whose first reports left the window is not associated again for that). A
     group without such a pulse (settled) is associated whole, unless it is large
     (``SETTLED_REUSE_PULSES``) and its last association already covered all but a tenth
     of it (``regrow_settled``): stragglers
@@ -367,7 +367,7 @@ def locate_shots(
             if growing is not None and growing[idx].any():
                 got = _grown_from(cache, ids, regrow)
             elif growing is not None and idx.size >= SETTLED_REUSE_PULSES:
-                got = _grown_from(cache, ids, regrow_settled)
+                got = _grown_from(cache, ids, regrow_settled, trimmed=True)
         if got is None:
             got = _locate_group(array, ps[idx], t_abs[idx], sig[idx], snr[idx], score[idx],
                                 c, wind, cfg)  # fmt: skip
@@ -402,20 +402,26 @@ def locate_shots(
     return shots, arrays
 
 
-def _grown_from(cache: ShotCache, ids: list[PulseKey], regrow: float) -> list[_GroupShot] | None:
+def _grown_from(
+    cache: ShotCache, ids: list[PulseKey], regrow: float, *, trimmed: bool = False
+) -> list[_GroupShot] | None:
     """The shots of the group's last association, renumbered for the grown group, when
     it holds fewer than ``regrow`` times the pulses of that association still in it
-    (None: associate it again). A shot holding a pulse no longer in the group (a first
-    report gone from the sliding window) is left out: a fireworks show heard for longer
-    than the window would otherwise be associated whole again each time its front moved
-    (2 s of CPU for a show of 3,900 reports, four times in the simulated city's first
-    hour)."""
+    (None: associate it again). With ``trimmed`` (a settled group) that association may
+    hold pulses no longer in the group (first reports gone from the sliding window),
+    and a shot holding one is left out: a fireworks show heard for longer than the
+    window would otherwise be associated whole again each time its front moved (2 s of
+    CPU for a show of 3,900 reports, four times in the simulated city's first hour). A
+    group that new reports are joining is associated again when its front has moved, as
+    before: those reports may be a gun fired near the show, which standing on the
+    show's last association would not locate until the group had grown by half."""
     prev = cache.ancestor(ids)
     if prev is None:
         return None
     where = {k: j for j, k in enumerate(ids)}
     old_ids = prev[1]
-    if len(ids) >= regrow * max(sum(k in where for k in old_ids), 1):
+    kept = sum(k in where for k in old_ids)
+    if (kept < len(old_ids) and not trimmed) or len(ids) >= regrow * max(kept, 1):
         return None
     cache.deferred += 1
     return [

@@ -149,7 +149,7 @@ def test_a_group_whose_first_reports_left_the_window_keeps_its_association(
     """A long settled group (a fireworks show heard for longer than the window) whose
     first reports have left the sliding window is the same group, not a new one: it
     keeps its last association, less the shots located from the reports now gone, and
-    is not associated whole again."""
+    is not associated whole again; unless new reports are joining it."""
     from shotwatch import pipeline
 
     sensors, pulses, weather = _scene(rounds=20, cycle_s=0.5)
@@ -178,6 +178,27 @@ def test_a_group_whose_first_reports_left_the_window_keeps_its_association(
     assert [[rest[i].t for i in s.pulse_ids] for s in again] == [
         [ordered[i].t for i in s.pulse_ids] for s in shots[1:]
     ]
+    # But new reports joining it (another gun, fired as the first reports leave the
+    # window) have it associated again: standing on the last association would not
+    # locate that gun until the group had grown by half.
+    frame = LocalFrame(40.0, -80.0, 200.0)
+    pos = {k: frame.to_enu(v.lat, v.lon, v.elevation_m) for k, v in sensors.items()}
+    gun = np.array([-180.0, 140.0, 1.5])
+    c = float(speed_of_sound(10.0, 60.0))
+    t_gun = ordered[-1].t - 1.0
+    new = [
+        Pulse(k, t_gun + float(np.linalg.norm(p - gun)) / c, snr_db=30.0)
+        for k, p in pos.items()
+        if np.linalg.norm(p - gun) < 500.0
+    ]
+    joined = sorted(rest + new, key=lambda p: p.t)
+    growing = np.array([p in new for p in joined], dtype=bool)
+    both, _ = pipeline.locate_shots(array, joined, weather, cache=cache, growing=growing)
+    assert runs == [1]
+    assert any(
+        abs(s.t - t_gun) < 0.01 and np.hypot(s.east_m - gun[0], s.north_m - gun[1]) < 10.0
+        for s in both
+    )
 
 
 def test_a_shot_heard_by_three_sensors_is_emitted_as_such() -> None:
