@@ -808,12 +808,12 @@ def _drop_second_fixes(
     for b in shots:
         if len(b.pulses) > cfg.echo_fit_max_sensors:
             continue
-        for x in shots:
-            if x is b or len(x.pulses) <= len(b.pulses) or id(x) in gone:
-                continue
-            if _leftovers_of(b, x, ob) and not _fired_again(b, shots, ob):
-                gone.add(id(b))
-                break
+        if any(
+            _leftovers_of(b, x, ob)
+            for x in shots
+            if x is not b and len(x.pulses) > len(b.pulses) and id(x) not in gone
+        ) and not _fired_again(b, shots, ob):
+            gone.add(id(b))
     _drop(shots, gone, assigned)
 
 
@@ -821,22 +821,17 @@ def _leftovers_of(b: LocatedShot, x: LocatedShot, ob: _Obs) -> bool:
     """Whether every pulse of ``b`` is a leftover of ``x`` (see
     :func:`_drop_second_fixes`), of both kinds."""
     cfg = ob.cfg
-    held = {int(ob.psens[q]): int(q) for q in x.pulses}
-    trail = on_time = 0
-    for p in b.pulses:
-        s = int(ob.psens[p])
-        q = held.get(s)
-        if q is not None:
-            lag = float(ob.pt[p] - ob.pt[q])
-            if not (0.0 < lag <= cfg.echo_fit_far_window_s and ob.psnr[p] < ob.psnr[q]):
-                return False
-            trail += 1
-        else:
-            r = float(ob.pt[p] - x.t0 - ob.tt(x.pos, ob.spos[s][None, :])[0])
-            if not (-cfg.leftover_early_s <= r <= cfg.leftover_late_s):
-                return False
-            on_time += 1
-    return trail > 0 and on_time > 0
+    q = _anchor_pulse_at(x, b.pulses, ob)
+    held = q >= 0
+    if held.all() or not held.any():
+        return False
+    p, q = b.pulses[held], q[held]
+    lag = ob.pt[p] - ob.pt[q]
+    if not np.all((lag > 0.0) & (lag <= cfg.echo_fit_far_window_s) & (ob.psnr[p] < ob.psnr[q])):
+        return False
+    o = b.pulses[~held]
+    r = ob.pt[o] - x.t0 - ob.tt(x.pos, ob.spos[ob.psens[o]])
+    return bool(np.all((r >= -cfg.leftover_early_s) & (r <= cfg.leftover_late_s)))
 
 
 def _fired_again(a: LocatedShot, shots: list[LocatedShot], ob: _Obs) -> bool:
