@@ -71,3 +71,29 @@ def test_sta_lta_matches_reference() -> None:
     rng = np.random.default_rng(2)
     cf = rng.random(600) ** 4
     assert sta_lta(cf, 5, 50) == pytest.approx(_sta_lta_py(cf, 5, 50), rel=1e-9, abs=1e-12)
+
+
+def test_a_round_in_the_long_window_of_a_louder_one_is_still_picked() -> None:
+    """A loud round (a 30 ms burst) 0.4 s before a weaker one raises the plain long-term
+    mean so far that the weaker round, 9 dB over that mean (its reported SNR) and some
+    30 dB over the background, stays under the 10 dB trigger, unless the long window
+    leaves the first round out (``event_hold_s``), as on the real live fire's nearest
+    sensors (rounds 0.55 s apart)."""
+    sr = 12000
+    rng = np.random.default_rng(3)
+    x = rng.normal(0, 1e-3, 3 * sr)
+    i1 = sr  # first round at 1.0 s
+    x[i1 : i1 + round(0.03 * sr)] += rng.normal(0, 0.1, round(0.03 * sr))
+    t2 = 1.4
+    i2 = round(t2 * sr)
+    k = np.arange(round(0.02 * sr))
+    x[i2 : i2 + k.size] += 0.0615 * np.sqrt(2) * np.sin(2 * np.pi * 2000 * k / sr)
+    plain = pick_onsets(x, sr, event_hold_s=0.0)
+    assert np.min(np.abs(plain.times(sr) - t2)) > 0.01  # missed before
+    held = pick_onsets(x, sr)
+    got = held.times(sr)
+    assert np.min(np.abs(got - 1.0)) < 1e-3  # the first round as before
+    j = int(np.argmin(np.abs(got - t2)))
+    assert abs(got[j] - t2) < 1e-3
+    assert held.snr_db[j] >= 8.0
+    assert len(held) == len(plain) + 1  # nothing else changed

@@ -40,7 +40,7 @@ N_AUG = 2  # augmented copies per training window
 JITTER = TARGET_RATE * 3 // 1000  # +-3 ms onset jitter on augmented copies
 MAX_FPR = 0.03
 RUN_NAME = "et"  # name of the CV runs of the shipped model ("et", "et+aug")
-MODEL_VERSION = "3.2.0"
+MODEL_VERSION = "3.4.0"
 N_TREES = 300
 PARAMS: dict[str, Any] = {
     "model": "ExtraTreesClassifier",  # scikit-learn; fully grown, random split points
