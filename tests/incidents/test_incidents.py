@@ -590,6 +590,28 @@ def test_automatic_burst_with_missed_rounds_is_not_firecrackers() -> None:
     assert g.summary == "Multiple rounds, 9 rounds"
 
 
+def test_burst_with_few_sensor_fits_inside_is_not_firecrackers() -> None:
+    """Regression (simulated suite, seed 0): an 11-round automatic burst (83 ms cycle)
+    heard by 15-22 sensors a round, with two extra 5- and 6-sensor fits 10 ms after two
+    of its rounds (a round's leftovers, two rounds' mixed arrivals), no gunshot scores:
+    those 10 ms intervals made it a firecracker string, told non-gunfire. The cadence is
+    read from the well-heard shots."""
+    rng = np.random.default_rng(5)
+    burst = np.arange(11) * 0.083 + rng.normal(0, 0.002, 11)
+    t = np.concatenate([burst, burst[[4, 5]] + 0.010])
+    n = np.concatenate([rng.integers(15, 23, 11), [6, 5]]).astype(np.int64)
+    base = make_shots(t, np.repeat(GROUND[None], 13, 0), score=math.nan)
+    few = ShotArrays(base.t, base.pos, base.cov, base.height_agl, base.score, n)
+    g = only(group_incidents(few))
+    assert g.kind != "firecracker"
+    assert g.classification != NON_GUNFIRE
+    # the same 13 impulses heard alike: irregular, a firecracker string
+    alike = ShotArrays(base.t, base.pos, base.cov, base.height_agl, base.score, np.full(13, 18))
+    g = only(group_incidents(alike))
+    assert g.kind == "firecracker"
+    assert g.classification == NON_GUNFIRE
+
+
 def test_scattered_burst_with_bad_origin_times_is_not_firecrackers() -> None:
     """Regression (simulated downtown scene through the locator): an automatic burst
     located 30-60 m off, so with origin times off by tens of ms and a near-duplicate,
