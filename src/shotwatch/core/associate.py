@@ -785,53 +785,64 @@ def _drop_second_fixes(
     ob: _Obs,
     assigned: NDArray[np.bool_],
 ) -> None:
-    """Drop the few-sensor fits made of a better-heard shot's leftovers.
+    """Drop the few-sensor fits made of better-heard shots' leftovers.
 
     A round's sound reaches some sensors by two paths or more (around both sides of a
     building, a facade's reflection), and reaches sensors its fit did not take (their
     first arrival a blocked path, late beyond the fit's tolerance). Such leftovers, four
     or five of them, fit some other point exactly, 50-350 ms after the round (the
     simulated suite's overcounted moving shooters and exchanges, where each round is
-    heard by a few sensors). A shot ``B`` heard by ``echo_fit_max_sensors`` or fewer is
-    taken for such a fit of a shot ``X`` heard by more when each of its pulses is either
-    a later, weaker pulse at a sensor of ``X`` (within ``echo_fit_far_window_s`` of
-    ``X``'s there) or, at a sensor ``X`` did not take, arrives within
-    ``leftover_early_s`` before to ``leftover_late_s`` after ``X``'s predicted arrival,
-    with at least one pulse of each kind (all of the first kind is a fit of echoes,
-    :func:`_drop_echo_fits`), and unless it repeats an earlier shot's arrival pattern
-    (:func:`_fired_again`). The next round of a burst trails the last one at the
-    sensors both took too, but elsewhere it comes a cycle or more after ``X``'s
-    prediction (``leftover_late_s`` is shorter than any weapon's cycle); a second
-    shooter's round, from another place, comes off ``X``'s predictions there."""
+    heard by a few sensors). A pulse is a leftover of a shot ``X`` when it is a later,
+    weaker pulse at a sensor of ``X`` (within ``echo_fit_far_window_s`` of ``X``'s
+    there) or, at a sensor ``X`` did not take, arrives within ``leftover_early_s``
+    before to ``leftover_late_s`` after ``X``'s predicted arrival. A shot ``B`` heard
+    by ``echo_fit_max_sensors`` or fewer is taken for such a fit when every one of its
+    pulses is a leftover of one shot ``X`` heard by more, with at least one pulse of
+    each kind (all of the first kind is a fit of echoes, :func:`_drop_echo_fits`), or
+    of two or more such shots and of no one of them alone (a burst's rounds each leave
+    reflections and blocked arrivals, and four of those from two rounds fit some point
+    too: an exchange of suite seed 1 counted one round more so), and unless it repeats an
+    earlier shot's arrival pattern (:func:`_fired_again`). The next round of a burst
+    trails the last one at the sensors both took too, but elsewhere it comes a cycle
+    or more after ``X``'s prediction (``leftover_late_s`` is shorter than any weapon's
+    cycle); a second shooter's round, from another place, comes off ``X``'s
+    predictions there."""
     cfg = ob.cfg
     gone: set[int] = set()
     for b in shots:
         if len(b.pulses) > cfg.echo_fit_max_sensors:
             continue
-        if any(
-            _leftovers_of(b, x, ob)
-            for x in shots
-            if x is not b and len(x.pulses) > len(b.pulses) and id(x) not in gone
-        ) and not _fired_again(b, shots, ob):
+        xs = [
+            x for x in shots if x is not b and len(x.pulses) > len(b.pulses) and id(x) not in gone
+        ]
+        kinds = [_leftover_kinds(b, x, ob) for x in xs]
+        single = any(bool(np.all(a | c) and a.any() and c.any()) for a, c in kinds)
+        many = bool(
+            len(kinds) >= 2
+            and np.all(np.any([a | c for a, c in kinds], axis=0))
+            and not any(bool(np.all(a | c)) for a, c in kinds)
+        )
+        if (single or many) and not _fired_again(b, shots, ob):
             gone.add(id(b))
     _drop(shots, gone, assigned)
 
 
-def _leftovers_of(b: LocatedShot, x: LocatedShot, ob: _Obs) -> bool:
-    """Whether every pulse of ``b`` is a leftover of ``x`` (see
-    :func:`_drop_second_fixes`), of both kinds."""
+def _leftover_kinds(
+    b: LocatedShot, x: LocatedShot, ob: _Obs
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """Which pulses of ``b`` are leftovers of ``x`` (see :func:`_drop_second_fixes`):
+    later, weaker pulses at ``x``'s sensors, and arrivals near ``x``'s prediction at the
+    sensors ``x`` did not take."""
     cfg = ob.cfg
     q = _anchor_pulse_at(x, b.pulses, ob)
     held = q >= 0
-    if held.all() or not held.any():
-        return False
-    p, q = b.pulses[held], q[held]
-    lag = ob.pt[p] - ob.pt[q]
-    if not np.all((lag > 0.0) & (lag <= cfg.echo_fit_far_window_s) & (ob.psnr[p] < ob.psnr[q])):
-        return False
-    o = b.pulses[~held]
-    r = ob.pt[o] - x.t0 - ob.tt(x.pos, ob.spos[ob.psens[o]])
-    return bool(np.all((r >= -cfg.leftover_early_s) & (r <= cfg.leftover_late_s)))
+    qq = np.where(held, q, b.pulses)
+    lag = ob.pt[b.pulses] - ob.pt[qq]
+    later = held & (lag > 0.0) & (lag <= cfg.echo_fit_far_window_s)
+    later &= ob.psnr[b.pulses] < ob.psnr[qq]
+    r = ob.pt[b.pulses] - x.t0 - ob.tt(x.pos, ob.spos[ob.psens[b.pulses]])
+    blocked = ~held & (r >= -cfg.leftover_early_s) & (r <= cfg.leftover_late_s)
+    return later, blocked
 
 
 def _fired_again(a: LocatedShot, shots: list[LocatedShot], ob: _Obs) -> bool:
