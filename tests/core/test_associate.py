@@ -1242,37 +1242,40 @@ def test_a_few_sensor_fit_of_a_rounds_leftovers_is_dropped_not_another_shooters_
 
 def test_a_few_sensor_fit_of_two_rounds_leftovers_is_dropped() -> None:
     """Two rounds of a burst 0.3 s apart, each heard by eight sensors, each leave later,
-    weaker arrivals (reflections) at two of their sensors; the four fit some point
-    exactly. No one round explains all four (two trail each round), so this was a
-    round of its own (suite seed 1, an exchange counted one round more); the two rounds
-    together explain it, and it is dropped, its pulses freed. A second shooter's round
-    0.15 s after the first, heard at the same four sensors, trails the first round alone
-    at each of them (whether that is a fit of its reflections is for
-    ``_drop_echo_fits`` to judge): it stands here."""
+    weaker arrivals (reflections) at two or three of their sensors; four or six of those
+    fit some point exactly. No one round explains them all (some trail each round), so
+    such a fit was a round of its own (suite seed 1, an exchange counted one round more;
+    seed 0, an automatic burst two more); the two rounds together explain it, and it is
+    dropped, its pulses freed. A second shooter's round 0.15 s after the first, heard at
+    the same four sensors, trails the first round alone at each of them (whether that is
+    a fit of its reflections is for ``_drop_echo_fits`` to judge): it stands here."""
     from shotwatch.core.associate import AssociationConfig, _drop_second_fixes, _Obs
 
     spos = _array()
     src = np.array([20.0, -50.0, 1.5])
     took = np.argsort(np.linalg.norm(spos - src, axis=1))[:8]
     tt = np.linalg.norm(spos[took] - src, axis=1) / C
-    cand_sens = took[[0, 1, 2, 3]]
 
-    def stands(cand_t: np.ndarray, at: np.ndarray) -> bool:
+    def stands(cand_sens: np.ndarray, cand_t: np.ndarray, at: np.ndarray) -> bool:
+        k = cand_sens.size
         sens = np.concatenate([took, took, cand_sens]).astype(np.int64)
         t = np.concatenate([1.0 + tt, 1.3 + tt, cand_t])
-        snr = np.concatenate([np.full(16, 35.0), np.full(4, 25.0)])
-        ob = _Obs(spos, sens, t, np.full(20, 5e-4), snr, C, None, AssociationConfig())
-        ids = np.arange(20, dtype=np.int64)
+        snr = np.concatenate([np.full(16, 35.0), np.full(k, 25.0)])
+        ob = _Obs(spos, sens, t, np.full(16 + k, 5e-4), snr, C, None, AssociationConfig())
+        ids = np.arange(16 + k, dtype=np.int64)
         cand = _shot(ids[16:], at, float(cand_t.min()))
         shots = [_shot(ids[:8], src, 1.0), _shot(ids[8:16], src, 1.3), cand]
-        assigned = np.ones(20, dtype=bool)
+        assigned = np.ones(16 + k, dtype=bool)
         _drop_second_fixes(shots, ob, assigned)
         kept = any(o is cand for o in shots)
         assert bool(np.all(assigned[16:])) is kept
         return kept
 
-    mixed = np.concatenate([1.0 + tt[:2] + [0.12, 0.21], 1.3 + tt[2:4] + [0.09, 0.17]])
-    assert not stands(mixed, src + np.array([60.0, -40.0, -20.0]))
+    off = src + np.array([60.0, -40.0, -20.0])
+    four = np.concatenate([1.0 + tt[:2] + [0.12, 0.21], 1.3 + tt[2:4] + [0.09, 0.17]])
+    assert not stands(took[:4], four, off)
+    six = np.concatenate([1.0 + tt[:3] + [0.12, 0.21, 0.15], 1.3 + tt[3:6] + [0.09, 0.17, 0.1]])
+    assert not stands(took[:6], six, off)
     other = src + np.array([45.0, 30.0, 0.0])
-    tt_o = np.linalg.norm(spos[cand_sens] - other, axis=1) / C
-    assert stands(1.15 + tt_o, other)
+    tt_o = np.linalg.norm(spos[took[:4]] - other, axis=1) / C
+    assert stands(took[:4], 1.15 + tt_o, other)

@@ -117,6 +117,10 @@ class AssociationConfig:
     echo_fit_far_drop_db: float = 6.0
     """Reflections off farther walls: delays up to ``echo_fit_far_window_s`` when every
     pulse is at least ``echo_fit_far_drop_db`` weaker than the one it trails."""
+    leftover_mix_max_sensors: int = 6
+    """A fit of two or more better-heard rounds' leftovers (:func:`_drop_second_fixes`) is
+    looked for among shots heard by up to this many sensors, one more than
+    ``echo_fit_max_sensors``: two rounds leave twice the leftovers of one."""
     leftover_early_s: float = 0.005
     leftover_late_s: float = 0.04
     """A pulse at a sensor a shot did not take is its leftover when it arrives this
@@ -792,16 +796,19 @@ def _drop_second_fixes(
     first arrival a blocked path, late beyond the fit's tolerance). Such leftovers, four
     or five of them, fit some other point exactly, 50-350 ms after the round (the
     simulated suite's overcounted moving shooters and exchanges, where each round is
-    heard by a few sensors). A pulse is a leftover of a shot ``X`` when it is a later,
-    weaker pulse at a sensor of ``X`` (within ``echo_fit_far_window_s`` of ``X``'s
-    there) or, at a sensor ``X`` did not take, arrives within ``leftover_early_s``
+    heard by a few sensors, and automatic bursts). A pulse is a leftover of a shot
+    ``X`` when it is a later, weaker pulse at a sensor of ``X`` (within
+    ``echo_fit_far_window_s`` of ``X``'s there) or, at a sensor ``X`` did not take,
+    arrives within ``leftover_early_s``
     before to ``leftover_late_s`` after ``X``'s predicted arrival. A shot ``B`` heard
     by ``echo_fit_max_sensors`` or fewer is taken for such a fit when every one of its
     pulses is a leftover of one shot ``X`` heard by more, with at least one pulse of
     each kind (all of the first kind is a fit of echoes, :func:`_drop_echo_fits`), or
-    of two or more such shots and of no one of them alone (a burst's rounds each leave
-    reflections and blocked arrivals, and four of those from two rounds fit some point
-    too: an exchange of suite seed 1 counted one round more so), and unless it repeats an
+    of two or more such shots and of no one of them alone, for a shot heard by
+    ``leftover_mix_max_sensors`` or fewer (a burst's rounds each leave reflections and
+    blocked arrivals, and four to six of those from two rounds fit some point too: an
+    exchange of suite seed 1 counted one round more so, and an 11-round automatic burst
+    of seed 0 two more, 63 m off), and unless it repeats an
     earlier shot's arrival pattern (:func:`_fired_again`). The next round of a burst
     trails the last one at the sensors both took too, but elsewhere it comes a cycle
     or more after ``X``'s prediction (``leftover_late_s`` is shorter than any weapon's
@@ -810,15 +817,18 @@ def _drop_second_fixes(
     cfg = ob.cfg
     gone: set[int] = set()
     for b in shots:
-        if len(b.pulses) > cfg.echo_fit_max_sensors:
+        if len(b.pulses) > max(cfg.echo_fit_max_sensors, cfg.leftover_mix_max_sensors):
             continue
         xs = [
             x for x in shots if x is not b and len(x.pulses) > len(b.pulses) and id(x) not in gone
         ]
         kinds = [_leftover_kinds(b, x, ob) for x in xs]
-        single = any(bool(np.all(a | c) and a.any() and c.any()) for a, c in kinds)
+        single = len(b.pulses) <= cfg.echo_fit_max_sensors and any(
+            bool(np.all(a | c) and a.any() and c.any()) for a, c in kinds
+        )
         many = bool(
-            len(kinds) >= 2
+            len(b.pulses) <= cfg.leftover_mix_max_sensors
+            and len(kinds) >= 2
             and np.all(np.any([a | c for a, c in kinds], axis=0))
             and not any(bool(np.all(a | c)) for a, c in kinds)
         )
