@@ -55,7 +55,8 @@ Method
    evidence) grown slowly with the number of scored shots; a penalty for sources between
    ``elevated_height_m`` and ``aerial_height_m`` above ground; aerial sources (at least
    ``aerial_height_m`` up) are fireworks and always ``non_gunfire``; a firecracker string
-   (many pops at short, irregular intervals from one spot; intervals that are whole
+   (many pops at short, irregular intervals from one spot, the intervals of the shots
+   heard by at least half as many sensors as the median shot; intervals that are whole
    multiples of one cycle are automatic fire with missed rounds), ground thumps each followed
    by a burst aloft (firework launches) and a long perfectly regular slow cadence
    (hammering, machinery) are penalised; an isolated single impulse heard
