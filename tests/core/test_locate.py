@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 
 from shotwatch.core.acoustics import travel_time, wind_vector
 from shotwatch.core.locate import (
+    CHI2_2DOF_95,
+    absolute_radius,
     closed_form_2d,
     cramer_rao_bound,
     horizontal_rms,
@@ -158,3 +160,31 @@ def test_three_sensor_roots_of_collinear_sensors_and_bad_shapes() -> None:
     assert pos.shape == (0, 3) and t0.shape == (0,)
     with pytest.raises(ValueError, match="need sensors"):
         three_sensor_roots(s[:2], np.array([0.1, 0.2]), C, 0.0)
+
+
+def test_absolute_radius_covers_errors_the_fit_cannot_see() -> None:
+    """The reported 95 % radius adds to the fit's own covariance a per-arrival timing
+    model error through the geometry and a common-mode horizontal error: with neither
+    it is the fit's radius; the common-mode term alone makes it at least
+    sqrt(chi2_2(0.95)) sigma; the timing-model term counts for more where the geometry
+    is poor (four sensors on one side) than where it is good (twelve around)."""
+    cov = np.diag([4.0, 1.0, 9.0, 1e-6])  # a fit's (east, north, up, T) covariance
+    src = np.array([0.0, 0.0, 1.5])
+    ring = np.array(
+        [[300 * np.cos(a), 300 * np.sin(a), 10.0] for a in np.linspace(0, 2 * np.pi, 13)[:-1]]
+    )
+    side = np.array(
+        [[300.0, -60.0, 10.0], [320.0, 0.0, 12.0], [300.0, 60.0, 8.0], [420.0, 5.0, 9.0]]
+    )
+    own = absolute_radius(cov, src, ring, C, model_sigma_s=0.0, common_sigma_m=0.0)
+    assert own == pytest.approx(np.sqrt(CHI2_2DOF_95 * 4.0))
+    floor = absolute_radius(np.zeros((4, 4)), src, ring, C, model_sigma_s=0.0, common_sigma_m=1.5)
+    assert floor == pytest.approx(np.sqrt(CHI2_2DOF_95) * 1.5)
+    both = absolute_radius(cov, src, ring, C, model_sigma_s=1e-3, common_sigma_m=1.5)
+    assert both > np.hypot(own, floor) * 0.999
+    zero = np.zeros((4, 4))
+    good = absolute_radius(zero, src, ring, C, model_sigma_s=1e-3, common_sigma_m=0.0)
+    poor = absolute_radius(zero, src, side, C, model_sigma_s=1e-3, common_sigma_m=0.0)
+    assert poor > 3 * good
+    crb = cramer_rao_bound(src, ring, C, 1e-3, z_sigma=15.0)[:2, :2]
+    assert good == pytest.approx(np.sqrt(CHI2_2DOF_95 * np.linalg.eigvalsh(crb)[-1]))

@@ -72,3 +72,25 @@ def test_a_saturated_near_shot_is_picked_at_its_onset() -> None:
     near = min(picks, key=lambda p: abs(p.t - first))
     assert abs(near.t - first) < 1.5e-3
     assert near.gunshot_score is not None and near.gunshot_score > 0.5
+
+
+def test_the_reported_radius_holds_most_surveyed_positions() -> None:
+    """The reported 95 % radius (`pipeline.RADIUS_*`: the fit's own error, a 1 ms
+    timing-model error and 1.5 m common to every sensor) against the survey, which is
+    itself good to about 2.5 m: for FP1's nine 3-round tests from the pulses (errors
+    2.3-3.0 m), the fit's own radius (median 1.7 m) held the survey point for none of
+    the 27 shots; the reported one (median 4.1 m) holds it for all of them, a few
+    metres wide still."""
+    shots = []
+    for tc in TESTS.values():
+        if tc.fp != "FP1" or tc.rounds != 3:
+            continue
+        frame = LocalFrame(tc.lat, tc.lon, tc.elevation_m)
+        for inc in locate_input(load_input_dir(tc.path / "pulses")):
+            for s in inc.shots:
+                e = frame.to_enu(s.lat, s.lon, s.elevation_m)
+                shots.append((float(np.hypot(e[0], e[1])), s.error_radius_m))
+    err, radius = np.array(shots).T
+    assert err.size >= 24
+    assert np.mean(err <= radius) >= 0.6
+    assert float(np.median(radius)) < 8.0

@@ -414,6 +414,37 @@ def cramer_rao_bound(
     return np.asarray(np.linalg.pinv(fim), dtype=float)
 
 
+def absolute_radius(
+    cov: NDArray[np.float64],
+    source: ArrayLike,
+    sensors: ArrayLike,
+    c: float,
+    *,
+    wind: ArrayLike | None = None,
+    model_sigma_s: float,
+    common_sigma_m: float,
+    z_sigma: float | None = 15.0,
+) -> float:
+    """95 % horizontal radius, m, of a located source's absolute position error: the
+    fit's covariance ``cov`` (its own arrivals' timing noise, (>= 2, >= 2), horizontal
+    block used) plus the two errors the fit cannot see, added as independent Gaussian
+    terms. A timing-model error of ``model_sigma_s`` per arrival (unmodelled
+    propagation: turbulence, a path grazing a roof edge, the clock) through the
+    geometry of the ``sensors`` (n, 3) that located it, i.e. its Cramér–Rao covariance
+    (:func:`cramer_rao_bound`, height prior ``z_sigma``); with few sensors a fit
+    absorbs such errors in its residuals and its own scale cannot show them. And a
+    common-mode horizontal error of ``common_sigma_m`` per axis, the same for every
+    sensor: sensor positions self-reported by GPS, the speed of sound from a weather
+    reading. The radius is ``sqrt(chi2_2(0.95) * lambda_max)`` of the sum's horizontal
+    block, as the fit's own."""
+    h = np.asarray(cov, dtype=float)[:2, :2].copy()
+    if model_sigma_s > 0:
+        h += cramer_rao_bound(source, sensors, c, model_sigma_s, wind=wind, z_sigma=z_sigma)[:2, :2]
+    h += common_sigma_m * common_sigma_m * np.eye(2)
+    lam = float(np.linalg.eigvalsh(0.5 * (h + h.T))[-1])
+    return math.sqrt(CHI2_2DOF_95 * max(lam, 0.0))
+
+
 def horizontal_rms(cov: NDArray[np.float64]) -> NDArray[np.float64]:
     """RMS horizontal error, m, of covariance(s) (..., 4, 4) or (..., 3, 3)."""
     return np.asarray(np.sqrt(cov[..., 0, 0] + cov[..., 1, 1]), dtype=float)
