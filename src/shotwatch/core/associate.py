@@ -799,17 +799,17 @@ def _drop_second_fixes(
     heard by a few sensors, and automatic bursts). A pulse is a leftover of a shot
     ``X`` when it is a later, weaker pulse at a sensor of ``X`` (within
     ``echo_fit_far_window_s`` of ``X``'s there) or, at a sensor ``X`` did not take,
-    arrives within ``leftover_early_s``
-    before to ``leftover_late_s`` after ``X``'s predicted arrival. A shot ``B`` heard
-    by ``echo_fit_max_sensors`` or fewer is taken for such a fit when every one of its
-    pulses is a leftover of one shot ``X`` heard by more, with at least one pulse of
-    each kind (all of the first kind is a fit of echoes, :func:`_drop_echo_fits`), or
-    of two or more such shots and of no one of them alone, for a shot heard by
-    ``leftover_mix_max_sensors`` or fewer (a burst's rounds each leave reflections and
-    blocked arrivals, and four to six of those from two rounds fit some point too: an
-    exchange of suite seed 1 counted one round more so, and an 11-round automatic burst
-    of seed 0 two more, 63 m off), and unless it repeats an
-    earlier shot's arrival pattern (:func:`_fired_again`). The next round of a burst
+    arrives within ``leftover_early_s`` before to ``leftover_late_s`` after ``X``'s
+    predicted arrival. A shot ``B`` heard by ``echo_fit_max_sensors`` or fewer is taken
+    for such a fit when every one of its pulses is a leftover of one shot ``X`` heard by
+    more, with at least one pulse of each kind (all of the first kind is a fit of
+    echoes, :func:`_drop_echo_fits`); a shot heard by ``leftover_mix_max_sensors`` or
+    fewer, when they are leftovers of two or more such shots and of no one of them alone
+    (a burst's rounds each leave reflections and blocked arrivals, and four to six of
+    those from two rounds fit some point too: an exchange of suite seed 1 counted one
+    round more so, and an 11-round automatic burst of seed 0 two more, 63 m off); in
+    both cases unless it repeats an earlier shot's arrival pattern
+    (:func:`_fired_again`). The next round of a burst
     trails the last one at the sensors both took too, but elsewhere it comes a cycle
     or more after ``X``'s prediction (``leftover_late_s`` is shorter than any weapon's
     cycle); a second shooter's round, from another place, comes off ``X``'s
@@ -823,14 +823,15 @@ def _drop_second_fixes(
             x for x in shots if x is not b and len(x.pulses) > len(b.pulses) and id(x) not in gone
         ]
         kinds = [_leftover_kinds(b, x, ob) for x in xs]
+        alone = [bool(np.all(a | c)) for a, c in kinds]  # X explains every pulse of B
         single = len(b.pulses) <= cfg.echo_fit_max_sensors and any(
-            bool(np.all(a | c) and a.any() and c.any()) for a, c in kinds
+            ok and a.any() and c.any() for ok, (a, c) in zip(alone, kinds, strict=True)
         )
-        many = bool(
+        many = (
             len(b.pulses) <= cfg.leftover_mix_max_sensors
             and len(kinds) >= 2
-            and np.all(np.any([a | c for a, c in kinds], axis=0))
-            and not any(bool(np.all(a | c)) for a, c in kinds)
+            and not any(alone)
+            and bool(np.all(np.any([a | c for a, c in kinds], axis=0)))
         )
         if (single or many) and not _fired_again(b, shots, ob):
             gone.add(id(b))

@@ -138,6 +138,11 @@ def _zero_runs(x: NDArray[np.float64], min_len: int) -> NDArray[np.bool_]:
     return out
 
 
+def _rising_edges(above: NDArray[np.bool_]) -> NDArray[np.intp]:
+    """Indices where ``above`` turns True (trigger starts)."""
+    return np.flatnonzero(above[1:] & ~above[:-1]) + 1
+
+
 def _held_ratio(
     ratio: NDArray[np.float64],
     cf: NDArray[np.float64],
@@ -152,8 +157,7 @@ def _held_ratio(
     ``n_hold`` samples (from ``n_sta`` before its start): outside those spans the larger
     of the plain ratio and the ratio over the rest of the window (the plain one where
     too little of the window is left), inside them the plain ratio."""
-    above = ratio > on_ratio
-    starts = np.flatnonzero(above[1:] & ~above[:-1]) + 1
+    starts = _rising_edges(ratio > on_ratio)
     if starts.size == 0:
         return ratio
     held = np.zeros(cf.shape[0], dtype=np.int64)
@@ -237,8 +241,7 @@ def pick_onsets(
     if event_hold_s > 0:
         ratio = _held_ratio(ratio, cf, n_sta, n_lta, ~dropout, min_valid, on_ratio,
                             round(event_hold_s * sample_rate))  # fmt: skip
-    above = ratio > on_ratio
-    starts = np.flatnonzero(above[1:] & ~above[:-1]) + 1
+    starts = _rising_edges(ratio > on_ratio)
     dead = max(1, round(dead_time_s * sample_rate))
     chosen: list[int] = []
     for st in starts:
