@@ -1279,3 +1279,53 @@ def test_a_few_sensor_fit_of_two_rounds_leftovers_is_dropped() -> None:
     other = src + np.array([45.0, 30.0, 0.0])
     tt_o = np.linalg.norm(spos[took[:4]] - other, axis=1) / C
     assert stands(took[:4], 1.15 + tt_o, other)
+
+
+def test_an_exact_fit_of_a_bursts_mixed_arrivals_away_from_its_place_is_dropped() -> None:
+    """A round heard by eight sensors and, 0.1 s later, a "shot" fitted exactly from
+    four arrivals 60 m off: at two of the round's sensors they trail its louder pulses
+    (its coda), at two others they are the only pulses. Four arrivals fit some point
+    exactly, so nothing in the fit tells a mixture of the burst's arrivals from a second
+    shooter; inside the round's coda, away from its place, with a pulse trailing a
+    louder one, it is dropped and its pulses freed. It stands when it comes 0.25 s after
+    the round, when a fifth sensor heard it (a residual to judge it
+    by), when it is louder than the round at the sensors both were heard by (no
+    pulse trailing a louder one), or at the round's own place (the burst's next
+    round: other rules judge that)."""
+    from shotwatch.core.associate import AssociationConfig, _drop_stray_fits, _Obs
+
+    spos = _array()
+    src = np.array([20.0, -50.0, 1.5])
+    order = np.argsort(np.linalg.norm(spos - src, axis=1))
+    took = order[:8]
+    tt = np.linalg.norm(spos[took] - src, axis=1) / C
+    off = src + np.array([60.0, 0.0, 0.0])
+
+    # the two of the round's sensors about as far from both places
+    shared = np.argsort(np.abs(np.linalg.norm(spos[took] - off, axis=1) - tt * C))[:2]
+
+    def stands(k: int, dt: float, snr: float, at: np.ndarray) -> bool:
+        sens = np.concatenate([took[shared], order[8 : 8 + k - 2]])
+        t = 1.0 + dt + np.linalg.norm(spos[sens] - at, axis=1) / C
+        lag = t[:2] - (1.0 + tt[shared])
+        assert bool(np.all((lag > 0.005) & (lag < 0.35)))  # they trail the round's pulses
+        n = 8 + k
+        ob = _Obs(
+            spos, np.concatenate([took, sens]).astype(np.int64), np.concatenate([1.0 + tt, t]),
+            np.full(n, 5e-4), np.concatenate([np.full(8, 35.0), np.full(k, snr)]), C, None,
+            AssociationConfig(),
+        )  # fmt: skip
+        ids = np.arange(n, dtype=np.int64)
+        cand = _shot(ids[8:], at, 1.0 + dt)
+        shots = [_shot(ids[:8], src, 1.0), cand]
+        assigned = np.ones(n, dtype=bool)
+        _drop_stray_fits(shots, ob, assigned)
+        kept = any(o is cand for o in shots)
+        assert bool(np.all(assigned[8:])) is kept  # freed when dropped
+        return kept
+
+    assert not stands(4, 0.1, 25.0, off)
+    assert stands(4, 0.25, 25.0, off)
+    assert stands(5, 0.1, 25.0, off)
+    assert stands(4, 0.1, 40.0, off)
+    assert stands(4, 0.1, 25.0, src + np.array([10.0, 0.0, 0.0]))
