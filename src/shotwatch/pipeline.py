@@ -24,6 +24,7 @@ from shotwatch.core.associate import (
     AssociationConfig,
     LocatedShot,
     associate,
+    rounds_at_places,
     three_sensor_shots,
 )
 from shotwatch.core.incidents import THREE_SENSORS, ShotArrays, group_incidents
@@ -173,17 +174,20 @@ class ShotCache:
 
     It also remembers which pulses each entry was made of (:meth:`ancestor`), so that a
     group still growing can stand on the shots of its last association until it has
-    grown enough to be worth associating again (see :func:`locate_shots`)."""
+    grown enough to be worth associating again (see :func:`locate_shots`).
 
-    def __init__(self, max_groups: int = 4096, max_few: int = 1024) -> None:
+    Results that hold for exactly their group's pulses and must never be inherited by a
+    grown group (:meth:`get_exact`: a group heard by three sensors; a growing group's
+    last association with the rounds found since at its places) are kept apart, at most
+    ``max_exact`` of them, never evicting a group above."""
+
+    def __init__(self, max_groups: int = 4096, max_exact: int = 1024) -> None:
         self.max_groups = max_groups
-        self.max_few = max_few
+        self.max_exact = max_exact
         self._d: OrderedDict[tuple[object, ...], tuple[list[_GroupShot], list[PulseKey]]] = (
             OrderedDict()
         )
-        # Groups heard by three sensors, apart: exact repeats only (no ancestry: a grown
-        # group must never inherit a three-sensor result), never evicting a group above.
-        self._few: OrderedDict[tuple[object, ...], list[_GroupShot]] = OrderedDict()
+        self._exact: OrderedDict[tuple[object, ...], list[_GroupShot]] = OrderedDict()
         self._owner: dict[PulseKey, tuple[object, ...]] = {}  # pulse -> latest entry
         self.hits = 0
         self.misses = 0
@@ -212,18 +216,18 @@ class ShotCache:
                 if self._owner.get(k) == old:
                     del self._owner[k]
 
-    def get_few(self, key: tuple[object, ...]) -> list[_GroupShot] | None:
-        """The shots of a three-sensor group with exactly these pulses, if located."""
-        v = self._few.get(key)
+    def get_exact(self, key: tuple[object, ...]) -> list[_GroupShot] | None:
+        """The shots kept by :meth:`put_exact` for a group of exactly these pulses."""
+        v = self._exact.get(key)
         if v is not None:
-            self._few.move_to_end(key)
+            self._exact.move_to_end(key)
         return v
 
-    def put_few(self, key: tuple[object, ...], value: list[_GroupShot]) -> None:
-        self._few[key] = value
-        self._few.move_to_end(key)
-        while len(self._few) > self.max_few:
-            self._few.popitem(last=False)
+    def put_exact(self, key: tuple[object, ...], value: list[_GroupShot]) -> None:
+        self._exact[key] = value
+        self._exact.move_to_end(key)
+        while len(self._exact) > self.max_exact:
+            self._exact.popitem(last=False)
 
     def ancestor(self, pulses: list[PulseKey]) -> tuple[list[_GroupShot], list[PulseKey]] | None:
         """The entry that made most of ``pulses`` (the same group, earlier: grown since,
@@ -251,10 +255,10 @@ class ShotCache:
             for k in ids:
                 if self._owner.get(k) == key:
                     del self._owner[k]
-        few = [k for k in self._few if _last_time(k) < t]
-        for key in few:
-            del self._few[key]
-        return len(gone) + len(few)
+        exact = [k for k in self._exact if _last_time(k) < t]
+        for key in exact:
+            del self._exact[key]
+        return len(gone) + len(exact)
 
     def __len__(self) -> int:
         return len(self._d)
@@ -325,7 +329,9 @@ def locate_shots(
     every new report costs the square of its size each time, while re-associating it
     only as it grows by a factor costs a constant multiple of the last association (the
     factor counts the pulses of the last association still in the group, so a settled
-    group whose first reports left the window is not associated again for that). A
+    group whose first reports left the window is not associated again for that), plus
+    the rounds its new pulses add at the places of those shots (:func:`_rounds_since`):
+    a burst's next round is emitted as its reports agree at the shooter's place. A
     group without such a pulse (settled) is associated whole, unless it is large
     (``SETTLED_REUSE_PULSES``) and its last association already covered all but a tenth
     of it (``regrow_settled``): stragglers
@@ -366,22 +372,42 @@ def locate_shots(
             score[idx].tobytes(), c, wkey, cfg,
         )  # fmt: skip
         if np.unique(ps[idx]).size < cfg.min_sensors:
-            got3 = cache.get_few(key) if cache is not None else None
+            got3 = cache.get_exact(key) if cache is not None else None
             if got3 is None:
                 got3 = _locate_group(array, ps[idx], t_abs[idx], sig[idx], snr[idx], score[idx],
                                      c, wind, cfg, three=True)  # fmt: skip
                 if cache is not None:
-                    cache.put_few(key, got3)
+                    cache.put_exact(key, got3)
             found += [(g, idx) for g in got3]
             continue
         got = cache.get(key) if cache is not None else None
         ids: list[PulseKey] = []
         if got is None and cache is not None:  # only a changed group needs its pulse keys
+            still = growing is not None and bool(growing[idx].any())
+            got = cache.get_exact(key) if still else None
+            if got is not None:  # the same growing group again: as last time
+                found += [(g, idx) for g in got]
+                continue
             ids = list(zip(ps[idx].tolist(), t_abs[idx].tolist(), strict=True))
-            if growing is not None and growing[idx].any():
-                got = _grown_from(cache, ids, regrow)
+            if still:
+                grown = _grown_from(cache, ids, regrow)
+                if grown is not None:
+                    got, known = grown
+                    new = np.array([k not in known for k in ids], dtype=bool)
+                    if (
+                        idx.size < SETTLED_REUSE_PULSES
+                        and np.unique(ps[idx][new]).size >= cfg.min_sensors
+                    ):
+                        got = got + _rounds_since(
+                            array, ps[idx], t_abs[idx], sig[idx], snr[idx], score[idx],
+                            c, wind, cfg, got, new,
+                        )  # fmt: skip
+                    cache.put_exact(key, got)
+                    found += [(g, idx) for g in got]
+                    continue
             elif growing is not None and idx.size >= SETTLED_REUSE_PULSES:
-                got = _grown_from(cache, ids, regrow_settled, trimmed=True)
+                grown = _grown_from(cache, ids, regrow_settled, trimmed=True)
+                got = None if grown is None else grown[0]
         if got is None:
             got = _locate_group(array, ps[idx], t_abs[idx], sig[idx], snr[idx], score[idx],
                                 c, wind, cfg)  # fmt: skip
@@ -418,12 +444,13 @@ def locate_shots(
 
 def _grown_from(
     cache: ShotCache, ids: list[PulseKey], regrow: float, *, trimmed: bool = False
-) -> list[_GroupShot] | None:
-    """The shots of the group's last association, renumbered for the grown group, when
-    it holds fewer than ``regrow`` times the pulses of that association still in it
-    (None: associate it again). With ``trimmed`` (a settled group) that association may
-    hold pulses no longer in the group (first reports gone from the sliding window),
-    and a shot holding one is left out: a fireworks show heard for longer than the
+) -> tuple[list[_GroupShot], set[PulseKey]] | None:
+    """The shots of the group's last association, renumbered for the grown group, and
+    the pulses that association was made of, when the group holds fewer than ``regrow``
+    times the pulses of that association still in it (None: associate it again). With
+    ``trimmed`` (a settled group) that association may hold pulses no longer in the
+    group (first reports gone from the sliding window), and a shot holding one is left
+    out: a fireworks show heard for longer than the
     window would otherwise be associated whole again each time its front moved (2 s of
     CPU for a show of 3,900 reports, four times in the simulated city's first hour). A
     group that new reports are joining is associated again when its front has moved, as
@@ -442,7 +469,45 @@ def _grown_from(
         replace(g, shot=replace(g.shot, pulse_ids=[where[old_ids[i]] for i in g.shot.pulse_ids]))
         for g in prev[0]
         if all(old_ids[i] in where for i in g.shot.pulse_ids)
+    ], set(old_ids)
+
+
+def _rounds_since(
+    array: Array,
+    ps: NDArray[np.int64],
+    t_abs: NDArray[np.float64],
+    sig: NDArray[np.float64],
+    snr: NDArray[np.float64],
+    score: NDArray[np.float64],
+    c: float,
+    wind: NDArray[np.float64] | None,
+    cfg: AssociationConfig,
+    shots: list[_GroupShot],
+    new: NDArray[np.bool_],
+) -> list[_GroupShot]:
+    """The rounds a growing group's ``new`` pulses (those its last association had not
+    seen) add at the places of its ``shots`` (that association's, renumbered for the
+    group): :func:`shotwatch.core.associate.rounds_at_places`. The next round of a
+    burst is then emitted as soon as its reports agree there, not once the group has
+    grown by half and been associated whole."""
+    tref = float(t_abs.min())
+    places = [
+        LocatedShot(
+            pulses=np.asarray(g.shot.pulse_ids, dtype=np.int64),
+            pos=np.asarray(g.pos, dtype=float),
+            t0=g.shot.t - tref,
+            cov=np.pad(g.cov, (0, 1)),
+            error_radius=g.shot.error_radius_m,
+            scale=g.shot.residual_rms_s,
+            residual=np.zeros(len(g.shot.pulse_ids)),
+        )
+        for g in shots
     ]
+    located = rounds_at_places(
+        array.pos, ps, t_abs - tref, c, places, new,
+        pulse_sigma=sig, pulse_snr=snr, wind=wind, config=cfg,
+    )  # fmt: skip
+    return _group_shots(array, located, ps, t_abs - tref, tref, sig, score, c, wind)
 
 
 UNCHECKED_HEIGHT_M = 60.0
@@ -513,6 +578,22 @@ def _locate_group(
         located = three_sensor_shots(
             array.pos, ps, pt, c, pulse_sigma=sig, pulse_snr=snr, wind=wind, config=cfg
         )
+    return _group_shots(array, located, ps, pt, tref, sig, score, c, wind)
+
+
+def _group_shots(
+    array: Array,
+    located: list[LocatedShot],
+    ps: NDArray[np.int64],
+    pt: NDArray[np.float64],
+    tref: float,
+    sig: NDArray[np.float64],
+    score: NDArray[np.float64],
+    c: float,
+    wind: NDArray[np.float64] | None,
+) -> list[_GroupShot]:
+    """The core's located shots of one group (times ``pt`` after ``tref``) as domain
+    shots with their rows of :class:`ShotArrays`."""
     out: list[_GroupShot] = []
     for ls in located:
         lat, lon, h = array.frame.to_geodetic(ls.pos)

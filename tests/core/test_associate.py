@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -1329,3 +1330,41 @@ def test_an_exact_fit_of_a_bursts_mixed_arrivals_away_from_its_place_is_dropped(
     assert stands(5, 0.1, 25.0, off)
     assert stands(4, 0.1, 40.0, off)
     assert stands(4, 0.1, 25.0, src + np.array([10.0, 0.0, 0.0]))
+
+
+def test_rounds_at_places_finds_a_bursts_next_round_from_its_new_pulses_only() -> None:
+    """Two rounds located, and a third round's reports arriving (with the second
+    round's late facade echoes): the third round is found at the shooter's place from
+    the new pulses alone; the echoes, agreeing on no origin time there, add nothing;
+    and the places are not returned again."""
+    from shotwatch.core.associate import rounds_at_places
+
+    spos = _array()
+    src = np.array([20.0, -50.0, 1.5])
+    rng = np.random.default_rng(5)
+    sens, times, snr = [], [], []
+    for t0 in (1.0, 1.4, 1.8):
+        h, t, s = _arrivals(spos, src, t0, max_r=600.0)
+        sens += h.tolist()
+        times += (t + rng.normal(0, 1e-4, t.size)).tolist()
+        snr += s.tolist()
+    h2, t2, s2 = _arrivals(spos, src, 1.4, max_r=600.0)
+    sens += h2.tolist()  # the second round's echoes, 20-60 ms late, 8 dB weaker
+    times += (t2 + rng.uniform(0.02, 0.06, t2.size)).tolist()
+    snr += (s2 - 8.0).tolist()
+    ps, pt, psnr = np.array(sens), np.array(times), np.array(snr)
+    n_round = h2.size
+    first_two = np.arange(2 * n_round)
+    places = associate(spos, ps[first_two], pt[first_two], C, pulse_snr=psnr[first_two])
+    assert len(places) == 2
+    free = np.zeros(pt.size, dtype=bool)
+    free[2 * n_round :] = True  # the third round and the echoes
+    new = rounds_at_places(spos, ps, pt, C, places, free, pulse_snr=psnr)
+    assert len(new) == 1
+    assert abs(new[0].t0 - 1.8) < 1e-3
+    assert np.hypot(*(new[0].pos[:2] - src[:2])) < 3.0
+    assert set(new[0].pulses.tolist()) == set(range(2 * n_round, 3 * n_round))
+    free[2 * n_round : 3 * n_round] = False  # the echoes alone
+    assert rounds_at_places(spos, ps, pt, C, places, free, pulse_snr=psnr) == []
+    with pytest.raises(ValueError, match="free"):
+        rounds_at_places(spos, ps, pt, C, places, free[:-1], pulse_snr=psnr)

@@ -64,7 +64,13 @@ from shotwatch.core.locate import (
     three_sensor_roots,
 )
 
-__all__ = ["AssociationConfig", "LocatedShot", "associate", "three_sensor_shots"]
+__all__ = [
+    "AssociationConfig",
+    "LocatedShot",
+    "associate",
+    "rounds_at_places",
+    "three_sensor_shots",
+]
 
 
 @dataclass(frozen=True)
@@ -561,6 +567,45 @@ def associate(
     _drop_second_fixes(shots, ob, assigned)
     _drop_stray_fits(shots, ob, assigned)
     return shots
+
+
+def rounds_at_places(
+    sensor_pos: NDArray[np.float64],
+    pulse_sensor: NDArray[np.int64],
+    pulse_t: NDArray[np.float64],
+    c: float,
+    places: list[LocatedShot],
+    free: NDArray[np.bool_],
+    *,
+    pulse_sigma: NDArray[np.float64] | None = None,
+    pulse_snr: NDArray[np.float64] | None = None,
+    wind: NDArray[np.float64] | None = None,
+    config: AssociationConfig | None = None,
+) -> list[LocatedShot]:
+    """Further rounds at the places of shots already located, from the ``free`` pulses
+    only: what :func:`associate` adds at established places (:func:`_more_rounds`, and
+    along a moving shooter's track, :func:`_track_rounds`), each new round then put to
+    the same drop tests among all the shots (:func:`_drop_echo_fits`,
+    :func:`_drop_second_fixes`, :func:`_drop_stray_fits`). ``places`` index the same
+    pulse arrays as ``free``; they stand as given and are not returned.
+
+    For a burst still arriving (:mod:`shotwatch.streaming`): the next rounds from a
+    place already established are located from their own reports at the cost of a
+    re-fit per place, where associating the whole group again costs seconds for a
+    long burst or a fireworks show. A round from a new place is left to the next whole
+    association. Returns the new shots in order of origin time."""
+    ob = _observations(sensor_pos, pulse_sensor, pulse_t, c, pulse_sigma, pulse_snr, wind, config)
+    if np.asarray(free).shape != ob.pt.shape:
+        raise ValueError("free must hold one flag per pulse")
+    assigned = ~np.asarray(free, dtype=bool)
+    shots = list(places)
+    _more_rounds(shots, ob, assigned)
+    if len(shots) == len(places):
+        return []
+    new = [o for o in shots if not any(o is p for p in places)]
+    for step in (_drop_echo_fits, _drop_second_fixes, _drop_stray_fits):
+        step(shots, ob, assigned)
+    return sorted((o for o in new if any(o is s for s in shots)), key=lambda o: o.t0)
 
 
 def three_sensor_shots(
