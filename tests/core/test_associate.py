@@ -1368,3 +1368,41 @@ def test_rounds_at_places_finds_a_bursts_next_round_from_its_new_pulses_only() -
     assert rounds_at_places(spos, ps, pt, C, places, free, pulse_snr=psnr) == []
     with pytest.raises(ValueError, match="free"):
         rounds_at_places(spos, ps, pt, C, places, free[:-1], pulse_snr=psnr)
+
+
+def test_a_few_sensor_shot_that_took_reflections_is_refitted_from_first_arrivals() -> None:
+    """Four sensors heard a shot; at two of them a wall's reflection 124 ms after the
+    direct sound is 8 dB louder than it (the direct path shadowed), and the shot took
+    those (four arrivals fit some point whichever pulses are taken: the live fire's
+    test_061, 52 m off). The direct arrivals are earlier and free: the shot is re-fitted
+    from them, at the gun, the reflections freed. An earlier pulse 25 dB weaker than the
+    one taken is no direct sound of the same shot (some other impulse): kept as it was."""
+    from shotwatch.core.associate import AssociationConfig, _first_arrivals, _Obs
+
+    spos = _array()
+    src = np.array([20.0, -50.0, 8.0])
+    near = np.argsort(np.linalg.norm(spos - src, axis=1))[:4]
+    tt = np.linalg.norm(spos[near] - src, axis=1) / C
+    direct = 1.0 + tt
+
+    def refit(drop_db: float) -> tuple[LocatedShot, np.ndarray]:
+        sens = np.concatenate([near, near[:2]]).astype(np.int64)
+        t = np.concatenate([direct[:2] + 0.124, direct[2:], direct[:2]])
+        snr = np.array([30.0, 30.0, 30.0, 30.0, 30.0 - drop_db, 30.0 - drop_db])
+        ob = _Obs(spos, sens, t, np.full(6, 5e-4), snr, C, None, AssociationConfig())
+        took = _shot(np.arange(4, dtype=np.int64), src + np.array([50.0, 0.0, 0.0]), 1.1)
+        shots = [took]
+        assigned = np.zeros(6, dtype=bool)
+        assigned[:4] = True
+        _first_arrivals(shots, ob, assigned)
+        assert len(shots) == 1
+        return shots[0], assigned
+
+    shot, assigned = refit(8.0)
+    assert sorted(shot.pulses.tolist()) == [2, 3, 4, 5]
+    assert np.hypot(*(shot.pos[:2] - src[:2])) < 1.0
+    assert abs(shot.t0 - 1.0) < 1e-3
+    assert assigned.tolist() == [False, False, True, True, True, True]
+    shot, assigned = refit(25.0)
+    assert sorted(shot.pulses.tolist()) == [0, 1, 2, 3]
+    assert assigned.tolist() == [True, True, True, True, False, False]
