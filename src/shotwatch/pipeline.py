@@ -386,6 +386,7 @@ def locate_shots(
             still = growing is not None and bool(growing[idx].any())
             got = cache.get_exact(key) if still else None
             if got is not None:  # the same growing group again: as last time
+                cache.deferred += 1  # (still to be associated whole once settled)
                 found += [(g, idx) for g in got]
                 continue
             ids = list(zip(ps[idx].tolist(), t_abs[idx].tolist(), strict=True))
@@ -394,6 +395,8 @@ def locate_shots(
                 if grown is not None:
                     got, known = grown
                     new = np.array([k not in known for k in ids], dtype=bool)
+                    # (not for a fireworks show's thousands of reports: its places are
+                    # many and its bursts are no gunfire to hurry)
                     if (
                         idx.size < SETTLED_REUSE_PULSES
                         and np.unique(ps[idx][new]).size >= cfg.min_sensors
