@@ -290,8 +290,9 @@ def city_bench(
     the shots shown to dispatch and of the shots of true gunfire alone), peak
     RSS and the RSS after each chunk, the true gunfire incidents alerted, and the false
     gunfire alerts (alerts with no true gunfire within 150 m and 10 s of a shot; per
-    100 sensor-days, and by the true source behind them). ``progress`` gets a summary
-    after each chunk."""
+    100 sensor-days, and by the true source behind them); the same for what dispatch is
+    shown, the incidents whose latest version is gunfire or probable gunfire.
+    ``progress`` gets a summary after each chunk."""
     import resource
 
     from shotwatch.sim import simulate
@@ -314,6 +315,9 @@ def city_bench(
     # (the false-alert accounting needs its shots): a day's thousands of incidents
     # would otherwise grow the bench's own memory, not the locator's.
     final: dict[str, Incident | None] = {}
+    # The shots of each incident whose latest version is shown to dispatch (gunfire or
+    # probable gunfire), as (t, lat, lon) only: many more than the alerts.
+    shown: dict[str, tuple[tuple[float, float, float], ...] | None] = {}
     truth_events: list[tuple[float, float, float, str, str]] = []  # t, lat, lon, kind, incident
     gun_truth = 0
     rss_by_chunk: list[float] = []
@@ -355,11 +359,12 @@ def city_bench(
                 next_tick = now
             c0 = time.process_time()
             while next_tick <= now:  # the service's flush loop between reports
-                _emit(loc.flush(next_tick), loc, final, latency, alertable, clock_at, cpu, c0)
+                _emit(loc.flush(next_tick), loc, final, latency, alertable, clock_at, cpu, c0,
+                      shown)  # fmt: skip
                 next_tick += flush_interval_s
             clock_at[now] = cpu + (time.process_time() - c0)
             loc.add(pulse, now)
-            _emit(loc.flush(now), loc, final, latency, alertable, clock_at, cpu, c0)
+            _emit(loc.flush(now), loc, final, latency, alertable, clock_at, cpu, c0, shown)
             cpu += time.process_time() - c0
             n_pulses += 1
             if len(clock_at) > 50_000:  # bounded: only recent arrivals can decide a shot
@@ -375,13 +380,16 @@ def city_bench(
             c0 = time.process_time()
             _emit(
                 loc.flush(t_end + j * flush_interval_s), loc, final, latency, alertable, clock_at,
-                cpu, c0,
+                cpu, c0, shown,
             )  # fmt: skip
             cpu += time.process_time() - c0
     alerts = [i for i in final.values() if i is not None]
     caused = [_cause(i, truth_events) for i in alerts]
     false_kinds = [kind for kind, _ in caused if kind != "gunfire"]
     gun_alerted = {inc for kind, inc in caused if kind == "gunfire"}
+    shown_caused = [_cause_of(pts, truth_events) for pts in shown.values() if pts is not None]
+    shown_false = [kind for kind, _ in shown_caused if kind != "gunfire"]
+    gun_shown = {inc for kind, inc in shown_caused if kind == "gunfire"}
     sensor_days = n_sensors * hours / 24.0
     lat_ms = np.array(latency) * 1e3
     alert_ms = lat_ms[np.array([a[0] for a in alertable], dtype=bool)] if lat_ms.size else lat_ms
@@ -438,6 +446,14 @@ def city_bench(
         "false_gunfire_alerts_per_100_sensor_days": round(
             100.0 * len(false_kinds) / max(sensor_days, 1e-9), 2
         ),
+        # what dispatch is shown: incidents whose latest version is gunfire or probable
+        "gunfire_incidents_shown": len(gun_shown),
+        "shown_incidents": len(shown_caused),
+        "false_shown_incidents": len(shown_false),
+        "false_shown_incidents_by_source": dict(Counter(shown_false)),
+        "false_shown_incidents_per_100_sensor_days": round(
+            100.0 * len(shown_false) / max(sensor_days, 1e-9), 2
+        ),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "rss_mb_first_chunk": rss_by_chunk[0] if rss_by_chunk else None,
         "rss_mb_last_chunk": rss_by_chunk[-1] if rss_by_chunk else None,
@@ -448,11 +464,19 @@ def _cause(inc: Incident, events: list[tuple[float, float, float, str, str]]) ->
     """What a located incident was, by the simulator's truth: the kind and incident of
     the nearest true event within 150 m and 10 s of one of its shots ("none" for no
     event: spurious picks or a phantom)."""
+    return _cause_of(tuple((s.t, s.lat, s.lon) for s in inc.shots), events)
+
+
+def _cause_of(
+    shots: tuple[tuple[float, float, float], ...],
+    events: list[tuple[float, float, float, str, str]],
+) -> tuple[str, str]:
+    """:func:`_cause` of an incident's shots given as (t, lat, lon)."""
     best: tuple[float, str, str] = (math.inf, "none", "")
-    for s in inc.shots:
+    for st, slat, slon in shots:
         for t, lat, lon, kind, iid in events:
-            if abs(t - s.t) < 10.0:
-                d = distance_m(s.lat, s.lon, lat, lon)
+            if abs(t - st) < 10.0:
+                d = distance_m(slat, slon, lat, lon)
                 if d < 150.0 and d < best[0]:
                     best = (d, kind, iid)
     return best[1], best[2]
@@ -482,10 +506,12 @@ def _emit(
     clock_at: dict[float, float],
     cpu: float,
     c0: float,
+    shown_now: dict[str, tuple[tuple[float, float, float], ...] | None] | None = None,
 ) -> None:
-    """Book a flush's output: the latest classification per incident id, and for each
-    shot emitted for the first time the compute time since its deciding report and
-    whether its incident was then gunfire or probable gunfire (shown to dispatch)."""
+    """Book a flush's output: the latest classification per incident id (``final``: the
+    incident when a gunfire alert; ``shown_now``: its shots when shown to dispatch), and
+    for each shot emitted for the first time the compute time since its deciding report
+    and whether its incident was then gunfire or probable gunfire (shown to dispatch)."""
     if not incidents:
         return
     now_clock = cpu + (time.process_time() - c0)
@@ -493,6 +519,12 @@ def _emit(
     of_shot: dict[int, bool] = {}
     for inc in incidents:
         final[inc.id] = inc if inc.classification == Classification.GUNFIRE else None
+        if shown_now is not None:
+            shown_now[inc.id] = (
+                tuple((s.t, s.lat, s.lon) for s in inc.shots)
+                if inc.classification in shown
+                else None
+            )
         for s in inc.shots:
             of_shot[id(s)] = inc.classification in shown
     for shot, decided in loc.last_new_shots:
