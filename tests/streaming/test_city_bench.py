@@ -45,13 +45,13 @@ def test_small_city_streams_and_reports_consistent_figures() -> None:
         else:
             assert r[f"{part}_emit_latency_ms_p50"] is None
     assert r["false_gunfire_alerts"] <= r["gunfire_alerts"]
-    # dispatch is shown the alerts and the probable gunfire incidents
-    assert r["gunfire_alerts"] <= r["shown_incidents"] <= r["incidents_found"]
-    assert r["false_gunfire_alerts"] <= r["false_shown_incidents"] <= r["shown_incidents"]
-    assert r["gunfire_incidents_alerted"] <= r["gunfire_incidents_shown"]
-    assert sum(r["false_shown_incidents_by_source"].values()) == r["false_shown_incidents"]
-    assert r["false_shown_incidents_per_100_sensor_days"] == round(
-        100.0 * r["false_shown_incidents"] / (200 * 0.05 / 24.0), 2
+    # flagged: the alerts and the probable gunfire incidents (a reviewer decides those)
+    assert r["gunfire_alerts"] <= r["flagged_incidents"] <= r["incidents_found"]
+    assert r["false_gunfire_alerts"] <= r["false_flagged_incidents"] <= r["flagged_incidents"]
+    assert r["gunfire_incidents_alerted"] <= r["gunfire_incidents_flagged"]
+    assert sum(r["false_flagged_incidents_by_source"].values()) == r["false_flagged_incidents"]
+    assert r["false_flagged_incidents_per_100_sensor_days"] == round(
+        100.0 * r["false_flagged_incidents"] / (200 * 0.05 / 24.0), 2
     )
     assert r["peak_rss_mb"] > 0 and r["rss_mb_last_chunk"] > 0
     assert r["false_gunfire_alerts_per_100_sensor_days"] == round(

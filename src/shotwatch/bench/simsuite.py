@@ -290,8 +290,9 @@ def city_bench(
     the shots shown to dispatch and of the shots of true gunfire alone), peak
     RSS and the RSS after each chunk, the true gunfire incidents alerted, and the false
     gunfire alerts (alerts with no true gunfire within 150 m and 10 s of a shot; per
-    100 sensor-days, and by the true source behind them); the same for what dispatch is
-    shown, the incidents whose latest version is gunfire or probable gunfire.
+    100 sensor-days, and by the true source behind them); the same for the incidents
+    flagged, those whose latest version is gunfire or probable gunfire (an alert, or a
+    reviewer's decision).
     ``progress`` gets a summary after each chunk."""
     import resource
 
@@ -315,9 +316,9 @@ def city_bench(
     # (the false-alert accounting needs its shots): a day's thousands of incidents
     # would otherwise grow the bench's own memory, not the locator's.
     final: dict[str, Incident | None] = {}
-    # The shots of each incident whose latest version is shown to dispatch (gunfire or
-    # probable gunfire), as (t, lat, lon) only: many more than the alerts.
-    shown: dict[str, tuple[tuple[float, float, float], ...] | None] = {}
+    # The shots of each incident whose latest version is flagged (gunfire or probable
+    # gunfire), as (t, lat, lon) only: many more than the alerts.
+    flagged: dict[str, tuple[tuple[float, float, float], ...] | None] = {}
     truth_events: list[tuple[float, float, float, str, str]] = []  # t, lat, lon, kind, incident
     gun_truth = 0
     rss_by_chunk: list[float] = []
@@ -360,11 +361,11 @@ def city_bench(
             c0 = time.process_time()
             while next_tick <= now:  # the service's flush loop between reports
                 _emit(loc.flush(next_tick), loc, final, latency, alertable, clock_at, cpu, c0,
-                      shown)  # fmt: skip
+                      flagged)  # fmt: skip
                 next_tick += flush_interval_s
             clock_at[now] = cpu + (time.process_time() - c0)
             loc.add(pulse, now)
-            _emit(loc.flush(now), loc, final, latency, alertable, clock_at, cpu, c0, shown)
+            _emit(loc.flush(now), loc, final, latency, alertable, clock_at, cpu, c0, flagged)
             cpu += time.process_time() - c0
             n_pulses += 1
             if len(clock_at) > 50_000:  # bounded: only recent arrivals can decide a shot
@@ -380,16 +381,16 @@ def city_bench(
             c0 = time.process_time()
             _emit(
                 loc.flush(t_end + j * flush_interval_s), loc, final, latency, alertable, clock_at,
-                cpu, c0, shown,
+                cpu, c0, flagged,
             )  # fmt: skip
             cpu += time.process_time() - c0
     alerts = [i for i in final.values() if i is not None]
     caused = [_cause(i, truth_events) for i in alerts]
     false_kinds = [kind for kind, _ in caused if kind != "gunfire"]
     gun_alerted = {inc for kind, inc in caused if kind == "gunfire"}
-    shown_caused = [_cause_of(pts, truth_events) for pts in shown.values() if pts is not None]
-    shown_false = [kind for kind, _ in shown_caused if kind != "gunfire"]
-    gun_shown = {inc for kind, inc in shown_caused if kind == "gunfire"}
+    flagged_caused = [_cause_of(pts, truth_events) for pts in flagged.values() if pts is not None]
+    flagged_false = [kind for kind, _ in flagged_caused if kind != "gunfire"]
+    gun_flagged = {inc for kind, inc in flagged_caused if kind == "gunfire"}
     sensor_days = n_sensors * hours / 24.0
     lat_ms = np.array(latency) * 1e3
     alert_ms = lat_ms[np.array([a[0] for a in alertable], dtype=bool)] if lat_ms.size else lat_ms
@@ -446,13 +447,15 @@ def city_bench(
         "false_gunfire_alerts_per_100_sensor_days": round(
             100.0 * len(false_kinds) / max(sensor_days, 1e-9), 2
         ),
-        # what dispatch is shown: incidents whose latest version is gunfire or probable
-        "gunfire_incidents_shown": len(gun_shown),
-        "shown_incidents": len(shown_caused),
-        "false_shown_incidents": len(shown_false),
-        "false_shown_incidents_by_source": dict(Counter(shown_false)),
-        "false_shown_incidents_per_100_sensor_days": round(
-            100.0 * len(shown_false) / max(sensor_days, 1e-9), 2
+        # flagged: incidents whose latest version is gunfire or probable gunfire (the
+        # service publishes gunfire from auto_publish_threshold on and queues the rest
+        # for a reviewer, who decides whether dispatch is alerted)
+        "gunfire_incidents_flagged": len(gun_flagged),
+        "flagged_incidents": len(flagged_caused),
+        "false_flagged_incidents": len(flagged_false),
+        "false_flagged_incidents_by_source": dict(Counter(flagged_false)),
+        "false_flagged_incidents_per_100_sensor_days": round(
+            100.0 * len(flagged_false) / max(sensor_days, 1e-9), 2
         ),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "rss_mb_first_chunk": rss_by_chunk[0] if rss_by_chunk else None,
@@ -506,10 +509,10 @@ def _emit(
     clock_at: dict[float, float],
     cpu: float,
     c0: float,
-    shown_now: dict[str, tuple[tuple[float, float, float], ...] | None] | None = None,
+    flagged_now: dict[str, tuple[tuple[float, float, float], ...] | None] | None = None,
 ) -> None:
     """Book a flush's output: the latest classification per incident id (``final``: the
-    incident when a gunfire alert; ``shown_now``: its shots when shown to dispatch), and
+    incident when a gunfire alert; ``flagged_now``: its shots when flagged), and
     for each shot emitted for the first time the compute time since its deciding report
     and whether its incident was then gunfire or probable gunfire (shown to dispatch)."""
     if not incidents:
@@ -519,8 +522,8 @@ def _emit(
     of_shot: dict[int, bool] = {}
     for inc in incidents:
         final[inc.id] = inc if inc.classification == Classification.GUNFIRE else None
-        if shown_now is not None:
-            shown_now[inc.id] = (
+        if flagged_now is not None:
+            flagged_now[inc.id] = (
                 tuple((s.t, s.lat, s.lon) for s in inc.shots)
                 if inc.classification in shown
                 else None
