@@ -287,7 +287,7 @@ def city_bench(
     stays flat however long the run. Reports pulses per CPU second of the locator (its
     ``add`` and ``flush`` calls only; the simulator's time excluded), the compute time
     from the pulse that decided a shot to the flush that emitted it (p50 / p99; also of
-    the shots shown to dispatch and of the shots of true gunfire alone), peak
+    the shots flagged, gunfire or probable, and of the shots of true gunfire alone), peak
     RSS and the RSS after each chunk, the true gunfire incidents alerted, and the false
     gunfire alerts (alerts with no true gunfire within 150 m and 10 s of a shot; per
     100 sensor-days, and by the true source behind them); the same for the incidents
@@ -406,7 +406,8 @@ def city_bench(
         "emit_latency_ms_p90": round(float(np.percentile(lat_ms, 90)), 2) if lat_ms.size else None,
         "emit_latency_ms_p99": round(float(np.percentile(lat_ms, 99)), 2) if lat_ms.size else None,
         "emit_within_50ms_share": round(float(np.mean(lat_ms <= 50.0)), 4) if lat_ms.size else None,
-        # the shots a dispatcher is shown: of incidents gunfire or probable when emitted
+        # the shots flagged: of incidents gunfire or probable when emitted (alerted, or
+        # queued for a reviewer who decides whether dispatch is alerted)
         "alertable_shots_emitted": int(alert_ms.size),
         "alertable_emit_latency_ms_p50": (
             round(float(np.percentile(alert_ms, 50)), 2) if alert_ms.size else None
@@ -514,7 +515,7 @@ def _emit(
     """Book a flush's output: the latest classification per incident id (``final``: the
     incident when a gunfire alert; ``flagged_now``: its shots when flagged), and
     for each shot emitted for the first time the compute time since its deciding report
-    and whether its incident was then gunfire or probable gunfire (shown to dispatch)."""
+    and whether its incident was then gunfire or probable gunfire (flagged)."""
     if not incidents:
         return
     now_clock = cpu + (time.process_time() - c0)
