@@ -510,7 +510,7 @@ def _emit(
     clock_at: dict[float, float],
     cpu: float,
     c0: float,
-    flagged_now: dict[str, tuple[tuple[float, float, float], ...] | None] | None = None,
+    flagged_now: dict[str, tuple[tuple[float, float, float], ...] | None],
 ) -> None:
     """Book a flush's output: the latest classification per incident id (``final``: the
     incident when a gunfire alert; ``flagged_now``: its shots when flagged), and
@@ -523,12 +523,9 @@ def _emit(
     of_shot: dict[int, bool] = {}
     for inc in incidents:
         final[inc.id] = inc if inc.classification == Classification.GUNFIRE else None
-        if flagged_now is not None:
-            flagged_now[inc.id] = (
-                tuple((s.t, s.lat, s.lon) for s in inc.shots)
-                if inc.classification in shown
-                else None
-            )
+        flagged_now[inc.id] = (
+            tuple((s.t, s.lat, s.lon) for s in inc.shots) if inc.classification in shown else None
+        )
         for s in inc.shots:
             of_shot[id(s)] = inc.classification in shown
     for shot, decided in loc.last_new_shots:
