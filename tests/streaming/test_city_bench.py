@@ -31,6 +31,7 @@ def test_small_city_streams_and_reports_consistent_figures() -> None:
     chunks: list[dict[str, object]] = []
     r = city_bench(seed=3, n_sensors=200, hours=0.05, chunk_hours=0.025, progress=chunks.append)
     assert [c["hours_done"] for c in chunks] == [0.025, 0.05]
+    assert "out-of-fold scores of model" in str(r["pulse_scores"])  # scored by default
     assert r["pulses"] > 50 and r["locator_cpu_s"] > 0
     assert r["pulses_per_cpu_s"] > 0
     assert r["shots_emitted"] >= r["incidents_found"] >= 1

@@ -277,6 +277,8 @@ def city_bench(
     chunk_hours: float = 0.25,
     flush_interval_s: float = 0.25,
     progress: Callable[[dict[str, Any]], None] | None = None,
+    scores: bool = True,
+    score_correlation: float = 0.5,
 ) -> dict[str, Any]:
     """A simulated city (``city_scene``) streamed pulse by pulse, in server arrival
     order, through the live service's :class:`~shotwatch.streaming.StreamingLocator`
@@ -293,6 +295,10 @@ def city_bench(
     100 sensor-days, and by the true source behind them); the same for the incidents
     flagged, those whose latest version is gunfire or probable gunfire (an alert, or a
     reviewer's decision).
+    With ``scores`` every pulse carries a gunshot classifier score drawn from the
+    shipped model's out-of-fold scores for its source's kind (:mod:`shotwatch.sim.scores`;
+    ``score_correlation`` within an incident); without, the incidents are classified by
+    level, reach and pattern alone.
     ``progress`` gets a summary after each chunk."""
     import resource
 
@@ -303,6 +309,15 @@ def city_bench(
 
     n_chunks = max(1, math.ceil(hours / chunk_hours - 1e-9))
     base = city_scene(seed, n_sensors=n_sensors, hours=min(chunk_hours, hours))
+    score_note: str | None = None
+    if scores:
+        from shotwatch.sim.scores import measured_scores, model_meta
+
+        base = base.model_copy(update={"scores": measured_scores(None, score_correlation)})
+        score_note = (
+            f"out-of-fold scores of model {model_meta()['model_version']}, "
+            f"incident correlation {score_correlation}"
+        )
     rng = np.random.default_rng([seed, 99])
     loc: StreamingLocator | None = None
     carry: list[tuple[float, Any]] = []  # reports arriving after the chunk's end
@@ -398,6 +413,7 @@ def city_bench(
     return {
         "sensors": n_sensors,
         "hours": hours,
+        "pulse_scores": score_note,
         "pulses": n_pulses,
         "pulses_per_cpu_s": round(n_pulses / max(cpu, 1e-9), 1),
         "locator_cpu_s": round(cpu, 2),

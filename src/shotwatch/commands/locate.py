@@ -49,6 +49,16 @@ def bench_command(
         bool, typer.Option("--city", help="Stream a simulated 1,000-sensor city instead")
     ] = False,
     hours: Annotated[float, typer.Option(help="Hours of city (with --city)")] = 0.25,
+    scores: Annotated[
+        bool,
+        typer.Option(
+            help="City pulses carry gunshot scores drawn from the model's out-of-fold "
+            "scores per source kind (with --city)"
+        ),
+    ] = True,
+    score_correlation: Annotated[
+        float, typer.Option(help="Correlation of the score draws within an incident (--city)")
+    ] = 0.5,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
 ) -> None:
     """Benchmarks: the seeded simulated suite, or (--livefire) the real live-fire tests."""
@@ -85,9 +95,13 @@ def bench_command(
 
         if not 0 < hours <= 24:
             raise InputError(f"--hours must be in (0, 24], got {hours}")
+        if not 0 <= score_correlation <= 1:
+            raise InputError(f"--score-correlation must be in [0, 1], got {score_correlation}")
         result = city_bench(
             seed=seed or 1,
             hours=hours,
+            scores=scores,
+            score_correlation=score_correlation,
             progress=lambda d: typer.echo(
                 "city: {hours_done} h, {pulses} pulses, locator {cpu_s} CPU s, "
                 "RSS {rss_mb} MB".format(**d),

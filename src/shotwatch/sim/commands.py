@@ -63,6 +63,15 @@ def register(app: typer.Typer) -> None:
         sample_rate: Annotated[
             int, typer.Option("--sample-rate", help="Audio sample rate, Hz.")
         ] = 16000,
+        scores: Annotated[
+            bool,
+            typer.Option(
+                "--scores",
+                help="Give each pulse a gunshot score drawn from the shipped model's "
+                "out-of-fold scores for its source's kind (a scenario's own scores "
+                "section wins).",
+            ),
+        ] = False,
     ) -> None:
         """Simulate a sensor deployment: writes sensors.csv, weather.json, pulses.jsonl,
         truth.json (and clips.csv + audio/*.flac with --audio) into OUT."""
@@ -70,6 +79,10 @@ def register(app: typer.Typer) -> None:
         from shotwatch.sim.output import write_outputs
 
         sc = _resolve(scenario, seed)
+        if scores and sc.scores is None:
+            from shotwatch.sim.scores import measured_scores
+
+            sc = sc.model_copy(update={"scores": measured_scores()})
         result = simulate(sc, seed=seed, audio=audio, sample_rate=sample_rate)
         write_outputs(result, out)
         n_inc = len(result.truth["incidents"])

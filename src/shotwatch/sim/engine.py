@@ -51,7 +51,7 @@ blocked. Only the rubber bands of the remaining blocked pairs are built one by o
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -64,7 +64,7 @@ from shotwatch.geo import LocalFrame
 from shotwatch.models import Pulse, Sensor, Weather
 from shotwatch.sim import propagation as prop
 from shotwatch.sim.events import Event, IncidentTruth, expand_sources
-from shotwatch.sim.scenario import Scenario
+from shotwatch.sim.scenario import Scenario, Scores
 from shotwatch.sim.world import World, build_world
 from shotwatch.timeutil import format_utc
 
@@ -716,6 +716,31 @@ def _merge(
     return np.asarray(keep, dtype=np.intp), np.asarray(levels, dtype=float)
 
 
+def _attach_scores(
+    pulses: list[Pulse], scores: Scores, events: list[Event], event_of: NDArray[np.intp], seed: int
+) -> None:
+    """Set ``gunshot_score`` on every pulse (see :mod:`shotwatch.sim.scores`): the first
+    ``len(event_of)`` pulses are arrivals of those events, the rest spurious picks."""
+    from shotwatch.sim.scores import draw_scores
+
+    n_ev = len(event_of)
+    kind = [events[int(e)].kind for e in event_of.tolist()] + ["noise"] * (len(pulses) - n_ev)
+    # each spurious pick is its own incident
+    inc = np.concatenate(
+        [
+            np.asarray([events[int(e)].incident for e in event_of.tolist()], dtype=np.int64),
+            -1 - np.arange(len(pulses) - n_ev, dtype=np.int64),
+        ]
+    )
+    kinds = np.asarray(kind)
+    rng = np.random.default_rng([seed, 5])  # its own stream: the other draws unchanged
+    for k in sorted(set(kind)):
+        sel = np.flatnonzero(kinds == k)
+        s = draw_scores(scores.quantiles[k], inc[sel], scores.incident_correlation, rng)  # type: ignore[index]
+        for i, v in zip(sel.tolist(), s.tolist(), strict=True):
+            pulses[i] = replace(pulses[i], gunshot_score=round(float(v), 4))
+
+
 def simulate(
     scenario: Scenario, seed: int, audio: bool = False, sample_rate: int = 16000
 ) -> SimResult:
@@ -822,6 +847,8 @@ def simulate(
                         peak_dbfs=round(float(min(0.0, noise_db[s_sp] + 12.0 - fs)), 2),
                     )
                 )
+    if scenario.scores is not None:
+        _attach_scores(pulses, scenario.scores, events, a["event"][rep], seed)
     pulses.sort(key=lambda p: (p.t, p.sensor_id))
 
     # sensors and truth

@@ -55,6 +55,15 @@ errors, so a typo never passes silently. Schema (defaults in brackets)::
                                               are reported as one pulse
     echoes: {enabled [true], radius_m [120], sensor_radius_m [60]}   facade echoes off
                                        the walls near the source and near each sensor
+    scores:                            [none] gunshot classifier scores on the pulses
+                                              (pulses output; audio runs the classifier)
+      quantiles: {kind: [q0, ..., q1]} the score's quantile function per source kind
+                                              (gunfire, fireworks, firecrackers, backfire,
+                                              door_slam, noise = spurious picks), at
+                                              evenly spaced probabilities 0..1; every
+                                              kind the scenario holds must be given
+      incident_correlation: 0..1       [0.5] correlation of the (normal-score) draws
+                                              of two pulses of one incident
     sources: list of incidents, each one of (``kind`` selects):
       - kind: gunfire                  one or more shooters in one incident
         t_s: s (required)
@@ -82,6 +91,7 @@ from __future__ import annotations
 
 import json
 import math
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -208,6 +218,28 @@ class Echoes(_Model):
     sensor_radius_m: float = Field(default=60.0, ge=0.0, le=2000.0)
 
 
+ScoreKind = Literal["gunfire", "fireworks", "firecrackers", "backfire", "door_slam", "noise"]
+
+
+class Scores(_Model):
+    """Gunshot classifier scores for simulated pulses, drawn per source kind from a
+    measured score distribution (see :mod:`shotwatch.sim.scores`)."""
+
+    quantiles: dict[ScoreKind, list[float]]
+    incident_correlation: float = Field(default=0.5, ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _check(self) -> Scores:
+        for kind, q in self.quantiles.items():
+            if len(q) < 2:
+                raise ValueError(f"quantiles.{kind}: at least 2 values (the 0 and 1 quantiles)")
+            if not all(0.0 <= v <= 1.0 for v in q):
+                raise ValueError(f"quantiles.{kind}: scores must be within 0..1")
+            if any(b < a for a, b in pairwise(q)):
+                raise ValueError(f"quantiles.{kind}: must not decrease")
+        return self
+
+
 Weapon = Literal["handgun", "rifle", "shotgun"]
 
 
@@ -322,6 +354,7 @@ class Scenario(_Model):
     timing: Timing = Field(default_factory=Timing)
     echoes: Echoes = Field(default_factory=Echoes)
     sources: list[Source] = Field(default_factory=list)
+    scores: Scores | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Scenario:
@@ -329,6 +362,13 @@ class Scenario(_Model):
             parse_utc(self.start_utc)
         except InputError as e:
             raise ValueError(f"start_utc: {e}") from None
+        if self.scores is not None:
+            need: set[str] = {s.kind for s in self.sources}
+            if self.noise.spurious_per_sensor_hour > 0:
+                need.add("noise")
+            missing = sorted(need - set(self.scores.quantiles))
+            if missing:
+                raise ValueError(f"scores.quantiles: no distribution for {', '.join(missing)}")
         return self
 
     @property
