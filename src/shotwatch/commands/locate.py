@@ -52,12 +52,12 @@ def bench_command(
     scores: Annotated[
         bool,
         typer.Option(
-            help="City pulses carry gunshot scores drawn from the model's out-of-fold "
-            "scores per source kind (with --city)"
+            help="Simulated pulses carry gunshot scores drawn from the model's "
+            "out-of-fold scores per source kind (suite and --city)"
         ),
     ] = True,
     score_correlation: Annotated[
-        float, typer.Option(help="Correlation of the score draws within an incident (--city)")
+        float, typer.Option(help="Correlation of the score draws within an incident")
     ] = 0.5,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
 ) -> None:
@@ -69,6 +69,8 @@ def bench_command(
 
     console = Console(stderr=as_json)
     result: dict[str, Any]
+    if not 0 <= score_correlation <= 1:
+        raise InputError(f"--score-correlation must be in [0, 1], got {score_correlation}")
     if livefire:
         from shotwatch.bench.livefire import default_livefire_dir, load_tests, run_livefire
 
@@ -95,8 +97,6 @@ def bench_command(
 
         if not 0 < hours <= 24:
             raise InputError(f"--hours must be in (0, 24], got {hours}")
-        if not 0 <= score_correlation <= 1:
-            raise InputError(f"--score-correlation must be in [0, 1], got {score_correlation}")
         result = city_bench(
             seed=seed or 1,
             hours=hours,
@@ -119,7 +119,13 @@ def bench_command(
 
     with Progress(console=console, transient=True) as prog:
         task = prog.add_task("simulated scenes", total=None)
-        result = run_suite(scenes_per_kind=scenes, seed=seed, progress=lambda: prog.advance(task))
+        result = run_suite(
+            scenes_per_kind=scenes,
+            seed=seed,
+            progress=lambda: prog.advance(task),
+            scores=scores,
+            score_correlation=score_correlation,
+        )
     if as_json:
         typer.echo(json.dumps(result, indent=1))
     else:
