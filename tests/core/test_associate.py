@@ -1332,6 +1332,32 @@ def test_an_exact_fit_of_a_bursts_mixed_arrivals_away_from_its_place_is_dropped(
     assert stands(4, 0.1, 25.0, src + np.array([10.0, 0.0, 0.0]))
 
 
+def test_loose_four_sensor_fits_are_dropped() -> None:
+    """Four arrivals fit a free source exactly: a four-sensor shot whose fit scale is
+    ``loose_fit_s`` or more was held to a place its arrivals do not agree with, and is
+    dropped with its claimed late arrivals freed. A tighter four-sensor fit, and a
+    five-sensor fit however loose (its residual is evidence the other rules weigh),
+    stand."""
+    from shotwatch.core.associate import _drop_loose_fits
+
+    spos = _array()
+    n = 16
+    ob = _obs(spos, np.arange(n, dtype=np.int64) % 25, 1.0 + 0.01 * np.arange(n))
+    ids = np.arange(n, dtype=np.int64)
+    loose = _shot(ids[0:4], np.zeros(3), 1.0, scale=4.5e-3)
+    loose.echoes.append(15)
+    tight = _shot(ids[4:8], np.zeros(3), 2.0, scale=3.5e-3)
+    five = _shot(ids[8:13], np.zeros(3), 3.0, scale=6e-3)
+    shots = [loose, tight, five]
+    assigned = np.zeros(n, dtype=bool)
+    assigned[:13] = True
+    assigned[15] = True
+    _drop_loose_fits(shots, ob, assigned)
+    assert [id(o) for o in shots] == [id(tight), id(five)]
+    assert not assigned[:4].any() and not assigned[15]
+    assert assigned[4:13].all()
+
+
 def test_rounds_at_places_finds_a_bursts_next_round_from_its_new_pulses_only() -> None:
     """Two rounds located, and a third round's reports arriving (with the second
     round's late facade echoes): the third round is found at the shooter's place from
