@@ -1208,6 +1208,32 @@ def test_a_fit_of_echoes_off_farther_walls_is_dropped_not_a_moving_shooters_next
     assert not stands(1.27 + tt_moved, 33.0, moved, AssociationConfig(echo_fit_far_drop_db=1.0))
 
 
+def test_a_fit_of_a_rounds_louder_second_paths_is_dropped_not_an_automatic_round() -> None:
+    """A round whose first arrivals came around buildings: at five of its sensors a
+    reflection 25-65 ms later is louder (40 dB against the round's 35). Those five fit a
+    "shot" 9 m off (suite seed 7, a moving shooter counted one round too many so); no
+    pulse of it trails a louder one, but each trails a pulse within 0.15 s by its own
+    delay: it is dropped. An automatic weapon's next round, as loud, 70 ms on at every
+    sensor, stands; so does the fit when the rule's window is closed."""
+    from shotwatch.core.associate import AssociationConfig, _drop_echo_fits
+
+    spos = _array()
+    src = np.array([20.0, -50.0, 1.5])
+    near = np.argsort(np.linalg.norm(spos - src, axis=1))[:8]
+    tt = np.linalg.norm(spos[near] - src, axis=1) / C
+
+    def stands(cand_t: np.ndarray, at: np.ndarray, cfg: AssociationConfig | None = None) -> bool:
+        return _candidate_stands(
+            _drop_echo_fits, spos, (near, 1.0 + tt, src), (near[:5], cand_t, 40.0, at), cfg
+        )
+
+    second = 1.0 + tt[:5] + np.array([0.025, 0.039, 0.042, 0.034, 0.063])
+    off = src + np.array([0.0, 9.0, 0.0])
+    assert not stands(second, off)
+    assert stands(second, off, AssociationConfig(echo_fit_any_window_s=0.0))
+    assert stands(1.07 + tt[:5], src)
+
+
 def test_a_few_sensor_fit_of_a_rounds_leftovers_is_dropped_not_another_shooters_round() -> None:
     """A round heard by eight sensors leaves pulses its fit did not take: later, weaker
     arrivals at two of its sensors (a second path, a reflection) and the round's

@@ -126,6 +126,9 @@ class AssociationConfig:
     echo_fit_far_drop_db: float = 6.0
     """Reflections off farther walls: delays up to ``echo_fit_far_window_s`` when every
     pulse is at least ``echo_fit_far_drop_db`` weaker than the one it trails."""
+    echo_fit_any_window_s: float = 0.15
+    """Second paths of one round: delays up to this much behind any pulse, louder or
+    not (a round whose first arrival came around a building, weaker than its reflection)."""
     leftover_mix_max_sensors: int = 6
     """A fit of two or more better-heard rounds' leftovers (:func:`_drop_second_fixes`) is
     looked for among shots heard by up to this many sensors, one more than
@@ -816,8 +819,15 @@ def _drop_echo_fits(
     weaker than the one it trails: with the near window's 1 dB, a 0.35 s window drops
     true rounds of moving shooters and of exchanges whose predecessors were not
     located, which trail the last round by delays that differ from sensor to sensor
-    (the shooter moved) but are about as loud. Left standing: fits with a pulse that
-    trails none louder."""
+    (the shooter moved) but are about as loud. Within ``echo_fit_any_window_s``
+    (0.15 s) a pulse need not trail a louder one: where a round's first arrival came
+    around a building, its reflection off a wall near the sensor can be louder than it,
+    and four or five such second paths fit a point a few metres from the round, 25-65
+    ms after it (the suite's moving shooters and exchanges); a semi-automatic's next
+    round comes later (splits of 0.15 s and less are a trained shooter's, from one
+    place, so at one delay at every sensor), an automatic weapon's at the same delay at
+    every sensor. Left standing: fits with a pulse that trails no pulse within 0.15 s
+    and none louder within the wider windows."""
     cfg = ob.cfg
     few = [o for o in shots if len(o.pulses) <= cfg.echo_fit_max_sensors]
     if not few or not np.any(ob.psnr):
@@ -828,6 +838,7 @@ def _drop_echo_fits(
         for window, drop in (
             (cfg.echo_fit_window_s, cfg.echo_fit_drop_db),
             (cfg.echo_fit_far_window_s, cfg.echo_fit_far_drop_db),
+            (cfg.echo_fit_any_window_s, -np.inf),
         )
     ]
     gone: set[int] = set()
