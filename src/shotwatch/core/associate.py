@@ -127,8 +127,10 @@ class AssociationConfig:
     """Reflections off farther walls: delays up to ``echo_fit_far_window_s`` when every
     pulse is at least ``echo_fit_far_drop_db`` weaker than the one it trails."""
     echo_fit_any_window_s: float = 0.15
-    """Second paths of one round: delays up to this much behind any pulse, louder or
-    not (a round whose first arrival came around a building, weaker than its reflection)."""
+    """Second paths of one round: delays of more than ``duplicate_s`` and up to this
+    much behind any pulse, louder or not (a round whose first arrival came around a
+    building, weaker than its reflection; a wall a metre from the sensor returns it
+    under 5 ms later)."""
     leftover_mix_max_sensors: int = 6
     """A fit of two or more better-heard rounds' leftovers (:func:`_drop_second_fixes`) is
     looked for among shots heard by up to this many sensors, one more than
@@ -820,10 +822,11 @@ def _drop_echo_fits(
     true rounds of moving shooters and of exchanges whose predecessors were not
     located, which trail the last round by delays that differ from sensor to sensor
     (the shooter moved) but are about as loud. Within ``echo_fit_any_window_s``
-    (0.15 s) a pulse need not trail a louder one: where a round's first arrival came
-    around a building, its reflection off a wall near the sensor can be louder than it,
-    and four or five such second paths fit a point a few metres from the round, 25-65
-    ms after it (the suite's moving shooters and exchanges); a semi-automatic's next
+    (0.15 s) a pulse need not trail a louder one, and may trail by as little as
+    ``duplicate_s``: where a round's first arrival came around a building, its
+    reflection off a wall near the sensor can be louder than it, and four or five such
+    second paths fit a point a few metres from the round, 5-65 ms after it (the suite's
+    moving shooters and exchanges); a semi-automatic's next
     round comes later (splits of 0.15 s and less are a trained shooter's, from one
     place, so at one delay at every sensor), an automatic weapon's at the same delay at
     every sensor. Left standing: fits with a pulse that trails no pulse within 0.15 s
@@ -834,11 +837,11 @@ def _drop_echo_fits(
         return
     need = np.concatenate([o.pulses for o in few])
     leads = [
-        _louder_before(need, ob.psens, ob.pt, ob.psnr, cfg.echo_fit_min_lag_s, window, drop)
-        for window, drop in (
-            (cfg.echo_fit_window_s, cfg.echo_fit_drop_db),
-            (cfg.echo_fit_far_window_s, cfg.echo_fit_far_drop_db),
-            (cfg.echo_fit_any_window_s, -np.inf),
+        _louder_before(need, ob.psens, ob.pt, ob.psnr, lag, window, drop)
+        for lag, window, drop in (
+            (cfg.echo_fit_min_lag_s, cfg.echo_fit_window_s, cfg.echo_fit_drop_db),
+            (cfg.echo_fit_min_lag_s, cfg.echo_fit_far_window_s, cfg.echo_fit_far_drop_db),
+            (cfg.duplicate_s, cfg.echo_fit_any_window_s, -np.inf),
         )
     ]
     gone: set[int] = set()
