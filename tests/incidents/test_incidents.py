@@ -553,6 +553,27 @@ def test_show_with_insane_heights_is_still_fireworks() -> None:
     assert g.classification == NON_GUNFIRE and g.kind == "aerial"
 
 
+def test_one_shot_fitted_aloft_does_not_make_a_burst_fireworks() -> None:
+    """Regression (suite seed 7, two shooters): a nine-round exchange, scores 0.65-0.72,
+    whose first round was fitted 43 m up while the other heights were unresolved, was
+    called "Probable fireworks (aerial, 43 m up)" with confidence 0: the median of the
+    known heights was that one shot. A ground gun's fit can land aloft; among four or
+    more shots, two aloft make a show, one does not."""
+    t = np.concatenate([[0.0], np.cumsum(np.random.default_rng(3).uniform(0.25, 0.7, 8))])
+    h = np.full(9, np.nan)
+    h[0] = 43.0
+    ground = np.repeat(GROUND[None], 9, 0)
+    g = only(group_incidents(make_shots(t, ground, sigma_m=1.0, height=h, score=0.7)))
+    assert g.rounds == 9 and g.kind != "aerial"
+    assert g.classification != NON_GUNFIRE
+    h[4] = 45.0
+    g = only(group_incidents(make_shots(t, ground, sigma_m=1.0, height=h, score=0.7)))
+    assert g.kind == "aerial" and g.classification == NON_GUNFIRE
+    # one burst aloft among three shots is still a show (a small one)
+    g = only(group_incidents(make_shots(t[:3], ground[:3], sigma_m=1.0, height=h[:3])))
+    assert g.kind == "aerial" and g.classification == NON_GUNFIRE
+
+
 def test_height_sigma_decides_aerial_layer() -> None:
     """A ground burst with one shot estimated 40 m up: with a tight height error that
     shot is aerial and split off; with the 15 m error the locator reports it is ambiguous

@@ -20,7 +20,9 @@ Method
    insane heights is not split by height: only the median of its heights is trusted (a
    burst located 49 m and 146 m up and 53 m and 36 m underground is one ground burst). An
    incident is aerial when the median of its known heights is at least
-   ``aerial_height_m``.
+   ``aerial_height_m`` and, of four shots or more, two or more are known that high (a
+   ground gun's shot can be fitted aloft, a flat array's mirror solution; when the
+   other shots' heights are unresolved the median rests on that one).
 2. **Static shooters.** Shots are merged agglomeratively (greedy, smallest statistic
    first) while the Mahalanobis statistic of the difference of two cluster means,
 
@@ -1161,7 +1163,12 @@ def group_incidents(
         k = g.shape[0]
         labels = np.full(k, -1, dtype=np.int64)
         tracks: list[_Track] = []
-        aerial = _median_height(heights[g]) >= aerial_height_m
+        # One shot fitted aloft among four or more is no show: a ground gun's fit can land
+        # aloft (a flat array's mirror solution), and the median of the known heights
+        # then rests on it alone when the others' heights are unresolved.
+        hg = heights[g]
+        aloft = int(np.sum(np.isfinite(hg) & (hg >= aerial_height_m)))
+        aerial = _median_height(hg) >= aerial_height_m and aloft >= (1 if k <= 3 else 2)
         if k <= max_shooter_analysis_shots and aerial:  # fireworks: sources, never a vehicle
             labels = _cluster_static(tg, pg, cg, **cluster_kw)
         elif k <= max_shooter_analysis_shots:
