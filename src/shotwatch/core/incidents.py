@@ -20,9 +20,13 @@ Method
    insane heights is not split by height: only the median of its heights is trusted (a
    burst located 49 m and 146 m up and 53 m and 36 m underground is one ground burst). An
    incident is aerial when the median of its known heights is at least
-   ``aerial_height_m`` and, of four shots or more, two or more are known that high (a
-   ground gun's shot can be fitted aloft, a flat array's mirror solution; when the
-   other shots' heights are unresolved the median rests on that one).
+   ``aerial_height_m`` and the heights say so surely: a shot at least that high even 2
+   sigma lower (the model floor ``floor_m`` included), and of four shots or more two
+   such (a ground gun's shot can be fitted aloft, and when the other shots' heights are
+   unresolved the median rests on that one). Known heights of ``aerial_height_m`` and
+   more that are not so sure (free-height fits of a ground gun in blocked paths came
+   out 30-32 m +- 4 m) do not make fireworks; such an incident is never automatic
+   gunfire either (probable at most: a reviewer decides).
 2. **Static shooters.** Shots are merged agglomeratively (greedy, smallest statistic
    first) while the Mahalanobis statistic of the difference of two cluster means,
 
@@ -56,9 +60,10 @@ Method
    documented evidence terms: the logit of the median pulse gunshot score (nan = no
    evidence) grown slowly with the number of scored shots; a penalty for sources between
    ``elevated_height_m`` and ``aerial_height_m`` above ground; aerial sources (at least
-   ``aerial_height_m`` up) are fireworks and always ``non_gunfire``; a firecracker string
-   (many pops at short, irregular intervals from one spot, the intervals of the shots
-   heard by at least half as many sensors as the median shot; intervals that are whole
+   ``aerial_height_m`` up, surely: see 1.) are fireworks and always ``non_gunfire``; a
+   firecracker string (many pops at short, irregular intervals from one spot, the
+   intervals of the shots heard by at least half as many sensors as the median shot;
+   intervals that are whole
    multiples of one cycle are automatic fire with missed rounds), ground thumps each followed
    by a burst aloft (firework launches) and a long perfectly regular slow cadence
    (hammering, machinery) are penalised; an isolated single impulse heard
@@ -1145,6 +1150,12 @@ def group_incidents(
         below_ground_m=below_ground_m,
     )
     heights = shots.height_agl
+    # aloft even 2 sigma lower, with the model error floor (as the chaining has it)
+    sure_aloft = np.isfinite(heights) & (
+        np.where(np.isfinite(heights), heights, 0.0)
+        - 2.0 * np.sqrt(_height_sigma(shots) ** 2 + floor_m * floor_m)
+        >= aerial_height_m
+    )
     Weff_all = _sym_inv(cov + _floor_matrix(fit_floor_m, floor_up_m) + 1e-6 * np.eye(3))
     cluster_kw = {
         "floor_m": floor_m,
@@ -1163,12 +1174,14 @@ def group_incidents(
         k = g.shape[0]
         labels = np.full(k, -1, dtype=np.int64)
         tracks: list[_Track] = []
-        # One shot fitted aloft among four or more is no show: a ground gun's fit can land
-        # aloft (a flat array's mirror solution), and the median of the known heights
-        # then rests on it alone when the others' heights are unresolved.
-        hg = heights[g]
-        aloft = int(np.sum(np.isfinite(hg) & (hg >= aerial_height_m)))
-        aerial = _median_height(hg) >= aerial_height_m and aloft >= (1 if k <= 3 else 2)
+        # Fireworks only where the heights say so surely: aloft even 2 sigma lower, and
+        # of four shots or more two so (one ground shot's fit can land aloft, and the
+        # median of the known heights then rests on it alone). Known heights of 30 m
+        # and more that are not so sure (a ground gun's free-height fits in blocked
+        # paths: 30-32 m +- 4 m) leave the incident to the other evidence, reviewed.
+        aloft = _median_height(heights[g]) >= aerial_height_m
+        aerial = aloft and int(sure_aloft[g].sum()) >= (1 if k <= 3 else 2)
+        maybe_aloft = aloft and not aerial
         if k <= max_shooter_analysis_shots and aerial:  # fireworks: sources, never a vehicle
             labels = _cluster_static(tg, pg, cg, **cluster_kw)
         elif k <= max_shooter_analysis_shots:
@@ -1265,7 +1278,7 @@ def group_incidents(
         if three and classification == GUNFIRE:
             classification = PROBABLE_GUNFIRE
         under_show = not aerial and bool(np.all(show[g]))
-        if under_show and classification == GUNFIRE:
+        if (under_show or maybe_aloft) and classification == GUNFIRE:
             classification = PROBABLE_GUNFIRE
         summary = incident_summary(
             k,
@@ -1279,6 +1292,9 @@ def group_incidents(
         )
         if under_show and classification != NON_GUNFIRE:
             summary += "; under a fireworks show: review"
+        if maybe_aloft and classification != NON_GUNFIRE:
+            h_up = _median_height(heights[g])
+            summary += f"; possibly aloft (fitted {h_up:.0f} m up): review"
         if three:
             i_first = int(g[np.argmin(tg)])
             alt = None if shots.alt_pos is None else shots.alt_pos[i_first]
