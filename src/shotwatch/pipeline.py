@@ -271,6 +271,35 @@ def _last_time(key: tuple[object, ...]) -> float:
 
 
 @dataclass(frozen=True)
+class _Group:
+    """The pulses of one space-time group (pulse ids local to it): sensor indices, times
+    (epoch s), onset sigmas, SNRs and gunshot scores, sliced once from the window's;
+    ``pt`` the times after the group's first, ``tref``."""
+
+    ps: NDArray[np.int64]
+    t_abs: NDArray[np.float64]
+    sig: NDArray[np.float64]
+    snr: NDArray[np.float64]
+    score: NDArray[np.float64]
+    tref: float
+    pt: NDArray[np.float64]
+
+    @classmethod
+    def of(
+        cls,
+        idx: NDArray[np.int64],
+        ps: NDArray[np.int64],
+        t_abs: NDArray[np.float64],
+        sig: NDArray[np.float64],
+        snr: NDArray[np.float64],
+        score: NDArray[np.float64],
+    ) -> _Group:
+        t = t_abs[idx]
+        tref = float(t.min())
+        return cls(ps[idx], t, sig[idx], snr[idx], score[idx], tref, t - tref)
+
+
+@dataclass(frozen=True)
 class _GroupShot:
     """One shot of a group: the domain object (pulse ids local to the group) and its
     rows of :class:`ShotArrays`."""
@@ -363,19 +392,19 @@ def locate_shots(
     wkey = b"" if wind is None else np.asarray(wind, dtype=float).tobytes()
     found: list[tuple[_GroupShot, NDArray[np.int64]]] = []
     for idx in part.groups:
+        grp = _Group.of(idx, ps, t_abs, sig, snr, score)
         # A group heard by three sensors only is located as such (three_sensor_shots); if
         # it is a larger shot still arriving, the association takes it over as it grows.
         # It is cached apart (exact repeats only): a grown group must never inherit a
         # three-sensor result, nor a cached group be evicted for one.
         key: tuple[object, ...] = (
-            ps[idx].tobytes(), t_abs[idx].tobytes(), sig[idx].tobytes(), snr[idx].tobytes(),
-            score[idx].tobytes(), c, wkey, cfg,
+            grp.ps.tobytes(), grp.t_abs.tobytes(), grp.sig.tobytes(), grp.snr.tobytes(),
+            grp.score.tobytes(), c, wkey, cfg,
         )  # fmt: skip
-        if np.unique(ps[idx]).size < cfg.min_sensors:
+        if np.unique(grp.ps).size < cfg.min_sensors:
             got3 = cache.get_exact(key) if cache is not None else None
             if got3 is None:
-                got3 = _locate_group(array, ps[idx], t_abs[idx], sig[idx], snr[idx], score[idx],
-                                     c, wind, cfg, three=True)  # fmt: skip
+                got3 = _locate_group(array, grp, c, wind, cfg, three=True)
                 if cache is not None:
                     cache.put_exact(key, got3)
             found += [(g, idx) for g in got3]
@@ -389,7 +418,7 @@ def locate_shots(
                 cache.deferred += 1  # (still to be associated whole once settled)
                 found += [(g, idx) for g in got]
                 continue
-            ids = list(zip(ps[idx].tolist(), t_abs[idx].tolist(), strict=True))
+            ids = list(zip(grp.ps.tolist(), grp.t_abs.tolist(), strict=True))
             if still:
                 grown = _grown_from(cache, ids, regrow)
                 if grown is not None:
@@ -399,12 +428,9 @@ def locate_shots(
                     # many and its bursts are no gunfire to hurry)
                     if (
                         idx.size < SETTLED_REUSE_PULSES
-                        and np.unique(ps[idx][new]).size >= cfg.min_sensors
+                        and np.unique(grp.ps[new]).size >= cfg.min_sensors
                     ):
-                        got = got + _rounds_since(
-                            array, ps[idx], t_abs[idx], sig[idx], snr[idx], score[idx],
-                            c, wind, cfg, got, new,
-                        )  # fmt: skip
+                        got = got + _rounds_since(array, grp, c, wind, cfg, got, new)
                     cache.put_exact(key, got)
                     found += [(g, idx) for g in got]
                     continue
@@ -412,8 +438,7 @@ def locate_shots(
                 grown = _grown_from(cache, ids, regrow_settled, trimmed=True)
                 got = None if grown is None else grown[0]
         if got is None:
-            got = _locate_group(array, ps[idx], t_abs[idx], sig[idx], snr[idx], score[idx],
-                                c, wind, cfg)  # fmt: skip
+            got = _locate_group(array, grp, c, wind, cfg)
             if cache is not None:
                 cache.put(key, got, ids)
         found += [(g, idx) for g in got]
@@ -477,11 +502,7 @@ def _grown_from(
 
 def _rounds_since(
     array: Array,
-    ps: NDArray[np.int64],
-    t_abs: NDArray[np.float64],
-    sig: NDArray[np.float64],
-    snr: NDArray[np.float64],
-    score: NDArray[np.float64],
+    grp: _Group,
     c: float,
     wind: NDArray[np.float64] | None,
     cfg: AssociationConfig,
@@ -493,12 +514,11 @@ def _rounds_since(
     group): :func:`shotwatch.core.associate.rounds_at_places`. The next round of a
     burst is then emitted as soon as its reports agree there, not once the group has
     grown by half and been associated whole."""
-    tref = float(t_abs.min())
     places = [
         LocatedShot(
             pulses=np.asarray(g.shot.pulse_ids, dtype=np.int64),
             pos=np.asarray(g.pos, dtype=float),
-            t0=g.shot.t - tref,
+            t0=g.shot.t - grp.tref,
             cov=np.pad(g.cov, (0, 1)),
             error_radius=g.shot.error_radius_m,
             scale=g.shot.residual_rms_s,
@@ -507,10 +527,10 @@ def _rounds_since(
         for g in shots
     ]
     located = rounds_at_places(
-        array.pos, ps, t_abs - tref, c, places, new,
-        pulse_sigma=sig, pulse_snr=snr, wind=wind, config=cfg,
+        array.pos, grp.ps, grp.pt, c, places, new,
+        pulse_sigma=grp.sig, pulse_snr=grp.snr, wind=wind, config=cfg,
     )  # fmt: skip
-    return _group_shots(array, located, ps, t_abs - tref, tref, sig, score, c, wind)
+    return _group_shots(array, located, grp, c, wind)
 
 
 UNCHECKED_HEIGHT_M = 60.0
@@ -558,45 +578,33 @@ def _source_level(
 
 def _locate_group(
     array: Array,
-    ps: NDArray[np.int64],
-    t_abs: NDArray[np.float64],
-    sig: NDArray[np.float64],
-    snr: NDArray[np.float64],
-    score: NDArray[np.float64],
+    grp: _Group,
     c: float,
     wind: NDArray[np.float64] | None,
     cfg: AssociationConfig,
     *,
     three: bool = False,
 ) -> list[_GroupShot]:
-    """Associate and locate one group of pulses (pulse ids local to the group); a group
-    heard by three sensors only (``three``) yields the shots so heard, if any."""
-    tref = float(t_abs.min())
-    pt = t_abs - tref
-    if not three:
-        located = associate(
-            array.pos, ps, pt, c, pulse_sigma=sig, pulse_snr=snr, wind=wind, config=cfg
-        )
-    else:
-        located = three_sensor_shots(
-            array.pos, ps, pt, c, pulse_sigma=sig, pulse_snr=snr, wind=wind, config=cfg
-        )
-    return _group_shots(array, located, ps, pt, tref, sig, score, c, wind)
+    """Associate and locate one group of pulses; a group heard by three sensors only
+    (``three``) yields the shots so heard, if any."""
+    locate = three_sensor_shots if three else associate
+    located = locate(
+        array.pos, grp.ps, grp.pt, c, pulse_sigma=grp.sig, pulse_snr=grp.snr, wind=wind,
+        config=cfg,
+    )  # fmt: skip
+    return _group_shots(array, located, grp, c, wind)
 
 
 def _group_shots(
     array: Array,
     located: list[LocatedShot],
-    ps: NDArray[np.int64],
-    pt: NDArray[np.float64],
-    tref: float,
-    sig: NDArray[np.float64],
-    score: NDArray[np.float64],
+    grp: _Group,
     c: float,
     wind: NDArray[np.float64] | None,
 ) -> list[_GroupShot]:
-    """The core's located shots of one group (times ``pt`` after ``tref``) as domain
-    shots with their rows of :class:`ShotArrays`."""
+    """The core's located shots of one group (times ``grp.pt``) as domain shots with
+    their rows of :class:`ShotArrays`."""
+    ps, sig, score = grp.ps, grp.sig, grp.score
     out: list[_GroupShot] = []
     for ls in located:
         lat, lon, h = array.frame.to_geodetic(ls.pos)
@@ -604,7 +612,7 @@ def _group_shots(
         sc = score[ls.pulses]
         sc = sc[np.isfinite(sc)]
         shot_score = float(np.mean(sc)) if sc.size else None
-        h_agl, h_sig = _height_agl(array, ls, ps, pt, sig, c, wind)
+        h_agl, h_sig = _height_agl(array, ls, ps, grp.pt, sig, c, wind)
         alt = None
         if ls.alternative is not None:
             a_lat, a_lon, _ = array.frame.to_geodetic(ls.alternative)
@@ -614,7 +622,7 @@ def _group_shots(
             model_sigma_s=RADIUS_MODEL_SIGMA_S, common_sigma_m=RADIUS_COMMON_SIGMA_M,
         )  # fmt: skip
         shot = Shot(
-            t=ls.t0 + tref,
+            t=ls.t0 + grp.tref,
             lat=float(lat),
             lon=float(lon),
             elevation_m=float(h),

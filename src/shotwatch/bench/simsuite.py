@@ -196,11 +196,10 @@ def _score_section(scores: bool, correlation: float) -> tuple[Any, str | None]:
         return None, None
     from shotwatch.sim.scores import measured_scores, model_meta
 
-    note = (
-        f"out-of-fold scores of model {model_meta()['model_version']}, "
-        f"incident correlation {correlation}"
-    )
-    return measured_scores(None, correlation), note
+    meta = model_meta()
+    version = meta["model_version"]
+    note = f"out-of-fold scores of model {version}, incident correlation {correlation}"
+    return measured_scores(meta, correlation), note
 
 
 def _med(x: list[float]) -> float | None:

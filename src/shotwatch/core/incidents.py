@@ -425,13 +425,15 @@ def _incident_groups(
     floor_m: float,
     aerial_height_m: float,
     below_ground_m: float,
-) -> tuple[list[I64], I64]:
+) -> tuple[list[I64], I64, I64]:
     """Chain shots into incidents (see the module docstring, step 1).
 
-    Returns the groups (time-ordered index arrays, ordered by first shot) and each
-    shot's height layer (+1 aerial, -1 ground). A space-time chain whose heights are not
-    physically sane (a shot more than ``below_ground_m`` below ground even 2 sigma
-    higher) is not split by height; its layer follows the median of its heights.
+    Returns the groups (time-ordered index arrays, ordered by first shot), each shot's
+    height layer (+1 aerial, -1 ground) and its height's own verdict (+1 aloft even 2
+    sigma lower, -1 below even 2 sigma higher, 0 unknown or ambiguous). A space-time
+    chain whose heights are not physically sane (a shot more than ``below_ground_m``
+    below ground even 2 sigma higher) is not split by height; its layer follows the
+    median of its heights.
     """
     t, xy = shots.t, shots.pos[:, :2]
     h = shots.height_agl
@@ -466,7 +468,7 @@ def _incident_groups(
         groups.extend(cand[sub] for sub in _chain(t[cand], xy[cand], lay, max_gap_s, max_dist_m))
     groups = [g[np.argsort(t[g], kind="stable")] for g in groups]
     groups.sort(key=lambda g: float(t[g[0]]))
-    return groups, layer
+    return groups, layer, raw
 
 
 def _chain(t: F64, xy: F64, layer: I64, max_gap_s: float, max_dist_m: float) -> list[I64]:
@@ -1141,7 +1143,7 @@ def group_incidents(
     if n == 0:
         return []
     t, pos, cov = shots.t, shots.pos, shots.cov
-    groups, layer = _incident_groups(
+    groups, layer, sure = _incident_groups(
         shots,
         max_gap_s=max_gap_s,
         max_dist_m=max_dist_m,
@@ -1150,12 +1152,7 @@ def group_incidents(
         below_ground_m=below_ground_m,
     )
     heights = shots.height_agl
-    # aloft even 2 sigma lower, with the model error floor (as the chaining has it)
-    sure_aloft = np.isfinite(heights) & (
-        np.where(np.isfinite(heights), heights, 0.0)
-        - 2.0 * np.sqrt(_height_sigma(shots) ** 2 + floor_m * floor_m)
-        >= aerial_height_m
-    )
+    sure_aloft = sure == 1  # aloft even 2 sigma lower, the model error floor included
     Weff_all = _sym_inv(cov + _floor_matrix(fit_floor_m, floor_up_m) + 1e-6 * np.eye(3))
     cluster_kw = {
         "floor_m": floor_m,

@@ -723,20 +723,17 @@ def _attach_scores(
     ``len(event_of)`` pulses are arrivals of those events, the rest spurious picks."""
     from shotwatch.sim.scores import draw_scores
 
-    n_ev = len(event_of)
-    kind = [events[int(e)].kind for e in event_of.tolist()] + ["noise"] * (len(pulses) - n_ev)
+    heard = [events[e] for e in event_of.tolist()]
+    n_sp = len(pulses) - len(heard)
+    kinds = np.asarray([e.kind for e in heard] + ["noise"] * n_sp)
     # each spurious pick is its own incident
     inc = np.concatenate(
-        [
-            np.asarray([events[int(e)].incident for e in event_of.tolist()], dtype=np.int64),
-            -1 - np.arange(len(pulses) - n_ev, dtype=np.int64),
-        ]
+        [np.asarray([e.incident for e in heard], dtype=np.int64), -1 - np.arange(n_sp)]
     )
-    kinds = np.asarray(kind)
     rng = np.random.default_rng([seed, 5])  # its own stream: the other draws unchanged
-    for k in sorted(set(kind)):
+    for k in sorted(set(kinds.tolist())):
         sel = np.flatnonzero(kinds == k)
-        s = draw_scores(scores.quantiles[k], inc[sel], scores.incident_correlation, rng)  # type: ignore[index]
+        s = draw_scores(scores.quantiles[k], inc[sel], scores.incident_correlation, rng)
         for i, v in zip(sel.tolist(), s.tolist(), strict=True):
             pulses[i] = replace(pulses[i], gunshot_score=round(float(v), 4))
 
