@@ -856,37 +856,38 @@ def test_template_rounds_keep_each_pulse_in_one_shot(seed: int, cycle: float) ->
         )
 
 
-def _few_heard_burst(loud_first: bool):  # type: ignore[no-untyped-def]
-    """Two rounds from one spot heard by the ten nearest sensors over paths 0-8 ms late,
-    then three rounds heard by three sensors only: the three nearest (loudest) when
-    ``loud_first``, else the three farthest while the loud ones stay silent. Returns the
-    observations, the anchor (the first round, located), assigned pulses and the times
-    of the three-sensor rounds."""
+def _few_heard_burst(  # type: ignore[no-untyped-def]
+    loud_first: bool, heard: int = 10, config: object = None
+):
+    """Two rounds from one spot heard by the ``heard`` nearest sensors over paths 0-8 ms
+    late, then three rounds heard by three sensors only: the three nearest (loudest)
+    when ``loud_first``, else the three farthest while the loud ones stay silent.
+    Returns the observations, the anchor (the first round, located), assigned pulses
+    and the times of the three-sensor rounds."""
     from shotwatch.core.associate import AssociationConfig, _Obs
 
     spos = _array()
     rng = np.random.default_rng(8)
     src = np.array([-20.0, 60.0, 1.5])
-    near = np.argsort(np.linalg.norm(spos - src, axis=1))[:10]
+    near = np.argsort(np.linalg.norm(spos - src, axis=1))[:heard]
     d = np.linalg.norm(spos[near] - src, axis=1)
     detour = rng.uniform(0.0, 0.008, near.size)
     level = 40 - 20 * np.log10(d / 100)
-    few = np.arange(3) if loud_first else np.arange(7, 10)
+    few = np.arange(3) if loud_first else np.arange(heard - 3, heard)
     t_few = [1.35, 1.7, 2.05]
     sens, times, snr = [], [], []
-    for t0, idx in [(1.0, np.arange(10)), (1.0 + 0.35 * 0.5, np.arange(10))] + [
-        (t, few) for t in t_few
-    ]:
+    everyone = np.arange(heard)
+    for t0, idx in [(1.0, everyone), (1.0 + 0.35 * 0.5, everyone)] + [(t, few) for t in t_few]:
         sens += near[idx].tolist()
         times += (t0 + d[idx] / C + detour[idx] + rng.normal(0, 1e-4, idx.size)).tolist()
         snr += (level[idx] + rng.normal(0, 1, idx.size)).tolist()
     pt = np.array(times)
     n = pt.size
     ob = _Obs(spos, np.array(sens, dtype=np.int64), pt, np.full(n, 5e-4), np.array(snr), C,
-              None, AssociationConfig())  # fmt: skip
-    anchor = _shot(np.arange(10, dtype=np.int64), src + np.array([2.0, -1.0, 0.0]), 1.0 + 0.004)
+              None, config or AssociationConfig())  # fmt: skip
+    anchor = _shot(np.arange(heard, dtype=np.int64), src + np.array([2.0, -1.0, 0.0]), 1.004)
     assigned = np.zeros(n, dtype=bool)
-    assigned[:10] = True
+    assigned[:heard] = True
     return ob, anchor, assigned, t_few
 
 
@@ -904,6 +905,32 @@ def test_rounds_heard_by_three_sensors_stand_at_a_known_place() -> None:
     assert [round(s.t0 - anchor.t0, 2) for s in three] == [round(t - 1.0, 2) for t in t_few]
     assert all(np.allclose(s.pos, shots[0].pos) for s in three)
     assert len(shots) == 5 and np.all(assigned)
+
+
+def test_rounds_heard_by_three_sensors_stand_where_four_heard_the_first() -> None:
+    """The same burst heard by the four sensors nearest the gun, its later rounds by the
+    three loudest of them only: a place heard by four sensors is known well enough to put
+    the three-sensor rounds there (``template_few_anchor_sensors``; the second round,
+    heard by all four, matches the pattern too). With places established by six sensors
+    only, as before, none of them is found."""
+    from shotwatch.core.associate import AssociationConfig, _template_rounds
+
+    ob, anchor, assigned, t_few = _few_heard_burst(loud_first=True, heard=4)
+    shots = [anchor]
+    _template_rounds(shots, ob, assigned)
+    later = sorted((s for s in shots if s is not anchor), key=lambda s: s.t0)
+    assert [round(s.t0 - anchor.t0, 2) for s in later] == [0.18] + [
+        round(t - 1.0, 2) for t in t_few
+    ]
+    assert [len(s.pulses) for s in later] == [4, 3, 3, 3]
+    assert all(np.allclose(s.pos, anchor.pos) for s in later) and np.all(assigned)
+
+    ob, anchor, assigned, _ = _few_heard_burst(
+        loud_first=True, heard=4, config=AssociationConfig(template_few_anchor_sensors=6)
+    )
+    shots = [anchor]
+    _template_rounds(shots, ob, assigned)
+    assert shots == [anchor] and not np.any(assigned[4:])
 
 
 def test_three_pulses_where_the_place_is_heard_worst_are_no_round() -> None:

@@ -197,7 +197,11 @@ class AssociationConfig:
     """...and at this share of the sensors that heard the shot establishing the place."""
     template_few_sensors: int = 3
     """A round heard by this many sensors (fewer than a match needs) is put at an
-    established place when its free pulses match the place's pattern (:func:`_few_round`)."""
+    established place when its free pulses match the place's pattern (:func:`_few_round`)..."""
+    template_few_anchor_sensors: int = 4
+    """...at a place established by a shot of this many sensors or more (fewer than a
+    template match needs: a few rounds of a gun heard by four or five sensors, the rest
+    by its three loudest only)."""
     three_sensor_max_pulses: int = 24
     """:func:`three_sensor_shots` looks at groups of at most this many pulses."""
     few_level_margin_db: float = 3.0
@@ -1201,7 +1205,9 @@ def _template_rounds(
     loosens. A well-heard shot that a round of an earlier place replaced (the same round,
     its own fix kept) is a place of its own still, under its new name. Rounds heard by
     ``template_few_sensors`` (three) at free pulses, too few for a match, are put at the
-    place when its loudest sensors heard them (:func:`_few_round`). The rounds of one
+    place when its loudest sensors heard them (:func:`_few_round`); for that alone a
+    shot of ``template_few_anchor_sensors`` (four) or more establishes a place, after
+    the well-heard ones. The rounds of one
     place then share it (:func:`_one_place`). This is the
     relative location of seismology's master-event and double-difference methods
     (Waldhauser & Ellsworth, BSSA 90(6), 2000) put to association.
@@ -1214,10 +1220,10 @@ def _template_rounds(
         (
             o
             for o in shots
-            if len(o.pulses) >= cfg.template_anchor_sensors
+            if len(o.pulses) >= cfg.template_few_anchor_sensors
             and np.mean(dominated[o.pulses]) <= cfg.max_dominated_share
         ),
-        key=lambda o: (o.scale, -len(o.pulses)),
+        key=lambda o: (len(o.pulses) < cfg.template_anchor_sensors, o.scale, -len(o.pulses)),
     )
     n_s = ob.spos.shape[0]
     # Rounds found so keep their pulses. Keyed by identity, holding the shot itself: a
@@ -1247,7 +1253,7 @@ def _template_rounds(
         need = max(cfg.template_min_sensors, int(np.ceil(cfg.template_share * len(anchor.pulses))))
         taken = np.zeros(at.size, dtype=bool)
         group: list[tuple[LocatedShot, NDArray[np.float64], bool]] = [(anchor, np.zeros(3), True)]
-        while True:
+        while len(anchor.pulses) >= cfg.template_anchor_sensors:
             found = _template_match(at, tau, taken, need, psens, psig, sig_a, psnr, cfg)
             if found is None:
                 break
@@ -1346,14 +1352,14 @@ def _few_round(
     arrival pattern at origin time ``t_r``: put at the anchor's place, or None.
 
     Three arrivals fix no place of their own (with the height known they fit one or two
-    points exactly), but a place where the gun was heard by six or more sensors is known,
-    and three free pulses agreeing with its pattern to ``template_tol_s`` by chance are
-    rare (a sensor of a ten-round burst holds a pulse within 3 ms of a given time about
-    once in seventy). They must be heard where the place is heard best (no sensor
-    missing the round heard the anchor ``few_level_margin_db`` louder than a sensor
-    that heard it), be about as loud as the anchor's there, fall no closer
-    than ``min_cycle_s`` to another shot at the place, and not be a wall's re-radiation
-    of another shot (:func:`_reradiated`)."""
+    points exactly), but a place where the gun was heard by four or more sensors is
+    known (``template_few_anchor_sensors``), and three free pulses agreeing with its
+    pattern to ``template_tol_s`` by chance are rare (a sensor of a ten-round burst holds
+    a pulse within 3 ms of a given time about once in seventy). They must be heard
+    where the place is heard best (no sensor missing the round heard the anchor
+    ``few_level_margin_db`` louder than a sensor that heard it), be about as loud as the
+    anchor's there, fall no closer than ``min_cycle_s`` to another shot at the place,
+    and not be a wall's re-radiation of another shot (:func:`_reradiated`)."""
     cfg = ob.cfg
     a_idx = _anchor_pulse_at(anchor, members, ob)
     if float(np.median(ob.psnr[members] - ob.psnr[a_idx])) < -cfg.round_drop_db:
