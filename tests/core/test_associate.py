@@ -1262,6 +1262,30 @@ def test_a_fit_of_a_rounds_louder_second_paths_is_dropped_not_an_automatic_round
     assert stands(1.07 + tt[:5], src)
 
 
+def test_a_six_sensor_fit_of_second_paths_is_dropped_not_a_six_sensor_round() -> None:
+    """Six second paths of a round, 7-46 ms after its first arrivals there (suite seed 7:
+    such a six-sensor fit 100 m from a burst's place was one round too many): dropped
+    now that six-sensor shots are looked at (``echo_fit_max_sensors``), standing when
+    they are not. The next round of a semi-automatic, 0.3 s on at all six, stands."""
+    from shotwatch.core.associate import AssociationConfig, _drop_echo_fits
+
+    spos = _array()
+    src = np.array([20.0, -50.0, 1.5])
+    near = np.argsort(np.linalg.norm(spos - src, axis=1))[:9]
+    tt = np.linalg.norm(spos[near] - src, axis=1) / C
+
+    def stands(cand_t: np.ndarray, at: np.ndarray, cfg: AssociationConfig | None = None) -> bool:
+        return _candidate_stands(
+            _drop_echo_fits, spos, (near, 1.0 + tt, src), (near[:6], cand_t, 30.0, at), cfg
+        )
+
+    second = 1.0 + tt[:6] + np.array([0.007, 0.019, 0.046, 0.022, 0.035, 0.012])
+    off = src + np.array([60.0, 80.0, 0.0])
+    assert not stands(second, off)
+    assert stands(second, off, AssociationConfig(echo_fit_max_sensors=5))
+    assert stands(1.3 + tt[:6], src)
+
+
 def test_a_few_sensor_fit_of_a_rounds_leftovers_is_dropped_not_another_shooters_round() -> None:
     """A round heard by eight sensors leaves pulses its fit did not take: later, weaker
     arrivals at two of its sensors (a second path, a reflection) and the round's

@@ -110,8 +110,10 @@ class AssociationConfig:
     image_t0_s: float = 0.03
     min_cycle_s: float = 0.05
     round_drop_db: float = 10.0
-    echo_fit_max_sensors: int = 5
-    """:func:`_drop_echo_fits` looks at shots heard by at most this many sensors..."""
+    echo_fit_max_sensors: int = 6
+    """:func:`_drop_echo_fits` looks at shots heard by at most this many sensors (six:
+    second paths of two rounds of a burst, 7-46 ms after each at its sensor, fitted
+    a six-sensor "round" 100 m from the place; eight lose a true round)..."""
     echo_fit_min_lag_s: float = 0.005
     """...each of whose pulses trails, by more than this (a pulse's own duplicate reports,
     ``duplicate_s``, are no predecessor)..."""
@@ -133,7 +135,7 @@ class AssociationConfig:
     under 5 ms later)."""
     leftover_mix_max_sensors: int = 6
     """A fit of two or more better-heard rounds' leftovers (:func:`_drop_second_fixes`) is
-    looked for among shots heard by up to this many sensors, one more than
+    looked for among shots heard by up to this many sensors, as many as
     ``echo_fit_max_sensors``: two rounds leave twice the leftovers of one."""
     leftover_early_s: float = 0.005
     leftover_late_s: float = 0.04
@@ -805,8 +807,8 @@ def _drop_echo_fits(
 
     A wall near a sensor reflects every loud arrival there into a weaker copy tens of
     milliseconds later (the simulator's facade echoes, ``sim/engine``: the last leg
-    mirrored in the walls near each sensor). Four or five such copies, each at its own
-    sensor, fit some source exactly (four arrivals always do), and inside a burst that
+    mirrored in the walls near each sensor). Four to six such copies, each at its own
+    sensor, fit some source (four arrivals always do, exactly), and inside a burst that
     "shot" comes as one more round, or as a second shooter tens to hundreds of metres
     off (the simulated suite's overcounted bursts: 36 such shots in seeds 0-7, most of
     them made of echoes only). A shot heard by ``echo_fit_max_sensors`` or fewer is
