@@ -114,6 +114,10 @@ class AssociationConfig:
     """:func:`_drop_echo_fits` looks at shots heard by at most this many sensors (six:
     second paths of two rounds of a burst, 7-46 ms after each at its sensor, fitted
     a six-sensor "round" 100 m from the place; eight lose a true round)..."""
+    few_fit_max_sensors: int = 5
+    """A shot heard by this many sensors or fewer is re-fitted from its sensors' first
+    arrivals (:func:`_first_arrivals`) and dropped as one better-heard shot's leftovers
+    (:func:`_drop_second_fixes`)."""
     echo_fit_min_lag_s: float = 0.005
     """...each of whose pulses trails, by more than this (a pulse's own duplicate reports,
     ``duplicate_s``, are no predecessor)..."""
@@ -135,8 +139,8 @@ class AssociationConfig:
     under 5 ms later)."""
     leftover_mix_max_sensors: int = 6
     """A fit of two or more better-heard rounds' leftovers (:func:`_drop_second_fixes`) is
-    looked for among shots heard by up to this many sensors, as many as
-    ``echo_fit_max_sensors``: two rounds leave twice the leftovers of one."""
+    looked for among shots heard by up to this many sensors, one more than
+    ``few_fit_max_sensors``: two rounds leave twice the leftovers of one."""
     leftover_early_s: float = 0.005
     leftover_late_s: float = 0.04
     """A pulse at a sensor a shot did not take is its leftover when it arrives this
@@ -881,7 +885,7 @@ def _drop_second_fixes(
     ``X`` when it is a later, weaker pulse at a sensor of ``X`` (within
     ``echo_fit_far_window_s`` of ``X``'s there) or, at a sensor ``X`` did not take,
     arrives within ``leftover_early_s`` before to ``leftover_late_s`` after ``X``'s
-    predicted arrival. A shot ``B`` heard by ``echo_fit_max_sensors`` or fewer is taken
+    predicted arrival. A shot ``B`` heard by ``few_fit_max_sensors`` or fewer is taken
     for such a fit when every one of its pulses is a leftover of one shot ``X`` heard by
     more, with at least one pulse of each kind (all of the first kind is a fit of
     echoes, :func:`_drop_echo_fits`); a shot heard by ``leftover_mix_max_sensors`` or
@@ -898,14 +902,14 @@ def _drop_second_fixes(
     cfg = ob.cfg
     gone: set[int] = set()
     for b in shots:
-        if len(b.pulses) > max(cfg.echo_fit_max_sensors, cfg.leftover_mix_max_sensors):
+        if len(b.pulses) > max(cfg.few_fit_max_sensors, cfg.leftover_mix_max_sensors):
             continue
         xs = [
             x for x in shots if x is not b and len(x.pulses) > len(b.pulses) and id(x) not in gone
         ]
         kinds = [_leftover_kinds(b, x, ob) for x in xs]
         alone = [bool(np.all(a | c)) for a, c in kinds]  # X explains every pulse of B
-        single = len(b.pulses) <= cfg.echo_fit_max_sensors and any(
+        single = len(b.pulses) <= cfg.few_fit_max_sensors and any(
             ok and a.any() and c.any() for ok, (a, c) in zip(alone, kinds, strict=True)
         )
         many = (
@@ -933,7 +937,7 @@ def _first_arrivals(
     shot can take a reflection and land at its image source (the real live fire's
     test_061 from the recordings: at two of four sensors a wall's reflection 124 ms
     after the direct sound and 8 dB louder put the rounds 52 m off). For a shot heard by
-    ``echo_fit_max_sensors`` or fewer, each pulse with a free pulse at its sensor up to
+    ``few_fit_max_sensors`` or fewer, each pulse with a free pulse at its sensor up to
     ``first_arrival_window_s`` earlier, at most ``round_drop_db`` weaker, is replaced
     by the earliest such; the re-fit replaces the shot when it keeps every arrival,
     fits about as tightly (scale at most 1.5 times, or 2 ms), lies within
@@ -942,7 +946,7 @@ def _first_arrivals(
     (:func:`_too_close`). The shot's other pulses are freed."""
     cfg, psens, pt, psnr = ob.cfg, ob.psens, ob.pt, ob.psnr
     for k, s in enumerate(shots):
-        if len(s.pulses) > cfg.echo_fit_max_sensors:
+        if len(s.pulses) > cfg.few_fit_max_sensors:
             continue
         alt = s.pulses.copy()
         for j, p in enumerate(s.pulses):
