@@ -986,10 +986,10 @@ def _drop_loose_fits(
     matching a true round fitted with a scale over 4 ms, while 4 of the 29 matching
     none did."""
     cfg = ob.cfg
-    loose = [o for o in shots if len(o.pulses) == cfg.min_sensors and o.scale >= cfg.loose_fit_s]
-    for o in loose:
-        _release(o, assigned)
-    shots[:] = [o for o in shots if not any(o is x for x in loose)]
+    loose = {
+        id(o) for o in shots if len(o.pulses) == cfg.min_sensors and o.scale >= cfg.loose_fit_s
+    }
+    _drop(shots, loose, assigned)
 
 
 def _drop_stray_fits(

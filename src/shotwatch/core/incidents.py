@@ -1176,7 +1176,8 @@ def group_incidents(
         # median of the known heights then rests on it alone). Known heights of 30 m
         # and more that are not so sure (a ground gun's free-height fits in blocked
         # paths: 30-32 m +- 4 m) leave the incident to the other evidence, reviewed.
-        aloft = _median_height(heights[g]) >= aerial_height_m
+        h_med = _median_height(heights[g])
+        aloft = h_med >= aerial_height_m
         aerial = aloft and int(sure_aloft[g].sum()) >= (1 if k <= 3 else 2)
         maybe_aloft = aloft and not aerial
         if k <= max_shooter_analysis_shots and aerial:  # fireworks: sources, never a vehicle
@@ -1290,8 +1291,7 @@ def group_incidents(
         if under_show and classification != NON_GUNFIRE:
             summary += "; under a fireworks show: review"
         if maybe_aloft and classification != NON_GUNFIRE:
-            h_up = _median_height(heights[g])
-            summary += f"; possibly aloft (fitted {h_up:.0f} m up): review"
+            summary += f"; possibly aloft (fitted {h_med:.0f} m up): review"
         if three:
             i_first = int(g[np.argmin(tg)])
             alt = None if shots.alt_pos is None else shots.alt_pos[i_first]
