@@ -1486,3 +1486,26 @@ def test_a_few_sensor_shot_that_took_reflections_is_refitted_from_first_arrivals
     shot, assigned = refit(25.0)
     assert sorted(shot.pulses.tolist()) == [0, 1, 2, 3]
     assert assigned.tolist() == [True, True, True, True, False, False]
+
+
+def test_a_reverberant_bursts_rounds_are_not_judged_by_tight_shots_seconds_later() -> None:
+    # Rounds among buildings fit loosely (diffracted paths: ms of timing scatter);
+    # two clean shots 8 s later, heard by the same sensors, fit to 0.1 ms. The burst's
+    # rounds are judged by the fits of their own time, not by those shots.
+    spos = _array()
+    rng = np.random.default_rng(7)
+    a, b = np.array([0.0, 0.0, 1.5]), np.array([250.0, 100.0, 1.5])
+    sens: list[int] = []
+    times: list[float] = []
+    snr: list[float] = []
+    for t0, src, jitter in [(1.0 + 0.6 * k, a, 6e-3) for k in range(3)] + [
+        (9.0 + 0.5 * k, b, 1e-4) for k in range(5)
+    ]:
+        h, t, s = _arrivals(spos, src, t0)
+        sens += h.tolist()
+        times += (t + rng.normal(0, jitter, t.size)).tolist()
+        snr += s.tolist()
+    args = (spos, np.array(sens), np.array(times), C)
+    near_a = [s for s in associate(*args, pulse_snr=np.array(snr)) if s.t0 < 5.0]
+    assert len(near_a) == 3
+    assert all(np.linalg.norm(s.pos[:2] - a[:2]) < 30.0 for s in near_a)

@@ -179,6 +179,12 @@ class AssociationConfig:
     aloft_min_rise_m: float = 10.0
     """...and lies more than this far from the first fit in height."""
     max_scale_s: float = 0.012
+    scale_window_s: float = 5.0
+    """A candidate's timing scale is judged against the well-heard candidates whose origin
+    times lie within this of its own (the 25th percentile of their scales: the array's
+    timing scale there and then), not against its whole group: a group that joined a
+    reverberant burst to clean shots seconds later (:mod:`shotwatch.core.partition`'s
+    ``burst_s``) would otherwise refuse the burst's rounds by the shots' tighter fits."""
     min_pulse_sigma_s: float = 5e-4
     track_step_s: float = 0.25
     track_min_m: float = 5.0
@@ -497,17 +503,36 @@ def associate(
         #    with accepted shots is re-solved on its free pulses and queued again.
         # The array's own timing scale, from the well-heard candidates: a candidate
         # fitting much worse than that is a mixture of rounds or of echoes.
-        strong = [x.scale for x in pool + shots if len(x.pulses) >= cfg.strong_sensors]
-        scale_limit = cfg.max_scale_s
-        if strong:
-            tight = float(np.percentile(strong, 25))  # the true shots are the tightest
-            scale_limit = min(scale_limit, max(2.5 * tight + 1e-3, 2e-3))
-        else:  # only few-sensor candidates: their own tightest stand for the array
-            tight = float(np.percentile([x.scale for x in pool + shots] or [0.0], 25))
-        # A fit with few sensors absorbs more of its noise than a fit with many (four
-        # arrivals fit a point source exactly): its scale above the array's means
-        # arrivals that do not belong to one source.
-        scale_limit_few = min(scale_limit, max(1.2 * tight + 1e-3, 2e-3))
+        # Each candidate is judged against the candidates and shots within
+        # ``scale_window_s`` of its origin time: unrelated sources seconds away in the
+        # same group (whose fits may be tighter or looser) do not move its limit.
+        ref = pool + shots
+        ref_t = np.array([x.t0 for x in ref])
+        ref_scale = np.array([x.scale for x in ref])
+        ref_strong = np.array([len(x.pulses) >= cfg.strong_sensors for x in ref], dtype=bool)
+        limits: dict[bytes, tuple[float, float]] = {}
+
+        def scale_limits(s: LocatedShot) -> tuple[float, float]:
+            near = np.abs(ref_t - s.t0) <= cfg.scale_window_s
+            key = np.packbits(near).tobytes()
+            got = limits.get(key)
+            if got is not None:
+                return got
+            strong = ref_scale[near & ref_strong]
+            limit = cfg.max_scale_s
+            if strong.size:
+                tight = float(np.percentile(strong, 25))  # the true shots are the tightest
+                limit = min(limit, max(2.5 * tight + 1e-3, 2e-3))
+            else:  # only few-sensor candidates: their own tightest stand for the array
+                near_all = ref_scale[near]
+                tight = float(np.percentile(near_all, 25)) if near_all.size else 0.0
+            # A fit with few sensors absorbs more of its noise than a fit with many (four
+            # arrivals fit a point source exactly): its scale above the array's means
+            # arrivals that do not belong to one source.
+            got = (limit, min(limit, max(1.2 * tight + 1e-3, 2e-3)))
+            limits[key] = got
+            return got
+
         # A candidate's support, kept until the next acceptance changes the free pulses.
         support: dict[int, tuple[LocatedShot, int]] = {}
 
@@ -542,6 +567,7 @@ def associate(
                 free = eligible & ~assigned
                 cand = candidates_for(int(shot.pulses[np.argmax(psnr[shot.pulses])]), free)
                 shot = _aloft(shot, ob, psens[cand], pt[cand], cand)
+            scale_limit, scale_limit_few = scale_limits(shot)
             if shot.scale > (scale_limit_few if few else scale_limit):
                 continue
             plausible = _plausible(shot, ob, online)
