@@ -1262,6 +1262,30 @@ def test_a_fit_of_a_rounds_louder_second_paths_is_dropped_not_an_automatic_round
     assert stands(1.07 + tt[:5], src)
 
 
+def test_a_six_sensor_fit_of_second_paths_is_dropped_not_a_six_sensor_round() -> None:
+    """Six second paths of a round, 7-46 ms after its first arrivals there (suite seed 7:
+    such a six-sensor fit 100 m from a burst's place was one round too many): dropped
+    now that six-sensor shots are looked at (``echo_fit_max_sensors``), standing when
+    they are not. The next round of a semi-automatic, 0.3 s on at all six, stands."""
+    from shotwatch.core.associate import AssociationConfig, _drop_echo_fits
+
+    spos = _array()
+    src = np.array([20.0, -50.0, 1.5])
+    near = np.argsort(np.linalg.norm(spos - src, axis=1))[:9]
+    tt = np.linalg.norm(spos[near] - src, axis=1) / C
+
+    def stands(cand_t: np.ndarray, at: np.ndarray, cfg: AssociationConfig | None = None) -> bool:
+        return _candidate_stands(
+            _drop_echo_fits, spos, (near, 1.0 + tt, src), (near[:6], cand_t, 30.0, at), cfg
+        )
+
+    second = 1.0 + tt[:6] + np.array([0.007, 0.019, 0.046, 0.022, 0.035, 0.012])
+    off = src + np.array([60.0, 80.0, 0.0])
+    assert not stands(second, off)
+    assert stands(second, off, AssociationConfig(echo_fit_max_sensors=5))
+    assert stands(1.3 + tt[:6], src)
+
+
 def test_a_few_sensor_fit_of_a_rounds_leftovers_is_dropped_not_another_shooters_round() -> None:
     """A round heard by eight sensors leaves pulses its fit did not take: later, weaker
     arrivals at two of its sensors (a second path, a reflection) and the round's
@@ -1509,3 +1533,50 @@ def test_a_reverberant_bursts_rounds_are_not_judged_by_tight_shots_seconds_later
     near_a = [s for s in associate(*args, pulse_snr=np.array(snr)) if s.t0 < 5.0]
     assert len(near_a) == 3
     assert all(np.linalg.norm(s.pos[:2] - a[:2]) < 30.0 for s in near_a)
+
+
+def _split_round(second_t: float):  # type: ignore[no-untyped-def]
+    """A round heard by ten sensors, its arrivals split between two shots: ``a`` of six
+    (first arrivals at four sensors, paths 6 and 12 ms later at two more; fitted 45 m
+    up) and ``b`` of five, the sound's arrivals ``second_t`` s after the round's at the
+    other four of the ten and at one of ``a``'s later-path sensors (fitted 22 m off).
+    Returns (observations, a, b, the gun's place)."""
+    spos = _array()
+    src = np.array([40.0, -30.0, 1.5])
+    near = np.argsort(np.linalg.norm(spos - src, axis=1))[:10]
+    t = 1.0 + np.linalg.norm(spos[near] - src, axis=1) / C
+    t += np.random.default_rng(3).normal(0, 1e-4, t.size)
+    a_sens = near[:6]
+    a_t = t[:6] + np.array([0.0, 0.0, 0.0, 0.0, 0.006, 0.012])
+    b_sens = np.concatenate([near[6:], near[5:6]])
+    b_t = np.concatenate([t[6:], t[5:6]]) + second_t
+    psens = np.concatenate([a_sens, b_sens]).astype(np.int64)
+    ob = _obs(spos, psens, np.concatenate([a_t, b_t]))
+    a = _shot(np.arange(6, dtype=np.int64), src + np.array([0.0, 0.0, 45.0]), 0.99, 2e-3)
+    b = _shot(np.arange(6, 11, dtype=np.int64), src + np.array([22.0, 0.0, 0.0]),
+              1.06 + second_t, 1.5e-3)  # fmt: skip
+    return ob, a, b, src
+
+
+def test_a_round_fitted_twice_from_parts_of_its_arrivals_is_merged() -> None:
+    """The two parts of one round (suite seed 7: a second shooter's round heard by ten
+    sensors, fitted from six 45 m up and from five 22 m off) merge into one shot of its
+    first arrivals, at the gun; the later path at a sensor both heard is freed. Two rounds
+    of an automatic weapon 70 ms apart, at the same sensors, stay two."""
+    from shotwatch.core.associate import _merge_split
+
+    ob, a, b, src = _split_round(0.0)
+    shots = [a, b]
+    assigned = np.ones(11, dtype=bool)
+    _merge_split(shots, ob, assigned)
+    # nine first arrivals (the 6 ms path is the only pulse at its sensor: the robust fit
+    # leaves it out and keeps it as the shot's late arrival), at the gun
+    assert len(shots) == 1 and sorted(shots[0].pulses) == [0, 1, 2, 3, 6, 7, 8, 9, 10]
+    assert shots[0].echoes == [4]
+    assert float(np.linalg.norm(shots[0].pos[:2] - src[:2])) < 1.0
+    assert not assigned[5] and np.all(np.delete(assigned, 5))
+
+    ob, a, b, _ = _split_round(0.07)
+    shots = [a, b]
+    _merge_split(shots, ob, np.ones(11, dtype=bool))
+    assert len(shots) == 2

@@ -110,8 +110,17 @@ class AssociationConfig:
     image_t0_s: float = 0.03
     min_cycle_s: float = 0.05
     round_drop_db: float = 10.0
-    echo_fit_max_sensors: int = 5
-    """:func:`_drop_echo_fits` looks at shots heard by at most this many sensors..."""
+    echo_fit_max_sensors: int = 6
+    """:func:`_drop_echo_fits` looks at shots heard by at most this many sensors (six:
+    second paths of two rounds of a burst, 7-46 ms after each at its sensor, fitted
+    a six-sensor "round" 100 m from the place; eight lose a true round)..."""
+    few_fit_max_sensors: int = 5
+    """A shot heard by this many sensors or fewer is re-fitted from its sensors' first
+    arrivals (:func:`_first_arrivals`) and dropped as one better-heard shot's leftovers
+    (:func:`_drop_second_fixes`)."""
+    merge_window_s: float = 0.1
+    """A round fitted twice from two parts of its arrivals, the parts' origin times up to
+    this apart, is merged (:func:`_merge_split`)."""
     echo_fit_min_lag_s: float = 0.005
     """...each of whose pulses trails, by more than this (a pulse's own duplicate reports,
     ``duplicate_s``, are no predecessor)..."""
@@ -134,7 +143,7 @@ class AssociationConfig:
     leftover_mix_max_sensors: int = 6
     """A fit of two or more better-heard rounds' leftovers (:func:`_drop_second_fixes`) is
     looked for among shots heard by up to this many sensors, one more than
-    ``echo_fit_max_sensors``: two rounds leave twice the leftovers of one."""
+    ``few_fit_max_sensors``: two rounds leave twice the leftovers of one."""
     leftover_early_s: float = 0.005
     leftover_late_s: float = 0.04
     """A pulse at a sensor a shot did not take is its leftover when it arrives this
@@ -609,9 +618,68 @@ def associate(
     _drop_echo_fits(shots, ob, assigned)
     _drop_second_fixes(shots, ob, assigned)
     _drop_stray_fits(shots, ob, assigned)
+    _merge_split(shots, ob, assigned)
     _first_arrivals(shots, ob, assigned)
     _drop_loose_fits(shots, ob, assigned)
     return shots
+
+
+def _merge_split(
+    shots: list[LocatedShot],
+    ob: _Obs,
+    assigned: NDArray[np.bool_],
+) -> None:
+    """Merge a round fitted twice from two parts of its arrivals.
+
+    Where a round came to its sensors over several paths (around buildings, off a wall
+    louder than the first arrival), the search can split its arrivals between two
+    shots: a larger one that took the first arrivals at some sensors and later paths at
+    others, and a smaller one (``echo_fit_max_sensors`` or fewer) of the rest, tens of
+    metres away and within ``merge_window_s`` of it (suite seed 7: a second shooter's
+    round heard by ten sensors, fitted from six 45 m up and from five 22 m off and 61 ms
+    later). The leftover rules (:func:`_drop_second_fixes`) miss it: the smaller shot
+    holds the earlier arrival at a sensor where the larger holds a later path. The two
+    are replaced by one shot when the first arrival per sensor of both fits one source
+    with at least two sensors more than the larger alone, about as tightly (scale at
+    most 1.5 times the looser one's, + 1 ms), and no other shot lies at that place
+    within a weapon's cycle (:func:`_too_close`). Two rounds fit no one source, not
+    even an automatic burst's at its fastest cycle: their arrivals differ by the cycle
+    at every sensor."""
+    cfg = ob.cfg
+    merged = True
+    while merged:
+        merged = False
+        for a in sorted(shots, key=lambda o: -len(o.pulses)):
+            for b in shots:
+                if (
+                    b is a
+                    or len(b.pulses) > min(len(a.pulses), cfg.echo_fit_max_sensors)
+                    or abs(a.t0 - b.t0) > cfg.merge_window_s
+                ):
+                    continue
+                both = np.concatenate([a.pulses, b.pulses])
+                first = both[np.lexsort((ob.pt[both], ob.psens[both]))]
+                first = first[np.unique(ob.psens[first], return_index=True)[1]]
+                need = len(a.pulses) + 2
+                if first.size < need:
+                    continue
+                fit, ok = _fit_shot(first, a.pos, a.t0, ob)
+                if (
+                    not ok
+                    or len(fit.pulses) < need
+                    or fit.scale > 1.5 * max(a.scale, b.scale) + 1e-3
+                    or _too_close(fit, [o for o in shots if o is not a and o is not b], cfg)
+                ):
+                    continue
+                _drop(shots, {id(a), id(b)}, assigned)
+                assigned[fit.pulses] = True
+                fit.echoes.extend(_absorb(fit, ob, assigned))
+                shots.append(fit)
+                merged = True
+                break
+            if merged:
+                break
+    shots.sort(key=lambda o: o.t0)
 
 
 def rounds_at_places(
@@ -831,8 +899,8 @@ def _drop_echo_fits(
 
     A wall near a sensor reflects every loud arrival there into a weaker copy tens of
     milliseconds later (the simulator's facade echoes, ``sim/engine``: the last leg
-    mirrored in the walls near each sensor). Four or five such copies, each at its own
-    sensor, fit some source exactly (four arrivals always do), and inside a burst that
+    mirrored in the walls near each sensor). Four to six such copies, each at its own
+    sensor, fit some source (four arrivals always do, exactly), and inside a burst that
     "shot" comes as one more round, or as a second shooter tens to hundreds of metres
     off (the simulated suite's overcounted bursts: 36 such shots in seeds 0-7, most of
     them made of echoes only). A shot heard by ``echo_fit_max_sensors`` or fewer is
@@ -905,7 +973,7 @@ def _drop_second_fixes(
     ``X`` when it is a later, weaker pulse at a sensor of ``X`` (within
     ``echo_fit_far_window_s`` of ``X``'s there) or, at a sensor ``X`` did not take,
     arrives within ``leftover_early_s`` before to ``leftover_late_s`` after ``X``'s
-    predicted arrival. A shot ``B`` heard by ``echo_fit_max_sensors`` or fewer is taken
+    predicted arrival. A shot ``B`` heard by ``few_fit_max_sensors`` or fewer is taken
     for such a fit when every one of its pulses is a leftover of one shot ``X`` heard by
     more, with at least one pulse of each kind (all of the first kind is a fit of
     echoes, :func:`_drop_echo_fits`); a shot heard by ``leftover_mix_max_sensors`` or
@@ -922,14 +990,14 @@ def _drop_second_fixes(
     cfg = ob.cfg
     gone: set[int] = set()
     for b in shots:
-        if len(b.pulses) > max(cfg.echo_fit_max_sensors, cfg.leftover_mix_max_sensors):
+        if len(b.pulses) > max(cfg.few_fit_max_sensors, cfg.leftover_mix_max_sensors):
             continue
         xs = [
             x for x in shots if x is not b and len(x.pulses) > len(b.pulses) and id(x) not in gone
         ]
         kinds = [_leftover_kinds(b, x, ob) for x in xs]
         alone = [bool(np.all(a | c)) for a, c in kinds]  # X explains every pulse of B
-        single = len(b.pulses) <= cfg.echo_fit_max_sensors and any(
+        single = len(b.pulses) <= cfg.few_fit_max_sensors and any(
             ok and a.any() and c.any() for ok, (a, c) in zip(alone, kinds, strict=True)
         )
         many = (
@@ -957,7 +1025,7 @@ def _first_arrivals(
     shot can take a reflection and land at its image source (the real live fire's
     test_061 from the recordings: at two of four sensors a wall's reflection 124 ms
     after the direct sound and 8 dB louder put the rounds 52 m off). For a shot heard by
-    ``echo_fit_max_sensors`` or fewer, each pulse with a free pulse at its sensor up to
+    ``few_fit_max_sensors`` or fewer, each pulse with a free pulse at its sensor up to
     ``first_arrival_window_s`` earlier, at most ``round_drop_db`` weaker, is replaced
     by the earliest such; the re-fit replaces the shot when it keeps every arrival,
     fits about as tightly (scale at most 1.5 times, or 2 ms), lies within
@@ -966,7 +1034,7 @@ def _first_arrivals(
     (:func:`_too_close`). The shot's other pulses are freed."""
     cfg, psens, pt, psnr = ob.cfg, ob.psens, ob.pt, ob.psnr
     for k, s in enumerate(shots):
-        if len(s.pulses) > cfg.echo_fit_max_sensors:
+        if len(s.pulses) > cfg.few_fit_max_sensors:
             continue
         alt = s.pulses.copy()
         for j, p in enumerate(s.pulses):
