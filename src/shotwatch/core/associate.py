@@ -144,6 +144,11 @@ class AssociationConfig:
     """A fit of two or more better-heard rounds' leftovers (:func:`_drop_second_fixes`) is
     looked for among shots heard by up to this many sensors, one more than
     ``few_fit_max_sensors``: two rounds leave twice the leftovers of one."""
+    leftover_blocked_max_sensors: int = 10
+    """...and among shots heard by up to this many, when at least half their pulses are
+    blocked-path leftovers of two rounds or more (arrivals near a round's prediction at
+    sensors it did not take): an automatic burst's rounds each leave late diffracted
+    arrivals, and ten of those from four rounds fit a point 30 m off (suite seed 6)."""
     leftover_early_s: float = 0.005
     leftover_late_s: float = 0.04
     """A pulse at a sensor a shot did not take is its leftover when it arrives this
@@ -980,8 +985,15 @@ def _drop_second_fixes(
     fewer, when they are leftovers of two or more such shots and of no one of them alone
     (a burst's rounds each leave reflections and blocked arrivals, and four to six of
     those from two rounds fit some point too: an exchange of suite seed 1 counted one
-    round more so, and an 11-round automatic burst of seed 0 two more, 63 m off); in
-    both cases unless it repeats an earlier shot's arrival pattern
+    round more so, and an 11-round automatic burst of seed 0 two more, 63 m off), or by
+    ``leftover_blocked_max_sensors`` or fewer when at least half its pulses are of the
+    second kind, of two rounds or more (a 12-round automatic burst of seed 6, heard by
+    13-28 sensors a round, left late diffracted arrivals at sensors its rounds' fits had
+    not taken; ten of them from four rounds fitted a point 32 m off and 20 dB weaker,
+    and that extra "round" made the burst's cadence irregular enough for a firecracker
+    string; a second shooter's round trails louder rounds at their own sensors, the
+    first kind, and comes near their predictions elsewhere only by chance); in
+    all cases unless it repeats an earlier shot's arrival pattern
     (:func:`_fired_again`). The next round of a burst
     trails the last one at the sensors both took too, but elsewhere it comes a cycle
     or more after ``X``'s prediction (``leftover_late_s`` is shorter than any weapon's
@@ -990,22 +1002,23 @@ def _drop_second_fixes(
     cfg = ob.cfg
     gone: set[int] = set()
     for b in shots:
-        if len(b.pulses) > max(cfg.few_fit_max_sensors, cfg.leftover_mix_max_sensors):
+        n_b = len(b.pulses)
+        if n_b > max(cfg.few_fit_max_sensors, cfg.leftover_mix_max_sensors,
+                     cfg.leftover_blocked_max_sensors):  # fmt: skip
             continue
         xs = [
             x for x in shots if x is not b and len(x.pulses) > len(b.pulses) and id(x) not in gone
         ]
         kinds = [_leftover_kinds(b, x, ob) for x in xs]
         alone = [bool(np.all(a | c)) for a, c in kinds]  # X explains every pulse of B
-        single = len(b.pulses) <= cfg.few_fit_max_sensors and any(
+        single = n_b <= cfg.few_fit_max_sensors and any(
             ok and a.any() and c.any() for ok, (a, c) in zip(alone, kinds, strict=True)
         )
-        many = (
-            len(b.pulses) <= cfg.leftover_mix_max_sensors
-            and len(kinds) >= 2
-            and not any(alone)
-            and bool(np.all(np.any([a | c for a, c in kinds], axis=0)))
-        )
+        explained = len(kinds) >= 2 and bool(np.all(np.any([a | c for a, c in kinds], axis=0)))
+        many = explained and n_b <= cfg.leftover_mix_max_sensors and not any(alone)
+        if explained and cfg.leftover_mix_max_sensors < n_b <= cfg.leftover_blocked_max_sensors:
+            blocked = [c for _, c in kinds if c.any()]  # the rounds predicting some pulses
+            many = len(blocked) >= 2 and 2 * int(np.any(blocked, axis=0).sum()) >= n_b
         if (single or many) and not _fired_again(b, shots, ob):
             gone.add(id(b))
     _drop(shots, gone, assigned)
