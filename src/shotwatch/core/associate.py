@@ -1577,6 +1577,24 @@ def _template_match(
     return np.asarray(at[order[pick]], dtype=np.int64), centre
 
 
+def _agrees(
+    own: LocatedShot,
+    members: NDArray[np.int64],
+    a_idx: NDArray[np.int64],
+    anchor: LocatedShot,
+    ob: _Obs,
+) -> bool:
+    """Whether ``own``'s fix explains the round's ``members`` as the anchor's explains
+    the anchor's pulses at the same sensors (``a_idx``): their residuals, each path's
+    own delay cancelling between the two, agree to ``template_tol_s`` in the median. A
+    fix of a mixture with another round's pulses, its origin time tens of milliseconds
+    off, leaves the members a common offset that large."""
+    s = ob.spos[ob.psens[members]]
+    r_own = ob.pt[members] - own.t0 - ob.tt(own.pos, s)
+    r_anchor = ob.pt[a_idx] - anchor.t0 - ob.tt(anchor.pos, s)
+    return float(np.median(np.abs(r_own - r_anchor))) <= ob.cfg.template_tol_s
+
+
 def _claim_round(
     members: NDArray[np.int64],
     t_r: float,
@@ -1598,7 +1616,8 @@ def _claim_round(
     the unit vector toward the sensor) and fired ``dt`` later, solved by least squares;
     the path's own delay cancels, so the round inherits the anchor's error plus picking
     noise only. A round already located on its own from ``template_anchor_sensors`` or
-    more keeps its own (independent) fix. Returns the round, its move and whether its
+    more keeps its own (independent) fix where that fix agrees with the anchor's
+    (:func:`_agrees`). Returns the round, its move and whether its
     fix is independent of the anchor's."""
     psens, pt, cfg = ob.psens, ob.pt, ob.cfg
     holders = [o for o in shots if o is not anchor and np.any(np.isin(o.pulses, members))]
@@ -1656,6 +1675,7 @@ def _claim_round(
         own is not None
         and len(own.pulses) >= cfg.template_anchor_sensors
         and 2 * int(np.isin(own.pulses, members).sum()) > len(own.pulses)
+        and _agrees(own, members, a_idx, anchor, ob)
     )
     if own is not None and independent:  # (both, for the type checker)
         # Its fix is independent of the anchor's (the errors average out over the
