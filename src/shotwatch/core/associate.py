@@ -524,14 +524,9 @@ def associate(
         ref_t = np.array([x.t0 for x in ref])
         ref_scale = np.array([x.scale for x in ref])
         ref_strong = np.array([len(x.pulses) >= cfg.strong_sensors for x in ref], dtype=bool)
-        limits: dict[bytes, tuple[float, float]] = {}
 
         def scale_limits(s: LocatedShot) -> tuple[float, float]:
             near = np.abs(ref_t - s.t0) <= cfg.scale_window_s
-            key = np.packbits(near).tobytes()
-            got = limits.get(key)
-            if got is not None:
-                return got
             strong = ref_scale[near & ref_strong]
             limit = cfg.max_scale_s
             if strong.size:
@@ -543,9 +538,7 @@ def associate(
             # A fit with few sensors absorbs more of its noise than a fit with many (four
             # arrivals fit a point source exactly): its scale above the array's means
             # arrivals that do not belong to one source.
-            got = (limit, min(limit, max(1.2 * tight + 1e-3, 2e-3)))
-            limits[key] = got
-            return got
+            return limit, min(limit, max(1.2 * tight + 1e-3, 2e-3))
 
         # A candidate's support, kept until the next acceptance changes the free pulses.
         support: dict[int, tuple[LocatedShot, int]] = {}
@@ -650,41 +643,44 @@ def _merge_split(
     within a weapon's cycle (:func:`_too_close`). Two rounds fit no one source, not
     even an automatic burst's at its fastest cycle: their arrivals differ by the cycle
     at every sensor."""
-    cfg = ob.cfg
-    merged = True
-    while merged:
-        merged = False
-        for a in sorted(shots, key=lambda o: -len(o.pulses)):
-            for b in shots:
-                if (
-                    b is a
-                    or len(b.pulses) > min(len(a.pulses), cfg.echo_fit_max_sensors)
-                    or abs(a.t0 - b.t0) > cfg.merge_window_s
-                ):
-                    continue
-                both = np.concatenate([a.pulses, b.pulses])
-                first = both[np.lexsort((ob.pt[both], ob.psens[both]))]
-                first = first[np.unique(ob.psens[first], return_index=True)[1]]
-                need = len(a.pulses) + 2
-                if first.size < need:
-                    continue
-                fit, ok = _fit_shot(first, a.pos, a.t0, ob)
-                if (
-                    not ok
-                    or len(fit.pulses) < need
-                    or fit.scale > 1.5 * max(a.scale, b.scale) + 1e-3
-                    or _too_close(fit, [o for o in shots if o is not a and o is not b], cfg)
-                ):
-                    continue
-                _drop(shots, {id(a), id(b)}, assigned)
-                assigned[fit.pulses] = True
-                fit.echoes.extend(_absorb(fit, ob, assigned))
-                shots.append(fit)
-                merged = True
-                break
-            if merged:
-                break
+    while (found := _split_pair(shots, ob)) is not None:
+        a, b, fit = found
+        _drop(shots, {id(a), id(b)}, assigned)
+        assigned[fit.pulses] = True
+        fit.echoes.extend(_absorb(fit, ob, assigned))
+        shots.append(fit)
     shots.sort(key=lambda o: o.t0)
+
+
+def _split_pair(
+    shots: list[LocatedShot], ob: _Obs
+) -> tuple[LocatedShot, LocatedShot, LocatedShot] | None:
+    """The first pair of shots :func:`_merge_split` merges (the larger ``a`` tried best
+    heard first) and their merged fit, or None."""
+    cfg = ob.cfg
+    for a in sorted(shots, key=lambda o: -len(o.pulses)):
+        need = len(a.pulses) + 2
+        for b in shots:
+            if (
+                b is a
+                or len(b.pulses) > min(len(a.pulses), cfg.echo_fit_max_sensors)
+                or abs(a.t0 - b.t0) > cfg.merge_window_s
+            ):
+                continue
+            both = np.concatenate([a.pulses, b.pulses])
+            first = both[np.lexsort((ob.pt[both], ob.psens[both]))]
+            first = first[np.unique(ob.psens[first], return_index=True)[1]]
+            if first.size < need:
+                continue
+            fit, ok = _fit_shot(first, a.pos, a.t0, ob)
+            if (
+                ok
+                and len(fit.pulses) >= need
+                and fit.scale <= 1.5 * max(a.scale, b.scale) + 1e-3
+                and not _too_close(fit, [o for o in shots if o is not a and o is not b], cfg)
+            ):
+                return a, b, fit
+    return None
 
 
 def rounds_at_places(
@@ -1015,10 +1011,11 @@ def _drop_second_fixes(
             ok and a.any() and c.any() for ok, (a, c) in zip(alone, kinds, strict=True)
         )
         explained = len(kinds) >= 2 and bool(np.all(np.any([a | c for a, c in kinds], axis=0)))
-        many = explained and n_b <= cfg.leftover_mix_max_sensors and not any(alone)
-        if explained and cfg.leftover_mix_max_sensors < n_b <= cfg.leftover_blocked_max_sensors:
+        if n_b <= cfg.leftover_mix_max_sensors:
+            many = explained and not any(alone)
+        else:  # up to leftover_blocked_max_sensors: half of them blocked-path leftovers
             blocked = [c for _, c in kinds if c.any()]  # the rounds predicting some pulses
-            many = len(blocked) >= 2 and 2 * int(np.any(blocked, axis=0).sum()) >= n_b
+            many = explained and len(blocked) >= 2 and 2 * int(np.any(blocked, axis=0).sum()) >= n_b
         if (single or many) and not _fired_again(b, shots, ob):
             gone.add(id(b))
     _drop(shots, gone, assigned)
