@@ -1654,3 +1654,61 @@ def test_a_round_fitted_twice_from_parts_of_its_arrivals_is_merged() -> None:
     shots = [a, b]
     _merge_split(shots, ob, np.ones(11, dtype=bool))
     assert len(shots) == 2
+
+
+def _moving_few_heard(shift_s: float = 0.0):  # type: ignore[no-untyped-def]
+    """A shooter driven east at 12 m/s fires every 0.6 s from t = 1 s: rounds 0 and 2
+    heard by the six sensors nearest the track's middle over paths 0-8 ms late (the
+    same detour at a sensor every round), rounds 1 and 3 by the three loudest of them
+    only (``shift_s`` added to one of their three pulses). Returns the observations,
+    the two well-heard rounds (located), assigned pulses and the rounds' true places."""
+    from shotwatch.core.associate import AssociationConfig, _Obs
+
+    spos = _array()
+    rng = np.random.default_rng(11)
+    places = [np.array([-40.0 + 7.2 * k, 50.0, 1.5]) for k in range(4)]
+    near = np.argsort(np.linalg.norm(spos - places[1], axis=1))[:6]
+    detour = rng.uniform(0.0, 0.008, near.size)
+    sens, times, snr = [], [], []
+    for k, src in enumerate(places):
+        idx = np.arange(6) if k % 2 == 0 else np.arange(3)
+        d = np.linalg.norm(spos[near[idx]] - src, axis=1)
+        t = 1.0 + 0.6 * k + d / C + detour[idx] + rng.normal(0, 1e-4, idx.size)
+        if k % 2:
+            t[1] += shift_s
+        sens += near[idx].tolist()
+        times += t.tolist()
+        snr += (40 - 20 * np.log10(d / 100) + rng.normal(0, 1, idx.size)).tolist()
+    pt = np.array(times)
+    n = pt.size
+    ob = _Obs(spos, np.array(sens, dtype=np.int64), pt, np.full(n, 5e-4), np.array(snr), C,
+              None, AssociationConfig())  # fmt: skip
+    a = _shot(np.arange(6, dtype=np.int64), places[0] + np.array([1.0, 0.5, 0.0]), 1.004)
+    b = _shot(np.arange(9, 15, dtype=np.int64), places[2] + np.array([-0.5, 1.0, 0.0]), 2.205)
+    assigned = np.zeros(n, dtype=bool)
+    assigned[a.pulses] = assigned[b.pulses] = True
+    return ob, [a, b], assigned, places
+
+
+def test_a_moving_shooters_rounds_heard_by_three_sensors_stand_on_its_track() -> None:
+    """Rounds 1 and 3 of a moving shooter, heard by three sensors only, fired 7 m from
+    the rounds around them: the places' own arrival patterns do not match them (the move
+    shifts each sensor's travel time by up to 20 ms), but the patterns moved along the
+    track through rounds 0 and 2 do, and each round is put on the track where it was
+    fired. With one of the three pulses 10 ms off, no round is put there."""
+    from shotwatch.core.associate import _template_rounds, _track_few_rounds
+
+    ob, shots, assigned, places = _moving_few_heard()
+    _template_rounds(shots, ob, assigned)
+    assert len(shots) == 2  # fixed places: no match
+
+    _track_few_rounds(shots, ob, assigned)
+    assert [len(s.pulses) for s in shots] == [6, 3, 6, 3]
+    assert np.allclose([s.t0 for s in shots], [1.0, 1.6, 2.2, 2.8], atol=0.01)
+    for s, src in zip(shots, places, strict=True):
+        assert np.hypot(*(s.pos[:2] - src[:2])) < 2.0
+    assert np.all(assigned)
+
+    ob, shots, assigned, _ = _moving_few_heard(shift_s=0.01)
+    _track_few_rounds(shots, ob, assigned)
+    assert len(shots) == 2 and not np.any(assigned[6:9]) and not np.any(assigned[15:])

@@ -222,6 +222,9 @@ class AssociationConfig:
     """...at a place established by a shot of this many sensors or more (fewer than a
     template match needs: a few rounds of a gun heard by four or five sensors, the rest
     by its three loudest only)."""
+    track_few_window_s: float = 2.0
+    """A moving shooter's few-sensor rounds are sought this far before the first and
+    after the last of the rounds that give the track (:func:`_track_few_rounds`)."""
     three_sensor_max_pulses: int = 24
     """:func:`three_sensor_shots` looks at groups of at most this many pulses."""
     few_level_margin_db: float = 3.0
@@ -341,14 +344,20 @@ def _sensor_tree(xy: bytes) -> cKDTree:
 
 
 def _tt(
-    src: NDArray[np.float64], rcv: NDArray[np.float64], c: float, wind: NDArray[np.float64] | None
+    src: NDArray[np.float64],
+    rcv: NDArray[np.float64],
+    c: float,
+    wind: NDArray[np.float64] | None,
+    *,
+    pairs: bool = False,
 ) -> NDArray[np.float64]:
     """Travel times, s, from ``src`` (3,) to ``rcv`` (n, 3) -> (n,), or from ``src``
-    (m, 3) to each of ``rcv`` (n, 3) -> (m, n), at sound speed ``c`` through a uniform
+    (m, 3) to each of ``rcv`` (n, 3) -> (m, n) (with ``pairs``, from each row of ``src``
+    (n, 3) to the same row of ``rcv`` -> (n,)), at sound speed ``c`` through a uniform
     ``wind`` (the exact solution of ``|r - s - w t| = c t``; see
     :func:`shotwatch.core.acoustics.travel_time`). A 5 m/s wind shifts an arrival 1 km
     away by up to 43 ms, far beyond the association's tolerances."""
-    d = rcv[None, :, :] - src[:, None, :] if src.ndim == 2 else rcv - src
+    d = rcv[None, :, :] - src[:, None, :] if src.ndim == 2 and not pairs else rcv - src
     dd = np.einsum("...i,...i->...", d, d)
     if wind is None or not np.any(wind):
         return np.asarray(np.sqrt(dd) / c, dtype=float)
@@ -612,6 +621,7 @@ def associate(
     _repeated(doubtful, shots, ob, assigned)
     _more_rounds(shots, ob, assigned)
     _template_rounds(shots, ob, assigned)
+    _track_few_rounds(shots, ob, assigned)
     _drop_shadows(shots, ob, assigned)
     _drop_echo_fits(shots, ob, assigned)
     _drop_second_fixes(shots, ob, assigned)
@@ -1395,6 +1405,99 @@ def _template_rounds(
     shots.sort(key=lambda s: s.t0)
 
 
+def _track_few_rounds(
+    shots: list[LocatedShot],
+    ob: _Obs,
+    assigned: NDArray[np.bool_],
+) -> None:
+    """Rounds of a moving shooter heard by too few sensors to locate, matched to the
+    arrival pattern of a round next to them on the track, moved along it.
+
+    :func:`_template_rounds` matches a round to its place's own arrival pattern, blocked
+    paths and all; a moving shooter's next round is fired metres away, where every
+    sensor's travel time differs. Two established shots (``template_few_anchor_sensors``
+    or more, not mostly coda) consecutive in time, ``min_cycle_s`` to ``burst_window_s``
+    apart and ``track_min_m`` to ``max_speed_mps`` x their interval apart, give a
+    velocity v. A round fired at time t from ``x(t) = x_a + v (t - t_a)`` reaches a
+    sensor that heard the anchor ``a`` at ``a``'s arrival there, shifted by ``t - t_a``
+    and by the change of the straight-path travel time from ``x_a`` to ``x(t)`` (a
+    diffracted path's extra delay changes little over a few metres), so each free pulse
+    at such a sensor implies an origin time t (solved by fixed-point iteration: the
+    shift changes by at most v / c of t). Pulses at ``template_few_sensors`` or more
+    sensors agreeing on one within ``template_tol_s`` are a round, put on the track at
+    ``x(t)`` between the two shots, or within ``track_few_window_s`` before the first
+    pair's earlier or after the last pair's later one, when it passes the tests of a few-sensor
+    round at a place (:func:`_few_round`: about as loud as the anchor where both were
+    heard, no sensor that missed it heard the anchor clearly louder, no shot within a
+    weapon's cycle at its place, no wall's re-radiation of another shot), and is not
+    mostly the coda of other impulses. The earlier shot's pattern is tried first, then
+    the later one's."""
+    psens, pt, psnr, psig, cfg = ob.psens, ob.pt, ob.psnr, ob.psig, ob.cfg
+    dominated = ob.dominated
+    n_s = ob.spos.shape[0]
+    est = sorted(
+        (
+            o
+            for o in shots
+            if len(o.pulses) >= cfg.template_few_anchor_sensors
+            and float(np.mean(dominated[o.pulses])) <= cfg.max_dominated_share
+        ),
+        key=lambda o: o.t0,
+    )
+    w = cfg.track_few_window_s
+    for a, b in pairwise(est):
+        dt = b.t0 - a.t0
+        d = float(np.linalg.norm(b.pos[:2] - a.pos[:2]))
+        if not (
+            cfg.min_cycle_s <= dt <= cfg.burst_window_s
+            and cfg.track_min_m <= d <= cfg.max_speed_mps * dt
+        ):
+            continue
+        v = np.zeros(3)
+        v[:2] = (b.pos[:2] - a.pos[:2]) / dt
+        first, last = a is est[0], b is est[-1]
+        windows = ((a, a.t0 - (w if first else 0.0), b.t0), (b, a.t0, b.t0 + (w if last else 0.0)))
+        for anchor, lo, hi in windows:
+            if not any(anchor is o for o in shots):
+                continue
+            travel = np.full(n_s, np.nan)
+            travel[psens[anchor.pulses]] = pt[anchor.pulses] - anchor.t0
+            sig_a = np.zeros(n_s)
+            sig_a[psens[anchor.pulses]] = psig[anchor.pulses]
+            at = np.flatnonzero(np.isfinite(travel[psens]) & ~assigned)
+            if np.unique(psens[at]).size < cfg.template_few_sensors:
+                continue
+            rcv = ob.spos[psens[at]]
+            base = ob.tt(anchor.pos, rcv)
+            tau = pt[at] - travel[psens[at]]
+            for _ in range(3):  # t = pt - travel_a - (tt(x(t)) - tt(x_a))
+                moved = anchor.pos + v * (tau - anchor.t0)[:, None]
+                shift = _tt(moved, rcv, ob.c, ob.wind, pairs=True) - base
+                tau = pt[at] - travel[psens[at]] - shift
+            keep = (tau >= lo) & (tau <= hi) & (np.abs(tau - anchor.t0) >= cfg.min_cycle_s)
+            at, tau = at[keep], tau[keep]
+            taken = assigned[at].copy()
+            group: list[tuple[LocatedShot, NDArray[np.float64], bool]] = [
+                (anchor, np.zeros(3), True)
+            ]
+            while True:
+                found = _template_match(
+                    at, tau, taken | assigned[at], cfg.template_few_sensors, psens, psig, sig_a,
+                    psnr, cfg,
+                )  # fmt: skip
+                if found is None:
+                    break
+                members, t_r = found
+                taken[np.isin(at, members)] = True
+                if 2 * np.sum(_coda(members, group, ob)) > members.size:
+                    continue
+                place = anchor.pos + v * (t_r - anchor.t0)
+                fr = _few_round(members, t_r, anchor, shots, ob, assigned, place=place)
+                if fr is not None:
+                    group.append((fr, np.zeros(3), False))
+    shots.sort(key=lambda s: s.t0)
+
+
 def _coda(
     members: NDArray[np.int64],
     group: list[tuple[LocatedShot, NDArray[np.float64], bool]],
@@ -1450,10 +1553,13 @@ def _few_round(
     shots: list[LocatedShot],
     ob: _Obs,
     assigned: NDArray[np.bool_],
+    *,
+    place: NDArray[np.float64] | None = None,
 ) -> LocatedShot | None:
     """A round heard by ``template_few_sensors`` or more sensors but fewer than a match
     needs (:func:`_template_rounds`), its free pulses ``members`` matching ``anchor``'s
-    arrival pattern at origin time ``t_r``: put at the anchor's place, or None.
+    arrival pattern at origin time ``t_r``: put at the anchor's place (or at ``place``,
+    where a moving shooter's track puts it: :func:`_track_few_rounds`), or None.
 
     Three arrivals fix no place of their own (with the height known they fit one or two
     points exactly), but a place where the gun was heard by four or more sensors is
@@ -1465,6 +1571,7 @@ def _few_round(
     anchor's there, fall no closer than ``min_cycle_s`` to another shot at the place,
     and not be a wall's re-radiation of another shot (:func:`_reradiated`)."""
     cfg = ob.cfg
+    pos = anchor.pos if place is None else place
     a_idx = _anchor_pulse_at(anchor, members, ob)
     if float(np.median(ob.psnr[members] - ob.psnr[a_idx])) < -cfg.round_drop_db:
         return None
@@ -1479,18 +1586,20 @@ def _few_round(
     ):
         return None
     for o in shots:
-        near = float(np.linalg.norm(o.pos[:2] - anchor.pos[:2])) < cfg.same_place_m
+        near = float(np.linalg.norm(o.pos[:2] - pos[:2])) < cfg.same_place_m
         if near and abs(o.t0 - t_r) < cfg.min_cycle_s:
             return None
-    if _reradiated(t_r, anchor.pos, anchor, shots, members.size, ob):
+    if _reradiated(t_r, pos, anchor, shots, members.size, ob):
         return None
     sens = ob.spos[ob.psens[members]]
-    res = ob.pt[members] - t_r - ob.tt(anchor.pos, sens)
+    res = ob.pt[members] - t_r - ob.tt(pos, sens)
     rel = ob.pt[members] - ob.pt[a_idx]
+    if place is not None:  # the move's change of each straight path
+        rel = rel - (ob.tt(pos, sens) - ob.tt(anchor.pos, sens))
     rel_res = rel - float(np.median(rel))
     shot = LocatedShot(
         pulses=np.asarray(members, dtype=np.int64),
-        pos=anchor.pos.copy(),
+        pos=pos.copy(),
         t0=t_r,
         cov=anchor.cov.copy(),
         error_radius=anchor.error_radius,
