@@ -1712,3 +1712,23 @@ def test_a_moving_shooters_rounds_heard_by_three_sensors_stand_on_its_track() ->
     ob, shots, assigned, _ = _moving_few_heard(shift_s=0.01)
     _track_few_rounds(shots, ob, assigned)
     assert len(shots) == 2 and not np.any(assigned[6:9]) and not np.any(assigned[15:])
+
+
+def test_a_mixture_off_the_track_does_not_break_it() -> None:
+    """The same moving shooter, with a four-sensor shot between its two well-heard
+    rounds located 70 m off (a mixture of other pulses: no shooter moves there and back
+    in 0.6 s): the track runs from round 0 to round 2 past it, and rounds 1 and 3 are
+    found on it as before."""
+    from shotwatch.core.associate import _Obs, _track_few_rounds
+
+    ob, shots, assigned, places = _moving_few_heard()
+    far = np.argsort(np.linalg.norm(ob.spos - places[1], axis=1))[10:14]
+    pt = np.concatenate([ob.pt, 1.9 + np.linspace(0.2, 0.5, 4)])
+    ob = _Obs(ob.spos, np.concatenate([ob.psens, far]), pt, np.full(pt.size, 5e-4),
+              np.concatenate([ob.psnr, np.full(4, 20.0)]), C, None, ob.cfg)  # fmt: skip
+    mixture = _shot(np.arange(18, 22, dtype=np.int64), places[1] + np.array([0.0, 70.0, 0.0]), 1.9)
+    shots = [shots[0], mixture, shots[1]]
+    assigned = np.concatenate([assigned, np.ones(4, dtype=bool)])
+    _track_few_rounds(shots, ob, assigned)
+    found = sorted(s.t0 for s in shots if len(s.pulses) == 3)
+    assert np.allclose(found, [1.6, 2.8], atol=0.01)

@@ -1411,27 +1411,28 @@ def _track_few_rounds(
     assigned: NDArray[np.bool_],
 ) -> None:
     """Rounds of a moving shooter heard by too few sensors to locate, matched to the
-    arrival pattern of a round next to them on the track, moved along it.
+    arrival pattern of a round beside them on the track, moved along it.
 
     :func:`_template_rounds` matches a round to its place's own arrival pattern, blocked
     paths and all; a moving shooter's next round is fired metres away, where every
     sensor's travel time differs. Two established shots (``template_few_anchor_sensors``
-    or more, not mostly coda) consecutive in time, ``min_cycle_s`` to ``burst_window_s``
-    apart and ``track_min_m`` to ``max_speed_mps`` x their interval apart, give a
-    velocity v. A round fired at time t from ``x(t) = x_a + v (t - t_a)`` reaches a
-    sensor that heard the anchor ``a`` at ``a``'s arrival there, shifted by ``t - t_a``
-    and by the change of the straight-path travel time from ``x_a`` to ``x(t)`` (a
-    diffracted path's extra delay changes little over a few metres), so each free pulse
-    at such a sensor implies an origin time t (solved by fixed-point iteration: the
-    shift changes by at most v / c of t). Pulses at ``template_few_sensors`` or more
-    sensors agreeing on one within ``template_tol_s`` are a round, put on the track at
-    ``x(t)`` between the two shots, or within ``track_few_window_s`` before the first
-    pair's earlier or after the last pair's later one, when it passes the tests of a few-sensor
-    round at a place (:func:`_few_round`: about as loud as the anchor where both were
-    heard, no sensor that missed it heard the anchor clearly louder, no shot within a
-    weapon's cycle at its place, no wall's re-radiation of another shot), and is not
-    mostly the coda of other impulses. The earlier shot's pattern is tried first, then
-    the later one's."""
+    or more, not mostly coda), ``min_cycle_s`` to ``burst_window_s`` apart and
+    ``track_min_m`` to ``max_speed_mps`` x their interval apart, the later one the next
+    such shot after the earlier (a shot between that fits no such move, a mixture tens
+    of metres off, does not break the track), give a velocity v. A round fired at time
+    t from ``x(t) = x_a + v (t - t_a)`` reaches a sensor that heard the anchor ``a`` at
+    ``a``'s arrival there, shifted by ``t - t_a`` and by the change of the straight-path
+    travel time from ``x_a`` to ``x(t)`` (a diffracted path's extra delay changes
+    little over a few metres), so each free pulse at such a sensor implies an origin
+    time t (solved by fixed-point iteration: the shift changes by at most v / c of t).
+    Pulses at ``template_few_sensors`` or more sensors agreeing on one within
+    ``template_tol_s`` are a round, put on the track at ``x(t)`` between the two shots,
+    or within ``track_few_window_s`` before a track's first shot or after its last one,
+    when it passes the tests of a few-sensor round at a place (:func:`_few_round`: about
+    as loud as the anchor where both were heard, no sensor that missed it heard the
+    anchor clearly louder, no shot within a weapon's cycle at its place, no wall's
+    re-radiation of another shot), and is not mostly the coda of other impulses. The
+    earlier shot's pattern is tried first, then the later one's."""
     psens, pt, psnr, psig, cfg = ob.psens, ob.pt, ob.psnr, ob.psig, ob.cfg
     dominated = ob.dominated
     n_s = ob.spos.shape[0]
@@ -1445,18 +1446,28 @@ def _track_few_rounds(
         key=lambda o: o.t0,
     )
     w = cfg.track_few_window_s
-    for a, b in pairwise(est):
+
+    def moves(a: LocatedShot, b: LocatedShot) -> bool:
         dt = b.t0 - a.t0
         d = float(np.linalg.norm(b.pos[:2] - a.pos[:2]))
-        if not (
+        return (
             cfg.min_cycle_s <= dt <= cfg.burst_window_s
             and cfg.track_min_m <= d <= cfg.max_speed_mps * dt
-        ):
+        )
+
+    # each shot with the next one a shooter could have moved to (a shot in between that
+    # fits no such move, a mixture tens of metres off, does not break the track)
+    pairs = [(a, next((b for b in est[i + 1 :] if moves(a, b)), None)) for i, a in enumerate(est)]
+    ends = {id(b) for _, b in pairs if b is not None}
+    starts = {id(a) for a, b in pairs if b is not None}
+    for a, b in pairs:
+        if b is None:
             continue
         v = np.zeros(3)
-        v[:2] = (b.pos[:2] - a.pos[:2]) / dt
-        first, last = a is est[0], b is est[-1]
-        windows = ((a, a.t0 - (w if first else 0.0), b.t0), (b, a.t0, b.t0 + (w if last else 0.0)))
+        v[:2] = (b.pos[:2] - a.pos[:2]) / (b.t0 - a.t0)
+        before = 0.0 if id(a) in ends else w
+        after = 0.0 if id(b) in starts else w
+        windows = ((a, a.t0 - before, b.t0), (b, a.t0, b.t0 + after))
         for anchor, lo, hi in windows:
             if not any(anchor is o for o in shots):
                 continue
