@@ -977,9 +977,10 @@ def test_a_moving_shooters_rounds_located_off_its_track_stay_its_rounds() -> Non
     sensors over diffracted paths, land 15 m east of where it was, far outside their
     formal 2 m errors, so the track's gate leaves them out. They lie within
     ``track_join_m`` of the track at their times and between its rounds: one mobile
-    shooter. A gun 15 m off the track firing 30 ms after two of its rounds (two weapons
-    in the same instant), from one spot 15-19 m from the track at those times, stays a
-    second shooter, and so do the same two rounds with the join turned off."""
+    shooter; so is the next round of a track, 0.6 s after its last one, 15 m off. A gun
+    15 m off the track firing 30 ms after two of its rounds (two weapons in the same
+    instant), from one spot 15-19 m from the track at those times, stays a second
+    shooter, and so do the off-track rounds with the join turned off."""
     t = np.array([0.0, 0.8, 1.6, 2.5, 3.3, 4.1])
     v = np.array([0.0, -14.0, 0.0])
     p = GROUND + t[:, None] * v
@@ -989,6 +990,13 @@ def test_a_moving_shooters_rounds_located_off_its_track_stay_its_rounds() -> Non
     assert g.mobile and g.shooters == 1 and g.rounds == 6
     assert g.summary.startswith("Possible mobile shooter, 6 rounds")
     g = only(group_incidents(make_shots(t, p_off, seed=4), track_join_m=0.0))
+    assert g.shooters == 2
+    # eight rounds fixed to 1 m, then the next 0.6 s later 15 m off: the shooter's too
+    t1 = np.arange(9) * 0.6
+    p1 = GROUND + t1[:, None] * v + (t1 > 4.5)[:, None] * np.array([15.0, 0.0, 0.0])
+    g = only(group_incidents(make_shots(t1, p1, seed=4, sigma_m=1.0)))
+    assert g.mobile and g.shooters == 1 and g.rounds == 9
+    g = only(group_incidents(make_shots(t1, p1, seed=4, sigma_m=1.0), track_join_s=0.0))
     assert g.shooters == 2
 
     t2 = np.concatenate([t, t[[1, 3]] + 0.03])

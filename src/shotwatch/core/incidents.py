@@ -531,13 +531,20 @@ def _corroborated(labels: I64, n_sensors: I64, t: F64, min_sensors: int) -> I64:
 
 
 def _on_track(
-    labels: I64, tracks: list[_Track], t: F64, pos: F64, join_m: float, min_cycle_s: float
+    labels: I64,
+    tracks: list[_Track],
+    t: F64,
+    pos: F64,
+    join_m: float,
+    join_s: float,
+    min_cycle_s: float,
 ) -> I64:
     """Static places (labels from ``len(tracks)`` on) given to a track (labels below)
     when every shot of the place lies within ``join_m`` metres horizontally of where the
-    track puts the shooter at its time, between the track's first and last shots, and
-    no closer in time to one of them than ``min_cycle_s`` (a second gun firing in the
-    same instant is a second shooter).
+    track puts the shooter at its time, between the track's first and last shots or
+    within ``join_s`` seconds of them (its next round), and no closer in time to one of
+    them than ``min_cycle_s`` (a second gun firing in the same instant is a second
+    shooter).
 
     A moving shooter's round located from few sensors, some over diffracted paths, can
     land 10-25 m off its place (simulated suite: five moving shooters counted as two so),
@@ -549,7 +556,7 @@ def _on_track(
         idx = np.flatnonzero(labels == lab)
         for ti, tr in enumerate(tracks):
             tm = t[tr.members]
-            if t[idx].min() < tm.min() or t[idx].max() > tm.max():
+            if t[idx].min() < tm.min() - join_s or t[idx].max() > tm.max() + join_s:
                 continue
             if np.min(np.abs(t[idx][:, None] - tm[None, :])) < min_cycle_s:
                 continue
@@ -1099,6 +1106,7 @@ def group_incidents(
     min_shooter_sensors: int = 6,
     large_incident_link_m: float = 30.0,
     track_join_m: float = 20.0,
+    track_join_s: float = 1.0,
     launch_window_s: tuple[float, float] = (0.5, 8.0),
     launch_dist_m: float = 150.0,
     show_window_s: float = 10.0,
@@ -1137,8 +1145,9 @@ def group_incidents(
     tracks per incident; incidents above ``max_shooter_analysis_shots`` shots skip the
     track search and take as shooters the places linked within ``large_incident_link_m``
     m; a place off a track whose every shot lies within ``track_join_m`` m of where the
-    track puts the shooter at its time, inside the track's time span and no closer in
-    time to a track shot than ``min_cycle_s``, is the moving shooter
+    track puts the shooter at its time, inside the track's time span or within
+    ``track_join_s`` s of it, and no closer in time to a track shot than
+    ``min_cycle_s``, is the moving shooter
     (:func:`_on_track`); a shooter of a single shot heard by fewer than
     ``min_shooter_sensors`` sensors, beside a shooter of several, is counted with the
     nearest in time (the shot still
@@ -1269,7 +1278,7 @@ def group_incidents(
                 idx = np.flatnonzero(rest_mask)
                 sl = _cluster_static(tg[idx], pg[idx], cg[idx], **cluster_kw)
                 labels[idx] = sl + len(tracks)
-                labels = _on_track(labels, tracks, tg, pg, track_join_m, min_cycle_s)
+                labels = _on_track(labels, tracks, tg, pg, track_join_m, track_join_s, min_cycle_s)
         else:  # very large incident: places linked within a radius keep memory near-linear
             labels = _radius_components(pg[:, :2], large_incident_link_m)
         if not aerial and k <= max_shooter_analysis_shots:
