@@ -1339,7 +1339,6 @@ def _template_rounds(
         ),
         key=lambda o: (len(o.pulses) < cfg.template_anchor_sensors, o.scale, -len(o.pulses)),
     )
-    n_s = ob.spos.shape[0]
     # Rounds found so keep their pulses. Keyed by identity, holding the shot itself: a
     # shot dropped from ``shots`` would otherwise be freed and its id reused by a new
     # one, which would then pass for protected (results changing with memory layout).
@@ -1355,10 +1354,7 @@ def _template_rounds(
             anchor = successor[id(anchor)][1]
         if not any(anchor is o for o in shots):
             continue
-        travel = np.full(n_s, np.nan)
-        travel[psens[anchor.pulses]] = pt[anchor.pulses] - anchor.t0
-        sig_a = np.zeros(n_s)
-        sig_a[psens[anchor.pulses]] = psig[anchor.pulses]
+        travel, sig_a = _pattern(anchor, ob)
         at = np.flatnonzero(np.isfinite(travel[psens]))
         tau = pt[at] - travel[psens[at]]
         dt = np.abs(tau - anchor.t0)
@@ -1405,6 +1401,17 @@ def _template_rounds(
     shots.sort(key=lambda s: s.t0)
 
 
+def _pattern(anchor: LocatedShot, ob: _Obs) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """A shot's arrival pattern per sensor index: each arrival less the origin time (NaN
+    at sensors it was not heard at) and the arrival's pick sigma (zero there)."""
+    n_s = ob.spos.shape[0]
+    travel = np.full(n_s, np.nan)
+    travel[ob.psens[anchor.pulses]] = ob.pt[anchor.pulses] - anchor.t0
+    sig_a = np.zeros(n_s)
+    sig_a[ob.psens[anchor.pulses]] = ob.psig[anchor.pulses]
+    return travel, sig_a
+
+
 def _track_few_rounds(
     shots: list[LocatedShot],
     ob: _Obs,
@@ -1435,7 +1442,6 @@ def _track_few_rounds(
     earlier shot's pattern is tried first, then the later one's."""
     psens, pt, psnr, psig, cfg = ob.psens, ob.pt, ob.psnr, ob.psig, ob.cfg
     dominated = ob.dominated
-    n_s = ob.spos.shape[0]
     est = sorted(
         (
             o
@@ -1471,10 +1477,7 @@ def _track_few_rounds(
         for anchor, lo, hi in windows:
             if not any(anchor is o for o in shots):
                 continue
-            travel = np.full(n_s, np.nan)
-            travel[psens[anchor.pulses]] = pt[anchor.pulses] - anchor.t0
-            sig_a = np.zeros(n_s)
-            sig_a[psens[anchor.pulses]] = psig[anchor.pulses]
+            travel, sig_a = _pattern(anchor, ob)
             at = np.flatnonzero(np.isfinite(travel[psens]) & ~assigned)
             if np.unique(psens[at]).size < cfg.template_few_sensors:
                 continue
