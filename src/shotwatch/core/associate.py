@@ -1383,20 +1383,9 @@ def _template_rounds(
                         ):
                             successor[id(o)] = (o, got[0])
         # Rounds heard by fewer sensors than a location needs, at free pulses only.
-        few = cfg.template_few_sensors
-        while few < need:
-            used = taken | assigned[at]
-            found = _template_match(at, tau, used, few, psens, psig, sig_a, psnr, cfg)
-            if found is None:
-                break
-            members, t_r = found
-            taken[np.isin(at, members)] = True
-            if members.size >= need or 2 * np.sum(_coda(members, group, ob)) > members.size:
-                continue  # refused above with all its sensors, or mostly coda
-            fr = _few_round(members, t_r, anchor, shots, ob, assigned)
-            if fr is not None:
+        if cfg.template_few_sensors < need:
+            for fr in _few_rounds(at, tau, taken, sig_a, group, shots, ob, assigned, below=need):
                 protected[id(fr)] = fr
-                group.append((fr, np.zeros(3), False))
         _one_place(group, ob)
     shots.sort(key=lambda s: s.t0)
 
@@ -1440,7 +1429,7 @@ def _track_few_rounds(
     anchor clearly louder, no shot within a weapon's cycle at its place, no wall's
     re-radiation of another shot), and is not mostly the coda of other impulses. The
     earlier shot's pattern is tried first, then the later one's."""
-    psens, pt, psnr, psig, cfg = ob.psens, ob.pt, ob.psnr, ob.psig, ob.cfg
+    psens, pt, cfg = ob.psens, ob.pt, ob.cfg
     dominated = ob.dominated
     est = sorted(
         (
@@ -1463,12 +1452,11 @@ def _track_few_rounds(
 
     # each shot with the next one a shooter could have moved to (a shot in between that
     # fits no such move, a mixture tens of metres off, does not break the track)
-    pairs = [(a, next((b for b in est[i + 1 :] if moves(a, b)), None)) for i, a in enumerate(est)]
-    ends = {id(b) for _, b in pairs if b is not None}
-    starts = {id(a) for a, b in pairs if b is not None}
+    nexts = ((a, next((b for b in est[i + 1 :] if moves(a, b)), None)) for i, a in enumerate(est))
+    pairs = [(a, b) for a, b in nexts if b is not None]
+    ends = {id(b) for _, b in pairs}
+    starts = {id(a) for a, _ in pairs}
     for a, b in pairs:
-        if b is None:
-            continue
         v = np.zeros(3)
         v[:2] = (b.pos[:2] - a.pos[:2]) / (b.t0 - a.t0)
         before = 0.0 if id(a) in ends else w
@@ -1490,26 +1478,54 @@ def _track_few_rounds(
                 tau = pt[at] - travel[psens[at]] - shift
             keep = (tau >= lo) & (tau <= hi) & (np.abs(tau - anchor.t0) >= cfg.min_cycle_s)
             at, tau = at[keep], tau[keep]
-            taken = assigned[at].copy()
             group: list[tuple[LocatedShot, NDArray[np.float64], bool]] = [
                 (anchor, np.zeros(3), True)
             ]
-            while True:
-                found = _template_match(
-                    at, tau, taken | assigned[at], cfg.template_few_sensors, psens, psig, sig_a,
-                    psnr, cfg,
-                )  # fmt: skip
-                if found is None:
-                    break
-                members, t_r = found
-                taken[np.isin(at, members)] = True
-                if 2 * np.sum(_coda(members, group, ob)) > members.size:
-                    continue
-                place = anchor.pos + v * (t_r - anchor.t0)
-                fr = _few_round(members, t_r, anchor, shots, ob, assigned, place=place)
-                if fr is not None:
-                    group.append((fr, np.zeros(3), False))
+            taken = assigned[at].copy()
+            _few_rounds(at, tau, taken, sig_a, group, shots, ob, assigned, velocity=v)
     shots.sort(key=lambda s: s.t0)
+
+
+def _few_rounds(
+    at: NDArray[np.int64],
+    tau: NDArray[np.float64],
+    taken: NDArray[np.bool_],
+    sig_a: NDArray[np.float64],
+    group: list[tuple[LocatedShot, NDArray[np.float64], bool]],
+    shots: list[LocatedShot],
+    ob: _Obs,
+    assigned: NDArray[np.bool_],
+    *,
+    below: int | None = None,
+    velocity: NDArray[np.float64] | None = None,
+) -> list[LocatedShot]:
+    """The rounds of ``template_few_sensors`` or more free pulses among ``at`` (not
+    ``taken``; marked as tried) agreeing on an origin time ``tau`` implied by the pattern
+    of ``group``'s first shot (the anchor; pick sigmas ``sig_a`` per sensor), each put
+    by :func:`_few_round` at the anchor's place, or with a ``velocity`` where the
+    shooter's track puts it then, and appended to ``group``; a set of ``below`` or more
+    sensors (refused as a full match) or mostly coda (:func:`_coda`) is no such round."""
+    cfg = ob.cfg
+    anchor = group[0][0]
+    out: list[LocatedShot] = []
+    while True:
+        found = _template_match(
+            at, tau, taken | assigned[at], cfg.template_few_sensors, ob.psens, ob.psig, sig_a,
+            ob.psnr, cfg,
+        )  # fmt: skip
+        if found is None:
+            return out
+        members, t_r = found
+        taken[np.isin(at, members)] = True
+        if (below is not None and members.size >= below) or 2 * np.sum(
+            _coda(members, group, ob)
+        ) > members.size:
+            continue
+        place = None if velocity is None else anchor.pos + velocity * (t_r - anchor.t0)
+        fr = _few_round(members, t_r, anchor, shots, ob, assigned, place=place)
+        if fr is not None:
+            group.append((fr, np.zeros(3), False))
+            out.append(fr)
 
 
 def _coda(
@@ -1606,10 +1622,11 @@ def _few_round(
     if _reradiated(t_r, pos, anchor, shots, members.size, ob):
         return None
     sens = ob.spos[ob.psens[members]]
-    res = ob.pt[members] - t_r - ob.tt(pos, sens)
+    tt_here = ob.tt(pos, sens)
+    res = ob.pt[members] - t_r - tt_here
     rel = ob.pt[members] - ob.pt[a_idx]
     if place is not None:  # the move's change of each straight path
-        rel = rel - (ob.tt(pos, sens) - ob.tt(anchor.pos, sens))
+        rel = rel - (tt_here - ob.tt(anchor.pos, sens))
     rel_res = rel - float(np.median(rel))
     shot = LocatedShot(
         pulses=np.asarray(members, dtype=np.int64),
