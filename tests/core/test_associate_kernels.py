@@ -219,6 +219,40 @@ def test_warm_up_readies_every_kernel() -> None:
     assert out.stdout.strip() == "[]"
 
 
+def test_warm_up_leaves_nothing_to_compile_for_real_reports() -> None:
+    """After warm_up, locating real-shaped reports compiles nothing more: a kernel called
+    with arrays of another layout (a broadcast, read-only view; a three-sensor group's
+    exact fit) would be compiled again for them, seconds of CPU on the first such shot
+    and in any benchmark timing it. In a fresh interpreter, on a simulated street scene
+    (its pulses, and three sensors' reports of one of its shots)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import numba\n"
+        "from shotwatch.core import associate, features, locate, partition\n"
+        "from shotwatch.pipeline import locate_pulses\n"
+        "from shotwatch.sim import simulate\n"
+        "from shotwatch.sim.scenes import urban_scene\n"
+        "def sigs():\n"
+        "    return {m.__name__ + '.' + k: len(v.signatures)\n"
+        "            for m in (associate, locate, partition, features)\n"
+        "            for k, v in vars(m).items()\n"
+        "            if isinstance(v, numba.core.registry.CPUDispatcher)}\n"
+        "res = simulate(urban_scene(3, 'multi_round'), seed=3)\n"
+        "associate.warm_up()\n"
+        "before = sigs()\n"
+        "locate_pulses(res.sensors, res.pulses, res.weather)\n"
+        "first = {p.sensor_id: p for p in sorted(res.pulses, key=lambda p: p.t)}\n"
+        "three = sorted(first.values(), key=lambda p: p.t)[:3]\n"
+        "locate_pulses(res.sensors, three, res.weather)\n"
+        "after = sigs()\n"
+        "print(sorted(k for k in after if after[k] > before.get(k, 0)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def _exhaustive(
     fg: NDArray[np.float64],
     rcv: NDArray[np.float64],

@@ -255,9 +255,12 @@ def refine_batch(
     scale = np.empty(m)
     cov = np.empty((m, 4, 4))
     radius = np.empty(m)
+    # writable C arrays always, broadcast views or not: one compiled signature
+    s_c = np.require(s, requirements=("C", "W"))
+    sig_c = np.require(sig, requirements=("C", "W"))
     _k_refine(
-        np.ascontiguousarray(s), tt_safe, msk, np.ascontiguousarray(sig), p, float(c), w_vec,
-        a_w, zp, prior_w, bool(robust), int(iterations), pred, g, wts, scale, cov, radius,
+        s_c, tt_safe, msk, sig_c, p, float(c), w_vec, a_w, zp, prior_w, bool(robust),
+        int(iterations), pred, g, wts, scale, cov, radius,
     )  # fmt: skip
 
     r = np.where(msk, tt_safe - pred, np.nan)
