@@ -446,6 +446,59 @@ def test_a_second_gun_trailing_a_loud_one_is_no_echo_ghost() -> None:
         assert _is_echo_ghost(second, [first], ob) is ghost
 
 
+def _two_guns_four_heard(lag_b2: float):  # type: ignore[no-untyped-def]
+    """A loud gun fires at t = 1.0 and 1.9 s, heard by twelve sensors; a second gun 40 m
+    away fires 0.7 s after the first round and ``lag_b2`` after the second, heard by
+    four of the loud gun's sensors, 12 dB weaker there: observations and the four
+    shots (a1, a2, b1, b2)."""
+    from shotwatch.core.associate import AssociationConfig, _Obs
+
+    spos = _array()
+    a_src, b_src = np.array([0.0, 0.0, 1.5]), np.array([40.0, 0.0, 1.5])
+    ha = np.argsort(np.linalg.norm(spos - a_src, axis=1))[:12]
+    hb = ha[[0, 2, 5, 9]]
+    ts, ss, snr = [], [], []
+    for t0, src, heard, level in (
+        (1.0, a_src, ha, 35.0), (1.9, a_src, ha, 35.0),
+        (1.7, b_src, hb, 23.0), (1.9 + lag_b2, b_src, hb, 23.0),
+    ):  # fmt: skip
+        ts += (t0 + np.linalg.norm(spos[heard] - src, axis=1) / C).tolist()
+        ss += heard.tolist()
+        snr += [level] * heard.size
+    pt = np.array(ts)
+    ob = _Obs(spos, np.array(ss, dtype=np.int64), pt, np.full(pt.size, 5e-4), np.array(snr), C,
+              None, AssociationConfig())  # fmt: skip
+    a1 = _shot(np.arange(12, dtype=np.int64), a_src, 1.0)
+    a2 = _shot(np.arange(12, 24, dtype=np.int64), a_src, 1.9)
+    b1 = _shot(np.arange(24, 28, dtype=np.int64), b_src, 1.7)
+    b2 = _shot(np.arange(28, 32, dtype=np.int64), b_src, 1.9 + lag_b2)
+    return ob, [a1, a2, b1, b2]
+
+
+def test_a_second_gun_heard_by_four_in_a_loud_ones_tail_stands_when_it_fires_again() -> None:
+    """A second gun heard by four sensors only, 12 dB under a loud gun's rounds and in
+    their tails at every one of them: one such round alone is an echo ghost (four
+    arrivals fit some point whatever they are), but two rounds repeating one arrival
+    pattern 0.48 s apart, at no cadence of the loud gun, are a place fired from twice:
+    neither is a ghost, and the loud gun's place, dissolving the few-sensor shots of its
+    burst, does not dissolve them. The same two sets trailing each of the loud gun's
+    rounds by the same 0.7 s (its tails, repeating with its cycle) stay ghosts and are
+    dissolved."""
+    from shotwatch.core.associate import _is_echo_ghost, _resolve_ambiguous
+
+    for lag_b2, real in ((0.48, True), (0.7, False)):
+        ob, (a1, a2, b1, b2) = _two_guns_four_heard(lag_b2)
+        assert _is_echo_ghost(b1, [a1, a2], ob)  # alone: a ghost
+        assert _is_echo_ghost(b1, [a1, a2, b2], ob) is not real
+        assert _is_echo_ghost(b2, [a1, a2, b1], ob) is not real
+        shots = [a1, a2, b1, b2]
+        assigned = np.ones(ob.pt.size, dtype=bool)
+        _resolve_ambiguous(shots, ob, assigned)
+        kept = [s for s in shots if len(s.pulses) == 4]
+        assert len(kept) == (2 if real else 0)
+        assert bool(np.all(assigned[24:])) is real
+
+
 def test_a_moving_shooter_is_followed_from_round_to_round() -> None:
     """A shooter walking east fires every 0.5 s, 6 m on each time. From the place of the
     first round (the only shot the search found) the pulses of a round 12 m or more

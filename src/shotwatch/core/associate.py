@@ -1186,6 +1186,30 @@ def _fired_again(a: LocatedShot, shots: list[LocatedShot], ob: _Obs) -> bool:
     )
 
 
+def _fired_twice(a: LocatedShot, shots: list[LocatedShot], ob: _Obs) -> bool:
+    """Whether ``a`` and another of ``shots`` repeat one arrival pattern
+    (:func:`_same_pattern`) ``min_cycle_s`` to ``burst_window_s`` apart, either first,
+    at a cadence no two other shots keep: one place fired from twice, even when heard by
+    ``min_sensors`` only and in a louder gun's tail. The reverberant tails of one gun
+    firing twice from one spot also repeat their pattern, but a cycle of that gun apart;
+    within ``2 * template_tol_s`` of the time between two other shots, the repeat may be
+    such tails and is not counted (a second gun's cadence matching the first's to
+    milliseconds is the rarer case)."""
+    cfg = ob.cfg
+    for o in shots:
+        dt = a.t0 - o.t0
+        if o is a or not cfg.min_cycle_s <= abs(dt) <= cfg.burst_window_s:
+            continue
+        if not _same_pattern(a, o, ob):
+            continue
+        t = np.sort([x.t0 for x in shots if x is not a and x is not o])
+        lo = np.searchsorted(t, t + dt - 2.0 * cfg.template_tol_s, side="left")
+        hi = np.searchsorted(t, t + dt + 2.0 * cfg.template_tol_s, side="right")
+        if not np.any(hi > lo):
+            return True
+    return False
+
+
 def _louder_before(
     need: NDArray[np.int64] | None,
     psens: NDArray[np.int64],
@@ -2035,7 +2059,11 @@ def _resolve_ambiguous(
             back = [
                 o
                 for o in weak
-                if (len(o.pulses) > cfg.min_sensors or len(new) >= len(weak))
+                if (
+                    len(o.pulses) > cfg.min_sensors
+                    or len(new) >= len(weak)
+                    or _fired_twice(o, [*weak, *kept], ob)
+                )
                 and not np.any(np.isin(o.pulses, taken))
                 and not any(abs(o.t0 - x.t0) < cfg.image_t0_s for x in kept + new)
             ]
@@ -3017,6 +3045,7 @@ def _is_echo_ghost(
     heard by ``strong_sensors`` or more whose origin time is further from the shot's
     than an image source's could be."""
     pt, psnr, cfg = ob.pt, ob.psnr, ob.cfg
+    twice: bool | None = None  # whether its place fired twice (asked when it matters)
     for other in accepted:
         dt0 = shot.t0 - other.t0
         dist = float(np.linalg.norm(shot.pos[:2] - other.pos[:2]))
@@ -3028,6 +3057,10 @@ def _is_echo_ghost(
             continue
         if abs(dt0) > cfg.ghost_window_s or len(shot.pulses) >= len(other.pulses):
             continue
+        if twice is None:
+            twice = _fired_twice(shot, accepted, ob)
+        if twice:
+            continue  # a second gun behind buildings, heard in the first one's tail
         # The reverberant tail of a loud shot heard far away (a hill, a large facade):
         # far fewer sensors, all of them faint next to the shot itself. A second gun
         # would be loud at the sensors nearest to it.
