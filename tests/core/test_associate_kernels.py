@@ -6,18 +6,24 @@ offset in exact arithmetic; summed in another order either can come out smaller)
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import pytest
 from numpy.typing import NDArray
 
 from shotwatch.core.acoustics import wind_vector
 from shotwatch.core.associate import (
+    _FINE_BLOCK_M,
     _count_distinct,
     _disc_grid,
+    _k_blocks,
     _k_coarse,
+    _k_coarse_bounded,
     _k_coarse_fine,
     _k_fine_best,
     _k_gathered,
+    _k_insertion_sort,
+    _k_runs,
     _k_set_score,
     _median,
     _per_sensor,
@@ -26,6 +32,25 @@ from shotwatch.core.associate import (
 from shotwatch.core.locate import _k_travel
 
 C = 343.0
+
+
+def _fine_best(
+    fg: NDArray[np.float64],
+    rcv: NDArray[np.float64],
+    qt: NDArray[np.float64],
+    qs: NDArray[np.int64],
+    qsnr: NDArray[np.float64],
+    wind: NDArray[np.float64],
+    a_w: float,
+    tol: float,
+    floor: int = 0,
+    block: float = _FINE_BLOCK_M,
+) -> tuple[int, float, float, int, float]:
+    """``_k_fine_best`` over the grid ``fg`` in blocks of ``block`` m."""
+    members, start, centre, radius = _k_blocks(fg, block)
+    return _k_fine_best(
+        fg, rcv, qt, qs, qsnr, C, wind, a_w, tol, floor, members, start, centre, radius
+    )  # fmt: skip
 
 
 def _reference(
@@ -67,7 +92,7 @@ def test_fine_best_matches_reference(seed: int) -> None:
     # SNRs in whole dB with some shared values, so that loudness steps tie.
     qsnr = rng.integers(-2, 40, n_q).astype(float)
     w3 = np.zeros(3) if wind is None else wind
-    got = _k_fine_best(fg, rcv, qt, qs, qsnr, C, w3, a_w, 0.01)
+    got = _fine_best(fg, rcv, qt, qs, qsnr, w3, a_w, 0.01)
     tau = qt[None, :] - _tt(fg, rcv, C, wind)
     want = _reference(tau, qs, qsnr, 0.01)
     assert got[0] == want[0] and got[1] == want[1]
@@ -89,9 +114,7 @@ def test_fine_best_finds_the_source_among_grid_points() -> None:
     qt = _tt(src, sens, C, None) + 0.5
     qs = np.arange(5, dtype=np.int64)
     fg = np.array([[40.0, 40.0, 1.5], [10.0, -5.0, 1.5], [-30.0, 0.0, 1.5]])
-    k, _, spread, f, t0 = _k_fine_best(
-        fg, sens, qt, qs, np.full(5, 20.0), C, np.zeros(3), 0.0, 0.002
-    )
+    k, _, spread, f, t0 = _fine_best(fg, sens, qt, qs, np.full(5, 20.0), np.zeros(3), 0.0, 0.002)
     assert (k, f) == (5, 1)
     assert spread < 1e-9 and t0 == pytest.approx(0.5, abs=1e-9)
 
@@ -188,8 +211,8 @@ def test_coarse_fine_equals_the_loop_it_replaced(seed: int) -> None:
             continue
         qm = _k_gathered(grid[gi], rcv, rcv[0], col, ct, ct[0], tol, C, wind, a_w)
         fg = np.column_stack([fine + grid[gi, :2], np.full(fine.shape[0], grid[gi, 2])])
-        k, loud, spread, fi, t0 = _k_fine_best(
-            fg, rcv[col[qm]], ct[qm], cs[qm], csnr[qm], C, wind, a_w, fine_tol
+        k, loud, spread, fi, t0 = _fine_best(
+            fg, rcv[col[qm]], ct[qm], cs[qm], csnr[qm], wind, a_w, fine_tol
         )
         sc = (int(k), -float(loud), float(spread))
         if best_score is None or (-sc[0], sc[1], sc[2]) < (-best_score[0], *best_score[1:]):
@@ -310,7 +333,7 @@ def test_fine_best_equals_the_exhaustive_scan(seed: int) -> None:
     qsnr = rng.integers(-3, 30, rcv.shape[0]).astype(float)
     if seed % 4 == 1:  # a sensor's pulses outside the set count 0, above any negative
         qsnr = rng.integers(-30, -1, rcv.shape[0]).astype(float)
-    got = _k_fine_best(fg, rcv, qt, qs, qsnr, C, wind, a_w, 0.01)
+    got = _fine_best(fg, rcv, qt, qs, qsnr, wind, a_w, 0.01)
     want = _exhaustive(fg, rcv, qt, qs, qsnr, wind, a_w, 0.01)
     assert got == want
 
@@ -325,3 +348,165 @@ def test_median_is_numpys_bit_for_bit(seed: int) -> None:
         got, want = _median(v), float(np.median(v))
         assert got == want and np.signbit(got) == np.signbit(want)
     assert np.isnan(_median(np.array([1.0, np.nan, 2.0])))
+
+
+@numba.njit
+def _unbounded_fine_best(
+    fg: NDArray[np.float64],
+    rcv: NDArray[np.float64],
+    qt: NDArray[np.float64],
+    qs: NDArray[np.int64],
+    qsnr: NDArray[np.float64],
+    c: float,
+    wind: NDArray[np.float64],
+    a_w: float,
+    tol: float,
+) -> tuple[int, float, float, int, float]:
+    """``_k_fine_best`` as it was before its branch and bound: every grid point searched
+    (each from the previous one's order of the pulses)."""
+    n_f, n_q = fg.shape[0], qt.shape[0]
+    sid = np.empty(n_q, dtype=np.int64)  # sensor of each pulse, numbered 0.. (qs sorted)
+    n_s = 0
+    for q in range(n_q):
+        if q > 0 and qs[q] != qs[q - 1]:
+            n_s += 1
+        sid[q] = n_s
+    tau = np.empty((n_f, n_q))
+    for f in range(n_f):
+        tt = 0.0
+        for q in range(n_q):
+            if q == 0 or sid[q] != sid[q - 1]:
+                tt = _k_travel(
+                    rcv[q, 0] - fg[f, 0], rcv[q, 1] - fg[f, 1], rcv[q, 2] - fg[f, 2], c, wind, a_w
+                )
+            tau[f, q] = qt[q] - tt
+    # The winner is the first (grid point, anchor), in that order, of the most sensors,
+    # then the loudest, then the tightest set. Pass 1 counts the sensors of every set;
+    # pass 2 scores only the sets of the most sensors, as the exhaustive scan would.
+    # A set is a run of the pulses sorted by origin time (subtraction is monotonic in
+    # floating point; which of equal times comes first changes no run's members): two
+    # pointers find every anchor's run, and a count per sensor follows the run as it
+    # slides. Runs and counts are kept by rank in the sorted order.
+    per = np.zeros(n_s + 1, dtype=np.int64)
+    k_of = np.empty((n_f, n_q), dtype=np.int64)
+    perm = np.empty((n_f, n_q), dtype=np.int64)
+    lo = np.empty((n_f, n_q), dtype=np.int64)
+    hi = np.empty((n_f, n_q), dtype=np.int64)
+    k_max = np.empty(n_f, dtype=np.int64)
+    ts = np.empty(n_q)
+    ss = np.empty(n_q, dtype=np.int64)
+    for f in range(n_f):
+        # neighbouring grid points order the pulses almost alike: insertion sort from
+        # the previous order is then close to linear
+        if f == 0:
+            perm[0] = np.argsort(tau[0])
+        else:
+            perm[f] = perm[f - 1]
+            _k_insertion_sort(perm[f], tau[f])
+        for i in range(n_q):
+            ts[i] = tau[f, perm[f, i]]
+            ss[i] = sid[perm[f, i]]
+        k_max[f] = _k_runs(ts, ss, tol, per, lo[f], hi[f], k_of[f])
+    k_best = k_max.max() if n_f > 0 else 0
+    found = False
+    best_loud, best_spread, bf, ba = -np.inf, np.inf, 0, 0
+    hits = np.empty(n_q, dtype=np.bool_)
+    rank = np.empty(n_q, dtype=np.int64)
+    for f in range(n_f):
+        if k_max[f] < k_best:
+            continue
+        tf = tau[f]
+        rank[perm[f]] = np.arange(n_q)
+        for a in range(n_q):
+            i = rank[a]
+            if k_of[f, i] < k_best:
+                continue
+            # Few sets get here: score them as the scan did (sums in pulse order).
+            hits[:] = False
+            hits[perm[f, lo[f, i] : hi[f, i]]] = True
+            ta = tf[a]
+            total = 0.0
+            for q in range(n_q):
+                if hits[q]:
+                    total += abs(tf[q] - ta)
+            _, strength = _k_set_score(hits, qs, qsnr)
+            spread = total / max(hi[f, i] - lo[f, i], 1)
+            loud = np.rint(strength / (3.0 * k_best))
+            if not found or loud > best_loud or (loud == best_loud and spread < best_spread):
+                found = True
+                best_loud, best_spread, bf, ba = loud, spread, f, a
+    return k_best, best_loud, best_spread, bf, tau[bf, ba]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_fine_best_bounded_equals_the_unbounded(seed: int) -> None:
+    """The branch and bound over blocks of grid points changes no answer, whatever the
+    blocks' size: with no floor, or one at most the most sensors, bit for bit the same
+    tuple; above them, fewer sensors than the floor."""
+    rng = np.random.default_rng(2000 + seed)
+    n_sens = int(rng.integers(1, 16))
+    per = rng.integers(1, 5, n_sens)
+    sens = np.column_stack([rng.uniform(-500, 500, (n_sens, 2)), rng.uniform(0, 20, n_sens)])
+    qs = np.repeat(np.arange(n_sens) * 3, per).astype(np.int64)
+    rcv = np.repeat(sens, per, axis=0)
+    if seed % 2:  # the search's disc of 5 m steps, or points anywhere
+        fg = np.column_stack([_disc_grid(5.0, 45.0) + rng.uniform(-20, 20, 2), np.full(253, 1.5)])
+    else:
+        n_f = int(rng.integers(1, 60))
+        fg = np.column_stack([rng.uniform(-50, 50, (n_f, 2)), np.full(n_f, 1.5)])
+    wind = np.zeros(3) if seed % 4 < 2 else wind_vector(float(rng.uniform(0, 12)), 200.0)
+    a_w = 0.0 if seed % 4 < 2 else C * C - float(wind @ wind)
+    src = np.array([rng.uniform(-40, 40), rng.uniform(-40, 40), 1.5])
+    qt = 7.0 + _tt(src, rcv, C, None if a_w == 0.0 else wind)
+    qt += rng.normal(0.0, 0.004, qt.size) + rng.uniform(-0.1, 0.1, qt.size) * (
+        rng.random(qt.size) < 0.5
+    )
+    if seed % 3 == 0:  # lattice times: ties
+        qt = np.round(qt / 0.004) * 0.004
+    qsnr = rng.integers(-3, 30, qt.size).astype(float)
+    tol = 0.025
+    want = _unbounded_fine_best(fg, rcv, qt, qs, qsnr, C, wind, a_w, tol)
+    for block in (3.0, _FINE_BLOCK_M, 25.0, 1e4):
+        for floor in (0, want[0] - 1, want[0], want[0] + 1):
+            got = _fine_best(fg, rcv, qt, qs, qsnr, wind, a_w, tol, max(floor, 0), block)
+            if floor <= want[0]:
+                assert got == want
+            else:
+                assert got[0] < floor
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_coarse_bounded_scores_every_point_that_can_matter(seed: int) -> None:
+    """``_k_coarse_bounded`` scores bit for bit as ``_k_coarse`` every point of the most
+    sensors less one, when the most reach ``least``, and marks the others -1 (when they
+    do not, none of its counts reaches ``least``)."""
+    grid, rcv, col, ct, cs, csnr, wind, a_w = _coarse_inputs(seed)
+    if seed % 3 == 0:  # the search's own disc
+        grid = np.column_stack([_disc_grid(30.0, 700.0) + rcv[0, :2], np.full(1709, grid[0, 2])])
+    tol = 1.5 * 30.0 / C
+    args = (grid, rcv, rcv[0], col, ct, cs, csnr, ct[0], tol, C, wind, a_w)
+    counts, strength = _k_coarse(*args)
+    best = int(counts.max())
+    for least in (1, 4, best, best + 1):
+        got_c, got_s = _k_coarse_bounded(*args, least)
+        if best < least:
+            assert got_c.max() < least
+            continue
+        scored = got_c >= 0
+        assert np.all(scored | (counts < best - 1))
+        assert np.array_equal(got_c[scored], counts[scored])
+        assert np.array_equal(got_s[scored], strength[scored])
+
+
+def test_blocks_partition_the_points() -> None:
+    rng = np.random.default_rng(5)
+    pts = np.column_stack([rng.uniform(-100, 300, (500, 2)), rng.uniform(0, 3, 500)])
+    members, start, centre, radius = _k_blocks(pts, 25.0)
+    assert np.array_equal(np.sort(members), np.arange(500))
+    for b in range(start.size - 1):
+        m = members[start[b] : start[b + 1]]
+        assert m.size > 0 and np.all(np.diff(m) > 0)
+        cell = np.floor((pts[m, :2] - pts[:, :2].min(0)) / 25.0)
+        assert np.all(cell == cell[0])
+        assert np.linalg.norm(pts[m] - centre[b], axis=1).max() <= radius
+    assert radius <= np.sqrt(2 * 25.0**2 + 3.0**2 / 4)

@@ -47,6 +47,7 @@ Pure numpy/scipy: arrays in, arrays out.
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from dataclasses import dataclass, field, fields, replace
 from functools import cached_property, lru_cache
@@ -2718,6 +2719,165 @@ def _k_coarse(
     return counts, strength
 
 
+_COARSE_BLOCK_M = 60.0
+"""Side of the blocks of coarse grid points bounded together (two by two of 30 m)."""
+
+_COARSE_FIRST_BATCH = 16
+"""Coarse points scored exactly at first, the most promising: their best sets the bound
+the others must reach; each further batch is twice as large."""
+
+_FINE_BLOCK_M = 10.0
+"""Side of the blocks of fine grid points bounded together (two by two of 5 m)."""
+
+
+@numba.njit(cache=True)
+def _k_blocks(
+    pts: NDArray[np.float64], size: float
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], float]:
+    """The points ``pts`` (n, 3), n > 0 and finite, in square blocks of ``size`` m (cells
+    from the least x and y): ``members[start[b]:start[b + 1]]`` are block ``b``'s points
+    in ascending order, ``centre[b]`` (3,) the middle of their bounding box. Returns
+    those and the largest distance of any point from its block's centre."""
+    n = pts.shape[0]
+    x0, y0 = pts[:, 0].min(), pts[:, 1].min()
+    cell = np.empty(n, dtype=np.int64)
+    ny = int((pts[:, 1].max() - y0) / size) + 1
+    for p in range(n):
+        cell[p] = int((pts[p, 0] - x0) / size) * ny + int((pts[p, 1] - y0) / size)
+    # a counting sort of the points by cell, stable
+    first = np.zeros(cell.max() + 2, dtype=np.int64)
+    for p in range(n):
+        first[cell[p] + 1] += 1
+    n_b = 0
+    for k in range(1, first.shape[0]):
+        n_b += 1 if first[k] > 0 else 0
+        first[k] += first[k - 1]
+    members = np.empty(n, dtype=np.int64)
+    fill = first[:-1].copy()
+    for p in range(n):
+        members[fill[cell[p]]] = p
+        fill[cell[p]] += 1
+    start = np.empty(n_b + 1, dtype=np.int64)
+    b = 0
+    for k in range(first.shape[0] - 1):
+        if first[k + 1] > first[k]:
+            start[b] = first[k]
+            b += 1
+    start[n_b] = n
+    centre = np.empty((n_b, 3))
+    radius = 0.0
+    for b in range(n_b):
+        for d in range(3):
+            lo_d = hi_d = pts[members[start[b]], d]
+            for j in range(start[b], start[b + 1]):
+                lo_d = min(lo_d, pts[members[j], d])
+                hi_d = max(hi_d, pts[members[j], d])
+            centre[b, d] = 0.5 * (lo_d + hi_d)
+        for j in range(start[b], start[b + 1]):
+            dx = pts[members[j], 0] - centre[b, 0]
+            dy = pts[members[j], 1] - centre[b, 1]
+            dz = pts[members[j], 2] - centre[b, 2]
+            radius = max(radius, math.sqrt(dx * dx + dy * dy + dz * dz))
+    return members, start, centre, radius
+
+
+@numba.njit(cache=True)
+def _k_widened(
+    tol: float, radius: float, c: float, wind: NDArray[np.float64], a_w: float, t_max: float
+) -> float:
+    """The tolerance at a block's centre that holds every pulse set gathered within
+    ``tol`` at any of its points (``radius`` m from it at most), or ``inf`` when the
+    travel times have no useful bound.
+
+    A travel time (:func:`~shotwatch.core.locate._k_travel`) is the exact time through a
+    uniform wind ``w`` at the speed ``v = sqrt(a_w + |w|^2)`` (``c`` in still air); its
+    gradient w.r.t. the source is ``e / (v + e.w)`` for the unit direction ``e`` of the
+    sound, at most ``1 / (v - |w|)`` long. Moving the source ``radius`` changes each
+    travel time by at most ``radius / (v - |w|)``, so a difference of two travel times
+    (an arrival's residual against the origin time, or two pulses' origin times) by
+    twice that. The margin covers the rounding of the times (up to ``t_max`` s) at the
+    point and at the centre: a few units in their last place, far below 1e-13 of them."""
+    if a_w == 0.0:
+        v, w = c, 0.0
+    else:
+        ww = wind[0] * wind[0] + wind[1] * wind[1] + wind[2] * wind[2]
+        v, w = math.sqrt(a_w + ww), math.sqrt(ww)
+    if not v - w > 0.0:
+        return np.inf
+    wide = tol + 2.0 * radius * (1.0 + 1e-9) / (v - w) + 1e-9 + 1e-13 * t_max
+    return wide if wide < np.inf else np.inf  # NaN or infinite times: no bound
+
+
+@numba.njit(cache=True)
+def _k_coarse_bounded(
+    grid: NDArray[np.float64],
+    rcv: NDArray[np.float64],
+    seed_pos: NDArray[np.float64],
+    col: NDArray[np.int64],
+    ct: NDArray[np.float64],
+    cs: NDArray[np.int64],
+    csnr: NDArray[np.float64],
+    t_seed: float,
+    tol: float,
+    c: float,
+    wind: NDArray[np.float64],
+    a_w: float,
+    least: int,
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """:func:`_k_coarse` at the grid points that can matter to :func:`_k_coarse_fine`,
+    by branch and bound: exact counts and loudness at every point of ``best - 1``
+    sensors or more when the most sensors ``best`` of any point is ``least`` or more
+    (else at none of them necessarily); -1 and 0 at the others.
+
+    The grid is cut into blocks (:func:`_k_blocks`); :func:`_k_coarse` at the blocks'
+    centres with the tolerance widened for the blocks' size (:func:`_k_widened`) counts
+    at least the sensors of any of their points. Blocks are then scored exactly in
+    descending order of that bound, a few points first and more at a time after, until
+    the bound is below ``best - 1`` of the points scored (or below ``least`` while these
+    have fewer): no point left could enter the search. The points scored are scored as
+    by :func:`_k_coarse` over the whole grid, bit for bit (the same sums per point)."""
+    n_g = grid.shape[0]
+    t_max = abs(t_seed) if abs(t_seed) < np.inf else np.inf
+    for q in range(ct.shape[0]):
+        if not abs(ct[q]) <= t_max:
+            t_max = abs(ct[q]) if abs(ct[q]) < np.inf else np.inf  # NaN too: no bound
+    if n_g == 0 or not np.isfinite(grid).all():
+        return _k_coarse(grid, rcv, seed_pos, col, ct, cs, csnr, t_seed, tol, c, wind, a_w)
+    members, start, centre, radius = _k_blocks(grid, _COARSE_BLOCK_M)
+    wide = _k_widened(tol, radius, c, wind, a_w, t_max)
+    if wide == np.inf:
+        return _k_coarse(grid, rcv, seed_pos, col, ct, cs, csnr, t_seed, tol, c, wind, a_w)
+    bound, _ = _k_coarse(centre, rcv, seed_pos, col, ct, cs, csnr, t_seed, wide, c, wind, a_w)
+    order = np.argsort(-bound, kind="mergesort")
+    counts = np.full(n_g, -1, dtype=np.int64)
+    strength = np.zeros(n_g)
+    sub = np.empty((n_g, 3))
+    idx = np.empty(n_g, dtype=np.int64)
+    best = -1
+    batch = _COARSE_FIRST_BATCH
+    i = 0
+    n_b = order.shape[0]
+    while i < n_b:
+        need = best - 1 if best >= least else least
+        if bound[order[i]] < need:
+            break
+        n = 0
+        while i < n_b and bound[order[i]] >= need and n < batch:
+            b = order[i]
+            for j in range(start[b], start[b + 1]):
+                idx[n] = members[j]
+                sub[n] = grid[members[j]]
+                n += 1
+            i += 1
+        k, s = _k_coarse(sub[:n], rcv, seed_pos, col, ct, cs, csnr, t_seed, tol, c, wind, a_w)
+        for j in range(n):
+            counts[idx[j]] = k[j]
+            strength[idx[j]] = s[j]
+        best = max(best, k.max())
+        batch *= 2
+    return counts, strength
+
+
 @numba.njit(cache=True)
 def _k_coarse_fine(
     grid: NDArray[np.float64],
@@ -2745,13 +2905,20 @@ def _k_coarse_fine(
     is skipped (the fine count is at most the coarse count), and nothing is searched
     when no coarse point gathers ``min_count`` sensors. Returns whether any point was
     searched, the best fine count, its position (3,) and origin time: the first point
-    of the most sensors, then the loudest step, then the smallest spread."""
-    counts, strength = _k_coarse(
-        grid, rcv, seed_pos, col, ct, cs, csnr, t_seed, tol, c, wind, a_w
+    of the most sensors, then the loudest step, then the smallest spread.
+
+    Both grids are searched by branch and bound (:func:`_k_coarse_bounded`; the fine
+    search skips the points that cannot reach the best fine count so far), with the
+    same answer as scoring every point: the coarse points that could be among the best
+    are all scored, and exactly so; a fine search that cannot match the best so far
+    loses the comparison below whatever it returns."""
+    least = max(min_count, 1)
+    counts, strength = _k_coarse_bounded(
+        grid, rcv, seed_pos, col, ct, cs, csnr, t_seed, tol, c, wind, a_w, least
     )  # fmt: skip
     best = counts.max() if counts.shape[0] else 0
     pos = np.zeros(3)
-    if best < max(min_count, 1):
+    if best < least:
         return False, 0, pos, 0.0
     top = np.flatnonzero(counts >= best - 1)
     # most sensors first, then the loudest, then grid order (a lexsort, stable)
@@ -2761,6 +2928,12 @@ def _k_coarse_fine(
     bk, b_nl, b_sp, b_t0 = 0, 0.0, 0.0, 0.0
     n_f = fine.shape[0]
     fg = np.empty((n_f, 3))
+    for f in range(n_f):
+        fg[f, 0], fg[f, 1], fg[f, 2] = fine[f, 0], fine[f, 1], 0.0
+    # the fine blocks once, shifted to each point (``radius`` holds the rounding of the
+    # shifts many times over, and the tolerance's margin far more)
+    members, start, offset, radius = _k_blocks(fg, _FINE_BLOCK_M)
+    centre = np.empty_like(offset)
     qm = np.empty(ct.shape[0], dtype=np.bool_)
     tt = np.empty(rcv.shape[0])
     for gi in top:
@@ -2772,9 +2945,14 @@ def _k_coarse_fine(
             fg[f, 0] = fine[f, 0] + grid[gi, 0]
             fg[f, 1] = fine[f, 1] + grid[gi, 1]
             fg[f, 2] = grid[gi, 2]
+        for b in range(centre.shape[0]):
+            centre[b, 0] = offset[b, 0] + grid[gi, 0]
+            centre[b, 1] = offset[b, 1] + grid[gi, 1]
+            centre[b, 2] = grid[gi, 2]
         qcol = col[q]
         k, loud, spread, fi, t0 = _k_fine_best(
-            fg, rcv[qcol], ct[q], cs[q], csnr[q], c, wind, a_w, fine_tol
+            fg, rcv[qcol], ct[q], cs[q], csnr[q], c, wind, a_w, fine_tol, bk if found else 0,
+            members, start, centre, radius,
         )  # fmt: skip
         nl = -loud
         # (sensors, minus the loudness step, spread): more sensors, then smaller
@@ -2829,6 +3007,11 @@ def _k_fine_best(
     wind: NDArray[np.float64],
     a_w: float,
     tol: float,
+    floor: int,
+    members: NDArray[np.int64],
+    start: NDArray[np.int64],
+    centre: NDArray[np.float64],
+    radius: float,
 ) -> tuple[int, float, float, int, float]:
     """The fine search of :func:`_search` around one coarse point, compiled (see
     :func:`_k_coarse_fine`): for every grid point ``fg[f]`` and
@@ -2838,27 +3021,28 @@ def _k_fine_best(
     SNR, in 3 dB steps per sensor, rounded half to even), then the smallest mean offset;
     the first of equals. Travel times as :func:`~shotwatch.core.locate._k_travel`, once
     per sensor and grid point (the pulses of a sensor share its ``rcv`` row).
-    Returns (sensors, loudness step, spread, f, origin time).
+    Returns (sensors, loudness step, spread, f, origin time); only the sensors, fewer
+    than ``floor``, when no set reaches ``floor`` sensors (a caller's best so far).
 
     Exactly the answer of scanning every (grid point, anchor, pulse), in O(F Q log Q)
     instead of O(F Q^2): a fireworks show's seeds gather a hundred pulses and more, and
-    that scan was half the locator's time in the simulated city's busiest hour."""
+    that scan was half the locator's time in the simulated city's busiest hour. And by
+    branch and bound over blocks of grid points (``members[start[b]:start[b + 1]]``
+    around ``centre[b]``, within ``radius`` of it: :func:`_k_blocks`): the sets at a
+    block's centre with the tolerance widened for its size (:func:`_k_widened`) hold
+    every set of its points, so their most sensors bound the points'. Blocks are
+    searched in descending order of that bound until it falls below both the most
+    sensors found and ``floor``: every point of the most sensors is searched."""
     n_f, n_q = fg.shape[0], qt.shape[0]
     sid = np.empty(n_q, dtype=np.int64)  # sensor of each pulse, numbered 0.. (qs sorted)
     n_s = 0
+    t_max = 0.0
     for q in range(n_q):
         if q > 0 and qs[q] != qs[q - 1]:
             n_s += 1
         sid[q] = n_s
-    tau = np.empty((n_f, n_q))
-    for f in range(n_f):
-        tt = 0.0
-        for q in range(n_q):
-            if q == 0 or sid[q] != sid[q - 1]:
-                tt = _k_travel(
-                    rcv[q, 0] - fg[f, 0], rcv[q, 1] - fg[f, 1], rcv[q, 2] - fg[f, 2], c, wind, a_w
-                )
-            tau[f, q] = qt[q] - tt
+        if not abs(qt[q]) <= t_max:
+            t_max = abs(qt[q]) if abs(qt[q]) < np.inf else np.inf  # NaN too: no bound
     # The winner is the first (grid point, anchor), in that order, of the most sensors,
     # then the loudest, then the tightest set. Pass 1 counts the sensors of every set;
     # pass 2 scores only the sets of the most sensors, as the exhaustive scan would.
@@ -2867,26 +3051,60 @@ def _k_fine_best(
     # pointers find every anchor's run, and a count per sensor follows the run as it
     # slides. Runs and counts are kept by rank in the sorted order.
     per = np.zeros(n_s + 1, dtype=np.int64)
+    tau = np.empty((n_f, n_q))
     k_of = np.empty((n_f, n_q), dtype=np.int64)
     perm = np.empty((n_f, n_q), dtype=np.int64)
     lo = np.empty((n_f, n_q), dtype=np.int64)
     hi = np.empty((n_f, n_q), dtype=np.int64)
-    k_max = np.empty(n_f, dtype=np.int64)
     ts = np.empty(n_q)
     ss = np.empty(n_q, dtype=np.int64)
-    for f in range(n_f):
-        # neighbouring grid points order the pulses almost alike: insertion sort from
-        # the previous order is then close to linear
-        if f == 0:
-            perm[0] = np.argsort(tau[0])
-        else:
-            perm[f] = perm[f - 1]
-            _k_insertion_sort(perm[f], tau[f])
-        for i in range(n_q):
-            ts[i] = tau[f, perm[f, i]]
-            ss[i] = sid[perm[f, i]]
-        k_max[f] = _k_runs(ts, ss, tol, per, lo[f], hi[f], k_of[f])
-    k_best = k_max.max() if n_f > 0 else 0
+    n_b = start.shape[0] - 1
+    wide = _k_widened(tol, radius, c, wind, a_w, t_max)
+    bound = np.full(n_b, n_s + 1, dtype=np.int64)
+    c_perm = np.empty((n_b, n_q), dtype=np.int64)
+    if wide < np.inf:
+        tc = np.empty(n_q)
+        lo_c = np.empty(n_q, dtype=np.int64)
+        hi_c = np.empty(n_q, dtype=np.int64)
+        k_c = np.empty(n_q, dtype=np.int64)
+        for b in range(n_b):
+            _k_origin_times(centre[b], rcv, qt, sid, c, wind, a_w, tc)
+            # neighbouring points order the pulses almost alike: insertion sort from
+            # the previous order is then close to linear
+            if b == 0:
+                c_perm[0] = np.argsort(tc)
+            else:
+                c_perm[b] = c_perm[b - 1]
+                _k_insertion_sort(c_perm[b], tc)
+            for i in range(n_q):
+                ts[i] = tc[c_perm[b, i]]
+                ss[i] = sid[c_perm[b, i]]
+            bound[b] = _k_runs(ts, ss, wide, per, lo_c, hi_c, k_c)
+    k_max = np.full(n_f, -1, dtype=np.int64)
+    k_best = -1
+    prev = -1
+    for b in np.argsort(-bound, kind="mergesort"):
+        if bound[b] < max(k_best, floor):
+            break
+        for j in range(start[b], start[b + 1]):
+            f = members[j]
+            _k_origin_times(fg[f], rcv, qt, sid, c, wind, a_w, tau[f])
+            if wide < np.inf:
+                perm[f] = c_perm[b] if j == start[b] else perm[prev]
+                _k_insertion_sort(perm[f], tau[f])
+            elif prev < 0:
+                perm[f] = np.argsort(tau[f])
+            else:
+                perm[f] = perm[prev]
+                _k_insertion_sort(perm[f], tau[f])
+            prev = f
+            for i in range(n_q):
+                ts[i] = tau[f, perm[f, i]]
+                ss[i] = sid[perm[f, i]]
+            k_max[f] = _k_runs(ts, ss, tol, per, lo[f], hi[f], k_of[f])
+            k_best = max(k_best, k_max[f])
+    if k_best < floor:
+        return k_best, 0.0, 0.0, 0, 0.0
     found = False
     best_loud, best_spread, bf, ba = -np.inf, np.inf, 0, 0
     hits = np.empty(n_q, dtype=np.bool_)
@@ -2915,6 +3133,27 @@ def _k_fine_best(
                 found = True
                 best_loud, best_spread, bf, ba = loud, spread, f, a
     return k_best, best_loud, best_spread, bf, tau[bf, ba]
+
+
+@numba.njit(cache=True)
+def _k_origin_times(
+    p: NDArray[np.float64],
+    rcv: NDArray[np.float64],
+    qt: NDArray[np.float64],
+    sid: NDArray[np.int64],
+    c: float,
+    wind: NDArray[np.float64],
+    a_w: float,
+    out: NDArray[np.float64],
+) -> None:
+    """The origin times ``out`` (n_q,) that the arrivals ``qt`` imply for a source at
+    ``p`` (3,): one travel time per sensor (``sid`` numbers the pulses' sensors, in
+    runs; the pulses of a sensor share its ``rcv`` row)."""
+    tt = 0.0
+    for q in range(qt.shape[0]):
+        if q == 0 or sid[q] != sid[q - 1]:
+            tt = _k_travel(rcv[q, 0] - p[0], rcv[q, 1] - p[1], rcv[q, 2] - p[2], c, wind, a_w)
+        out[q] = qt[q] - tt
 
 
 @numba.njit(cache=True)
