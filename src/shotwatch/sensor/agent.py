@@ -113,6 +113,19 @@ def default_classifier() -> Scorer | None:
         return None
 
 
+def warm_up_classifier(scorer: Scorer, sample_rate: int) -> None:
+    """Score one synthetic impulse (a decaying blast in faint noise), so that the shipped
+    classifier's compiled feature kernels are loaded from numba's cache, or compiled
+    (about 10 s, the first run after an install), before a real pulse waits on them:
+    the sensor's first report would otherwise leave that much late."""
+    n = sample_rate
+    x = np.random.default_rng(0).normal(0.0, 1e-3, n)
+    onset = n // 4
+    tail = np.arange(n - onset) / sample_rate
+    x[onset:] += 0.5 * np.exp(-tail / 0.01) * np.cos(2.0 * np.pi * 500.0 * tail)
+    scorer.score(x, sample_rate, onset)
+
+
 def validate_sensor_id(sensor_id: str) -> str:
     """Sensor ids are 1-64 letters, digits, ``-`` or ``_`` (they become bus subjects)."""
     if not isinstance(sensor_id, str) or not SENSOR_ID_RE.match(sensor_id):
@@ -176,6 +189,8 @@ class SensorAgent:
         self.classifier: Scorer | None = (
             default_classifier() if classifier == "auto" else classifier
         )
+        if classifier == "auto" and self.classifier is not None:
+            warm_up_classifier(self.classifier, self.sample_rate)
         self.clip_format = clip_format
         sr = self.sample_rate
         self._before_n = round(clip_before_s * sr)
