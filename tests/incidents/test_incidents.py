@@ -733,6 +733,16 @@ def test_one_impulse_must_clear_the_gun_level_by_a_confusers_spread() -> None:
     assert only(group_incidents(with_level(one, 149.0))).classification != GUNFIRE
     assert only(group_incidents(with_level(three, 149.0))).classification == GUNFIRE
     assert only(group_incidents(with_level(one, 154.0))).classification == GUNFIRE
+    # A backfire's pair of bangs, the first heard by four sensors only (its level
+    # unchecked): still one draw of the level, judged as one impulse's.
+    pair = make_shots(np.array([0.0, 0.5]), np.repeat(GROUND[None], 2, 0), score=math.nan,
+                      n_sensors=14)  # fmt: skip
+    pair.n_sensors[0] = 4
+    assert only(group_incidents(with_level(pair, 149.0))).classification != GUNFIRE
+    assert only(group_incidents(with_level(pair, 154.0))).classification == GUNFIRE
+    both = make_shots(np.array([0.0, 0.5]), np.repeat(GROUND[None], 2, 0), score=math.nan,
+                      n_sensors=14)  # fmt: skip
+    assert only(group_incidents(with_level(both, 149.0))).classification == GUNFIRE
 
 
 def test_a_four_arrival_impulse_gets_no_loudness_credit() -> None:

@@ -1034,8 +1034,11 @@ def _classify(
         # median is their mean.
         lvl = float(np.sort(lv)[(lv.size - 1) // 2])
         # One impulse is one draw of its source's level: it must clear the threshold by
-        # a confuser's spread to be as unlikely from one as two of three draws are.
-        gun_db = level_gun_db + (level_single_db if n == 1 else 0.0)
+        # a confuser's spread to be as unlikely from one as two of three draws are. So
+        # must an incident with one checked level: a backfire's first bang heard by
+        # four sensors (its level unchecked) beside its second heard widely is one
+        # draw, not two (the simulated day's one false alert of session 31).
+        gun_db = level_gun_db + (level_single_db if lv.size == 1 else 0.0)
         z += min(max(lvl - gun_db, 0.0) / level_up_db, 1.0) * level_up_logit
         z -= min(max(level_low_db - lvl, 0.0) / level_down_db, 1.0) * level_down_logit
     elif ground:
