@@ -446,10 +446,11 @@ def test_a_second_gun_trailing_a_loud_one_is_no_echo_ghost() -> None:
         assert _is_echo_ghost(second, [first], ob) is ghost
 
 
-def _two_guns_four_heard(lag_b2: float):  # type: ignore[no-untyped-def]
+def _two_guns_four_heard(lag_b2: float, third: float | None = None):  # type: ignore[no-untyped-def]
     """A loud gun fires at t = 1.0 and 1.9 s, heard by twelve sensors; a second gun 40 m
     away fires 0.7 s after the first round and ``lag_b2`` after the second, heard by
-    four of the loud gun's sensors, 12 dB weaker there: observations and the four
+    four of the loud gun's sensors, 12 dB weaker there (and, with ``third``, once more
+    at that time, heard by three of them: pulses 32-34): observations and the four
     shots (a1, a2, b1, b2)."""
     from shotwatch.core.associate import AssociationConfig, _Obs
 
@@ -461,6 +462,7 @@ def _two_guns_four_heard(lag_b2: float):  # type: ignore[no-untyped-def]
     for t0, src, heard, level in (
         (1.0, a_src, ha, 35.0), (1.9, a_src, ha, 35.0),
         (1.7, b_src, hb, 23.0), (1.9 + lag_b2, b_src, hb, 23.0),
+        *(() if third is None else ((third, b_src, hb[:3], 23.0),)),
     ):  # fmt: skip
         ts += (t0 + np.linalg.norm(spos[heard] - src, axis=1) / C).tolist()
         ss += heard.tolist()
@@ -497,6 +499,29 @@ def test_a_second_gun_heard_by_four_in_a_loud_ones_tail_stands_when_it_fires_aga
         kept = [s for s in shots if len(s.pulses) == 4]
         assert len(kept) == (2 if real else 0)
         assert bool(np.all(assigned[24:])) is real
+
+
+def test_a_round_heard_by_three_in_a_loud_guns_coda_stands_at_a_place_fired_from_twice() -> None:
+    """The second gun's third round, heard by three of its four sensors 0.3 s after the
+    loud gun's first round, inside that round's coda at each of them (12 dB weaker):
+    three pulses in a louder impulse's coda are refused as a round (a chance match of
+    coda pulses), but at a place fired from twice whose own rounds are that much weaker
+    than the loud gun at those sensors, trailing it is no evidence against them: the
+    round stands there. Where the place fired once (its repeat at the loud gun's
+    cadence: its tails) the coda rule holds."""
+    from shotwatch.core.associate import _template_rounds
+
+    for lag_b2, found in ((0.48, True), (0.7, False)):
+        ob, shots = _two_guns_four_heard(lag_b2, third=1.3)
+        assigned = np.zeros(ob.pt.size, dtype=bool)
+        assigned[:32] = True
+        _template_rounds(shots, ob, assigned)
+        three = [s for s in shots if len(s.pulses) == 3]
+        assert len(three) == int(found)
+        assert bool(np.all(assigned[32:])) is found
+        if found:
+            assert abs(three[0].t0 - 1.3) < 0.005
+            assert np.hypot(*(three[0].pos[:2] - np.array([40.0, 0.0]))) < 1.0
 
 
 def test_a_moving_shooter_is_followed_from_round_to_round() -> None:

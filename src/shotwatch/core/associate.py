@@ -1529,10 +1529,13 @@ def _few_rounds(
     of ``group``'s first shot (the anchor; pick sigmas ``sig_a`` per sensor), each put
     by :func:`_few_round` at the anchor's place, or with a ``velocity`` where the
     shooter's track puts it then, and appended to ``group``; a set of ``below`` or more
-    sensors (refused as a full match) or mostly coda (:func:`_coda`) is no such round."""
+    sensors (refused as a full match) or mostly coda (:func:`_coda`) is no such round,
+    unless the place fired twice (:func:`_fired_twice`) and its rounds are that much
+    weaker than the leading impulse at those sensors (``shadowed``)."""
     cfg = ob.cfg
     anchor = group[0][0]
     out: list[LocatedShot] = []
+    twice: bool | None = None
     while True:
         found = _template_match(
             at, tau, taken | assigned[at], cfg.template_few_sensors, ob.psens, ob.psig, sig_a,
@@ -1542,8 +1545,10 @@ def _few_rounds(
             return out
         members, t_r = found
         taken[np.isin(at, members)] = True
+        if twice is None:
+            twice = _fired_twice(anchor, shots, ob)
         if (below is not None and members.size >= below) or 2 * np.sum(
-            _coda(members, group, ob)
+            _coda(members, group, ob, shadowed=twice)
         ) > members.size:
             continue
         place = None if velocity is None else anchor.pos + velocity * (t_r - anchor.t0)
@@ -1557,6 +1562,8 @@ def _coda(
     members: NDArray[np.int64],
     group: list[tuple[LocatedShot, NDArray[np.float64], bool]],
     ob: _Obs,
+    *,
+    shadowed: bool = False,
 ) -> NDArray[np.bool_]:
     """Per pulse of ``members``: whether it trails, at its sensor and within
     ``coda_window_s``, a pulse at least ``coda_drop_db`` stronger that is not one of the
@@ -1564,7 +1571,14 @@ def _coda(
     other loud impulse (:func:`_dominated`). A round of the same gun is no such impulse:
     in an automatic burst (a round every 60-100 ms) each round's arrival trails several
     earlier rounds within the coda window, and with the few decibels a round's level
-    varies by at a sensor one of them is often 6 dB louder."""
+    varies by at a sensor one of them is often 6 dB louder.
+
+    With ``shadowed`` (the place fired from twice, :func:`_fired_twice`: a second gun
+    repeating its own pattern), a pulse is coda only when its leader is not also
+    ``coda_drop_db`` louder than the place's anchor at that sensor: a gun heard there
+    that much under a louder one always trails it within its coda when they fire close
+    together, so trailing it says nothing against the round, whose pattern and level
+    :func:`_few_round` still check."""
     cfg = ob.cfg
     out = ob.dominated[members].copy()
     if not np.any(out):
@@ -1578,6 +1592,14 @@ def _coda(
     lead = _louder_before(
         at, ob.psens[keep], ob.pt[keep], ob.psnr[keep], 0.0, cfg.coda_window_s, cfg.coda_drop_db
     )
+    if shadowed:
+        a_idx = _anchor_pulse_at(group[0][0], members[out], ob)
+        led = lead[at]
+        louder = np.zeros(led.shape[0], dtype=bool)
+        ok = (led >= 0) & (a_idx >= 0)
+        louder[ok] = ob.psnr[keep[led[ok]]] >= ob.psnr[a_idx[ok]] + cfg.coda_drop_db
+        out[out] = (led >= 0) & ~louder
+        return out
     out[out] = lead[at] >= 0
     return out
 
