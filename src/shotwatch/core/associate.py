@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields, replace
 from functools import cached_property, lru_cache
 from itertools import combinations, pairwise
@@ -1174,35 +1175,42 @@ def _leftover_kinds(
     return later, blocked
 
 
+def _pattern_mates(
+    a: LocatedShot, shots: list[LocatedShot], ob: _Obs, *, earlier_only: bool = False
+) -> Iterator[LocatedShot]:
+    """The shots whose arrival pattern ``a`` repeats (:func:`_same_pattern`), fired
+    ``min_cycle_s`` to ``burst_window_s`` before it (or, unless ``earlier_only``, after
+    it), in the order of ``shots``, lazily."""
+    cfg = ob.cfg
+    for o in shots:
+        if o is a:
+            continue
+        dt = a.t0 - o.t0
+        if cfg.min_cycle_s <= (dt if earlier_only else abs(dt)) <= cfg.burst_window_s and (
+            _same_pattern(a, o, ob)
+        ):
+            yield o
+
+
 def _fired_again(a: LocatedShot, shots: list[LocatedShot], ob: _Obs) -> bool:
     """Whether ``a`` repeats the arrival pattern of a shot fired ``min_cycle_s`` to
-    ``burst_window_s`` before it (:func:`_same_pattern`): a place fired from again is
+    ``burst_window_s`` before it (:func:`_pattern_mates`): a place fired from again is
     heard again at each sensor after the same interval, whatever pulses came in between;
     a fit of reflections, each with its own extra path, repeats no shot's pattern."""
-    cfg = ob.cfg
-    return any(
-        cfg.min_cycle_s <= a.t0 - o.t0 <= cfg.burst_window_s and _same_pattern(a, o, ob)
-        for o in shots
-        if o is not a
-    )
+    return next(_pattern_mates(a, shots, ob, earlier_only=True), None) is not None
 
 
 def _fired_twice(a: LocatedShot, shots: list[LocatedShot], ob: _Obs) -> bool:
     """Whether ``a`` and another of ``shots`` repeat one arrival pattern
-    (:func:`_same_pattern`) ``min_cycle_s`` to ``burst_window_s`` apart, either first,
-    at a cadence no two other shots keep: one place fired from twice, even when heard by
-    ``min_sensors`` only and in a louder gun's tail. The reverberant tails of one gun
-    firing twice from one spot also repeat their pattern, but a cycle of that gun apart;
-    within ``2 * template_tol_s`` of the time between two other shots, the repeat may be
-    such tails and is not counted (a second gun's cadence matching the first's to
-    milliseconds is the rarer case)."""
+    (:func:`_pattern_mates`), either first, at a cadence no two other shots keep: one
+    place fired from twice, even when heard by ``min_sensors`` only and in a louder
+    gun's tail. The reverberant tails of one gun firing twice from one spot also repeat
+    their pattern, but a cycle of that gun apart; within ``2 * template_tol_s`` of the
+    time between two other shots, the repeat may be such tails and is not counted (a
+    second gun's cadence matching the first's to milliseconds is the rarer case)."""
     cfg = ob.cfg
-    for o in shots:
+    for o in _pattern_mates(a, shots, ob):
         dt = a.t0 - o.t0
-        if o is a or not cfg.min_cycle_s <= abs(dt) <= cfg.burst_window_s:
-            continue
-        if not _same_pattern(a, o, ob):
-            continue
         t = np.sort([x.t0 for x in shots if x is not a and x is not o])
         lo = np.searchsorted(t, t + dt - 2.0 * cfg.template_tol_s, side="left")
         hi = np.searchsorted(t, t + dt + 2.0 * cfg.template_tol_s, side="right")
@@ -2804,6 +2812,17 @@ def _k_blocks(
 
 
 @numba.njit(cache=True)
+def _k_time_scale(t: NDArray[np.float64], t0: float) -> float:
+    """The largest of ``|t0|`` and ``|t|``, the size of the times whose rounding
+    :func:`_k_widened`'s margin covers; ``inf`` when any is NaN or infinite (no bound)."""
+    m = abs(t0) if abs(t0) < np.inf else np.inf
+    for q in range(t.shape[0]):
+        if not abs(t[q]) <= m:
+            m = abs(t[q]) if abs(t[q]) < np.inf else np.inf
+    return m
+
+
+@numba.njit(cache=True)
 def _k_widened(
     tol: float, radius: float, c: float, wind: NDArray[np.float64], a_w: float, t_max: float
 ) -> float:
@@ -2859,10 +2878,7 @@ def _k_coarse_bounded(
     have fewer): no point left could enter the search. The points scored are scored as
     by :func:`_k_coarse` over the whole grid, bit for bit (the same sums per point)."""
     n_g = grid.shape[0]
-    t_max = abs(t_seed) if abs(t_seed) < np.inf else np.inf
-    for q in range(ct.shape[0]):
-        if not abs(ct[q]) <= t_max:
-            t_max = abs(ct[q]) if abs(ct[q]) < np.inf else np.inf  # NaN too: no bound
+    t_max = _k_time_scale(ct, t_seed)
     if n_g == 0 or not np.isfinite(grid).all():
         return _k_coarse(grid, rcv, seed_pos, col, ct, cs, csnr, t_seed, tol, c, wind, a_w)
     members, start, centre, radius = _k_blocks(grid, _COARSE_BLOCK_M)
@@ -3058,13 +3074,11 @@ def _k_fine_best(
     n_f, n_q = fg.shape[0], qt.shape[0]
     sid = np.empty(n_q, dtype=np.int64)  # sensor of each pulse, numbered 0.. (qs sorted)
     n_s = 0
-    t_max = 0.0
     for q in range(n_q):
         if q > 0 and qs[q] != qs[q - 1]:
             n_s += 1
         sid[q] = n_s
-        if not abs(qt[q]) <= t_max:
-            t_max = abs(qt[q]) if abs(qt[q]) < np.inf else np.inf  # NaN too: no bound
+    t_max = _k_time_scale(qt, 0.0)
     # The winner is the first (grid point, anchor), in that order, of the most sensors,
     # then the loudest, then the tightest set. Pass 1 counts the sensors of every set;
     # pass 2 scores only the sets of the most sensors, as the exhaustive scan would.

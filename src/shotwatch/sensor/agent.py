@@ -113,11 +113,19 @@ def default_classifier() -> Scorer | None:
         return None
 
 
+_WARMED: list[bool] = []  # one entry once this process has warmed the kernels up
+
+
 def warm_up_classifier(scorer: Scorer, sample_rate: int) -> None:
     """Score one synthetic impulse (a decaying blast in faint noise), so that the shipped
     classifier's compiled feature kernels are loaded from numba's cache, or compiled
     (about 10 s, the first run after an install), before a real pulse waits on them:
-    the sensor's first report would otherwise leave that much late."""
+    the sensor's first report would otherwise leave that much late. Once per process
+    (the kernels' types do not depend on the sample rate): a replay builds an agent per
+    sensor."""
+    if _WARMED:
+        return
+    _WARMED.append(True)
     n = sample_rate
     x = np.random.default_rng(0).normal(0.0, 1e-3, n)
     onset = n // 4
