@@ -273,14 +273,15 @@ def _last_time(key: tuple[object, ...]) -> float:
 @dataclass(frozen=True)
 class _Group:
     """The pulses of one space-time group (pulse ids local to it): sensor indices, times
-    (epoch s), onset sigmas, SNRs and gunshot scores, sliced once from the window's;
-    ``pt`` the times after the group's first, ``tref``."""
+    (epoch s), onset sigmas, SNRs, gunshot scores and peak levels (dBFS, nan: none),
+    sliced once from the window's; ``pt`` the times after the group's first, ``tref``."""
 
     ps: NDArray[np.int64]
     t_abs: NDArray[np.float64]
     sig: NDArray[np.float64]
     snr: NDArray[np.float64]
     score: NDArray[np.float64]
+    peak: NDArray[np.float64]
     tref: float
     pt: NDArray[np.float64]
 
@@ -293,16 +294,18 @@ class _Group:
         sig: NDArray[np.float64],
         snr: NDArray[np.float64],
         score: NDArray[np.float64],
+        peak: NDArray[np.float64],
     ) -> _Group:
         t = t_abs[idx]
         tref = float(t.min())
-        return cls(ps[idx], t, sig[idx], snr[idx], score[idx], tref, t - tref)
+        return cls(ps[idx], t, sig[idx], snr[idx], score[idx], peak[idx], tref, t - tref)
 
 
 @dataclass(frozen=True)
 class _GroupShot:
     """One shot of a group: the domain object (pulse ids local to the group) and its
-    rows of :class:`ShotArrays`."""
+    rows of :class:`ShotArrays` (worked out once, when the group is located, and kept
+    with it in the :class:`ShotCache`)."""
 
     shot: Shot
     pos: NDArray[np.float64]
@@ -312,6 +315,8 @@ class _GroupShot:
     score: float
     n_sensors: int
     alt_pos: NDArray[np.float64] = field(default_factory=lambda: np.full(3, np.nan))
+    source_db: float = float("nan")
+    off_ground: bool = False
 
 
 def partition_config(cfg: AssociationConfig) -> PartitionConfig:
@@ -379,6 +384,7 @@ def locate_shots(
     sig = np.where(np.isfinite(sig), sig, 5e-4)
     snr = np.array([p.snr_db if p.snr_db is not None else 0.0 for p in pulses])
     score = np.array([np.nan if p.gunshot_score is None else p.gunshot_score for p in pulses])
+    peak = np.array([np.nan if p.peak_dbfs is None else p.peak_dbfs for p in pulses])
     pcfg = partition_config(cfg)
     tref = float(t_abs.min())
     wind_speed = 0.0 if wind is None else float(np.linalg.norm(wind))
@@ -392,14 +398,14 @@ def locate_shots(
     wkey = b"" if wind is None else np.asarray(wind, dtype=float).tobytes()
     found: list[tuple[_GroupShot, NDArray[np.int64]]] = []
     for idx in part.groups:
-        grp = _Group.of(idx, ps, t_abs, sig, snr, score)
+        grp = _Group.of(idx, ps, t_abs, sig, snr, score, peak)
         # A group heard by three sensors only is located as such (three_sensor_shots); if
         # it is a larger shot still arriving, the association takes it over as it grows.
         # It is cached apart (exact repeats only): a grown group must never inherit a
         # three-sensor result, nor a cached group be evicted for one.
         key: tuple[object, ...] = (
             grp.ps.tobytes(), grp.t_abs.tobytes(), grp.sig.tobytes(), grp.snr.tobytes(),
-            grp.score.tobytes(), c, wkey, cfg,
+            grp.score.tobytes(), grp.peak.tobytes(), c, wkey, cfg,
         )  # fmt: skip
         if np.unique(grp.ps).size < cfg.min_sensors:
             got3 = cache.get_exact(key) if cache is not None else None
@@ -450,11 +456,6 @@ def locate_shots(
     ]  # fmt: skip
     if not shots:
         return [], _empty_arrays()
-    peak = np.array([np.nan if p.peak_dbfs is None else p.peak_dbfs for p in pulses])
-    off_ground = np.array([_off_ground(array, s) for s in shots], dtype=bool)
-    source_db = np.array([_source_level(array, ps, peak, s) for s in shots], dtype=float)
-    for s, lvl in zip(shots, source_db, strict=True):
-        s.source_level_db = float(lvl) if np.isfinite(lvl) else None
     arrays = ShotArrays(
         t=np.array([s.t for s in shots]),
         pos=np.array([g.pos for g, _ in found]).reshape(-1, 3),
@@ -463,9 +464,9 @@ def locate_shots(
         height_sigma=np.array([g.height_sigma for g, _ in found], dtype=float),
         score=np.array([g.score for g, _ in found], dtype=float),
         n_sensors=np.array([g.n_sensors for g, _ in found], dtype=np.int64),
-        source_db=source_db,
+        source_db=np.array([g.source_db for g, _ in found], dtype=float),
         alt_pos=np.array([g.alt_pos for g, _ in found]).reshape(-1, 3),
-        off_ground=off_ground,
+        off_ground=np.array([g.off_ground for g, _ in found], dtype=bool),
     )
     return shots, arrays
 
@@ -637,6 +638,8 @@ def _group_shots(
             height_above_sensors_m=h_agl,
             alternative=alt,
         )
+        source_db = _source_level(array, ps, grp.peak, shot)
+        shot.source_level_db = float(source_db) if np.isfinite(source_db) else None
         out.append(
             _GroupShot(
                 shot=shot,
@@ -647,6 +650,8 @@ def _group_shots(
                 score=np.nan if shot_score is None else shot_score,
                 n_sensors=len(ls.pulses),
                 alt_pos=np.full(3, np.nan) if ls.alternative is None else ls.alternative,
+                source_db=source_db,
+                off_ground=_off_ground(array, shot),
             )
         )
     return out
