@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import shotwatch.core.incidents as incidents_module
 from shotwatch.core.incidents import (
     GUNFIRE,
     NON_GUNFIRE,
@@ -1013,3 +1014,46 @@ def test_a_moving_shooters_rounds_located_off_its_track_stay_its_rounds() -> Non
     p2 = np.concatenate([p, np.repeat(p[2:3] + np.array([15.0, 0.0, 0.0]), 2, axis=0)])
     g = only(group_incidents(make_shots(t2, p2, seed=4)))
     assert g.mobile and g.shooters == 2
+
+
+def _fresh(shots: ShotArrays, **kw: float) -> list[IncidentGroup]:
+    incidents_module._DESCRIBED.clear()
+    return group_incidents(shots, **kw)
+
+
+def _as_tuple(g: IncidentGroup) -> tuple[object, ...]:
+    return (
+        g.shot_index.tolist(), g.shooter.tolist(), g.shooters, g.mobile, g.speed_mps,
+        g.heading_deg, g.classification, g.confidence, g.summary, g.kind,
+    )  # fmt: skip
+
+
+def test_an_incident_described_before_is_taken_from_the_memo_as_if_described_afresh() -> None:
+    """A streaming window groups the same shots again run after run: the memo serves an
+    unchanged incident at its new shot indices, and a changed one, or changed
+    parameters, are described afresh."""
+    static = make_shots(np.array([0.0, 0.4, 1.1]), np.repeat(GROUND[None], 3, 0), seed=1)
+    far = GROUND + np.array([2000.0, 0.0, 0.0])
+    t = np.arange(5) * 0.5
+    moving = make_shots(t, far + np.outer(t, [15.0, 0.0, 0.0]), sigma_m=1.0, seed=2)
+    both = concat_shots([static, moving])
+    first = _fresh(both)
+    assert [g.rounds for g in first] == [3, 5] and first[1].mobile
+    # the same static incident, now after another incident's shots in the arrays
+    t6 = np.arange(6) * 0.5
+    grown = make_shots(t6, far + np.outer(t6, [15.0, 0.0, 0.0]), sigma_m=1.0, seed=2)
+    again = concat_shots([grown, static])
+    assert len(incidents_module._DESCRIBED) == 2
+    memo = group_incidents(again)
+    assert len(incidents_module._DESCRIBED) == 3  # the static one served, the grown one not
+    assert [_as_tuple(g) for g in memo] == [_as_tuple(g) for g in _fresh(again)]
+    (kept,) = [g for g in memo if g.rounds == 3]
+    assert kept.shot_index.tolist() == [6, 7, 8]  # the static shooter, at its new rows
+    assert sorted(g.rounds for g in memo) == [3, 6]
+    # other parameters: described afresh, not served from the memo
+    group_incidents(both)
+    strict = group_incidents(both, gunfire_threshold=0.999, probable_threshold=0.99)
+    assert [_as_tuple(g) for g in strict] == [
+        _as_tuple(g) for g in _fresh(both, gunfire_threshold=0.999, probable_threshold=0.99)
+    ]
+    assert [g.classification for g in strict] != [g.classification for g in first]

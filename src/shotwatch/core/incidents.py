@@ -100,7 +100,9 @@ Pure numeric code: no I/O, no clocks, no globals.
 
 from __future__ import annotations
 
+import hashlib
 import math
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -1179,7 +1181,15 @@ def group_incidents(
     ``probable_threshold`` cut the probability of gunfire into the three classes.
 
     Returns incidents ordered by first shot time.
+
+    An incident described before from the same shots (every row of :class:`ShotArrays`
+    the same, and the same launch and show flags and parameters: all that its
+    description reads) is taken from a memo of the last ``DESCRIBED_MEMO_SIZE``
+    (:data:`_DESCRIBED`): a streaming window (:mod:`shotwatch.streaming`) groups the same
+    shots into the same incidents run after run, and only those that changed need
+    describing again.
     """
+    params = repr(sorted((k, v) for k, v in locals().items() if k != "shots")).encode()
     if not isinstance(shots, ShotArrays):
         raise InputError("group_incidents: expected ShotArrays")
     if not (max_gap_s > 0 and max_dist_m > 0 and floor_m >= 0 and min_cycle_s >= 0):
@@ -1214,6 +1224,12 @@ def group_incidents(
     show = _launch_flags(t, pos, loud_air, (-show_window_s, show_window_s), show_dist_m)
     out: list[IncidentGroup] = []
     for g in groups:
+        key = _described_key(shots, g, sure, launch, show, params)
+        known = _DESCRIBED.get(key)
+        if known is not None:
+            _DESCRIBED.move_to_end(key)
+            out.append(replace(known, shot_index=g.astype(np.int64)))
+            continue
         tg, pg, cg, Wg = t[g], pos[g], cov[g], Weff_all[g]
         k = g.shape[0]
         labels = np.full(k, -1, dtype=np.int64)
@@ -1360,7 +1376,37 @@ def group_incidents(
                 kind=verdict.kind,
             )
         )
+        _DESCRIBED[key] = out[-1]
+        if len(_DESCRIBED) > DESCRIBED_MEMO_SIZE:
+            _DESCRIBED.popitem(last=False)  # the least recently used
     return out
+
+
+DESCRIBED_MEMO_SIZE = 4096
+"""Incidents whose descriptions :func:`group_incidents` keeps (a busy window holds a few
+hundred)."""
+
+_DESCRIBED: OrderedDict[bytes, IncidentGroup] = OrderedDict()
+
+
+def _described_key(
+    shots: ShotArrays,
+    g: I64,
+    sure: I64,
+    launch: NDArray[np.bool_],
+    show: NDArray[np.bool_],
+    params: bytes,
+) -> bytes:
+    """Everything the description of the incident of shots ``g`` reads, as bytes: its
+    rows of ``shots`` (optional arrays marked absent), its shots' sureness aloft and
+    launch and show flags, and the parameters."""
+    parts = [params, np.int64(g.size).tobytes()]
+    for a in (shots.t, shots.pos, shots.cov, shots.height_agl, shots.score, shots.n_sensors,
+              shots.height_sigma, shots.source_db, shots.alt_pos, shots.off_ground):  # fmt: skip
+        parts.append(b"-" if a is None else np.ascontiguousarray(a[g]).tobytes())
+    for a in (sure, launch, show):
+        parts.append(np.ascontiguousarray(a[g]).tobytes())
+    return hashlib.sha1(b"|".join(parts)).digest()
 
 
 # --------------------------------------------------------------------------- synthetic suite
