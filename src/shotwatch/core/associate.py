@@ -33,7 +33,9 @@ seeded, in the manner of the grid-search associator REAL (Zhang et al., SRL 90, 
    (:func:`_more_rounds`, :func:`_track_rounds`); rounds matching an established
    place's own arrival pattern claim their pulses from mixtures and are located
    relative to it, rounds heard by only three of its loudest sensors put there
-   (:func:`_template_rounds`); a shot made of a later shot's late
+   (:func:`_template_rounds`); a candidate the search found but did not keep, whose
+   pattern repeats where no kept shot's does, takes its rounds back from the mixtures
+   holding them (:func:`_repeat_places`); a shot made of a later shot's late
    arrivals, or within a weapon's cycle of a better-heard one at its place, is dropped
    (:func:`_drop_shadows`), and so is a few-sensor fit of facade reflections
    (:func:`_drop_echo_fits`) or of a better-heard shot's leftovers
@@ -202,6 +204,13 @@ class AssociationConfig:
     reverberant burst to clean shots seconds later (:mod:`shotwatch.core.partition`'s
     ``burst_s``) would otherwise refuse the burst's rounds by the shots' tighter fits."""
     min_pulse_sigma_s: float = 5e-4
+    repeat_place_sensors: int = 5
+    """A candidate of the search heard by this many sensors may be a place whose
+    rounds mixtures took (:func:`_repeat_places`)..."""
+    repeat_place_rounds: int = 2
+    """...when this many other rounds repeat its arrival pattern..."""
+    repeat_place_share: float = 0.7
+    """...each at this share of its sensors (and ``min_sensors`` at least)."""
     track_step_s: float = 0.25
     track_min_m: float = 5.0
     max_speed_mps: float = 25.0
@@ -495,11 +504,16 @@ def associate(
     barren = np.zeros(n_p, dtype=bool)
     doubtful: list[LocatedShot] = []  # few-sensor candidates whose near sensors were silent
 
+    hypotheses: list[LocatedShot] = []  # well-heard candidates, accepted or not
+
     def search_from(cand: NDArray[np.int64], p0: int, *, early_reject: bool) -> LocatedShot | None:
         """The coarse-to-fine search seeded by pulse ``p0`` over candidate pulses."""
-        return _search(
+        got = _search(
             ob, cand, int(psens[p0]), float(pt[p0]), online if early_reject else None,
         )  # fmt: skip
+        if got is not None and len(got.pulses) >= cfg.repeat_place_sensors:
+            hypotheses.append(replace(got, echoes=[]))
+        return got
 
     def run_pass(eligible: NDArray[np.bool_]) -> int:
         """One round of candidates and greedy acceptance; returns shots accepted."""
@@ -623,6 +637,7 @@ def associate(
     _repeated(doubtful, shots, ob, assigned)
     _more_rounds(shots, ob, assigned)
     _template_rounds(shots, ob, assigned)
+    _repeat_places(shots, hypotheses, ob, assigned)
     _track_few_rounds(shots, ob, assigned)
     _drop_shadows(shots, ob, assigned)
     _drop_echo_fits(shots, ob, assigned)
@@ -1359,7 +1374,7 @@ def _template_rounds(
     relative location of seismology's master-event and double-difference methods
     (Waldhauser & Ellsworth, BSSA 90(6), 2000) put to association.
     """
-    psens, pt, psnr, psig, cfg = ob.psens, ob.pt, ob.psnr, ob.psig, ob.cfg
+    psens, psnr, psig, cfg = ob.psens, ob.psnr, ob.psig, ob.cfg
     # A place made of reflections (pulses trailing much louder ones: the coda) is no
     # place to fire from, and neither is a round made mostly of them.
     dominated = ob.dominated
@@ -1387,12 +1402,7 @@ def _template_rounds(
             anchor = successor[id(anchor)][1]
         if not any(anchor is o for o in shots):
             continue
-        travel, sig_a = _pattern(anchor, ob)
-        at = np.flatnonzero(np.isfinite(travel[psens]))
-        tau = pt[at] - travel[psens[at]]
-        dt = np.abs(tau - anchor.t0)
-        keep = (dt <= cfg.burst_window_s) & (dt >= cfg.min_cycle_s)
-        at, tau = at[keep], tau[keep]
+        at, tau, sig_a = _pattern_times(anchor, ob)
         need = max(cfg.template_min_sensors, int(np.ceil(cfg.template_share * len(anchor.pulses))))
         taken = np.zeros(at.size, dtype=bool)
         group: list[tuple[LocatedShot, NDArray[np.float64], bool]] = [(anchor, np.zeros(3), True)]
@@ -1421,6 +1431,151 @@ def _template_rounds(
                 protected[id(fr)] = fr
         _one_place(group, ob)
     shots.sort(key=lambda s: s.t0)
+
+
+def _pattern_times(
+    anchor: LocatedShot, ob: _Obs
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+    """The pulses at the sensors of ``anchor`` that could be another round fired at its
+    place, with the origin time each implies by its arrival pattern (:func:`_pattern`),
+    ``min_cycle_s`` to ``burst_window_s`` from the anchor's; and the pattern's pick
+    sigmas per sensor."""
+    cfg, psens = ob.cfg, ob.psens
+    travel, sig_a = _pattern(anchor, ob)
+    at = np.flatnonzero(np.isfinite(travel[psens]))
+    tau = ob.pt[at] - travel[psens[at]]
+    dt = np.abs(tau - anchor.t0)
+    keep = (dt <= cfg.burst_window_s) & (dt >= cfg.min_cycle_s)
+    return at[keep], tau[keep], sig_a
+
+
+def _repeats(p: LocatedShot, ob: _Obs, need: int) -> list[tuple[NDArray[np.int64], float]]:
+    """The other rounds (pulses and origin time) repeating ``p``'s arrival pattern at
+    ``need`` sensors or more (:func:`_pattern_times`, :func:`_template_match`), whoever
+    holds their pulses."""
+    at, tau, sig_a = _pattern_times(p, ob)
+    taken = np.zeros(at.size, dtype=bool)
+    out: list[tuple[NDArray[np.int64], float]] = []
+    while True:
+        found = _template_match(at, tau, taken, need, ob.psens, ob.psig, sig_a, ob.psnr, ob.cfg)
+        if found is None:
+            return out
+        taken[np.isin(at, found[0])] = True
+        out.append(found)
+
+
+def _repeat_places(
+    shots: list[LocatedShot],
+    hypotheses: list[LocatedShot],
+    ob: _Obs,
+    assigned: NDArray[np.bool_],
+) -> None:
+    """A place whose arrival pattern repeats, found by the search but not kept, takes its
+    rounds back from shots whose own patterns repeat nowhere (mixtures of its rounds).
+
+    Where a burst's sensors lie in two clusters, a round's arrivals at one cluster and
+    the next round's at the other fit a point further along the line between them, as
+    exactly as a round fits its place (a common shift of one cluster is a move along
+    that line), and tighter than the true round when its arrivals include a late path:
+    the greedy acceptance then keeps the mixtures, and the true rounds, left without
+    their pulses, are not found. But the true place's pattern repeats at every round
+    fired there, while a mixture of rounds fired at an irregular cadence repeats at
+    none. So each well-heard candidate (``repeat_place_sensors``) of the search that
+    no shot stands for, whose pattern ``repeat_place_rounds`` other rounds repeat (at
+    ``repeat_place_share`` of its sensors; the most repeated first, then the tightest),
+    dissolves the shots made mostly of those rounds' pulses whose own patterns repeat
+    nowhere, with the shots that are its own round or one of its rounds from part of
+    their pulses, and stands, its rounds then located relative to it
+    (:func:`_claim_round`; not those mostly in a louder impulse's coda,
+    :func:`_coda`). Unless its pulses stay with some other shot, or it is an image
+    source: an echo ghost of a kept shot (:func:`_is_echo_ghost`), or a place whose
+    rounds each trail a kept shot by one delay (:func:`_trails_rounds`: a wall's image
+    of a gun repeats with the gun)."""
+    cfg = ob.cfg
+    places: list[tuple[LocatedShot, int, list[tuple[NDArray[np.int64], float]]]] = []
+    seen: list[NDArray[np.int64]] = []
+    for p in hypotheses:
+        if any(np.mean(np.isin(p.pulses, o.pulses)) >= 0.8 for o in shots):
+            continue  # a shot stands for it
+        if any(np.array_equal(p.pulses, d) for d in seen):
+            continue
+        seen.append(p.pulses)
+        need = max(cfg.min_sensors, math.ceil(cfg.repeat_place_share * len(p.pulses)))
+        rounds = _repeats(p, ob, need)
+        if len(rounds) >= cfg.repeat_place_rounds:
+            places.append((p, need, rounds))
+    places.sort(key=lambda x: (-len(x[2]), x[0].scale))
+    for p, need, rounds in places:
+        if any(np.mean(np.isin(p.pulses, o.pulses)) >= 0.8 for o in shots):
+            continue  # a place taken before stands for it now
+        each = [p.pulses, *(m for m, _ in rounds)]
+        union = np.concatenate(each)
+        mixtures: set[int] = set()
+        same: set[int] = set()
+        for o in shots:
+            share = np.isin(o.pulses, union)
+            if 2 * int(share.sum()) <= len(o.pulses):
+                continue
+            if abs(o.t0 - p.t0) < cfg.min_cycle_s and np.any(np.isin(o.pulses, p.pulses)):
+                same.add(id(o))  # the place's own round, from fewer or other pulses
+                continue
+            if any(np.mean(np.isin(o.pulses, m)) >= 0.8 for m in each):
+                continue  # one of the place's rounds
+            if _same_pattern(o, p, ob, partial=True):
+                same.add(id(o))  # a round of the place from part of its pulses
+                continue
+            own = max(cfg.min_sensors, math.ceil(cfg.repeat_place_share * len(o.pulses)))
+            if _repeats(o, ob, own):
+                continue  # a place of its own
+            mixtures.add(id(o))
+        if not mixtures:
+            continue
+        gone = mixtures | same
+        freed = assigned.copy()
+        for o in shots:
+            if id(o) in gone:
+                _release(o, freed)
+        if np.any(freed[p.pulses]):
+            continue  # its pulses stay with a shot that is neither (or its late arrivals)
+        kept = [o for o in shots if id(o) not in gone]
+        if _is_echo_ghost(p, kept, ob) or _trails_rounds([p.t0, *(t for _, t in rounds)], kept, ob):
+            continue  # an image source repeats with every round of the gun it reflects
+        _drop(shots, gone, assigned)
+        place = replace(p, echoes=[])
+        assigned[place.pulses] = True
+        place.echoes.extend(_absorb(place, ob, assigned))
+        shots.append(place)
+        protected: dict[int, LocatedShot] = {}
+        group: list[tuple[LocatedShot, NDArray[np.float64], bool]] = [(place, np.zeros(3), True)]
+        for members, t_r in rounds:
+            free = members[~assigned[members]]
+            if free.size < need or 2 * int(np.sum(_coda(free, group, ob))) > free.size:
+                continue
+            got = _claim_round(free, t_r, place, shots, ob, assigned, need, protected)
+            if got is not None:
+                protected[id(got[0])] = got[0]
+                group.append(got)
+    shots.sort(key=lambda o: o.t0)
+
+
+def _trails_rounds(times: list[float], shots: list[LocatedShot], ob: _Obs) -> bool:
+    """Whether all but one of the origin times ``times`` (two at least) trail shots of
+    ``shots`` by one common lag, up to ``ghost_window_s``, to ``2 * template_tol_s``:
+    the image source of a wall, or a gun's reverberant tail, repeats with every round
+    of the gun it reflects, after the same delay."""
+    cfg = ob.cfg
+    t = np.sort([o.t0 for o in shots])
+    tau = np.asarray(times, dtype=float)
+    lags = (tau[:, None] - t[None, :]).ravel()
+    lags = lags[(lags > 0) & (lags <= cfg.ghost_window_s)]
+    tol = 2.0 * cfg.template_tol_s
+    for lag in lags:
+        lo = np.searchsorted(t, tau - lag - tol, side="left")
+        hi = np.searchsorted(t, tau - lag + tol, side="right")
+        hit = int(np.count_nonzero(hi > lo))
+        if hit >= 2 and hit >= tau.size - 1:
+            return True
+    return False
 
 
 def _pattern(anchor: LocatedShot, ob: _Obs) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -2372,15 +2527,17 @@ def _another_round(shot: LocatedShot, accepted: list[LocatedShot], ob: _Obs) -> 
     )
 
 
-def _same_pattern(shot: LocatedShot, other: LocatedShot, ob: _Obs) -> bool:
-    """Every sensor of ``shot`` heard ``other`` too, and each of ``shot``'s arrivals
-    lies one common offset after ``other``'s at that sensor, within ``template_tol_s``:
-    the same source again, whatever its paths (master-event matching, as in
-    :func:`_template_rounds`)."""
-    at = _anchor_pulse_at(other, shot.pulses, ob)
-    if np.any(at < 0):
+def _same_pattern(
+    shot: LocatedShot, other: LocatedShot, ob: _Obs, *, partial: bool = False
+) -> bool:
+    """Every sensor of ``shot`` heard ``other`` too (with ``partial``: ``min_sensors -
+    1`` of them at least), and each of ``shot``'s arrivals at those lies one common
+    offset after ``other``'s at that sensor, within ``template_tol_s``: the same source
+    again, whatever its paths (master-event matching, as in :func:`_template_rounds`)."""
+    mine, theirs = _pair(shot, other, ob)
+    if mine.size < (ob.cfg.min_sensors - 1 if partial else shot.pulses.size):
         return False
-    d = ob.pt[shot.pulses] - ob.pt[at]
+    d = ob.pt[mine] - ob.pt[theirs]
     return bool(np.all(np.abs(d - _median(d)) <= ob.cfg.template_tol_s))
 
 
