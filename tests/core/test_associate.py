@@ -1885,3 +1885,28 @@ def test_a_repeating_pattern_that_trails_a_guns_rounds_takes_nothing_back() -> N
     before = sorted(s.pulses.tolist() for s in shots)
     _repeat_places(shots, [candidate], ob, assigned)
     assert sorted(s.pulses.tolist() for s in shots) == before
+
+
+def test_a_shot_heard_on_time_by_three_and_late_by_two_stands_as_a_three_sensor_shot() -> None:
+    """A single shot heard by five sensors, three of them on time and two over detours
+    12 and 20 ms late: five arrivals fit no one point, and the association found
+    nothing. Three arrivals fix the source at the array's height exactly, and the two
+    others then arrive late there, as blocked paths do: the shot stands, held by the
+    three (reported as heard by three), the late pulses claimed. Heard late by one
+    sensor only, nothing confirms the three: no shot."""
+    spos = _array()
+    src = np.array([-100.0, 150.0, 1.5])
+    d = np.linalg.norm(spos - src, axis=1)
+    near = np.argsort(d)[:5]
+    for late, found in (([0.012, 0.02], True), ([0.015], False)):
+        idx = near[: 3 + len(late)].astype(np.int64)
+        t = 1.0 + d[idx] / C
+        t[3:] += np.array(late)
+        shots = associate(spos, idx, t, C, pulse_snr=np.full(idx.size, 30.0))
+        assert len(shots) == int(found)
+        if found:
+            (shot,) = shots
+            assert sorted(shot.pulses.tolist()) == [0, 1, 2]
+            assert sorted(shot.echoes) == [3, 4]
+            assert np.hypot(*(shot.pos[:2] - src[:2])) < 1.0
+            assert abs(shot.t0 - 1.0) < 1e-3

@@ -35,7 +35,9 @@ seeded, in the manner of the grid-search associator REAL (Zhang et al., SRL 90, 
    relative to it, rounds heard by only three of its loudest sensors put there
    (:func:`_template_rounds`); a candidate the search found but did not keep, whose
    pattern repeats where no kept shot's does, takes its rounds back from the mixtures
-   holding them (:func:`_repeat_places`); a shot made of a later shot's late
+   holding them (:func:`_repeat_places`); where nothing was found, a shot heard on
+   time by three sensors and only late by the others stands (:func:`_three_on_time`);
+   a shot made of a later shot's late
    arrivals, or within a weapon's cycle of a better-heard one at its place, is dropped
    (:func:`_drop_shadows`), and so is a few-sensor fit of facade reflections
    (:func:`_drop_echo_fits`) or of a better-heard shot's leftovers
@@ -204,13 +206,30 @@ class AssociationConfig:
     reverberant burst to clean shots seconds later (:mod:`shotwatch.core.partition`'s
     ``burst_s``) would otherwise refuse the burst's rounds by the shots' tighter fits."""
     min_pulse_sigma_s: float = 5e-4
+    three_seed_sensors: int = 5
+    """A shot heard on time by three sensors only and late by others
+    (:func:`_three_on_time`): triples of a seed pulse and two of this many sensors
+    nearest to its own..."""
+    three_late_max_s: float = 0.025
+    """...the others heard it up to this late..."""
+    three_late_min_s: float = 0.002
+    """...and at least this late (none on time or earlier: a set heard on time by four
+    the association judged itself)..."""
+    three_late_min_sensors: int = 2
+    """...this many sensors heard it late..."""
+    three_max_pulses: int = 200
+    """...in groups of at most this many pulses..."""
+    three_max_seeds: int = 8
+    """...seeded by this many of the loudest free pulses at most."""
     repeat_place_sensors: int = 5
     """A candidate of the search heard by this many sensors may be a place whose
     rounds mixtures took (:func:`_repeat_places`)..."""
     repeat_place_rounds: int = 2
     """...when this many other rounds repeat its arrival pattern..."""
     repeat_place_share: float = 0.7
-    """...each at this share of its sensors (and ``min_sensors`` at least)."""
+    """...each at this share of its sensors (and ``min_sensors`` at least); of the
+    best heard, the ``repeat_place_max`` first."""
+    repeat_place_max: int = 12
     track_step_s: float = 0.25
     track_min_m: float = 5.0
     max_speed_mps: float = 25.0
@@ -639,6 +658,7 @@ def associate(
     _template_rounds(shots, ob, assigned)
     _repeat_places(shots, hypotheses, ob, assigned)
     _track_few_rounds(shots, ob, assigned)
+    _three_on_time(shots, ob, assigned, online)
     _drop_shadows(shots, ob, assigned)
     _drop_echo_fits(shots, ob, assigned)
     _drop_second_fixes(shots, ob, assigned)
@@ -1449,6 +1469,139 @@ def _pattern_times(
     return at[keep], tau[keep], sig_a
 
 
+def _three_on_time(
+    shots: list[LocatedShot],
+    ob: _Obs,
+    assigned: NDArray[np.bool_],
+    online: NDArray[np.int64],
+) -> None:
+    """A shot heard on time by three sensors and only late, over blocked paths, by the
+    others, in a group where the association found none.
+
+    Four arrivals or more with one or more over a detour fit no point well, and the
+    association refuses them (the simulated suite's single shots heard by five sensors,
+    three on time: none located); :func:`three_sensor_shots` takes only groups heard by
+    three sensors. Three arrivals fix a source at the array's height exactly (at up to
+    two points, :func:`shotwatch.core.locate.three_sensor_roots`, refined with the
+    wind), and a source heard so must then reach every other sensor that heard it late
+    (a diffracted path is never early), by up to ``three_late_max_s``. Seeded by the
+    ``three_max_seeds`` loudest free pulses that trail no louder one (groups of up to
+    ``three_max_pulses``); per seed, triples of it and the loudest free pulse at two of
+    the ``three_seed_sensors`` sensors nearest to its own. A point stands when its
+    three nearest sensors heard it (:func:`_near_heard`), ``three_late_min_sensors``
+    more heard it late (``three_late_min_s`` or more), no free pulse elsewhere comes on
+    time or early, and its pulses are not all other shots'
+    reflections and blocked arrivals, nor an echo ghost. The shot holds the three
+    pulses (reported as a shot heard by three: never certain gunfire, its other point
+    undecided) and claims the late ones. Only where the association found nothing: in
+    a burst, triples of one round's reflections with another's late arrivals fit as
+    well (the suite's multi-round scenes gained extra rounds)."""
+    cfg, spos, psens, pt, psnr = ob.cfg, ob.spos, ob.psens, ob.pt, ob.psnr
+    dominated = ob.dominated
+    if shots or pt.size > cfg.three_max_pulses:
+        return
+    seeds = np.flatnonzero(~assigned & ~dominated)
+    seeds = seeds[np.argsort(-psnr[seeds], kind="stable")][: cfg.three_max_seeds]
+    for p0 in seeds:
+        if assigned[p0] or (psnr[p0] != 0 and psnr[p0] < cfg.min_median_snr_db):
+            continue
+        s0 = int(psens[p0])
+        f = np.flatnonzero(~assigned & ~dominated & (psens != s0))
+        dist = np.linalg.norm(spos[psens[f]] - spos[s0], axis=1)
+        bound = np.abs(pt[f] - pt[p0]) <= dist / ob.c_slow + 0.02  # (as candidates_for)
+        f, dist = f[bound], dist[bound]
+        if np.unique(psens[f]).size < 3:
+            continue
+        # the loudest such pulse at each of the nearest sensors
+        by = np.lexsort((-psnr[f], dist))
+        f = f[by]
+        first = np.unique(psens[f], return_index=True)[1]
+        pick = f[np.sort(first)][: cfg.three_seed_sensors]
+        best: LocatedShot | None = None
+        best_late = np.zeros(0, dtype=np.int64)
+        for i, j in combinations(pick.tolist(), 2):
+            tri = np.array([p0, i, j], dtype=np.int64)
+            got = _late_three_fix(tri, ob, online, assigned)
+            if got is not None and (best is None or got[1].size > best_late.size):
+                best, best_late = got
+        if best is None or _too_close(best, shots, cfg) or _is_echo_ghost(best, shots, ob):
+            continue
+        kinds = [_leftover_kinds(best, x, ob) for x in shots]
+        if kinds and bool(np.all(np.any([a | c for a, c in kinds], axis=0))):
+            continue  # other shots' reflections and blocked arrivals
+        assigned[best.pulses] = True
+        assigned[best_late] = True
+        best.echoes.extend(int(k) for k in best_late)
+        shots.append(best)
+    shots.sort(key=lambda o: o.t0)
+
+
+def _late_three_fix(
+    tri: NDArray[np.int64], ob: _Obs, online: NDArray[np.int64], assigned: NDArray[np.bool_]
+) -> tuple[LocatedShot, NDArray[np.int64]] | None:
+    """The shot of three pulses heard on time whose other sensors heard it late
+    (:func:`_three_on_time`), with those late pulses, or None."""
+    cfg, spos, psens, pt = ob.cfg, ob.spos, ob.psens, ob.pt
+    sp = spos[psens[tri]]
+    z = _median(sp[:, 2])
+    t_ref = float(pt[tri].min())
+    roots, t0s = three_sensor_roots(sp, pt[tri] - t_ref, ob.c, z)
+    snr = ob.psnr[tri]
+    if roots.shape[0] == 0 or (np.any(snr != 0) and _median(snr) < cfg.min_median_snr_db):
+        return None
+    m = roots.shape[0]
+    fix = refine_batch(
+        np.broadcast_to(sp, (m, 3, 3)),
+        np.broadcast_to(pt[tri] - t_ref, (m, 3)),
+        np.ones((m, 3), dtype=bool),
+        roots,
+        t0s,
+        ob.c,
+        wind=ob.wind,
+        sigma=np.broadcast_to(ob.psig[tri], (m, 3)),
+        z_prior=np.full(m, z),
+        z_sigma=0.5,
+        robust=False,
+    )
+    out: list[tuple[int, float, int, NDArray[np.int64]]] = []
+    free = np.flatnonzero(~assigned & ~ob.dominated)
+    free = free[~np.isin(psens[free], psens[tri])]
+    for r in range(m):
+        if not (np.all(np.isfinite(fix.pos[r])) and np.all(np.abs(fix.residual[r]) < 1e-3)):
+            continue
+        pos, t0 = fix.pos[r], float(fix.t0[r]) + t_ref
+        d = np.linalg.norm(sp[:, :2] - pos[:2], axis=1)
+        if float(d.max()) > cfg.max_range_m:
+            continue
+        if _near_heard(pos, t0, 3, ob, online) < 1.0:
+            continue
+        res = pt[free] - t0 - ob.tt(pos, spos[psens[free]])
+        near = np.abs(res) <= cfg.three_late_max_s
+        if np.any(near & (res < cfg.three_late_min_s)):
+            continue  # on time (a set the association judged) or before the source
+        late = free[near]
+        late = late[np.unique(psens[late], return_index=True)[1]]
+        if late.size < cfg.three_late_min_sensors:
+            continue
+        centre = float(np.linalg.norm(sp[:, :2].mean(axis=0) - pos[:2]))
+        out.append((late.size, -centre, r, late))
+    if not out:
+        return None  # (the most late sensors, then the point nearer the middle)
+    _, _, r, late = max(out, key=lambda o: (o[0], o[1]))
+    pos, t0 = fix.pos[r].copy(), float(fix.t0[r]) + t_ref
+    pulses = np.sort(tri)
+    shot = LocatedShot(
+        pulses=pulses,
+        pos=pos,
+        t0=t0,
+        cov=fix.cov[r].copy(),
+        error_radius=float(fix.error_radius[r]),
+        scale=float(np.sqrt(np.mean(fix.residual[r] ** 2))),
+        residual=pt[pulses] - t0 - ob.tt(pos, spos[psens[pulses]]),
+    )
+    return shot, late
+
+
 def _repeats(p: LocatedShot, ob: _Obs, need: int) -> list[tuple[NDArray[np.int64], float]]:
     """The other rounds (pulses and origin time) repeating ``p``'s arrival pattern at
     ``need`` sensors or more (:func:`_pattern_times`, :func:`_template_match`), whoever
@@ -1494,12 +1647,14 @@ def _repeat_places(
     cfg = ob.cfg
     places: list[tuple[LocatedShot, int, list[tuple[NDArray[np.int64], float]]]] = []
     seen: list[NDArray[np.int64]] = []
-    for p in hypotheses:
+    for p in sorted(hypotheses, key=lambda o: (-len(o.pulses), o.scale)):
         if any(np.mean(np.isin(p.pulses, o.pulses)) >= 0.8 for o in shots):
             continue  # a shot stands for it
         if any(np.array_equal(p.pulses, d) for d in seen):
             continue
         seen.append(p.pulses)
+        if len(seen) > cfg.repeat_place_max:
+            break
         need = max(cfg.min_sensors, math.ceil(cfg.repeat_place_share * len(p.pulses)))
         rounds = _repeats(p, ob, need)
         if len(rounds) >= cfg.repeat_place_rounds:
