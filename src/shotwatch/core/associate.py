@@ -1645,6 +1645,8 @@ def _repeat_places(
     rounds each trail a kept shot by one delay (:func:`_trails_rounds`: a wall's image
     of a gun repeats with the gun)."""
     cfg = ob.cfg
+    if all(next(_pattern_mates(a, shots, ob), None) is not None for a in shots):
+        return  # every shot repeats another's pattern: none is a mixture (an automatic burst)
     places: list[tuple[LocatedShot, int, list[tuple[NDArray[np.int64], float]]]] = []
     seen: list[NDArray[np.int64]] = []
     for p in sorted(hypotheses, key=lambda o: (-len(o.pulses), o.scale)):
@@ -2064,12 +2066,10 @@ def _template_match(
     tol = np.maximum(cfg.template_tol_s, 3.0 * np.hypot(psig[at[order]], sig_a[ss]))
     lo = np.searchsorted(ts, ts - cfg.template_tol_s, side="left")
     hi = np.searchsorted(ts, ts + cfg.template_tol_s, side="right")
-    best, best_key = -1, (0, 0.0)
-    for k in np.flatnonzero(hi - lo >= need):
-        n = np.unique(ss[lo[k] : hi[k]]).size
-        key = (n, float(np.sum(psnr[at[order[lo[k] : hi[k]]]])))
-        if n >= need and key > best_key:
-            best, best_key = int(k), key
+    best = _k_window_best(
+        np.ascontiguousarray(ss), np.ascontiguousarray(psnr[at[order]]), lo, hi, need,
+        int(psens.max()) + 1,
+    )  # fmt: skip
     if best < 0:
         return None
     centre = float(np.median(ts[lo[best] : hi[best]]))
@@ -3318,6 +3318,35 @@ def _k_coarse_fine(
 
 
 @numba.njit(cache=True)
+def _k_window_best(
+    ss: NDArray[np.int64],
+    snr: NDArray[np.float64],
+    lo: NDArray[np.int64],
+    hi: NDArray[np.int64],
+    need: int,
+    n_sensors: int,
+) -> int:
+    """The window ``[lo[k], hi[k])`` of the sorted implied origin times
+    (:func:`_template_match`) with the most distinct sensors ``ss``, then the loudest
+    (sum of ``snr``), the first of equals; -1 when none has ``need``."""
+    stamp = np.full(n_sensors, -1, dtype=np.int64)
+    best, best_n, best_s = -1, 0, 0.0
+    for k in range(lo.shape[0]):
+        if hi[k] - lo[k] < need:
+            continue
+        n = 0
+        total = 0.0
+        for i in range(lo[k], hi[k]):
+            if stamp[ss[i]] != k:
+                stamp[ss[i]] = k
+                n += 1
+            total += snr[i]
+        if n >= need and (n > best_n or (n == best_n and total > best_s)):
+            best, best_n, best_s = k, n, total
+    return best
+
+
+@numba.njit(cache=True)
 def _k_set_score(
     hit: NDArray[np.bool_], qs: NDArray[np.int64], qsnr: NDArray[np.float64]
 ) -> tuple[int, float]:
@@ -3692,7 +3721,11 @@ def warm_up() -> None:
     from shotwatch.core.partition import partition_pulses
 
     partition_pulses(spos, sens, pt, c)
-    associate(spos, sens, pt, c, pulse_snr=np.full(6, 30.0))
+    # two rounds from one spot: the second is matched to the first's arrival pattern
+    associate(
+        spos, np.concatenate([sens, sens]), np.concatenate([pt, pt + 0.5]), c,
+        pulse_snr=np.full(12, 30.0),
+    )  # fmt: skip
     associate(spos, sens, pt, c, pulse_snr=np.full(6, 30.0), wind=np.array([3.0, 1.0, 0.0]))
     # a shot heard by three sensors: its exact fit runs on broadcast (read-only) arrays
     three_sensor_shots(spos, sens[:3], pt[:3], c, pulse_snr=np.full(3, 30.0))
