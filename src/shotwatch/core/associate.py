@@ -831,18 +831,18 @@ def three_sensor_shots(
     return out
 
 
-def _three_sensor_fix(
-    tri: NDArray[np.int64], ob: _Obs, online: NDArray[np.int64]
-) -> LocatedShot | None:
-    """The shot of three pulses at three sensors (:func:`three_sensor_shots`), or None."""
-    cfg = ob.cfg
+def _triple_points(tri: NDArray[np.int64], ob: _Obs) -> tuple[Any, float, list[int]]:
+    """The points that three pulses at three sensors fix exactly at the sensors' median
+    height (:func:`shotwatch.core.locate.three_sensor_roots`), refined with the wind:
+    the refined fixes, the reference time their origin times count from, and the roots
+    that fit every arrival to 1 ms and lie within ``max_range_m`` of every sensor."""
     sp = ob.spos[ob.psens[tri]]
     z = _median(sp[:, 2])
     t_ref = float(ob.pt[tri].min())
     roots, t0s = three_sensor_roots(sp, ob.pt[tri] - t_ref, ob.c, z)
-    if roots.shape[0] == 0:
-        return None
     m = roots.shape[0]
+    if m == 0:
+        return None, t_ref, []
     fix = refine_batch(
         np.broadcast_to(sp, (m, 3, 3)),
         np.broadcast_to(ob.pt[tri] - t_ref, (m, 3)),
@@ -856,14 +856,25 @@ def _three_sensor_fix(
         z_sigma=0.5,
         robust=False,
     )
+    ok = [
+        r
+        for r in range(m)
+        if np.all(np.isfinite(fix.pos[r]))
+        and np.all(np.abs(fix.residual[r]) < 1e-3)
+        and float(np.max(np.linalg.norm(sp[:, :2] - fix.pos[r, :2], axis=1))) <= ob.cfg.max_range_m
+    ]
+    return fix, t_ref, ok
+
+
+def _three_sensor_fix(
+    tri: NDArray[np.int64], ob: _Obs, online: NDArray[np.int64]
+) -> LocatedShot | None:
+    """The shot of three pulses at three sensors (:func:`three_sensor_shots`), or None."""
+    cfg = ob.cfg
+    sp = ob.spos[ob.psens[tri]]
+    fix, t_ref, ok = _triple_points(tri, ob)
     good: list[int] = []
-    for r in range(m):
-        res = fix.residual[r]
-        if not (np.all(np.isfinite(fix.pos[r])) and np.all(np.abs(res) < 1e-3)):
-            continue
-        d = np.linalg.norm(sp[:, :2] - fix.pos[r, :2], axis=1)
-        if float(d.max()) > cfg.max_range_m:
-            continue
+    for r in ok:
         t_r = float(fix.t0[r]) + t_ref
         if _near_heard(fix.pos[r], t_r, 3, ob, online) < 1.0:
             continue
@@ -1543,36 +1554,15 @@ def _late_three_fix(
     (:func:`_three_on_time`), with those late pulses, or None."""
     cfg, spos, psens, pt = ob.cfg, ob.spos, ob.psens, ob.pt
     sp = spos[psens[tri]]
-    z = _median(sp[:, 2])
-    t_ref = float(pt[tri].min())
-    roots, t0s = three_sensor_roots(sp, pt[tri] - t_ref, ob.c, z)
     snr = ob.psnr[tri]
-    if roots.shape[0] == 0 or (np.any(snr != 0) and _median(snr) < cfg.min_median_snr_db):
+    if np.any(snr != 0) and _median(snr) < cfg.min_median_snr_db:
         return None
-    m = roots.shape[0]
-    fix = refine_batch(
-        np.broadcast_to(sp, (m, 3, 3)),
-        np.broadcast_to(pt[tri] - t_ref, (m, 3)),
-        np.ones((m, 3), dtype=bool),
-        roots,
-        t0s,
-        ob.c,
-        wind=ob.wind,
-        sigma=np.broadcast_to(ob.psig[tri], (m, 3)),
-        z_prior=np.full(m, z),
-        z_sigma=0.5,
-        robust=False,
-    )
+    fix, t_ref, ok = _triple_points(tri, ob)
     out: list[tuple[int, float, int, NDArray[np.int64]]] = []
     free = np.flatnonzero(~assigned & ~ob.dominated)
     free = free[~np.isin(psens[free], psens[tri])]
-    for r in range(m):
-        if not (np.all(np.isfinite(fix.pos[r])) and np.all(np.abs(fix.residual[r]) < 1e-3)):
-            continue
+    for r in ok:
         pos, t0 = fix.pos[r], float(fix.t0[r]) + t_ref
-        d = np.linalg.norm(sp[:, :2] - pos[:2], axis=1)
-        if float(d.max()) > cfg.max_range_m:
-            continue
         if _near_heard(pos, t0, 3, ob, online) < 1.0:
             continue
         res = pt[free] - t0 - ob.tt(pos, spos[psens[free]])
