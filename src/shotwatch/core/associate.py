@@ -1671,7 +1671,11 @@ def _repeat_places(
             if _same_pattern(o, p, ob, partial=True):
                 same.add(id(o))  # a round of the place from part of its pulses
                 continue
-            own = max(cfg.min_sensors, math.ceil(cfg.repeat_place_share * len(o.pulses)))
+            # (at the share of the smaller of the two: a round heard more widely than the
+            # candidate repeats at fewer sensors than it was heard by, each round being
+            # heard by a different subset)
+            small = min(len(o.pulses), len(p.pulses))
+            own = max(cfg.min_sensors, math.ceil(cfg.repeat_place_share * small))
             if _repeats(o, ob, own):
                 continue  # a place of its own
             mixtures.add(id(o))
