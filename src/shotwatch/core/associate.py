@@ -1517,7 +1517,8 @@ def _three_on_time(
         if assigned[p0] or (psnr[p0] != 0 and psnr[p0] < cfg.min_median_snr_db):
             continue
         s0 = int(psens[p0])
-        f = np.flatnonzero(~assigned & ~dominated & (psens != s0))
+        free = np.flatnonzero(~assigned & ~dominated)
+        f = free[psens[free] != s0]
         dist = np.linalg.norm(spos[psens[f]] - spos[s0], axis=1)
         bound = np.abs(pt[f] - pt[p0]) <= dist / ob.c_slow + 0.02  # (as candidates_for)
         f, dist = f[bound], dist[bound]
@@ -1532,7 +1533,7 @@ def _three_on_time(
         best_late = np.zeros(0, dtype=np.int64)
         for i, j in combinations(pick.tolist(), 2):
             tri = np.array([p0, i, j], dtype=np.int64)
-            got = _late_three_fix(tri, ob, online, assigned)
+            got = _late_three_fix(tri, ob, online, free)
             if got is not None and (best is None or got[1].size > best_late.size):
                 best, best_late = got
         if best is None or _too_close(best, shots, cfg) or _is_echo_ghost(best, shots, ob):
@@ -1548,10 +1549,10 @@ def _three_on_time(
 
 
 def _late_three_fix(
-    tri: NDArray[np.int64], ob: _Obs, online: NDArray[np.int64], assigned: NDArray[np.bool_]
+    tri: NDArray[np.int64], ob: _Obs, online: NDArray[np.int64], free: NDArray[np.int64]
 ) -> tuple[LocatedShot, NDArray[np.int64]] | None:
     """The shot of three pulses heard on time whose other sensors heard it late
-    (:func:`_three_on_time`), with those late pulses, or None."""
+    (:func:`_three_on_time`), with those late pulses among ``free``, or None."""
     cfg, spos, psens, pt = ob.cfg, ob.spos, ob.psens, ob.pt
     sp = spos[psens[tri]]
     snr = ob.psnr[tri]
@@ -1559,7 +1560,6 @@ def _late_three_fix(
         return None
     fix, t_ref, ok = _triple_points(tri, ob)
     out: list[tuple[int, float, int, NDArray[np.int64]]] = []
-    free = np.flatnonzero(~assigned & ~ob.dominated)
     free = free[~np.isin(psens[free], psens[tri])]
     for r in ok:
         pos, t0 = fix.pos[r], float(fix.t0[r]) + t_ref
@@ -1635,8 +1635,6 @@ def _repeat_places(
     rounds each trail a kept shot by one delay (:func:`_trails_rounds`: a wall's image
     of a gun repeats with the gun)."""
     cfg = ob.cfg
-    if all(next(_pattern_mates(a, shots, ob), None) is not None for a in shots):
-        return  # every shot repeats another's pattern: none is a mixture (an automatic burst)
     places: list[tuple[LocatedShot, int, list[tuple[NDArray[np.int64], float]]]] = []
     seen: list[NDArray[np.int64]] = []
     for p in sorted(hypotheses, key=lambda o: (-len(o.pulses), o.scale)):
