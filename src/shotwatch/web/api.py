@@ -12,9 +12,9 @@ import json
 import logging
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response, WebSocket
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, WebSocket
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 from starlette.websockets import WebSocketDisconnect
 
@@ -59,8 +59,28 @@ router = APIRouter(prefix="/api/v1")
 
 # ------------------------------------------------------------------------ schemas
 
+ROW_ID_MAX = 2**31 - 1
+"""The largest id of the rows a route names by number (CAD calls, citizen calls, release
+requests: ``INTEGER`` columns, 32-bit in PostgreSQL): a larger id is refused with 422,
+not passed to the database (PostgreSQL raised "integer out of range" and SQLite
+OverflowError past 2**63, both a 500)."""
+RowId = Annotated[int, Path(ge=1, le=ROW_ID_MAX, description="row id")]
+Limit = Annotated[int, Query(ge=1, le=100_000, description="at most this many")]
 
-class LoginIn(BaseModel):
+
+class _In(BaseModel):
+    """A request body: no text field may hold a NUL character (no column stores one;
+    PostgreSQL refuses it with an error, a 500 before this check)."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, v: Any) -> Any:
+        if isinstance(v, str) and "\x00" in v:
+            raise ValueError("holds a NUL character")
+        return v
+
+
+class LoginIn(_In):
     username: str = Field(max_length=64)
     password: str = Field(max_length=256)
 
@@ -78,13 +98,13 @@ class IngestOut(BaseModel):
     pulse_id: int
 
 
-class ReviewIn(BaseModel):
+class ReviewIn(_In):
     action: Literal["confirm", "reclassify", "dismiss"]
     classification: Literal["gunfire", "probable_gunfire", "non_gunfire"] | None = None
     note: str = Field(default="", max_length=2000)
 
 
-class CitizenCallIn(BaseModel):
+class CitizenCallIn(_In):
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
     address: str = Field(default="", max_length=300)
@@ -96,39 +116,39 @@ class CitizenCallIn(BaseModel):
     weapon: str = Field(default="", max_length=1000)
 
 
-class AttachIn(BaseModel):
+class AttachIn(_In):
     incident_id: str | None = None
     """Default: the proposed incident."""
 
 
-class SupplementIn(BaseModel):
+class SupplementIn(_In):
     victim: str = Field(default="", max_length=1000)
     subject: str = Field(default="", max_length=1000)
     vehicle: str = Field(default="", max_length=1000)
     weapon: str = Field(default="", max_length=1000)
 
 
-class AssignIn(BaseModel):
+class AssignIn(_In):
     unit_id: str = Field(min_length=1, max_length=32)
 
 
-class EscalateIn(BaseModel):
+class EscalateIn(_In):
     medical: bool = True
     extra_units: int = Field(default=2, ge=0, le=20)
     note: str = Field(default="", max_length=1000)
 
 
-class UnitStatusIn(BaseModel):
+class UnitStatusIn(_In):
     status: Literal["en_route", "on_scene", "available", "cleared"]
     incident_id: str | None = None
-    cad_call_id: int | None = None
+    cad_call_id: int | None = Field(default=None, ge=1, le=ROW_ID_MAX)
 
 
-class CanvassIn(BaseModel):
+class CanvassIn(_In):
     text: str = Field(min_length=1, max_length=4000)
 
 
-class SensorIn(BaseModel):
+class SensorIn(_In):
     sensor_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
@@ -138,20 +158,20 @@ class SensorIn(BaseModel):
     )
 
 
-class UserIn(BaseModel):
+class UserIn(_In):
     username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     password: str = Field(min_length=8, max_length=256)
     role: Role
     unit_id: str | None = None
 
 
-class ReleaseIn(BaseModel):
+class ReleaseIn(_In):
     incident_id: str
     recipient: str = Field(min_length=1, max_length=300)
     reason: str = Field(min_length=1, max_length=2000)
 
 
-class ReleaseDecisionIn(BaseModel):
+class ReleaseDecisionIn(_In):
     decision: Literal["authorized", "denied"]
 
 
@@ -285,12 +305,12 @@ def list_incidents(
     since: str | None = None,
     until: str | None = None,
     bbox: Annotated[str | None, Query(description="south,west,north,east degrees")] = None,
-    min_rounds: int | None = None,
-    max_rounds: int | None = None,
+    min_rounds: Annotated[int | None, Query(ge=0, le=100_000)] = None,
+    max_rounds: Annotated[int | None, Query(ge=0, le=100_000)] = None,
     address: str | None = None,
     status: Literal["pending", "published", "dismissed"] | None = None,
     classification: str | None = None,
-    limit: int = 100,
+    limit: Limit = 100,
 ) -> dict[str, Any]:
     """Incidents, newest first. Without the ``search`` permission only published ones."""
     box: tuple[float, float, float, float] | None = None
@@ -373,7 +393,7 @@ def incident_audio(
     incident_id: str,
     svc: ServiceDep,
     user: User = require(Perm.PLAY_AUDIO),
-    clip: int | None = None,
+    clip: Annotated[int | None, Query(ge=0, le=100_000)] = None,
 ) -> Response:
     """The incident's audio clip (WAV/FLAC): the best one, or ``clip=<index>``."""
     with svc.db.session() as s:
@@ -468,7 +488,7 @@ async def review_decide(
 
 @router.get("/alerts", tags=["alerts"])
 def alerts_recent(
-    svc: ServiceDep, user: User = require(Perm.LIVE_ALERTS), limit: int = 50
+    svc: ServiceDep, user: User = require(Perm.LIVE_ALERTS), limit: Limit = 50
 ) -> dict[str, Any]:
     """The most recent alerts (newest first); the live stream is the WebSocket here."""
     with svc.db.session() as s:
@@ -478,7 +498,7 @@ def alerts_recent(
 
 @router.get("/alerts/cap.xml", tags=["alerts"])
 def alerts_cap(
-    svc: ServiceDep, user: User = require(Perm.LIVE_ALERTS), limit: int = 50
+    svc: ServiceDep, user: User = require(Perm.LIVE_ALERTS), limit: Limit = 50
 ) -> Response:
     """CAP 1.2 feed of published alerts."""
     with svc.db.session() as s:
@@ -544,7 +564,9 @@ def cad_list(
 
 
 @router.get("/cad-calls/{cad_id}", tags=["cad"])
-def cad_get(cad_id: int, svc: ServiceDep, user: User = require(Perm.LIVE_ALERTS)) -> dict[str, Any]:
+def cad_get(
+    cad_id: RowId, svc: ServiceDep, user: User = require(Perm.LIVE_ALERTS)
+) -> dict[str, Any]:
     with svc.db.session() as s:
         try:
             return repo.cad_json(s, repo.get_cad(s, cad_id))
@@ -564,7 +586,7 @@ async def _cad_changed(svc: ServiceDep, cad_id: int) -> dict[str, Any]:
 
 @router.post("/cad-calls/{cad_id}/supplement", tags=["cad"])
 async def cad_supplement(
-    cad_id: int, body: SupplementIn, svc: ServiceDep, user: User = require(Perm.CAD)
+    cad_id: RowId, body: SupplementIn, svc: ServiceDep, user: User = require(Perm.CAD)
 ) -> dict[str, Any]:
     """§B.4: only victim, subject, vehicle, discarded-weapon information."""
     with svc.db.session() as s:
@@ -580,7 +602,7 @@ async def cad_supplement(
 
 @router.post("/cad-calls/{cad_id}/units", tags=["cad"])
 async def cad_assign(
-    cad_id: int, body: AssignIn, svc: ServiceDep, user: User = require(Perm.CAD)
+    cad_id: RowId, body: AssignIn, svc: ServiceDep, user: User = require(Perm.CAD)
 ) -> dict[str, Any]:
     """Assign a unit to the call (§B.5: self-dispatched units go to the original call)."""
     now = svc.clock()
@@ -600,7 +622,7 @@ async def cad_assign(
 
 @router.post("/cad-calls/{cad_id}/escalate", tags=["cad"])
 async def cad_escalate(
-    cad_id: int, body: EscalateIn, svc: ServiceDep, user: User = require(Perm.CAD)
+    cad_id: RowId, body: EscalateIn, svc: ServiceDep, user: User = require(Perm.CAD)
 ) -> dict[str, Any]:
     """§B.7: confirmed shooting: additional units and medical aid."""
     with svc.db.session() as s:
@@ -669,7 +691,7 @@ def citizen_list(svc: ServiceDep, user: User = require(Perm.CAD)) -> dict[str, A
 
 @router.post("/citizen-calls/{call_id}/attach", tags=["cad"])
 async def citizen_attach(
-    call_id: int, body: AttachIn, svc: ServiceDep, user: User = require(Perm.CAD)
+    call_id: RowId, body: AttachIn, svc: ServiceDep, user: User = require(Perm.CAD)
 ) -> dict[str, Any]:
     """§B.6b: add the duplicate call to the original incident; §B.4: supplement only
     pertinent information (victim, subject, vehicle, weapon)."""
@@ -1024,7 +1046,7 @@ def release_list(svc: ServiceDep, user: User = require(Perm.REQUEST_RELEASE)) ->
 
 @router.post("/release-requests/{req_id}/decision", tags=["release"])
 def release_decide(
-    req_id: int,
+    req_id: RowId,
     body: ReleaseDecisionIn,
     svc: ServiceDep,
     user: User = require(Perm.AUTHORIZE_RELEASE),
@@ -1048,7 +1070,7 @@ def release_decide(
 
 @router.get("/release-requests/{req_id}/report.pdf", tags=["release"])
 def release_package(
-    req_id: int, svc: ServiceDep, user: User = require(Perm.REQUEST_RELEASE)
+    req_id: RowId, svc: ServiceDep, user: User = require(Perm.REQUEST_RELEASE)
 ) -> Response:
     """The report to hand outside the department: only once a captain authorized it."""
     from shotwatch.web.report import forensic_report
@@ -1081,7 +1103,7 @@ def release_package(
 
 @router.get("/audit", tags=["audit"])
 def audit_list(
-    svc: ServiceDep, user: User = require(Perm.AUDIT), limit: int = 200
+    svc: ServiceDep, user: User = require(Perm.AUDIT), limit: Limit = 200
 ) -> dict[str, Any]:
     from shotwatch.store.tables import AuditRow
 

@@ -7,10 +7,13 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import unquote_to_bytes
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from shotwatch.errors import InputError, NotFoundError, PermissionDeniedError, ShotwatchError
 from shotwatch.models import Weather
@@ -47,6 +50,27 @@ def seed_demo_users(svc: Service) -> None:
                 repo.add_user(s, name, hash_password(name), str(role), now, unit_id=unit)
         for u in DEMO_UNITS:
             repo.get_unit(s, u, now, create=True)
+
+
+class RefuseNul:
+    """Refuses (422) an HTTP request whose path or query string holds a NUL character:
+    no text column stores one (PostgreSQL refuses it outright, a 500 before this), and
+    no name, id or filter of this service contains one. Bodies are checked where they
+    are parsed (``api._In``)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (
+            "\x00" in scope["path"] or b"\x00" in unquote_to_bytes(scope["query_string"])
+        ):
+            resp = JSONResponse(
+                {"detail": "the request's path or query holds a NUL character"}, status_code=422
+            )
+            await resp(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 def create_app(
@@ -93,6 +117,16 @@ def create_app(
     @app.exception_handler(ShotwatchError)
     async def _se(_: Request, e: ShotwatchError) -> JSONResponse:
         return JSONResponse({"detail": str(e)}, status_code=400)
+
+    @app.exception_handler(DataError)
+    async def _de(request: Request, e: DataError) -> JSONResponse:
+        # A value the database cannot store that no check before it caught: the
+        # request's transaction is rolled back, nothing accepted before is touched.
+        why = str(e.orig).splitlines()[0] if e.orig is not None else "invalid value"
+        logger.warning("refused %s %s: database: %s", request.method, request.url.path, why)
+        return JSONResponse({"detail": f"a value the database cannot store: {why}"}, 422)
+
+    app.add_middleware(RefuseNul)
 
     from shotwatch.web.api import router as api_router
     from shotwatch.web.pages import router as pages_router
