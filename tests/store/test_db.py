@@ -38,7 +38,7 @@ def check_schema(db: Database) -> None:
     with db.engine.connect() as c:
         from alembic.migration import MigrationContext
 
-        assert MigrationContext.configure(c).get_current_revision() == "0002"
+        assert MigrationContext.configure(c).get_current_revision() == "0003"
 
 
 def check_pulses_and_audit(db: Database) -> None:
@@ -74,6 +74,29 @@ def test_postgres(pg_url: str) -> None:  # noqa: F811
     db = Database(pg_url)
     check_schema(db)
     check_pulses_and_audit(db)
+    db.dispose()
+
+
+@pytest.mark.services
+def test_postgres_ids_of_pulses_and_audit_records_go_past_32_bits(pg_url: str) -> None:  # noqa: F811
+    """Every pulse is kept seven years: ids past 2**31 - 1 (a serial's end) are stored,
+    and the migrated schema is the tables' on PostgreSQL too."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import text
+
+    from shotwatch.store.tables import Base
+
+    db = Database(pg_url)
+    with db.engine.connect() as c:
+        assert compare_metadata(MigrationContext.configure(c), Base.metadata) == []
+    with db.engine.begin() as c:
+        for table in ("pulses", "audit_log"):
+            c.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), 3000000000)"))
+    check_pulses_and_audit(db)
+    with db.session() as s:
+        ids = s.execute(text("SELECT min(id) FROM pulses UNION ALL SELECT min(id) FROM audit_log"))
+        assert all(i > 2**31 for (i,) in ids)
     db.dispose()
 
 

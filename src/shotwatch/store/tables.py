@@ -22,6 +22,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+ID64 = BigInteger().with_variant(Integer(), "sqlite")
+"""Ids of the tables that grow without end (pulses, the audit log): 64-bit in
+PostgreSQL (migration 0003); SQLite's ``INTEGER PRIMARY KEY`` is 64-bit already and the
+only type it auto-increments."""
+
 
 class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
@@ -61,7 +66,7 @@ class PulseRow(Base):
         Index("ix_pulses_t", "t"),
         Index("ix_pulses_incident", "incident_id"),
     )
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(ID64, primary_key=True)
     sensor_id: Mapped[str] = mapped_column(ForeignKey("sensors.sensor_id"))
     t: Mapped[float] = mapped_column(Float)
     t_us: Mapped[int] = mapped_column(BigInteger)
@@ -196,7 +201,7 @@ class AuditRow(Base):
     """Append-only, hash-chained: ``hash = sha256(prev_hash || canonical record)``."""
 
     __tablename__ = "audit_log"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(ID64, primary_key=True)
     at: Mapped[float] = mapped_column(Float)
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(64))
