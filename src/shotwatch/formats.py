@@ -164,6 +164,11 @@ def _opt_float(d: dict[str, Any], key: str, where: str) -> float | None:
     return float(v)
 
 
+MAX_UID_CHARS = 64
+"""A pulse report's ``pulse_uuid`` (the sensor's own id of the report, for replays): at
+most this long, the stored column's width."""
+
+
 def pulse_from_json(d: Any, where: str, sensors: dict[str, Sensor] | None = None) -> Pulse:
     """Validate one pulse report (a parsed JSON object). Unknown fields are ignored."""
     if not isinstance(d, dict):
@@ -186,6 +191,12 @@ def pulse_from_json(d: Any, where: str, sensors: dict[str, Sensor] | None = None
     if not isinstance(feats, dict):
         raise InputError("features must be an object", where)
     uid = d.get("pulse_uuid")
+    if uid is not None and (
+        not isinstance(uid, str) or not 1 <= len(uid) <= MAX_UID_CHARS or "\x00" in uid
+    ):
+        raise InputError(
+            f"pulse_uuid must be a string of 1-{MAX_UID_CHARS} characters without NUL", where
+        )
     return Pulse(
         sensor_id=sid,
         t=t,
@@ -195,7 +206,7 @@ def pulse_from_json(d: Any, where: str, sensors: dict[str, Sensor] | None = None
         features=feats,
         clip=d.get("clip"),
         sigma_t=_opt_float(d, "sigma_t_s", where),
-        uid=uid if isinstance(uid, str) else None,
+        uid=uid,
     )
 
 

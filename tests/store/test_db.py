@@ -100,6 +100,26 @@ def test_postgres_ids_of_pulses_and_audit_records_go_past_32_bits(pg_url: str) -
     db.dispose()
 
 
+@pytest.mark.services
+def test_a_refused_value_costs_only_its_own_pulse(pg_url: str) -> None:  # noqa: F811
+    """A batch (group commit) holding one report whose value the database refuses (a
+    pulse_uuid longer than its column: PostgreSQL enforces the width) stores the others
+    and hands back the refusal for that one alone."""
+    from shotwatch.models import Sensor
+
+    db = Database(pg_url)
+    with db.session() as s:
+        repo.upsert_sensor(s, Sensor("S1", 38.5, -121.5, 10.0), "h" * 64, time.time())
+    t = time.time()
+    items = [repo.NewPulse(Pulse("S1", t + i, uid=f"u{i}"), t, None, None) for i in range(4)]
+    items[2].pulse.uid = "x" * 65
+    got = repo.store_pulses(db, items, 7)
+    assert [type(g).__name__ for g in got] == ["int", "int", "DataError", "int"]
+    with db.session() as s:
+        assert len(repo.unlocated_pulses(s, t - 10)) == 3
+    db.dispose()
+
+
 @pytest.fixture
 def pg_env(tmp_path: Path, pg_url: str) -> Iterator[Env]:  # noqa: F811
     yield from make_env(tmp_path, pg_url)

@@ -75,6 +75,9 @@ def test_bad_fields_and_clips(env: Env) -> None:
     assert post(env, None, raw=b"{" + b" " * (600 * 1024) + b"}") == 413  # oversized body
     assert post(env, report("S000", time.time() - 3600)) == 422  # stale
     assert post(env, report("S000", time.time() + 3600)) == 422  # from the future
+    assert post(env, report("S000", t, pulse_uuid="u" * 65)) == 422  # wider than its column
+    assert post(env, report("S000", t, pulse_uuid="u\x00")) == 422
+    assert post(env, report("S000", t, pulse_uuid=17)) == 422  # (was silently dropped)
     assert stored(env) == 0
 
 

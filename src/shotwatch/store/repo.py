@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from shotwatch.alerts.cad import PERTINENT, PERTINENT_LABEL, compass, draft_call, what_was_heard
@@ -146,12 +146,15 @@ def _pulse_row(p: NewPulse, retain_years: int) -> PulseRow:
     )
 
 
-def store_pulses(db: Database, items: list[NewPulse], retain_years: int) -> list[int | None]:
+def store_pulses(
+    db: Database, items: list[NewPulse], retain_years: int
+) -> list[int | DataError | None]:
     """Insert a batch of pulses in one transaction (group commit).
 
     Returns the row id of each, or None for a replay (same sensor and onset time, or
-    same ``pulse_uuid``). If the batch hits a uniqueness violation it is retried one
-    pulse per transaction, so one replay never costs the others.
+    same ``pulse_uuid``), or the database's refusal of a value of that pulse. If the
+    batch hits a uniqueness violation or a refused value it is retried one pulse per
+    transaction, so one replay or one bad report never costs the others.
     """
     try:
         with db.session() as s:
@@ -162,7 +165,10 @@ def store_pulses(db: Database, items: list[NewPulse], retain_years: int) -> list
     except IntegrityError:
         if len(items) == 1:
             return [None]
-    out: list[int | None] = []
+    except DataError as e:
+        if len(items) == 1:
+            return [e]
+    out: list[int | DataError | None] = []
     for p in items:
         try:
             with db.session() as s:
@@ -172,6 +178,8 @@ def store_pulses(db: Database, items: list[NewPulse], retain_years: int) -> list
                 out.append(row.id)
         except IntegrityError:
             out.append(None)
+        except DataError as e:
+            out.append(e)
     return out
 
 

@@ -199,6 +199,10 @@ class Service:
                         fut.set_exception(e)
                 continue
             for (item, fut), row_id in zip(batch, ids, strict=True):
+                if isinstance(row_id, Exception):  # this report's value refused, alone
+                    if not fut.done():
+                        fut.set_exception(row_id)
+                    continue
                 if row_id is not None:
                     self._last_seen[item.pulse.sensor_id] = item.received_at
                 if not fut.done():
