@@ -32,7 +32,7 @@ def _read_csv(
     path: Path, columns: tuple[str, ...], optional: tuple[str, ...] = ()
 ) -> Iterator[tuple[int, dict[str, str]]]:
     try:
-        fh = path.open(newline="", encoding="utf-8")
+        fh = path.open(newline="", encoding="utf-8-sig")  # (-sig: a spreadsheet's BOM)
     except OSError as e:
         raise InputError(f"cannot read: {e.strerror}", str(path)) from None
     with fh:
@@ -113,7 +113,7 @@ def write_sensors(path: Path, sensors: Iterable[Sensor]) -> None:
 def read_weather(path: Path) -> Weather:
     """Read ``weather.json``; missing keys take the defaults of :class:`Weather`."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
     except OSError as e:
         raise InputError(f"cannot read: {e.strerror}", str(path)) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
@@ -190,6 +190,9 @@ def pulse_from_json(d: Any, where: str, sensors: dict[str, Sensor] | None = None
     feats = d.get("features") or {}
     if not isinstance(feats, dict):
         raise InputError("features must be an object", where)
+    sigma = _opt_float(d, "sigma_t_s", where)
+    if sigma is not None and not 0.0 < sigma <= 1.0:
+        raise InputError(f"sigma_t_s must be in (0, 1] s, got {sigma}", where)
     uid = d.get("pulse_uuid")
     if uid is not None and (
         not isinstance(uid, str) or not 1 <= len(uid) <= MAX_UID_CHARS or "\x00" in uid
@@ -205,7 +208,7 @@ def pulse_from_json(d: Any, where: str, sensors: dict[str, Sensor] | None = None
         gunshot_score=score,
         features=feats,
         clip=d.get("clip"),
-        sigma_t=_opt_float(d, "sigma_t_s", where),
+        sigma_t=sigma,
         uid=uid,
     )
 
@@ -214,7 +217,7 @@ def read_pulses(path: Path, sensors: dict[str, Sensor] | None = None) -> list[Pu
     """Read ``pulses.jsonl`` (one report per line; blank lines skipped)."""
     out: list[Pulse] = []
     try:
-        fh = path.open(encoding="utf-8")
+        fh = path.open(encoding="utf-8-sig")
     except OSError as e:
         raise InputError(f"cannot read: {e.strerror}", str(path)) from None
     with fh:

@@ -11,6 +11,11 @@ from datetime import UTC, datetime
 
 from shotwatch.errors import InputError
 
+EARLIEST = datetime(1980, 1, 6, tzinfo=UTC)
+"""The GPS epoch: a sensor's clock (GPS-disciplined) reading earlier is broken. (A time
+in year 1 also had no shot time to format: the shot precedes its first arrival.)"""
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
 
 def parse_utc(text: str) -> float:
     """Parse an ISO-8601 UTC time (``Z`` or ``+00:00``) to epoch seconds.
@@ -31,6 +36,10 @@ def parse_utc(text: str) -> float:
     offset = dt.utcoffset()
     if offset is None or offset.total_seconds() != 0:
         raise InputError(f"time is not UTC: {text!r}")
+    if not EARLIEST <= dt < LATEST:
+        raise InputError(
+            f"time out of range {EARLIEST:%Y-%m-%d}..{LATEST.year - 1} (a clock fault?): {text!r}"
+        )
     # Exact microseconds: avoid float rounding of the fractional part.
     whole = dt.replace(microsecond=0)
     return whole.timestamp() + dt.microsecond * 1e-6

@@ -142,6 +142,37 @@ def test_malformed_pulse_lines(tmp_path: Path, junk: str) -> None:
     _one_line_error(_run("locate", str(tmp_path)), "pulses.jsonl:")
 
 
+@pytest.mark.parametrize(
+    ("line", "needle"),
+    [
+        # year 1: the shot, before its first arrival, had no time to format (a traceback)
+        ('{"sensor_id": "S001", "t_utc": "0001-01-01T00:00:00Z"}', "time out of range"),
+        ('{"sensor_id": "S001", "t_utc": "9999-12-31T23:59:59Z"}', "time out of range"),
+        # (a negative, zero or absurd onset sigma was taken as given)
+        ('{"sensor_id": "S001", "t_utc": "2027-01-15T08:00:00Z", "sigma_t_s": -1}', "sigma_t_s"),
+        ('{"sensor_id": "S001", "t_utc": "2027-01-15T08:00:00Z", "sigma_t_s": 0}', "sigma_t_s"),
+        ('{"sensor_id": "S001", "t_utc": "2027-01-15T08:00:00Z", "sigma_t_s": 1e300}', "sigma_t_s"),
+    ],
+)
+def test_clock_and_sigma_nonsense(tmp_path: Path, line: str, needle: str) -> None:
+    _scene(tmp_path)
+    with (tmp_path / "pulses.jsonl").open("a") as fh:
+        fh.write(line + "\n")
+    _one_line_error(_run("locate", str(tmp_path)), needle)
+
+
+def test_a_spreadsheets_byte_order_mark_is_read_past(tmp_path: Path) -> None:
+    """A CSV saved by a spreadsheet as "CSV UTF-8" opens with a byte order mark (it read
+    as a header without its sensor_id column)."""
+    _scene(tmp_path)
+    for name in ("sensors.csv", "pulses.jsonl", "weather.json"):
+        f = tmp_path / name
+        f.write_bytes(b"\xef\xbb\xbf" + f.read_bytes())
+    p = _run("locate", str(tmp_path), "-o", str(tmp_path / "out.json"))
+    assert p.returncode == 0, p.stderr
+    assert json.loads((tmp_path / "out.json").read_text())["features"]
+
+
 def test_sensor_calibration_column_round_trips_and_is_checked(tmp_path: Path) -> None:
     from shotwatch.formats import read_sensors
 
