@@ -153,3 +153,25 @@ def test_wrong_password_and_bad_token(env: Env) -> None:
     assert r.status_code == 401
     h = {"authorization": "Bearer forged.token"}
     assert env.client.get("/api/v1/auth/me", headers=h).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("target", "lands"),
+    [
+        ("/review", "/review"),
+        ("/investigate?incident=abc", "/investigate?incident=abc"),
+        ("https://evil.example/", "/dispatch"),
+        ("//evil.example/", "/dispatch"),
+        ("/\\evil.example/", "/dispatch"),  # browsers read a backslash as a slash
+        ("/\t/evil.example/", "/dispatch"),  # ... and drop tabs and newlines
+        ("/\n/evil.example/", "/dispatch"),
+    ],
+)
+def test_login_sends_the_user_on_only_within_the_site(env: Env, target: str, lands: str) -> None:
+    r = env.client.post(
+        "/login",
+        data={"username": "dispatcher", "password": "dispatcher", "next": target},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    assert r.headers["location"] == lands

@@ -68,6 +68,18 @@ def login_page(request: Request, next: str = "", error: str = "") -> Response:
     )
 
 
+def _local_path(target: str) -> bool:
+    """Whether ``target`` is a path on this site, safe to send a signed-in user to: one
+    leading slash and no backslash, whitespace or control character. Browsers read
+    ``/\\evil.example``, and ``//evil.example`` with a tab or newline between the slashes,
+    as ``//evil.example``: another site (an open redirect from the login form)."""
+    return (
+        target.startswith("/")
+        and not target.startswith("//")
+        and all(ch != "\\" and 0x20 < ord(ch) != 0x7F for ch in target)
+    )
+
+
 @router.post("/login")
 def login_form(
     request: Request,
@@ -94,7 +106,7 @@ def login_form(
             status_code=401,
         )
     audit.append(svc.db, username, "login", "session")
-    dest = next if next.startswith("/") and not next.startswith("//") else HOME_PAGE[role]
+    dest = next if _local_path(next) else HOME_PAGE[role]
     resp = RedirectResponse(dest, status_code=303)
     resp.set_cookie(
         SESSION_COOKIE,
