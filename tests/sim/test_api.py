@@ -84,6 +84,18 @@ BAD = [
         "burst_height_m: [200, 40]}]\n",
         "burst_height_m",
     ),
+    # (a source 1e300 m off overflowed the propagation, a time 1e18 s on the clock:
+    # tracebacks before these bounds)
+    (
+        "area: {lat: 40, lon: -80}\nsources: [{kind: backfire, t_s: 1, east_m: 1e300, "
+        "north_m: 0}]\n",
+        "sources.0.east_m",
+    ),
+    (
+        "area: {lat: 40, lon: -80}\nsources: [{kind: gunfire, t_s: 1e18, east_m: 0, north_m: 0}]\n",
+        "sources.0.t_s",
+    ),
+    ('area: {lat: 40, lon: -80}\nstart_utc: "0001-01-01T00:00:00Z"\n', "time out of range"),
 ]
 
 

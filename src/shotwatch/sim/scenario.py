@@ -125,10 +125,16 @@ class Area(_Model):
         return self
 
 
+MAX_OFFSET_M = 50_000.0
+"""How far from the area's centre a site, a source or a building may lie, m (the largest
+area is 50 km across; a point 1e300 m off overflowed the propagation)."""
+Offset = Annotated[float, Field(ge=-MAX_OFFSET_M, le=MAX_OFFSET_M)]
+
+
 class SensorSite(_Model):
     id: str = Field(min_length=1, max_length=64)
-    east_m: float
-    north_m: float
+    east_m: Offset
+    north_m: Offset
     height_m: float | None = Field(default=None, ge=0.0, le=300.0)
 
 
@@ -156,10 +162,10 @@ class SensorLayout(_Model):
 
 
 class Box(_Model):
-    east_min: float
-    east_max: float
-    north_min: float
-    north_max: float
+    east_min: Offset
+    east_max: Offset
+    north_min: Offset
+    north_max: Offset
     height_m: float = Field(gt=0.0, le=1000.0)
 
     @model_validator(mode="after")
@@ -244,8 +250,8 @@ Weapon = Literal["handgun", "rifle", "shotgun"]
 
 
 class Shooter(_Model):
-    east_m: float
-    north_m: float
+    east_m: Offset
+    north_m: Offset
     up_m: float = Field(default=1.5, ge=0.0, le=500.0)
     weapon: Weapon = "handgun"
     rounds: int = Field(default=1, ge=1, le=1000)
@@ -265,9 +271,13 @@ class Shooter(_Model):
         return self
 
 
+MAX_SCENE_S = 7 * 86400.0
+"""The longest scene (``duration_s``), and the latest source time in it."""
+
+
 class GunfireSource(_Model):
     kind: Literal["gunfire"]
-    t_s: float = Field(ge=0.0)
+    t_s: float = Field(ge=0.0, le=MAX_SCENE_S)
     pattern: Literal["independent", "alternate"] = "independent"
     shooters: list[Shooter] = Field(min_length=1, max_length=20)
 
@@ -283,9 +293,9 @@ class GunfireSource(_Model):
 
 
 class _Point(_Model):
-    t_s: float = Field(ge=0.0)
-    east_m: float
-    north_m: float
+    t_s: float = Field(ge=0.0, le=MAX_SCENE_S)
+    east_m: Offset
+    north_m: Offset
     up_m: float | None = Field(default=None, ge=0.0, le=1000.0)
     level_db: float | None = Field(default=None, ge=60.0, le=194.0)
 
@@ -345,7 +355,7 @@ class Scenario(_Model):
 
     name: str = ""
     start_utc: str = "2026-07-04T21:00:00Z"
-    duration_s: float | None = Field(default=None, gt=0.0, le=7 * 86400.0)
+    duration_s: float | None = Field(default=None, gt=0.0, le=MAX_SCENE_S)
     area: Area
     sensors: SensorLayout = Field(default_factory=SensorLayout)
     buildings: Buildings = Field(default_factory=Buildings)
