@@ -231,3 +231,18 @@ def _csv_rows(path: Path) -> list[dict[str, str]]:
 
     with path.open() as fh:
         return list(csv.DictReader(fh))
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--scenes", "0"], "--scenes"),
+        (["--scenes", "-3"], "--scenes"),
+        (["--seed", "-1"], "--seed"),
+    ],
+)
+def test_bench_refuses_counts_and_seeds_out_of_range(args: list[str], needle: str) -> None:
+    """(``--scenes 0`` printed an empty table with status 0; ``--seed -1`` a traceback.)"""
+    p = _run("bench", *args)
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert needle in p.stderr and "Traceback" not in p.stderr

@@ -43,8 +43,10 @@ def bench_command(
         bool, typer.Option("--livefire", help="Score the real live-fire tests")
     ] = False,
     views: Annotated[str, typer.Option(help="Live-fire views: pulses,audio")] = "pulses,audio",
-    scenes: Annotated[int, typer.Option(help="Simulated scenes per kind")] = 20,
-    seed: Annotated[int, typer.Option(help="Seed of the simulated suite")] = 0,
+    scenes: Annotated[int, typer.Option(min=1, max=10_000, help="Simulated scenes per kind")] = 20,
+    seed: Annotated[
+        int, typer.Option(min=0, max=1_000_000, help="Seed of the simulated suite")
+    ] = 0,
     city: Annotated[
         bool, typer.Option("--city", help="Stream a simulated 1,000-sensor city instead")
     ] = False,
