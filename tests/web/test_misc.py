@@ -40,6 +40,23 @@ def test_serve_with_unsafe_settings_is_one_line_exit_2(tmp_path: Path) -> None:
     assert "Traceback" not in r.stderr
 
 
+def test_serve_with_an_unreachable_database_is_one_line_exit_2(tmp_path: Path) -> None:
+    """(The driver's message came with SQLAlchemy's statement and link, over three lines.)"""
+    env = dict(os.environ, SHOTWATCH_DATA_DIR=str(tmp_path))
+    env["SHOTWATCH_DATABASE_URL"] = "postgresql+psycopg://nobody@127.0.0.1:1/none"
+    r = subprocess.run(
+        [sys.executable, "-c", "from shotwatch.cli import main; main()", "serve", "--port", "1"],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: cannot migrate database:"), lines
+
+
 def test_supervisor_figures(env: Env) -> None:
     t = time.time() - 1
     for k, sid in enumerate(list(env.sensors)[:5]):
@@ -111,3 +128,63 @@ def test_tile_url_reaches_the_page_config(tmp_path: Path) -> None:
     for e in make_env(tmp_path, tile_url="/tiles/{z}/{x}/{y}.png"):
         e.as_("dispatcher")
         assert '"tile_url": "/tiles/{z}/{x}/{y}.png"' in e.client.get("/dispatch").text
+
+
+def test_a_new_deployment_starts_without_sensors_and_locates_once_they_are_registered(
+    tmp_path: Path,
+) -> None:
+    """``shotwatch serve`` on a fresh database (no sensor yet: the administrator registers
+    them on the running service) failed its startup with "no sensors"."""
+    from fastapi.testclient import TestClient
+
+    from shotwatch.web.app import create_app
+
+    from .conftest import login
+    from .helpers import grid_sensors, settings_for
+
+    app = create_app(settings_for(tmp_path))  # the service's own streaming locator
+    with TestClient(app) as client:
+        svc = app.state.service
+        assert svc.started and svc.stats["pulses_located"] == 0
+        admin = login(client, "admin")
+        tokens = {}
+        for sid, s in list(grid_sensors().items())[:5]:
+            body = {"sensor_id": sid, "lat": s.lat, "lon": s.lon, "elevation_m": s.elevation_m}
+            r = client.post("/api/v1/sensors", json=body, headers=admin)
+            assert r.status_code == 201, r.text
+            tokens[sid] = r.json()["token"]
+        t = time.time() - 1
+        for k, (sid, tok) in enumerate(tokens.items()):
+            r = client.post(
+                "/api/v1/pulses",
+                json=report(sid, t + 0.01 * k),
+                headers={"authorization": f"Bearer {tok}"},
+            )
+            assert r.status_code == 202, r.text
+        wait_for(lambda: svc.stats["pulses_located"] == 5)  # reached a locator
+
+
+@pytest.mark.parametrize(
+    ("url", "needle"),
+    [
+        ("bogus://x", "unknown bus URL"),
+        ("nats://127.0.0.1:1", "cannot connect to NATS"),
+        ("mqtt://127.0.0.1:1", "cannot connect to MQTT"),
+    ],
+)
+def test_serve_with_a_bad_or_unreachable_bus_is_one_line_exit_2(
+    tmp_path: Path, url: str, needle: str
+) -> None:
+    """(The server's startup connected to the bus and ended in a traceback, status 3.)"""
+    env = dict(os.environ, SHOTWATCH_DATA_DIR=str(tmp_path), SHOTWATCH_BUS_URL=url)
+    r = subprocess.run(
+        [sys.executable, "-c", "from shotwatch.cli import main; main()", "serve", "--port", "1"],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and needle in lines[0], lines

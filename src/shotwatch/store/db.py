@@ -30,6 +30,14 @@ def _alembic_config(url: str) -> Any:
     return cfg
 
 
+def _reason(e: BaseException) -> str:
+    """The first line of the driver's own message (SQLAlchemy appends the statement and
+    a link over several lines: the command line prints one)."""
+    orig = getattr(e, "orig", None)
+    text = str(orig if orig is not None else e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
     try:
@@ -50,7 +58,7 @@ def make_engine(url: str) -> Engine:
             return engine
         return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
     except (SQLAlchemyError, ImportError, ValueError) as e:
-        raise ConfigError(f"cannot use database URL: {e}") from None
+        raise ConfigError(f"cannot use database URL: {_reason(e)}") from None
 
 
 def migrate(engine: Engine) -> None:
@@ -63,7 +71,7 @@ def migrate(engine: Engine) -> None:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
     except SQLAlchemyError as e:
-        raise ConfigError(f"cannot migrate database: {e}") from None
+        raise ConfigError(f"cannot migrate database: {_reason(e)}") from None
 
 
 class Database:

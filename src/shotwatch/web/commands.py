@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+
+async def _reach_bus(url: str) -> None:
+    """Connect to the bus ``url`` names and close again: a bad URL or a broker that does
+    not answer raises :class:`~shotwatch.bus.base.BusError` before the server starts (in
+    the server's startup it ended in a traceback)."""
+    import logging
+
+    from shotwatch.bus import connect_url
+
+    bus = connect_url(url)
+    log = logging.getLogger("shotwatch.bus")
+    level = log.level
+    log.setLevel(logging.ERROR)  # (the client's retries: the error says it once)
+    try:
+        await bus.connect()
+        await bus.close()
+    finally:
+        log.setLevel(level)
 
 
 def register(app: typer.Typer) -> None:
@@ -36,6 +56,7 @@ def register(app: typer.Typer) -> None:
         settings = load_settings(
             database_url=database_url, bus_url=bus_url, data_dir=data_dir, street_layer=street_layer
         )
+        asyncio.run(_reach_bus(settings.bus_url))  # one line and status 2, not a traceback
         app_ = create_app(settings)
         uvicorn.run(app_, host=host, port=port, log_level=log_level)
 

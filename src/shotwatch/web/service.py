@@ -112,7 +112,11 @@ class Service:
         with self.db.session() as s:
             self.sensors = repo.sensor_map(s)
         self.reload_tokens()
-        self._locator = self._locator_factory(dict(self.sensors), self.weather)
+        # A new deployment has no sensors yet (the administrator registers them on the
+        # running service): the locator starts with the first one.
+        self._locator = self._new_locator()
+        if self._locator is None:
+            logger.warning("no sensors registered yet: nothing is located until one is")
         self.bus = connect_url(self.settings.bus_url)
         await self.bus.connect()
         await self.bus.subscribe("pulses.*", self._on_pulse_msg, group="locator")
@@ -165,9 +169,13 @@ class Service:
             self._tokens = tokens
         new = {k: v for k, v in sensors.items() if self.sensors.get(k) != v}
         self.sensors = sensors
-        if new and self._locator is not None:
+        if new and (self._locator is not None or self.started):
             # A new or moved sensor: a fresh locator (its state is short-lived anyway).
-            self._locator = self._locator_factory(dict(self.sensors), self.weather)
+            self._locator = self._new_locator()
+
+    def _new_locator(self) -> Locator | None:
+        """A locator over the registered sensors (None while there are none)."""
+        return self._locator_factory(dict(self.sensors), self.weather) if self.sensors else None
 
     def sensor_for_token(self, token_hash: str) -> tuple[str, bool] | None:
         with self._tokens_lock:
