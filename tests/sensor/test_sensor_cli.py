@@ -123,3 +123,24 @@ def test_bad_input_is_one_line_and_exit_2(
     assert exc.value.code == 2, err
     assert len(err.splitlines()) == 1 and "Traceback" not in err
     assert needle in err
+
+
+@pytest.mark.parametrize("opt", [["--spool-max", "-1"], ["--spool-max-mb", "-3"]])
+def test_spool_limits_must_be_positive(
+    opt: list[str],
+    wav: tuple[Path, np.ndarray],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Refused whatever the transport (before, only where a spool is made: --server,
+    --mqtt; with --out a negative limit passed unremarked)."""
+    from shotwatch.cli import main
+
+    args = ["--input", str(wav[0]), "--start-utc", START, "-o", "x.jsonl", "--spool", "sp", *opt]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", ["shotwatch", "sensor", "run", "--sensor-id", "S001", *args])
+    with pytest.raises(SystemExit) as exc:
+        main()
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and opt[0] in err and "Traceback" not in err

@@ -92,10 +92,11 @@ def run(
         typer.Option("--spool", help="Directory keeping undelivered reports across restarts."),
     ] = None,
     spool_max: Annotated[
-        int, typer.Option("--spool-max", help="Most undelivered reports kept.")
+        int, typer.Option("--spool-max", min=1, help="Most undelivered reports kept.")
     ] = 10_000,
     spool_max_mb: Annotated[
-        float, typer.Option("--spool-max-mb", help="Most MiB of undelivered reports kept.")
+        float,
+        typer.Option("--spool-max-mb", min=0.001, help="Most MiB of undelivered reports kept."),
     ] = 64.0,
     clip_format: Annotated[str, typer.Option("--clip-format", help="flac, wav or none.")] = "flac",
     clip_before_ms: Annotated[
