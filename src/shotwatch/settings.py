@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     duplicate_radius_m: float = 400.0
     duplicate_window_s: float = 900.0
     session_hours: float = 12.0
+    login_max_failures: int = Field(default=5, ge=1, le=100)
+    """Consecutive failed sign-ins that lock an account (the FBI CJIS Security Policy,
+    5.5.3: no more than five)."""
+    login_lockout_s: float = Field(default=600.0, ge=1.0, le=86_400.0)
+    """How long a locked account stays locked (CJIS 5.5.3: ten minutes)."""
     webhook_urls: list[str] = Field(default_factory=list)
     webhook_secret: str = ""
 

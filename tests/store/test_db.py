@@ -38,7 +38,7 @@ def check_schema(db: Database) -> None:
     with db.engine.connect() as c:
         from alembic.migration import MigrationContext
 
-        assert MigrationContext.configure(c).get_current_revision() == "0003"
+        assert MigrationContext.configure(c).get_current_revision() == "0004"
 
 
 def check_pulses_and_audit(db: Database) -> None:

@@ -175,3 +175,44 @@ def test_login_sends_the_user_on_only_within_the_site(env: Env, target: str, lan
     )
     assert r.status_code == 303
     assert r.headers["location"] == lands
+
+
+def test_five_failed_sign_ins_lock_the_account_for_ten_minutes(env: Env) -> None:
+    """FBI CJIS Security Policy 5.5.3: at most five consecutive invalid attempts, then the
+    account is locked (ten minutes); a guesser had unlimited tries. The lock holds on both
+    sign-in forms, even for the right password, and is audited."""
+    svc = env.client.app.state.service  # type: ignore[attr-defined]
+    now = [1.9e9]
+    svc.clock = lambda: now[0]
+
+    def api(password: str) -> int:
+        r = env.client.post(
+            "/api/v1/auth/login", json={"username": "reviewer", "password": password}
+        )
+        return r.status_code
+
+    assert api("reviewer") == 200
+    assert [api(f"guess{k}") for k in range(4)] == [401] * 4
+    assert api("reviewer") == 200  # a good one resets the count
+    assert [api(f"guess{k}") for k in range(5)] == [401] * 4 + [429]
+    r = env.client.post("/api/v1/auth/login", json={"username": "reviewer", "password": "reviewer"})
+    assert r.status_code == 429 and int(r.headers["retry-after"]) == 600
+    assert "locked" in r.json()["detail"]
+    page = env.client.post("/login", data={"username": "reviewer", "password": "reviewer"})
+    assert page.status_code == 429 and "locked" in page.text
+    assert api("reviewer") == 429
+    env.as_("dispatcher")  # other accounts are not affected
+    now[0] += 601
+    assert api("reviewer") == 200
+    with svc.db.session() as s:
+        from sqlalchemy import select
+
+        from shotwatch.store.tables import AuditRow
+
+        actions = [
+            a
+            for a in s.execute(
+                select(AuditRow.action).where(AuditRow.actor == "reviewer")
+            ).scalars()
+        ]
+    assert actions.count("login_locked") == 1 and actions.count("login") == 3

@@ -42,6 +42,9 @@ class UserRow(Base):
     unit_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[float] = mapped_column(Float)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Consecutive failed sign-ins (0 after a good one)."""
+    locked_until: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class SensorRow(Base):

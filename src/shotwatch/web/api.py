@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, WebSocket
@@ -37,6 +38,7 @@ from shotwatch.web.deps import (
     User,
     UserDep,
     require,
+    sign_in,
     user_from_token,
     ws_user,
 )
@@ -50,7 +52,6 @@ from shotwatch.web.security import (
     new_sensor_token,
     sign_session,
     token_digest,
-    verify_password,
 )
 
 logger = logging.getLogger("shotwatch.ingest")
@@ -188,13 +189,15 @@ def _not_found(e: NotFoundError) -> HTTPException:
 
 @router.post("/auth/login", response_model=LoginOut, tags=["auth"])
 def login(body: LoginIn, response: Response, svc: ServiceDep) -> LoginOut:
-    with svc.db.session() as s:
-        row = repo.get_user(s, body.username)
-        ok = row is not None and row.active and verify_password(body.password, row.password_hash)
-        role = Role(row.role) if row is not None and ok else None
-    if not ok or role is None:
-        audit.append(svc.db, body.username or "?", "login_failed", "session")
-        raise HTTPException(401, "wrong username or password")
+    """A session token (also set as the session cookie). 401 for a wrong name or
+    password, 429 with ``Retry-After`` while the account is locked (see ``sign_in``)."""
+    got = sign_in(svc, body.username, body.password)
+    role = got.role
+    if role is None:
+        if got.locked_for_s > 0:
+            retry = str(math.ceil(got.locked_for_s))
+            raise HTTPException(429, got.refusal(), headers={"Retry-After": retry})
+        raise HTTPException(401, got.refusal())
     token = sign_session(svc.settings.secret_key, body.username, svc.settings.session_hours * 3600)
     response.set_cookie(
         SESSION_COOKIE,
@@ -203,7 +206,6 @@ def login(body: LoginIn, response: Response, svc: ServiceDep) -> LoginOut:
         samesite="strict",
         max_age=int(svc.settings.session_hours * 3600),
     )
-    audit.append(svc.db, body.username, "login", "session")
     return LoginOut(
         token=token,
         username=body.username,

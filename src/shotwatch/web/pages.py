@@ -8,6 +8,7 @@ the maps draw when no tile URL is configured.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,9 +16,8 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from shotwatch.store import audit, repo
-from shotwatch.web.deps import SESSION_COOKIE, ServiceDep, User, optional_user
-from shotwatch.web.security import HOME_PAGE, Perm, Role, sign_session, verify_password
+from shotwatch.web.deps import SESSION_COOKIE, ServiceDep, User, optional_user, sign_in
+from shotwatch.web.security import HOME_PAGE, Perm, sign_session
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -88,24 +88,22 @@ def login_form(
     password: Annotated[str, Form(max_length=256)],
     next: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    with svc.db.session() as s:
-        row = repo.get_user(s, username)
-        ok = row is not None and row.active and verify_password(password, row.password_hash)
-        role = Role(row.role) if ok and row is not None else None
+    got = sign_in(svc, username, password)
+    role = got.role
     if role is None:
-        audit.append(svc.db, username or "?", "login_failed", "session")
+        locked = got.locked_for_s > 0
         return templates.TemplateResponse(
             request,
             "login.html",
             {
                 "title": "Sign in",
                 "next": next,
-                "error": "Wrong user name or password",
+                "error": got.refusal().capitalize(),
                 "user": None,
             },
-            status_code=401,
+            status_code=429 if locked else 401,
+            headers={"Retry-After": str(math.ceil(got.locked_for_s))} if locked else None,
         )
-    audit.append(svc.db, username, "login", "session")
     dest = next if _local_path(next) else HOME_PAGE[role]
     resp = RedirectResponse(dest, status_code=303)
     resp.set_cookie(
