@@ -58,6 +58,16 @@ def login(page: Any, base: str, user: str) -> None:
     page.click("button[type=submit]")
 
 
+def watch_errors(page: Any, errors: list[str]) -> None:
+    """Collect the page's uncaught errors and what its Content-Security-Policy blocked
+    (the policy must not block any of the page's own doings)."""
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on(
+        "console",
+        lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+
+
 def test_simulated_shot_on_dispatch_and_mobile_consoles(
     live: tuple[LiveServer, Any], browser: Any, tmp_path: Path
 ) -> None:
@@ -68,7 +78,7 @@ def test_simulated_shot_on_dispatch_and_mobile_consoles(
     disp, mac = ctx_d.new_page(), ctx_m.new_page()
     errors: list[str] = []
     for p in (disp, mac):
-        p.on("pageerror", lambda e: errors.append(str(e)))
+        watch_errors(p, errors)
     login(disp, base, "dispatcher")
     disp.wait_for_url(f"{base}/dispatch")
     login(mac, base, "patrol")
@@ -157,6 +167,9 @@ def test_reviewer_confirms_with_timer_then_dispatch_sees_it(
     base = srv.url
     rev = browser.new_context(viewport={"width": 1300, "height": 700}).new_page()
     disp = browser.new_context(viewport={"width": 1400, "height": 860}).new_page()
+    errors: list[str] = []
+    for p in (rev, disp):
+        watch_errors(p, errors)
     login(rev, base, "reviewer")
     rev.wait_for_url(f"{base}/review")
     login(disp, base, "dispatcher")
@@ -177,3 +190,21 @@ def test_reviewer_confirms_with_timer_then_dispatch_sees_it(
     rev.wait_for_selector("#queue tr[data-incident]", state="detached", timeout=10_000)
     disp.wait_for_selector("ul#alerts li", timeout=10_000)
     assert disp.inner_text("[data-testid=cad-type]") == "SHOTS"
+
+    # the investigator's search and the administrator's page run under the same policy
+    inv = browser.new_context(viewport={"width": 1300, "height": 800}).new_page()
+    adm = browser.new_context(viewport={"width": 1300, "height": 800}).new_page()
+    for p in (inv, adm):
+        watch_errors(p, errors)
+    login(inv, base, "investigator")
+    inv.wait_for_url(f"{base}/investigate")
+    inv.wait_for_selector("#results tr", timeout=10_000)
+    inv.click("#results tr")
+    inv.wait_for_selector("svg[data-testid=map] [data-incident]", timeout=10_000)
+    snap(inv, tmp_path, "investigate")
+    login(adm, base, "admin")
+    adm.wait_for_url(f"{base}/admin")
+    adm.wait_for_selector("#sensors tr", timeout=10_000)
+    adm.wait_for_selector("#audit tr", timeout=10_000)
+    snap(adm, tmp_path, "admin")
+    assert errors == []

@@ -87,6 +87,33 @@ def test_assets_come_from_the_package_no_cdn(env: Env) -> None:
         assert r.status_code == 200 and "https://" not in r.text
 
 
+def test_security_headers_on_pages_api_and_assets(env: Env) -> None:
+    """No framing, sniffing or referrer anywhere; no caching of pages and API answers
+    (evidence on a shared terminal); a Content-Security-Policy of this site only on
+    pages; static assets cacheable."""
+    env.as_("dispatcher")
+    page = env.client.get("/dispatch")
+    api = env.client.get("/api/v1/alerts")
+    asset = env.client.get("/static/dispatch.js")
+    for r in (page, api, asset):
+        assert r.headers["x-frame-options"] == "DENY"
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["referrer-policy"] == "no-referrer"
+    assert page.headers["cache-control"] == api.headers["cache-control"] == "no-store"
+    assert "no-store" not in asset.headers.get("cache-control", "")
+    csp = page.headers["content-security-policy"]
+    assert "script-src 'self';" in csp and "frame-ancestors 'none'" in csp
+    assert "content-security-policy" not in api.headers
+
+
+def test_the_pages_policy_admits_the_configured_tile_server() -> None:
+    from shotwatch.web.app import content_security_policy
+
+    csp = content_security_policy("https://tiles.example.org/{z}/{x}/{y}.png")
+    assert "img-src 'self' data: blob: https://tiles.example.org;" in csp
+    assert "tiles.example.org" not in content_security_policy("").split("img-src")[1]
+
+
 def test_department_loads_its_street_layer(env: Env) -> None:
     gj = {
         "type": "FeatureCollection",

@@ -7,13 +7,13 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from urllib.parse import unquote_to_bytes
+from urllib.parse import unquote_to_bytes, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shotwatch.errors import InputError, NotFoundError, PermissionDeniedError, ShotwatchError
 from shotwatch.models import Weather
@@ -73,6 +73,57 @@ class RefuseNul:
         await self.app(scope, receive, send)
 
 
+def content_security_policy(tile_url: str = "") -> str:
+    """The pages' Content-Security-Policy: scripts, styles, audio and API calls from this
+    site only (every asset is served from the package, none inline), images also from
+    the configured map tile server, no framing (clickjacking a console), no plugins."""
+    img = "'self' data: blob:"
+    parts = urlsplit(tile_url)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        img += f" {parts.scheme}://{parts.netloc}"
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; "
+        f"img-src {img}; media-src 'self' blob:; connect-src 'self'; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+
+
+class SecurityHeaders:
+    """Headers on every HTTP response: no MIME sniffing, no framing, no referrer (page
+    and API URLs name incidents); ``Cache-Control: no-store`` on everything but the
+    package's static assets (evidence must not stay in a shared terminal's cache, a
+    patrol car's computer say); the Content-Security-Policy on HTML pages."""
+
+    def __init__(self, app: ASGIApp, csp: str) -> None:
+        self.app = app
+        self.csp = csp.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = scope["path"].startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                have = {k.lower() for k, _ in headers}
+                add = [
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"referrer-policy", b"no-referrer"),
+                ]
+                if not static and b"cache-control" not in have:
+                    add.append((b"cache-control", b"no-store"))
+                ctype = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+                if ctype.startswith(b"text/html"):
+                    add.append((b"content-security-policy", self.csp))
+                message["headers"] = headers + [(k, v) for k, v in add if k not in have]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -127,6 +178,7 @@ def create_app(
         return JSONResponse({"detail": f"a value the database cannot store: {why}"}, 422)
 
     app.add_middleware(RefuseNul)
+    app.add_middleware(SecurityHeaders, csp=content_security_policy(settings.tile_url))
 
     from shotwatch.web.api import router as api_router
     from shotwatch.web.pages import router as pages_router

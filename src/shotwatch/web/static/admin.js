@@ -5,7 +5,7 @@
   async function sensors() {
     const d = await api("GET", "/sensors");
     document.getElementById("sensors").replaceChildren(...d.sensors.map(s => el("tr", {},
-      el("td", {}, s.sensor_id), el("td", {}, s.lat ?? "—"), el("td", {}, s.lon ?? "—"), el("td", {}, s.last_seen_utc ? time(s.last_seen_utc) : ""),
+      el("td", {}, s.sensor_id), el("td", {}, s.lat == null ? "—" : s.lat.toFixed(6)), el("td", {}, s.lon == null ? "—" : s.lon.toFixed(6)), el("td", {}, s.last_seen_utc ? time(s.last_seen_utc) : ""),
       el("td", {}, s.revoked ? "revoked" : el("button", { class: "danger", onclick: async () => { await api("POST", `/sensors/${s.sensor_id}/revoke`); sensors(); } }, "Revoke")))));
   }
   async function auditLog() {

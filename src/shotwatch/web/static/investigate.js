@@ -18,7 +18,7 @@
     }
     q.set("limit", "500");
     const d = await api("GET", "/incidents?" + q.toString());
-    results.replaceChildren(...d.incidents.map(inc => { map.upsert(inc); return el("tr", { onclick: () => open(inc.id), style: "cursor:pointer" },
+    results.replaceChildren(...d.incidents.map(inc => { map.upsert(inc); return el("tr", { onclick: () => open(inc.id), class: "clickable" },
       el("td", {}, inc.first_shot_utc.slice(0, 19).replace("T", " ")), el("td", {}, inc.location), el("td", {}, inc.rounds), el("td", {}, inc.classification), el("td", {}, inc.review_status)); }));
   }
   async function waveform(url, canvas) {
