@@ -206,5 +206,8 @@ def test_reviewer_confirms_with_timer_then_dispatch_sees_it(
     adm.wait_for_url(f"{base}/admin")
     adm.wait_for_selector("#sensors tr", timeout=10_000)
     adm.wait_for_selector("#audit tr", timeout=10_000)
+    adm.fill("#unlock-form input[name=username]", "reviewer")
+    adm.click("#unlock-form button")
+    adm.wait_for_selector("text=reviewer was not locked", timeout=5_000)
     snap(adm, tmp_path, "admin")
     assert errors == []

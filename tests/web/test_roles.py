@@ -22,6 +22,7 @@ def test_every_api_route_needs_a_signed_in_user(env: Env) -> None:
             p = path.replace("{incident_id}", "x").replace("{cad_id}", "1")
             p = p.replace("{call_id}", "1").replace("{unit_id}", "1A12")
             p = p.replace("{sensor_id}", "S000").replace("{req_id}", "1")
+            p = p.replace("{username}", "reviewer")
             r = env.client.request(method.upper(), p, json={})
             assert r.status_code == 401, (method, path, r.status_code)
             checked += 1
@@ -204,6 +205,16 @@ def test_five_failed_sign_ins_lock_the_account_for_ten_minutes(env: Env) -> None
     env.as_("dispatcher")  # other accounts are not affected
     now[0] += 601
     assert api("reviewer") == 200
+    # the administrator may end a lock early; no one else may
+    assert [api(f"guess{k}") for k in range(5)] == [401] * 4 + [429]
+    unlock = "/api/v1/users/reviewer/unlock"
+    assert env.client.post(unlock, headers=env.as_("supervisor")).status_code == 403
+    r = env.client.post(unlock, headers=env.as_("admin"))
+    assert r.status_code == 200 and r.json()["was_locked"] is True
+    assert (
+        env.client.post("/api/v1/users/nobody/unlock", headers=env.as_("admin")).status_code == 404
+    )
+    assert api("reviewer") == 200
     with svc.db.session() as s:
         from sqlalchemy import select
 
@@ -215,4 +226,4 @@ def test_five_failed_sign_ins_lock_the_account_for_ten_minutes(env: Env) -> None
                 select(AuditRow.action).where(AuditRow.actor == "reviewer")
             ).scalars()
         ]
-    assert actions.count("login_locked") == 1 and actions.count("login") == 3
+    assert actions.count("login_locked") == 2 and actions.count("login") == 4

@@ -1009,6 +1009,24 @@ def users_add(body: UserIn, svc: ServiceDep, user: User = require(Perm.USERS)) -
     return {"username": body.username, "role": str(body.role)}
 
 
+@router.post("/users/{username}/unlock", tags=["admin"])
+def users_unlock(
+    username: Annotated[str, Path(max_length=64)],
+    svc: ServiceDep,
+    user: User = require(Perm.USERS),
+) -> dict[str, Any]:
+    """End a sign-in lockout before its time (and clear the count of failures)."""
+    with svc.db.session() as s:
+        row = repo.get_user(s, username)
+        if row is None:
+            raise HTTPException(404, f"user {username!r} not found")
+        was_locked = row.locked_until is not None and row.locked_until > svc.clock()
+        row.failed_logins = 0
+        row.locked_until = None
+    audit.append(svc.db, user.username, "user_unlock", f"user:{username}")
+    return {"username": username, "was_locked": was_locked}
+
+
 # ---------------------------------------------------------------------- releases
 
 

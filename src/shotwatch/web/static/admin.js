@@ -22,5 +22,10 @@
     e.preventDefault(); const f = Object.fromEntries(new FormData(e.target)); if (!f.unit_id) delete f.unit_id;
     try { const r = await api("POST", "/users", f); document.getElementById("user-result").textContent = `Added ${r.username} (${r.role})`; e.target.reset(); } catch (err) { alert(err.message); }
   });
+  document.getElementById("unlock-form").addEventListener("submit", async (e) => {
+    e.preventDefault(); const f = Object.fromEntries(new FormData(e.target));
+    try { const r = await api("POST", `/users/${encodeURIComponent(f.username)}/unlock`);
+      document.getElementById("unlock-result").textContent = r.was_locked ? `Unlocked ${r.username}` : `${r.username} was not locked`; e.target.reset(); auditLog(); } catch (err) { alert(err.message); }
+  });
   sensors(); auditLog(); setInterval(auditLog, 10000);
 })();
