@@ -12,7 +12,7 @@ from sqlalchemy import inspect
 from shotwatch.models import Pulse
 from shotwatch.store import audit, repo
 from shotwatch.store.db import Database, migrate
-from web.conftest import Env, make_env, pg_url  # noqa: F401  (fixture)
+from web.conftest import PG_ADMIN, Env, make_env, pg_url  # noqa: F401  (fixture)
 from web.helpers import report, wait_for
 
 TABLES = {
@@ -123,6 +123,41 @@ def test_a_refused_value_costs_only_its_own_pulse(pg_url: str) -> None:  # noqa:
 @pytest.fixture
 def pg_env(tmp_path: Path, pg_url: str) -> Iterator[Env]:  # noqa: F811
     yield from make_env(tmp_path, pg_url)
+
+
+@pytest.mark.services
+def test_a_database_outage_is_a_503_to_retry_and_loses_nothing(
+    pg_env: Env,
+    pg_url: str,  # noqa: F811
+) -> None:
+    """With the database gone the service answers 503 with Retry-After (a sensor's spool
+    sends the report again) instead of a 500; once it is back the same report is
+    accepted, and the service goes on."""
+    from sqlalchemy import create_engine, text
+
+    env = pg_env
+    name = pg_url.rsplit("/", 1)[1]
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    sid = next(iter(env.sensors))
+    rep = report(sid, time.time() - 1, pulse_uuid="outage-1")
+    disp = env.as_("dispatcher")
+    try:
+        with admin.connect() as c:
+            c.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
+            c.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                {"n": name},
+            )
+        r = env.client.post("/api/v1/pulses", json=rep, headers=env.sensor(sid))
+        assert r.status_code == 503 and r.headers["retry-after"] == "5", r.text
+        assert env.client.get("/api/v1/cad-calls", headers=disp).status_code == 503
+    finally:
+        with admin.connect() as c:
+            c.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+        admin.dispose()
+    r = env.client.post("/api/v1/pulses", json=rep, headers=env.sensor(sid))
+    assert r.status_code == 202, r.text
+    assert env.client.get("/api/v1/cad-calls", headers=disp).status_code == 200
 
 
 @pytest.mark.services

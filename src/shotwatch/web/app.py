@@ -12,7 +12,7 @@ from urllib.parse import unquote_to_bytes, urlsplit
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shotwatch.errors import InputError, NotFoundError, PermissionDeniedError, ShotwatchError
@@ -176,6 +176,18 @@ def create_app(
         why = str(e.orig).splitlines()[0] if e.orig is not None else "invalid value"
         logger.warning("refused %s %s: database: %s", request.method, request.url.path, why)
         return JSONResponse({"detail": f"a value the database cannot store: {why}"}, 422)
+
+    @app.exception_handler(OperationalError)
+    async def _oe(request: Request, e: OperationalError) -> JSONResponse:
+        # The database is down or unreachable: nothing of this request was kept, and a
+        # sensor's spool sends the report again (it retries a 503 after Retry-After).
+        why = str(e.orig).splitlines()[0] if e.orig is not None else "unavailable"
+        logger.error("database unavailable on %s %s: %s", request.method, request.url.path, why)
+        return JSONResponse(
+            {"detail": "database unavailable; try again"},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
 
     app.add_middleware(RefuseNul)
     app.add_middleware(SecurityHeaders, csp=content_security_policy(settings.tile_url))
