@@ -227,3 +227,8 @@ def test_five_failed_sign_ins_lock_the_account_for_ten_minutes(env: Env) -> None
             ).scalars()
         ]
     assert actions.count("login_locked") == 2 and actions.count("login") == 4
+
+
+def test_the_sign_in_page_shows_no_message_from_the_url(env: Env) -> None:
+    page = env.client.get("/login", params={"error": "Account compromised: call 555-0100"})
+    assert page.status_code == 200 and "555-0100" not in page.text

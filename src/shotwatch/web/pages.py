@@ -62,9 +62,11 @@ def index(request: Request, svc: ServiceDep) -> Response:
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request, next: str = "", error: str = "") -> Response:
+def login_page(request: Request, next: str = "") -> Response:
+    """The sign-in form. (No message from the URL: ``?error=`` showed any text a link
+    carried as the service's own alert, a phisher's "call this number".)"""
     return templates.TemplateResponse(
-        request, "login.html", {"title": "Sign in", "next": next, "error": error, "user": None}
+        request, "login.html", {"title": "Sign in", "next": next, "error": "", "user": None}
     )
 
 
