@@ -24,6 +24,7 @@ def forensic_report(
     now: float | None = None,
 ) -> bytes:
     import time
+    from xml.sax.saxutils import escape
 
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import letter
@@ -41,12 +42,18 @@ def forensic_report(
         rightMargin=18 * mm,
     )
     st = getSampleStyleSheet()
+
+    def para(text: str, style: str) -> Any:
+        """A paragraph of plain text (reportlab reads markup in a paragraph: a call's
+        '<' or '&' broke the whole report)."""
+        return Paragraph(escape(text), st[style])
+
     story: list[Any] = [
-        Paragraph(f"ShotWatch forensic report — incident {inc['id']}", st["Title"]),
-        Paragraph(
+        para(f"ShotWatch forensic report — incident {inc['id']}", "Title"),
+        para(
             "CONFIDENTIAL. Release outside the department requires the authorization of the "
             "captain of the Office of the Chief or higher (G.O. 510.05 §A.6).",
-            st["Italic"],
+            "Italic",
         ),
         Spacer(1, 6 * mm),
     ]
@@ -75,7 +82,7 @@ def forensic_report(
             ]
         )
     )
-    story += [t, Spacer(1, 5 * mm), Paragraph("Shots", st["Heading2"])]
+    story += [t, Spacer(1, 5 * mm), para("Shots", "Heading2")]
     shot_rows = [["#", "Time (UTC)", "Latitude", "Longitude", "± m", "Shooter"]]
     for i, sh in enumerate(inc["shots"], start=1):
         shot_rows.append(
@@ -90,35 +97,33 @@ def forensic_report(
         )
     ts = Table(shot_rows, repeatRows=1)
     ts.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.3, colors.grey)]))
-    story += [ts, Spacer(1, 5 * mm), Paragraph("Review decisions", st["Heading2"])]
+    story += [ts, Spacer(1, 5 * mm), para("Review decisions", "Heading2")]
     for d in decisions or [
         {"actor": "-", "action": "none", "classification": "", "decided_utc": ""}
     ]:
         story.append(
-            Paragraph(
+            para(
                 f"{d['decided_utc']} {d['actor']}: {d['action']} {d['classification']}",
-                st["Normal"],
+                "Normal",
             )
         )
     if cad is not None:
         story += [
             Spacer(1, 4 * mm),
-            Paragraph(
-                f"CAD call {cad['id']} — {cad['type_code']} P{cad['priority']}", st["Heading2"]
-            ),
-            Paragraph(cad["narrative"], st["Normal"]),
+            para(f"CAD call {cad['id']} — {cad['type_code']} P{cad['priority']}", "Heading2"),
+            para(cad["narrative"], "Normal"),
         ]
         for e in cad.get("timeline", []):
-            story.append(Paragraph(f"{e['at_utc']} [{e['kind']}] {e['text']}", st["Normal"]))
-    story += [Spacer(1, 4 * mm), Paragraph("Audio evidence (SHA-256)", st["Heading2"])]
+            story.append(para(f"{e['at_utc']} [{e['kind']}] {e['text']}", "Normal"))
+    story += [Spacer(1, 4 * mm), para("Audio evidence (SHA-256)", "Heading2")]
     for i, c in enumerate(clips, start=1):
-        story.append(Paragraph(f"Clip {i}: {c['t_utc']} sha256 {c['sha256']}", st["Code"]))
+        story.append(para(f"Clip {i}: {c['t_utc']} sha256 {c['sha256']}", "Code"))
     story += [
         Spacer(1, 6 * mm),
-        Paragraph(
+        para(
             f"Generated {format_utc(now or time.time())} for {requested_by}; "
             f"audit record {audit_hash}",
-            st["Normal"],
+            "Normal",
         ),
     ]
     doc.build(story)
