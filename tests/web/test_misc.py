@@ -215,3 +215,17 @@ def test_serve_with_a_bad_or_unreachable_bus_is_one_line_exit_2(
     assert r.returncode == 2, r.stderr
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:") and needle in lines[0], lines
+
+
+def test_the_pages_config_cannot_close_its_script_element(tmp_path: Path) -> None:
+    """The pages carry their settings as JSON inside a <script> element: a value holding
+    '</script>' ended it and put the rest into the page as markup."""
+    from .conftest import make_env
+
+    for env in make_env(tmp_path, tile_attribution="</script><form action=//evil>"):
+        env.as_("dispatcher")
+        page = env.client.get("/dispatch").text
+        assert "</script><form" not in page and "\\u003c/script>\\u003cform" in page
+        admin = env.as_("admin")
+        body = {"username": "p2", "password": "12345678", "role": "patrol", "unit_id": "<b>"}
+        assert env.client.post("/api/v1/users", json=body, headers=admin).status_code == 422

@@ -163,7 +163,7 @@ class UserIn(_In):
     username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     password: str = Field(min_length=8, max_length=256)
     role: Role
-    unit_id: str | None = None
+    unit_id: str | None = Field(default=None, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")
 
 
 class ReleaseIn(_In):

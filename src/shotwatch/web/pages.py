@@ -48,7 +48,7 @@ def _page(request: Request, svc: ServiceDep, name: str, perm: Perm, title: str) 
                 "tile_attribution": svc.settings.tile_attribution,
                 "review_target_s": svc.settings.review_target_s,
             }
-        ),
+        ).replace("<", "\\u003c"),  # (inside <script>: no "</script>" can end it early)
     }
     return templates.TemplateResponse(request, name, ctx)
 
