@@ -108,3 +108,22 @@ def test_hub_filters_by_permission_and_drops_slow_consoles() -> None:
         assert a.overflowed and len(hub) == 1
 
     asyncio.run(run())
+
+
+def test_the_cap_feed_stays_xml_whatever_a_street_is_named() -> None:
+    """A street layer's name holding a control character went into the CAP feed as is,
+    and no XML parser could read the feed."""
+    import xml.etree.ElementTree as ET
+
+    from shotwatch.alerts.cap import cap_feed
+
+    inc = {
+        "id": "i1", "classification": "gunfire", "heard": "Single shooter, single round",
+        "location": "Main\x0bSt & 5th\x01 Ave", "summary": "Gunfire", "first_shot_utc":
+        "2026-12-07T10:00:00.000000Z", "error_radius_m": 5.0, "lat": 38.5, "lon": -121.5,
+    }  # fmt: skip
+    alert = {"incident": inc, "version": 1, "kind": "publish",
+             "published_utc": "2026-12-07T10:00:01.000000Z"}  # fmt: skip
+    root = ET.fromstring(cap_feed([alert]))
+    ns = {"c": "urn:oasis:names:tc:emergency:cap:1.2"}
+    assert root.find("c:alert/c:info/c:area/c:areaDesc", ns).text == "MainSt & 5th Ave"  # type: ignore[union-attr]

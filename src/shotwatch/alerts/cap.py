@@ -9,6 +9,7 @@ never included.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -20,13 +21,18 @@ def _cap_time(utc: str) -> str:
     return utc[:19] + "+00:00"
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+"""Characters XML 1.0 does not allow: written as they are, they make the feed unreadable
+to every CAP consumer."""
+
+
 def alert_element(alert: dict[str, Any], sender: str) -> ET.Element:
     inc = alert["incident"]
     a = ET.Element(f"{{{CAP_NS}}}alert")
 
     def sub(parent: ET.Element, tag: str, text: str) -> ET.Element:
         e = ET.SubElement(parent, f"{{{CAP_NS}}}{tag}")
-        e.text = text
+        e.text = _NOT_XML.sub("", text)  # (a street name from the layer may hold any)
         return e
 
     sub(a, "identifier", f"shotwatch-{inc['id']}-v{alert['version']}")
