@@ -24,17 +24,22 @@ def test_default_secret_refused_outside_local() -> None:
     assert Settings(environment="demo").secret_key
 
 
-def test_serve_with_unsafe_settings_is_one_line_exit_2(tmp_path: Path) -> None:
-    env = dict(os.environ, SHOTWATCH_ENVIRONMENT="production", SHOTWATCH_DATA_DIR=str(tmp_path))
-    env.pop("SHOTWATCH_SECRET_KEY", None)
-    r = subprocess.run(
+def _serve(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``shotwatch serve`` in a child process with the environment ``env``."""
+    return subprocess.run(
         [sys.executable, "-c", "from shotwatch.cli import main; main()", "serve", "--port", "1"],
         check=False,
         capture_output=True,
         text=True,
         env=env,
-        timeout=60,
+        timeout=120,
     )
+
+
+def test_serve_with_unsafe_settings_is_one_line_exit_2(tmp_path: Path) -> None:
+    env = dict(os.environ, SHOTWATCH_ENVIRONMENT="production", SHOTWATCH_DATA_DIR=str(tmp_path))
+    env.pop("SHOTWATCH_SECRET_KEY", None)
+    r = _serve(env)
     assert r.returncode == 2, r.stderr
     assert r.stderr.startswith("error:") and "SECRET_KEY" in r.stderr
     assert "Traceback" not in r.stderr
@@ -44,14 +49,7 @@ def test_serve_with_an_unreachable_database_is_one_line_exit_2(tmp_path: Path) -
     """(The driver's message came with SQLAlchemy's statement and link, over three lines.)"""
     env = dict(os.environ, SHOTWATCH_DATA_DIR=str(tmp_path))
     env["SHOTWATCH_DATABASE_URL"] = "postgresql+psycopg://nobody@127.0.0.1:1/none"
-    r = subprocess.run(
-        [sys.executable, "-c", "from shotwatch.cli import main; main()", "serve", "--port", "1"],
-        check=False,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    r = _serve(env)
     assert r.returncode == 2, r.stderr
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: cannot migrate database:"), lines
@@ -204,14 +202,7 @@ def test_serve_with_a_bad_or_unreachable_bus_is_one_line_exit_2(
 ) -> None:
     """(The server's startup connected to the bus and ended in a traceback, status 3.)"""
     env = dict(os.environ, SHOTWATCH_DATA_DIR=str(tmp_path), SHOTWATCH_BUS_URL=url)
-    r = subprocess.run(
-        [sys.executable, "-c", "from shotwatch.cli import main; main()", "serve", "--port", "1"],
-        check=False,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    r = _serve(env)
     assert r.returncode == 2, r.stderr
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:") and needle in lines[0], lines
