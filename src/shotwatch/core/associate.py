@@ -234,9 +234,9 @@ class AssociationConfig:
     track_min_m: float = 5.0
     max_speed_mps: float = 25.0
     track_mixture_m: float = 25.0
-    """A few-sensor shot this far off a moving shooter's track at its time is taken for a
-    mixture of the track's rounds when the track's rounds, sought without it, hold its
-    pulses (:func:`_track_mixtures`)."""
+    """A shot of ``min_sensors`` + 1 arrivals or fewer this far off a moving shooter's
+    track at its time is taken for a mixture of the track's rounds when the track's
+    rounds, sought without it, hold its pulses (:func:`_track_mixtures`)."""
     template_tol_s: float = 0.003
     """A round matches an established place's own arrival pattern (:func:`_template_rounds`)
     when its pulses come this close to that pattern shifted by one origin time: picking
@@ -871,6 +871,31 @@ def _triple_points(tri: NDArray[np.int64], ob: _Obs) -> tuple[Any, float, list[i
     return fix, t_ref, ok
 
 
+def _root_shot(
+    tri: NDArray[np.int64],
+    fix: Any,
+    t_ref: float,
+    r: int,
+    ob: _Obs,
+    alternative: NDArray[np.float64] | None = None,
+) -> LocatedShot:
+    """The shot of the three pulses ``tri`` at root ``r`` of their exact fix
+    (:func:`_triple_points`)."""
+    pos = fix.pos[r].copy()
+    t0 = float(fix.t0[r]) + t_ref
+    pulses = np.sort(tri)
+    return LocatedShot(
+        pulses=pulses,
+        pos=pos,
+        t0=t0,
+        cov=fix.cov[r].copy(),
+        error_radius=float(fix.error_radius[r]),
+        scale=float(np.sqrt(np.mean(fix.residual[r] ** 2))),
+        residual=ob.pt[pulses] - t0 - ob.tt(pos, ob.spos[ob.psens[pulses]]),
+        alternative=alternative,
+    )
+
+
 def _three_sensor_fix(
     tri: NDArray[np.int64], ob: _Obs, online: NDArray[np.int64]
 ) -> LocatedShot | None:
@@ -892,18 +917,8 @@ def _three_sensor_fix(
     centre = sp[:, :2].mean(axis=0)
     best = min(good, key=lambda r: float(np.linalg.norm(fix.pos[r, :2] - centre)))
     other = [r for r in good if r != best]
-    pos = fix.pos[best].copy()
-    t0 = float(fix.t0[best]) + t_ref
-    pulses = np.sort(tri)
-    return LocatedShot(
-        pulses=pulses,
-        pos=pos,
-        t0=t0,
-        cov=fix.cov[best].copy(),
-        error_radius=float(fix.error_radius[best]),
-        scale=float(np.sqrt(np.mean(fix.residual[best] ** 2))),
-        residual=ob.pt[pulses] - t0 - ob.tt(pos, ob.spos[ob.psens[pulses]]),
-        alternative=fix.pos[other[0]].copy() if other else None,
+    return _root_shot(
+        tri, fix, t_ref, best, ob, alternative=fix.pos[other[0]].copy() if other else None
     )
 
 
@@ -1583,18 +1598,7 @@ def _late_three_fix(
     if not out:
         return None  # (the most late sensors, then the point nearer the middle)
     _, _, r, late = max(out, key=lambda o: (o[0], o[1]))
-    pos, t0 = fix.pos[r].copy(), float(fix.t0[r]) + t_ref
-    pulses = np.sort(tri)
-    shot = LocatedShot(
-        pulses=pulses,
-        pos=pos,
-        t0=t0,
-        cov=fix.cov[r].copy(),
-        error_radius=float(fix.error_radius[r]),
-        scale=float(np.sqrt(np.mean(fix.residual[r] ** 2))),
-        residual=pt[pulses] - t0 - ob.tt(pos, spos[psens[pulses]]),
-    )
-    return shot, late
+    return _root_shot(tri, fix, t_ref, r, ob), late
 
 
 def _repeats(p: LocatedShot, ob: _Obs, need: int) -> list[tuple[NDArray[np.int64], float]]:
@@ -1743,6 +1747,18 @@ def _pattern(anchor: LocatedShot, ob: _Obs) -> tuple[NDArray[np.float64], NDArra
     return travel, sig_a
 
 
+def _moves(a: LocatedShot, b: LocatedShot, cfg: AssociationConfig) -> bool:
+    """Whether one shooter could have fired ``a`` and then ``b`` on the move: between
+    ``min_cycle_s`` and ``burst_window_s`` apart, and ``track_min_m`` to
+    ``max_speed_mps`` x that interval apart in place (a track)."""
+    dt = b.t0 - a.t0
+    d = float(np.linalg.norm(b.pos[:2] - a.pos[:2]))
+    return (
+        cfg.min_cycle_s <= dt <= cfg.burst_window_s
+        and cfg.track_min_m <= d <= cfg.max_speed_mps * dt
+    )
+
+
 def _track_few_rounds(
     shots: list[LocatedShot],
     ob: _Obs,
@@ -1784,17 +1800,11 @@ def _track_few_rounds(
     )
     w = cfg.track_few_window_s
 
-    def moves(a: LocatedShot, b: LocatedShot) -> bool:
-        dt = b.t0 - a.t0
-        d = float(np.linalg.norm(b.pos[:2] - a.pos[:2]))
-        return (
-            cfg.min_cycle_s <= dt <= cfg.burst_window_s
-            and cfg.track_min_m <= d <= cfg.max_speed_mps * dt
-        )
-
     # each shot with the next one a shooter could have moved to (a shot in between that
     # fits no such move, a mixture tens of metres off, does not break the track)
-    nexts = ((a, next((b for b in est[i + 1 :] if moves(a, b)), None)) for i, a in enumerate(est))
+    nexts = (
+        (a, next((b for b in est[i + 1 :] if _moves(a, b, cfg)), None)) for i, a in enumerate(est)
+    )
     pairs = [(a, b) for a, b in nexts if b is not None]
     ends = {id(b) for _, b in pairs}
     starts = {id(a) for a, _ in pairs}
@@ -1843,28 +1853,22 @@ def _track_mixtures(
     so neither :func:`_track_rounds` nor :func:`_track_few_rounds` finds them free (the
     suite's moving shooters: mixtures 67 and 220 m off a track at 15 m/s). As
     :func:`_repeat_places` does for a place whose pattern repeats: a track through two
-    consecutive shots heard by more than ``min_sensors`` (as in :func:`_track_rounds`)
-    makes every shot of ``min_sensors`` arrivals or fewer within ``burst_window_s`` of
-    it and more than ``track_mixture_m`` off it at its time a suspect; the track's
-    rounds are sought again with the suspects' pulses free, and the result is kept when
-    its new rounds hold at least half as many pulses as the suspects they took pulses
-    from (a suspect of ``min_sensors`` arrivals fits them exactly, so it holds no
-    evidence of its own, while a round on the track is held to the track's place; a
-    suspect they took nothing from stands as it was)."""
+    consecutive shots heard by more than ``min_sensors`` (:func:`_moves`, as in
+    :func:`_track_rounds`) makes every shot of ``min_sensors`` + 1 arrivals or fewer
+    within ``burst_window_s`` of it and more than ``track_mixture_m`` off it at its time
+    a suspect; the track's rounds are sought again with the suspects' pulses free, and
+    the result is kept when its new rounds hold at least half as many pulses as the
+    suspects they took pulses from (a fit of ``min_sensors`` arrivals is exact and one of
+    five has a single residual to judge it by, so a suspect holds little evidence of its
+    own, while a round on the track is held to the track's place; a suspect they took
+    nothing from stands as it was)."""
     cfg = ob.cfg
     est = sorted((o for o in shots if len(o.pulses) > cfg.min_sensors), key=lambda o: o.t0)
     for a, b in pairwise(est):
-        dt = b.t0 - a.t0
-        if not any(a is o for o in shots) or not any(b is o for o in shots):
+        live = {id(o) for o in shots}  # (an earlier trial may have replaced them)
+        if id(a) not in live or id(b) not in live or not _moves(a, b, cfg):
             continue
-        if not (
-            cfg.min_cycle_s <= dt <= cfg.burst_window_s
-            and cfg.track_min_m
-            <= float(np.linalg.norm(b.pos[:2] - a.pos[:2]))
-            <= cfg.max_speed_mps * dt
-        ):
-            continue
-        v = (b.pos[:2] - a.pos[:2]) / dt
+        v = (b.pos[:2] - a.pos[:2]) / (b.t0 - a.t0)
         lo, hi = a.t0 - cfg.burst_window_s, b.t0 + cfg.burst_window_s
         suspects = [
             o
@@ -1879,11 +1883,12 @@ def _track_mixtures(
         trial_assigned = assigned.copy()
         for o in suspects:
             _release(o, trial_assigned)
-        kept = [o for o in shots if not any(o is x for x in suspects)]
-        trial = list(kept)
+        out = {id(o) for o in suspects}
+        trial = [o for o in shots if id(o) not in out]
+        kept = {id(o) for o in trial}
         _track_rounds(trial, ob, trial_assigned)
         _track_few_rounds(trial, ob, trial_assigned)
-        new = [o for o in trial if not any(o is x for x in kept)]
+        new = [o for o in trial if id(o) not in kept]
         taken = np.zeros_like(assigned)
         for o in new:
             taken[o.pulses] = True
@@ -2320,13 +2325,9 @@ def _track_rounds(
             if (id(a), id(b)) in done:
                 continue
             done[(id(a), id(b))] = (a, b)
-            dt = b.t0 - a.t0
-            d = float(np.linalg.norm(b.pos[:2] - a.pos[:2]))
-            if not (
-                cfg.min_cycle_s <= dt <= cfg.burst_window_s
-                and cfg.track_min_m <= d <= cfg.max_speed_mps * dt
-            ):
+            if not _moves(a, b, cfg):
                 continue
+            dt = b.t0 - a.t0
             v = np.zeros(3)
             v[:2] = (b.pos[:2] - a.pos[:2]) / dt
             for ref, sign in ((b, 1.0), (a, -1.0)):
