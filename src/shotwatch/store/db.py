@@ -30,7 +30,7 @@ def _alembic_config(url: str) -> Any:
     return cfg
 
 
-def _reason(e: BaseException) -> str:
+def driver_reason(e: BaseException) -> str:
     """The first line of the driver's own message (SQLAlchemy appends the statement and
     a link over several lines: the command line prints one)."""
     orig = getattr(e, "orig", None)
@@ -58,7 +58,7 @@ def make_engine(url: str) -> Engine:
             return engine
         return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
     except (SQLAlchemyError, ImportError, ValueError) as e:
-        raise ConfigError(f"cannot use database URL: {_reason(e)}") from None
+        raise ConfigError(f"cannot use database URL: {driver_reason(e)}") from None
 
 
 def migrate(engine: Engine) -> None:
@@ -71,7 +71,7 @@ def migrate(engine: Engine) -> None:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
     except SQLAlchemyError as e:
-        raise ConfigError(f"cannot migrate database: {_reason(e)}") from None
+        raise ConfigError(f"cannot migrate database: {driver_reason(e)}") from None
 
 
 class Database:

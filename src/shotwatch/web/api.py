@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import math
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, WebSocket
@@ -194,10 +193,7 @@ def login(body: LoginIn, response: Response, svc: ServiceDep) -> LoginOut:
     got = sign_in(svc, body.username, body.password)
     role = got.role
     if role is None:
-        if got.locked_for_s > 0:
-            retry = str(math.ceil(got.locked_for_s))
-            raise HTTPException(429, got.refusal(), headers={"Retry-After": retry})
-        raise HTTPException(401, got.refusal())
+        raise HTTPException(429 if got.retry_after else 401, got.refusal(), got.retry_after)
     token = sign_session(svc.settings.secret_key, body.username, svc.settings.session_hours * 3600)
     response.set_cookie(
         SESSION_COOKIE,

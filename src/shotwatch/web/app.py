@@ -19,6 +19,7 @@ from shotwatch.errors import InputError, NotFoundError, PermissionDeniedError, S
 from shotwatch.models import Weather
 from shotwatch.settings import Settings
 from shotwatch.store import repo
+from shotwatch.store.db import driver_reason
 from shotwatch.web.security import Role, hash_password
 from shotwatch.web.service import LocatorFactory, Service
 
@@ -173,7 +174,7 @@ def create_app(
     async def _de(request: Request, e: DataError) -> JSONResponse:
         # A value the database cannot store that no check before it caught: the
         # request's transaction is rolled back, nothing accepted before is touched.
-        why = str(e.orig).splitlines()[0] if e.orig is not None else "invalid value"
+        why = driver_reason(e)
         logger.warning("refused %s %s: database: %s", request.method, request.url.path, why)
         return JSONResponse({"detail": f"a value the database cannot store: {why}"}, 422)
 
@@ -181,7 +182,7 @@ def create_app(
     async def _oe(request: Request, e: OperationalError) -> JSONResponse:
         # The database is down or unreachable: nothing of this request was kept, and a
         # sensor's spool sends the report again (it retries a 503 after Retry-After).
-        why = str(e.orig).splitlines()[0] if e.orig is not None else "unavailable"
+        why = driver_reason(e)
         logger.error("database unavailable on %s %s: %s", request.method, request.url.path, why)
         return JSONResponse(
             {"detail": "database unavailable; try again"},

@@ -69,6 +69,13 @@ class SignIn:
     role: Role | None
     locked_for_s: float = 0.0
 
+    @property
+    def retry_after(self) -> dict[str, str] | None:
+        """The ``Retry-After`` header of a refusal while locked (None otherwise)."""
+        if self.locked_for_s <= 0:
+            return None
+        return {"Retry-After": str(math.ceil(self.locked_for_s))}
+
     def refusal(self) -> str:
         if self.locked_for_s > 0:
             minutes = max(1, math.ceil(self.locked_for_s / 60.0))
@@ -97,7 +104,7 @@ def sign_in(svc: Service, username: str, password: str) -> SignIn:
                 row.failed_logins = 0
                 row.locked_until = None
             else:
-                row.failed_logins = (row.failed_logins or 0) + 1
+                row.failed_logins += 1
                 if row.failed_logins >= cfg.login_max_failures:
                     row.failed_logins = 0
                     row.locked_until = now + cfg.login_lockout_s

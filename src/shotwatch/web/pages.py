@@ -8,7 +8,6 @@ the maps draw when no tile URL is configured.
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -93,7 +92,6 @@ def login_form(
     got = sign_in(svc, username, password)
     role = got.role
     if role is None:
-        locked = got.locked_for_s > 0
         return templates.TemplateResponse(
             request,
             "login.html",
@@ -103,8 +101,8 @@ def login_form(
                 "error": got.refusal().capitalize(),
                 "user": None,
             },
-            status_code=429 if locked else 401,
-            headers={"Retry-After": str(math.ceil(got.locked_for_s))} if locked else None,
+            status_code=429 if got.retry_after else 401,
+            headers=got.retry_after,
         )
     dest = next if _local_path(next) else HOME_PAGE[role]
     resp = RedirectResponse(dest, status_code=303)

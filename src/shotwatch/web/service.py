@@ -169,7 +169,7 @@ class Service:
             self._tokens = tokens
         new = {k: v for k, v in sensors.items() if self.sensors.get(k) != v}
         self.sensors = sensors
-        if new and (self._locator is not None or self.started):
+        if new and self.started:
             # A new or moved sensor: a fresh locator (its state is short-lived anyway).
             self._locator = self._new_locator()
 
