@@ -117,7 +117,8 @@ def test_row_ids_out_of_range_are_refused(
     headers = env.as_(role)
     r = env.client.request(method, path.format(id=row_id), json=body, headers=headers)
     assert r.status_code == 422, (path, row_id, r.status_code, r.text[:200])
-    assert "id" in r.text
+    loc = r.json()["detail"][0]["loc"]  # the path's id named as the refused parameter
+    assert loc[0] == "path" and loc[1].endswith("_id"), loc
 
 
 def test_unit_status_refuses_an_out_of_range_call_id(env: Env) -> None:
