@@ -30,6 +30,14 @@ def test_scores_change_only_the_classification_figures() -> None:
     told, _, of = scored["gunfire_incidents_as_gunfire / non_gunfire"].partition(" of ")
     gun, non = (int(x) for x in told.split(" / "))
     assert int(of) == 5 and 0 <= gun + non <= 5
+    # the rounds-exact figure over the incidents whose every round four sensors heard
+    ok4, all4 = (
+        int(x)
+        for x in scored["rounds_exact / gunfire_incidents_every_round_heard_by_4+"].split(" / ")
+    )
+    le2 = scored["gunfire_incidents_with_a_round_heard_by_2_or_fewer"]
+    assert 0 <= ok4 <= all4 and all4 + le2 <= 5
+    assert ok4 <= round(scored["rounds_exact_share"] * 5)
     flagged, total = (int(x) for x in scored["confuser_scenes_flagged"].split(" / "))
     alerted = int(scored["confuser_scenes_alerted_gunfire"].split(" / ")[0])
     assert total == 4 and alerted <= flagged <= total

@@ -72,6 +72,10 @@ def run_suite(
     heard_small = located_small = 0  # shots heard by only 4-8 sensors
     heard_on_time = located_on_time = 0  # shots heard on time by 4 sensors or more
     rounds_ok = shooters_ok = gun_incidents = 0
+    # incidents whose every round 4 sensors or more heard (a round heard by fewer can be
+    # counted only from a place already known), and those with a round heard by two or
+    # fewer (no locator places it: the rounds-exact figure's ceiling)
+    rounds_ok_heard4 = gun_incidents_heard4 = gun_incidents_heard_le2 = 0
     gun_alerted = gun_non = 0  # true gunfire incidents told gunfire / non-gunfire
     speed_err: list[float] = []
     heading_err: list[float] = []
@@ -143,10 +147,19 @@ def run_suite(
                 if ti["kind"] != "gunfire":
                     continue
                 gun_incidents += 1
+                heard = [
+                    len({a["sensor_id"] for a in ev["arrivals"]})
+                    for ev in truth["events"]
+                    if ev["incident"] == ti["id"]
+                ]
+                all4 = bool(heard) and min(heard) >= 4
+                gun_incidents_heard4 += int(all4)
+                gun_incidents_heard_le2 += int(bool(heard) and min(heard) <= 2)
                 inc = _match_incident(incidents, truth, ti["id"])
                 if inc is None:
                     continue
                 rounds_ok += int(inc.rounds == ti["rounds"])
+                rounds_ok_heard4 += int(all4 and inc.rounds == ti["rounds"])
                 gun_alerted += int(inc.classification == Classification.GUNFIRE)
                 gun_non += int(inc.classification == Classification.NON_GUNFIRE)
                 shooters_ok += int(inc.shooters == ti["shooters"])
@@ -172,6 +185,10 @@ def run_suite(
         "crb_ratio_median_open": _med(ratios_open),
         "crb_ratio_median_urban_open_paths": _med(ratios_urban),
         "rounds_exact_share": round(rounds_ok / max(gun_incidents, 1), 4),
+        "rounds_exact / gunfire_incidents_every_round_heard_by_4+": (
+            f"{rounds_ok_heard4} / {gun_incidents_heard4}"
+        ),
+        "gunfire_incidents_with_a_round_heard_by_2_or_fewer": gun_incidents_heard_le2,
         "shooters_exact_share": round(shooters_ok / max(gun_incidents, 1), 4),
         "gunfire_incidents_as_gunfire / non_gunfire": (
             f"{gun_alerted} / {gun_non} of {gun_incidents}"
