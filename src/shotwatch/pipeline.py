@@ -529,7 +529,7 @@ def _rounds_since(
     ]
     located = rounds_at_places(
         array.pos, grp.ps, grp.pt, c, places, new,
-        pulse_sigma=grp.sig, pulse_snr=grp.snr, wind=wind, config=cfg,
+        pulse_sigma=grp.sig, pulse_snr=grp.snr, pulse_peak=grp.peak, wind=wind, config=cfg,
     )  # fmt: skip
     return _group_shots(array, located, grp, c, wind)
 
@@ -590,8 +590,8 @@ def _locate_group(
     (``three``) yields the shots so heard, if any."""
     locate = three_sensor_shots if three else associate
     located = locate(
-        array.pos, grp.ps, grp.pt, c, pulse_sigma=grp.sig, pulse_snr=grp.snr, wind=wind,
-        config=cfg,
+        array.pos, grp.ps, grp.pt, c, pulse_sigma=grp.sig, pulse_snr=grp.snr,
+        pulse_peak=grp.peak, wind=wind, config=cfg,
     )  # fmt: skip
     return _group_shots(array, located, grp, c, wind)
 

@@ -313,6 +313,8 @@ class _Obs:
     c: float
     wind: NDArray[np.float64] | None
     cfg: AssociationConfig
+    ppeak: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    """Peak level of each pulse, dB re full scale (NaN unknown; empty: none known)."""
     fits: dict[tuple[bytes, bytes, float, float, float], tuple[LocatedShot, bool]] = field(
         default_factory=dict, repr=False, compare=False
     )
@@ -440,6 +442,7 @@ def _observations(
     pulse_snr: NDArray[np.float64] | None,
     wind: NDArray[np.float64] | None,
     config: AssociationConfig | None,
+    pulse_peak: NDArray[np.float64] | None = None,
 ) -> _Obs:
     """The inputs of :func:`associate` checked and gathered (sigmas floored at
     ``min_pulse_sigma_s``, unknown SNRs 0); ``ValueError`` on mismatched or bad input."""
@@ -460,7 +463,10 @@ def _observations(
         else np.maximum(np.asarray(pulse_sigma, dtype=float), cfg.min_pulse_sigma_s)
     )
     psnr = np.zeros(n_p) if pulse_snr is None else np.nan_to_num(np.asarray(pulse_snr, float))
-    return _Obs(spos, psens, pt, psig, psnr, float(c), wind, cfg)
+    ppeak = np.full(n_p, np.nan) if pulse_peak is None else np.asarray(pulse_peak, float)
+    if ppeak.shape != (n_p,):
+        raise ValueError("pulse_peak must hold one level per pulse")
+    return _Obs(spos, psens, pt, psig, psnr, float(c), wind, cfg, ppeak)
 
 
 def associate(
@@ -471,6 +477,7 @@ def associate(
     *,
     pulse_sigma: NDArray[np.float64] | None = None,
     pulse_snr: NDArray[np.float64] | None = None,
+    pulse_peak: NDArray[np.float64] | None = None,
     wind: NDArray[np.float64] | None = None,
     config: AssociationConfig | None = None,
 ) -> list[LocatedShot]:
@@ -482,7 +489,9 @@ def associate(
     ``pulse_snr`` (P,) dB, used to tell echoes (weaker) from direct arrivals; ``c`` sound
     speed, m/s; ``wind`` (3,) m/s. Returns shots in order of origin time.
     """
-    ob = _observations(sensor_pos, pulse_sensor, pulse_t, c, pulse_sigma, pulse_snr, wind, config)
+    ob = _observations(
+        sensor_pos, pulse_sensor, pulse_t, c, pulse_sigma, pulse_snr, wind, config, pulse_peak
+    )
     cfg, spos, psens, pt, psnr = ob.cfg, ob.spos, ob.psens, ob.pt, ob.psnr
     n_p = pt.shape[0]
     order = np.argsort(pt, kind="stable")
@@ -745,6 +754,7 @@ def rounds_at_places(
     *,
     pulse_sigma: NDArray[np.float64] | None = None,
     pulse_snr: NDArray[np.float64] | None = None,
+    pulse_peak: NDArray[np.float64] | None = None,
     wind: NDArray[np.float64] | None = None,
     config: AssociationConfig | None = None,
 ) -> list[LocatedShot]:
@@ -760,7 +770,9 @@ def rounds_at_places(
     re-fit per place, where associating the whole group again costs seconds for a
     long burst or a fireworks show. A round from a new place is left to the next whole
     association. Returns the new shots in order of origin time."""
-    ob = _observations(sensor_pos, pulse_sensor, pulse_t, c, pulse_sigma, pulse_snr, wind, config)
+    ob = _observations(
+        sensor_pos, pulse_sensor, pulse_t, c, pulse_sigma, pulse_snr, wind, config, pulse_peak
+    )
     if np.asarray(free).shape != ob.pt.shape:
         raise ValueError("free must hold one flag per pulse")
     assigned = ~np.asarray(free, dtype=bool)
@@ -782,6 +794,7 @@ def three_sensor_shots(
     *,
     pulse_sigma: NDArray[np.float64] | None = None,
     pulse_snr: NDArray[np.float64] | None = None,
+    pulse_peak: NDArray[np.float64] | None = None,
     wind: NDArray[np.float64] | None = None,
     config: AssociationConfig | None = None,
 ) -> list[LocatedShot]:
@@ -804,7 +817,9 @@ def three_sensor_shots(
     is its ``alternative``), with
     the height held at the median of its sensors' and its covariance from the exact fit.
     """
-    ob = _observations(sensor_pos, pulse_sensor, pulse_t, c, pulse_sigma, pulse_snr, wind, config)
+    ob = _observations(
+        sensor_pos, pulse_sensor, pulse_t, c, pulse_sigma, pulse_snr, wind, config, pulse_peak
+    )
     cfg, spos, psens, pt, psnr = ob.cfg, ob.spos, ob.psens, ob.pt, ob.psnr
     n_p = pt.size
     if n_p > cfg.three_sensor_max_pulses or np.unique(psens).size < 3:
@@ -2043,7 +2058,7 @@ def _few_round(
     cfg = ob.cfg
     pos = anchor.pos if place is None else place
     a_idx = _anchor_pulse_at(anchor, members, ob)
-    if float(np.median(ob.psnr[members] - ob.psnr[a_idx])) < -cfg.round_drop_db:
+    if float(np.median(_level_drop(members, a_idx, ob))) < -cfg.round_drop_db:
         return None
     # Only the sensors that heard the place best may hear a round while the rest miss it:
     # a sensor that heard the anchor louder than a member did (beyond level scatter)
@@ -2090,6 +2105,21 @@ def _anchor_pulse_at(
     at_sensor = np.full(ob.spos.shape[0], -1, dtype=np.int64)
     at_sensor[ob.psens[anchor.pulses]] = anchor.pulses
     return np.asarray(at_sensor[ob.psens[members]], dtype=np.int64)
+
+
+def _level_drop(i: NDArray[np.int64], j: NDArray[np.int64], ob: _Obs) -> NDArray[np.float64]:
+    """How much weaker each pulse ``i`` is than pulse ``j`` at the same sensor, dB: the
+    SNR's drop, or the peak level's where both peaks are known and it is the smaller.
+    A round fired in the reverberation of the one before reads a lower SNR (the noise
+    before its onset holds that coda: the real live fire's three-round groups read
+    10-20 dB down at every sensor) though it is as loud; and a clipped peak hides how
+    much louder the first round was. Either measure showing it about as loud is
+    enough."""
+    drop = ob.psnr[i] - ob.psnr[j]
+    if ob.ppeak.size == 0:
+        return drop
+    peak = ob.ppeak[i] - ob.ppeak[j]
+    return np.where(np.isfinite(peak), np.maximum(drop, peak), drop)
 
 
 def _reradiated(
@@ -2205,7 +2235,7 @@ def _claim_round(
         return None
     holders = [o for o in holders if np.any(np.isin(o.pulses, members))]
     a_idx = _anchor_pulse_at(anchor, members, ob)
-    drop = ob.psnr[members] - ob.psnr[a_idx]
+    drop = _level_drop(members, a_idx, ob)
     if float(np.median(drop)) < -cfg.round_drop_db:
         return None  # the same gun at the same place is as loud each round; coda is not
     rel = pt[members] - pt[a_idx]
@@ -2561,7 +2591,7 @@ def _as_loud(shot: LocatedShot, anchor: LocatedShot, ob: _Obs) -> bool:
     if 3 * len(shot.pulses) < len(anchor.pulses):
         return False
     i, j = _pair(shot, anchor, ob)
-    drop = psnr[i] - psnr[j]
+    drop = _level_drop(i, j, ob)
     return drop.size >= 2 and float(np.median(drop)) >= -ob.cfg.round_drop_db
 
 
