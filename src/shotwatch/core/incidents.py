@@ -130,7 +130,7 @@ class ShotArrays:
 
     ``t`` (n,) origin times, epoch seconds, any order; ``pos`` (n, 3) east, north, up,
     metres in a local frame; ``cov`` (n, 3, 3) position covariance, m^2; ``height_agl``
-    (n,) height above local ground, m (nan = unknown); ``score`` (n,) mean gunshot score
+    (n,) height above local ground, m (nan = unknown); ``score`` (n,) median gunshot score
     of the shot's pulses in 0..1 (nan = none); ``n_sensors`` (n,) sensors that located
     the shot; optional ``height_sigma`` (n,) 1-sigma error of ``height_agl``, m (nan or
     absent: the vertical standard deviation of ``cov`` is used); optional ``source_db``
