@@ -1976,3 +1976,43 @@ def test_peak_levels_must_match_the_pulses() -> None:
     spos = _array()[:4]
     with pytest.raises(ValueError, match="pulse_peak"):
         associate(spos, np.arange(4), np.full(4, 1.0), C, pulse_peak=np.zeros(3))
+
+
+def test_a_four_arrival_round_on_another_root_is_put_at_its_place() -> None:
+    """The real live fire's FP2 test_033 from the recordings: three rounds heard by the
+    same four sensors; the second took at one sensor an impulse 132 ms before its own
+    arrival, and four arrivals fit some point exactly (here 20 m off). The place, fitted
+    twice from one pattern, explains the second round from its other three pulses and
+    the free one that came on time: it is put there, the early impulse freed. A round
+    whose arrivals match the place at only two sensors stays where it was fitted."""
+    from shotwatch.core.associate import _shared_roots
+
+    spos = _array()
+    src = np.array([20.0, -50.0, 1.5])
+    near = np.argsort(np.linalg.norm(spos - src, axis=1))[:4]
+    travel = np.linalg.norm(spos[near] - src, axis=1) / C
+    rounds = [1.0, 1.66, 2.54]
+    pt = np.concatenate([t + travel for t in rounds] + [[1.66 + travel[3] - 0.132]])
+    psens = np.concatenate([near, near, near, near[3:]]).astype(np.int64)
+    ob = _obs(spos, psens, pt)
+    first, third = _shot(np.arange(4), src, 1.0), _shot(np.arange(8, 12), src, 2.54)
+    off = src + np.array([20.0, 3.0, 0.0])
+    second = _shot(np.array([4, 5, 6, 12]), off, 1.6)
+    shots = [first, second, third]
+    assigned = np.zeros(13, dtype=bool)
+    for s in shots:
+        assigned[s.pulses] = True
+    _shared_roots(shots, ob, assigned)
+    moved = shots[1]
+    assert np.allclose(moved.pos, src) and abs(moved.t0 - 1.66) < 1e-6
+    assert sorted(moved.pulses.tolist()) == [4, 5, 6, 7]
+    assert not assigned[12] and assigned[7]
+    # two of four sensors agreeing with the place is no round of it
+    pt2 = pt.copy()
+    pt2[[5, 6]] += 0.02
+    shots = [first, _shot(np.array([4, 5, 6, 12]), off, 1.6), third]
+    assigned = np.zeros(13, dtype=bool)
+    for s in shots:
+        assigned[s.pulses] = True
+    _shared_roots(shots, _obs(spos, psens, pt2), assigned)
+    assert np.allclose(shots[1].pos, off)

@@ -680,7 +680,77 @@ def associate(
     _merge_split(shots, ob, assigned)
     _first_arrivals(shots, ob, assigned)
     _drop_loose_fits(shots, ob, assigned)
+    _shared_roots(shots, ob, assigned)
     return shots
+
+
+def _shared_roots(shots: list[LocatedShot], ob: _Obs, assigned: NDArray[np.bool_]) -> None:
+    """A shot of ``min_sensors`` arrivals that another shot's place explains as one of
+    its rounds is put there.
+
+    Four arrivals fit a point source exactly, and in general at two points, whichever
+    pulses they are: the real live fire's FP2 test_033 from the recordings, where the
+    second of three rounds heard by the same four sensors took at one of them an
+    impulse 132 ms before its own arrival and fitted exactly 20 m from the other two.
+    A place is established when it was fitted from more than ``min_sensors`` arrivals
+    (one root) or another shot repeats its whole arrival pattern
+    (:func:`_pattern_mates`); the place's pattern then explains a round there from the
+    shot's pulses or free ones, one per sensor agreeing on one origin time within
+    ``template_tol_s`` (master-event matching, as in :func:`_template_rounds`). When
+    that round holds ``min_sensors`` of the place's sensors and all but one of the
+    shot's pulses, it replaces the shot: at the place, its origin time the pattern's,
+    the shot's other pulse freed."""
+    cfg = ob.cfg
+    idx = np.arange(ob.pt.size)
+    for k, b in enumerate(shots):
+        if len(b.pulses) != cfg.min_sensors:
+            continue
+        places = sorted(
+            (
+                a
+                for a in shots
+                if a is not b
+                and len(a.pulses) >= cfg.min_sensors
+                and cfg.min_cycle_s <= abs(a.t0 - b.t0) <= cfg.burst_window_s
+                and (
+                    len(a.pulses) > cfg.min_sensors
+                    or next(_pattern_mates(a, shots, ob), None) is not None
+                )
+            ),
+            key=lambda a: (-len(a.pulses), a.scale),
+        )
+        for a in places:
+            travel, _ = _pattern(a, ob)
+            usable = ~assigned | np.isin(idx, b.pulses)
+            cand = idx[np.isfinite(travel[ob.psens]) & usable]
+            tau = ob.pt[cand] - travel[ob.psens[cand]]
+            own = np.isin(cand, b.pulses)
+            if int(own.sum()) < cfg.min_sensors - 1:
+                continue
+            t_r = _median(tau[own])
+            pick = _closest_per_sensor(ob.psens[cand], tau - t_r, cfg.template_tol_s)
+            members = cand[pick]
+            if (
+                members.size < cfg.min_sensors
+                or int(np.isin(members, b.pulses).sum()) < cfg.min_sensors - 1
+                or float(np.linalg.norm(a.pos[:2] - b.pos[:2])) < 1.0
+            ):
+                continue
+            t0 = _median(ob.pt[members] - travel[ob.psens[members]])
+            sens = ob.spos[ob.psens[members]]
+            assigned[b.pulses] = False
+            assigned[members] = True
+            shots[k] = replace(
+                b,
+                pulses=np.asarray(members, dtype=np.int64),
+                pos=a.pos.copy(),
+                t0=t0,
+                cov=a.cov.copy(),
+                error_radius=a.error_radius,
+                residual=ob.pt[members] - t0 - ob.tt(a.pos, sens),
+            )
+            break
+    shots.sort(key=lambda o: o.t0)
 
 
 def _merge_split(
