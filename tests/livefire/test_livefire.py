@@ -5,13 +5,15 @@ about 2.5 m). A sample of tests per firing position; the full run is
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
 from shotwatch.bench.livefire import default_livefire_dir, load_tests
 from shotwatch.formats import load_input_dir
 from shotwatch.geo import LocalFrame
-from shotwatch.models import Classification
+from shotwatch.models import Classification, Incident
 from shotwatch.pipeline import locate_input
 
 pytestmark = pytest.mark.livefire
@@ -96,17 +98,28 @@ def test_the_reported_radius_holds_most_surveyed_positions() -> None:
     assert float(np.median(radius)) < 8.0
 
 
-def test_a_third_round_in_the_reverberation_of_two_is_counted() -> None:
-    """FP1 test_013 from the recordings: the third round of the group reads 10-21 dB lower
-    SNR than the first at each of the four sensors (the noise before its onset holds the
-    earlier rounds' reverberation) though it peaks as high; it is a round of the place by
-    its peak level (``core/associate._level_drop``)."""
-    tc = TESTS["test_013"]
+def _one_alert_from_recordings(test_id: str) -> tuple[Any, Incident]:
+    """The test and the one incident its recordings give that is not non-gunfire."""
+    tc = TESTS[test_id]
     incidents = locate_input(load_input_dir(tc.path / "audio"))
     alerts = [i for i in incidents if i.classification != Classification.NON_GUNFIRE]
-    assert len(alerts) == 1 and alerts[0].rounds == 3
+    assert len(alerts) == 1
+    return tc, alerts[0]
+
+
+@pytest.mark.parametrize("test_id", ["test_013", "test_020", "test_033"])
+def test_every_round_of_a_group_from_the_recordings_is_at_its_place(test_id: str) -> None:
+    """Three-round groups from the recordings. FP1 test_013: the third round reads
+    10-21 dB lower SNR than the first at each of the four sensors (the noise before its
+    onset holds the earlier rounds' reverberation) though it peaks as high: a round of
+    the place by its peak level (``core/associate._level_drop``). FP2 test_020 and
+    test_033: one round heard by four sensors fitted exactly 20 m off (a wrong pulse, or
+    the other point four arrivals fit); the place the other rounds share explains it
+    (``core/associate._shared_roots``)."""
+    tc, inc = _one_alert_from_recordings(test_id)
+    assert inc.rounds == 3
     frame = LocalFrame(tc.lat, tc.lon, tc.elevation_m)
-    for shot in alerts[0].shots:
+    for shot in inc.shots:
         assert float(np.hypot(*frame.to_enu(shot.lat, shot.lon, shot.elevation_m)[:2])) < 15.0
 
 
@@ -115,22 +128,5 @@ def test_a_single_round_heard_weakly_at_one_far_sensor_is_gunfire(test_id: str) 
     """FP2's single rounds from the recordings: five sensors, the farthest one's window
     a weak low-passed copy scoring 0.35; the shot's score is its pulses' median, not
     their mean (test_034: 0.96, not 0.77), and the incident is a gunfire alert."""
-    tc = TESTS[test_id]
-    incidents = locate_input(load_input_dir(tc.path / "audio"))
-    alerts = [i for i in incidents if i.classification != Classification.NON_GUNFIRE]
-    assert len(alerts) == 1 and alerts[0].rounds == 1
-    assert alerts[0].classification == Classification.GUNFIRE
-
-
-@pytest.mark.parametrize("test_id", ["test_020", "test_033"])
-def test_a_four_sensor_round_is_put_at_its_rounds_place(test_id: str) -> None:
-    """FP2 from the recordings: one round of three, heard by four sensors, fitted
-    exactly 20 m off (one wrong pulse, or the other point four arrivals fit); the place
-    the other rounds share explains it (``core/associate._shared_roots``)."""
-    tc = TESTS[test_id]
-    incidents = locate_input(load_input_dir(tc.path / "audio"))
-    alerts = [i for i in incidents if i.classification != Classification.NON_GUNFIRE]
-    assert len(alerts) == 1 and alerts[0].rounds == 3
-    frame = LocalFrame(tc.lat, tc.lon, tc.elevation_m)
-    for shot in alerts[0].shots:
-        assert float(np.hypot(*frame.to_enu(shot.lat, shot.lon, shot.elevation_m)[:2])) < 15.0
+    _, inc = _one_alert_from_recordings(test_id)
+    assert inc.rounds == 1 and inc.classification == Classification.GUNFIRE
