@@ -701,39 +701,39 @@ def _shared_roots(shots: list[LocatedShot], ob: _Obs, assigned: NDArray[np.bool_
     shot's pulses, it replaces the shot: at the place, its origin time the pattern's,
     the shot's other pulse freed."""
     cfg = ob.cfg
-    idx = np.arange(ob.pt.size)
+    # the established places, once (a shot's pattern mates are sought among all shots)
+    places = sorted(
+        (
+            a
+            for a in shots
+            if len(a.pulses) > cfg.min_sensors
+            or (
+                len(a.pulses) == cfg.min_sensors
+                and next(_pattern_mates(a, shots, ob), None) is not None
+            )
+        ),
+        key=lambda a: (-len(a.pulses), a.scale),
+    )
     for k, b in enumerate(shots):
         if len(b.pulses) != cfg.min_sensors:
             continue
-        places = sorted(
-            (
-                a
-                for a in shots
-                if a is not b
-                and len(a.pulses) >= cfg.min_sensors
-                and cfg.min_cycle_s <= abs(a.t0 - b.t0) <= cfg.burst_window_s
-                and (
-                    len(a.pulses) > cfg.min_sensors
-                    or next(_pattern_mates(a, shots, ob), None) is not None
-                )
-            ),
-            key=lambda a: (-len(a.pulses), a.scale),
-        )
+        in_b = np.zeros(ob.pt.size, dtype=bool)
+        in_b[b.pulses] = True
         for a in places:
+            if a is b or not cfg.min_cycle_s <= abs(a.t0 - b.t0) <= cfg.burst_window_s:
+                continue
             travel, _ = _pattern(a, ob)
-            usable = ~assigned | np.isin(idx, b.pulses)
-            cand = idx[np.isfinite(travel[ob.psens]) & usable]
+            cand = np.flatnonzero(np.isfinite(travel[ob.psens]) & (~assigned | in_b))
             tau = ob.pt[cand] - travel[ob.psens[cand]]
-            own = np.isin(cand, b.pulses)
+            own = in_b[cand]
             if int(own.sum()) < cfg.min_sensors - 1:
                 continue
-            t_r = _median(tau[own])
-            pick = _closest_per_sensor(ob.psens[cand], tau - t_r, cfg.template_tol_s)
+            pick = _closest_per_sensor(ob.psens[cand], tau - _median(tau[own]), cfg.template_tol_s)
             members = cand[pick]
             if (
                 members.size < cfg.min_sensors
-                or int(np.isin(members, b.pulses).sum()) < cfg.min_sensors - 1
-                or float(np.linalg.norm(a.pos[:2] - b.pos[:2])) < 1.0
+                or int(own[pick].sum()) < cfg.min_sensors - 1
+                or float(np.linalg.norm(a.pos[:2] - b.pos[:2])) < 1.0  # there already
             ):
                 continue
             t0 = _median(ob.pt[members] - travel[ob.psens[members]])
